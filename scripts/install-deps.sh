@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything minipod, its examples and its tests need on a Debian 12 host, then builds.
+# Shared by the README's commands, .ci/run, the Vagrantfile and the VM test harness, so that
+# there is one list of dependencies. Idempotent: a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  catatonit                    # the pod's PID 1 (podman's choice): reaps orphans, ~0.7 MB
+  busybox-static               # rootfs of the tests and the example's app container
+  containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
+  iptables iproute2 curl
+  nginx-light                  # only downloaded (apt-get download) for the example's rootfs
+  crun runc podman tini        # peers, for comparison tests and benchmarks
+  umoci skopeo docker-registry # image tests
+  qemu-system-x86 xz-utils cpio # the cgroup v2 VM tests
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  case "$p" in nginx-light) continue ;; esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,99 @@
+/**
+ * Error classes and the exit-code mapping.
+ *
+ * Three kinds of failure, kept apart so the CLI can tell the user what went wrong without a
+ * stack trace when it is their mistake, and with one when it is ours:
+ * - UserError: bad input (manifest, flags, tarball, missing pod). One line, exit 125.
+ * - SyscallError: a kernel call failed. Carries the call, its key arguments and errno so the
+ *   message reads like crun's: `mount /proc: EBUSY (Device or resource busy)`.
+ * - anything else is an internal failure.
+ * Context is added outward with `withContext`, keeping the original as `cause`.
+ */
+
+/** Exit codes shared with podman and docker. */
+export const ExitCode = {
+  ok: 0,
+  /** minipod itself failed (bad manifest, kernel refused a setup step, ...). */
+  runtime: 125,
+  /** The container's command exists but could not be executed. */
+  cannotExecute: 126,
+  /** The container's command was not found. */
+  notFound: 127,
+} as const;
+
+export class UserError extends Error {
+  override name = 'UserError';
+  /** Stable code for scripts and tests, e.g. `manifest.invalid`, `pod.not-found`. */
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(message: string, options: { code?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'user';
+    this.exitCode = options.exitCode ?? ExitCode.runtime;
+  }
+}
+
+/** Error names for the errno values we meet; the rest print as their number. */
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF',
+  10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST',
+  18: 'EXDEV', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 24: 'EMFILE', 26: 'ETXTBSY',
+  28: 'ENOSPC', 30: 'EROFS', 36: 'ENAMETOOLONG', 38: 'ENOSYS', 39: 'ENOTEMPTY', 40: 'ELOOP',
+  95: 'EOPNOTSUPP',
+};
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+export class SyscallError extends Error {
+  override name = 'SyscallError';
+  readonly call: string;
+  readonly errno: number;
+  constructor(call: string, errno: number, detail?: string) {
+    super(`${call}${detail ? ` ${detail}` : ''}: ${errnoName(errno)}`);
+    this.call = call;
+    this.errno = errno;
+  }
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
+/** Wraps an error with what we were doing, crun style: `start container web: mount /proc: EBUSY`. */
+export function withContext(context: string, err: unknown): Error {
+  const inner = err instanceof Error ? err : new Error(String(err));
+  const message = `${context}: ${inner.message}`;
+  if (inner instanceof UserError) {
+    return new UserError(message, { code: inner.code, exitCode: inner.exitCode, cause: inner });
+  }
+  const wrapped = new Error(message, { cause: inner });
+  return wrapped;
+}
+
+/** Runs fn and wraps any error it throws with context. */
+export function inContext<T>(context: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw withContext(context, err);
+  }
+}
+
+export async function inContextAsync<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw withContext(context, err);
+  }
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError;
+}
+
+/** The exit code the CLI uses for an error. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UserError) return err.exitCode;
+  return ExitCode.runtime;
+}

@@ -1,0 +1,188 @@
+/**
+ * The validated, normalised pod that the rest of minipod works from.
+ *
+ * `src/manifest/` turns a Kubernetes v1 Pod (JSON or YAML) into these types, or fails with a
+ * UserError naming the field path. Nothing downstream re-validates: defaults are filled in and
+ * quantities are numbers (cpu in millicores, memory in bytes).
+ */
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface VolumeMount {
+  name: string;
+  /** Absolute path inside the container. */
+  mountPath: string;
+  readOnly: boolean;
+  /** Relative path inside the volume; never contains `..`. */
+  subPath?: string;
+}
+
+/** Quantities already parsed: cpu in millicores, memory and storage in bytes. */
+export interface ResourceList {
+  cpuMilli?: number;
+  memoryBytes?: number;
+  ephemeralStorageBytes?: number;
+  hugepages?: Record<string, number>;
+}
+
+export interface Resources {
+  limits: ResourceList;
+  requests: ResourceList;
+}
+
+export interface Capabilities {
+  /** Upper-case names without the CAP_ prefix, e.g. `NET_ADMIN`; `ALL` allowed. */
+  add: string[];
+  drop: string[];
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem: boolean;
+  /** Kubernetes default is true; false sets no_new_privs. */
+  allowPrivilegeEscalation: boolean;
+  privileged: boolean;
+  capabilities: Capabilities;
+}
+
+export type PortProtocol = 'TCP' | 'UDP';
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  hostIP?: string;
+  protocol: PortProtocol;
+}
+
+export interface ExecAction {
+  command: string[];
+}
+
+export interface HttpGetAction {
+  path: string;
+  /** Resolved to a number; a named port is looked up in the container's ports. */
+  port: number;
+  host?: string;
+  scheme: 'HTTP' | 'HTTPS';
+  httpHeaders: { name: string; value: string }[];
+}
+
+export interface TcpSocketAction {
+  port: number;
+  host?: string;
+}
+
+export interface Handler {
+  exec?: ExecAction;
+  httpGet?: HttpGetAction;
+  tcpSocket?: TcpSocketAction;
+}
+
+export interface Probe extends Handler {
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export interface Lifecycle {
+  preStop?: Handler;
+  postStart?: Handler;
+}
+
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface ContainerSpec {
+  name: string;
+  /** As written in the manifest; resolved by src/images relative to `PodSpec.manifestDir`. */
+  image: string;
+  imagePullPolicy?: ImagePullPolicy;
+  /** Replaces the image's Entrypoint when set. */
+  command?: string[];
+  /** Replaces the image's Cmd when set. */
+  args?: string[];
+  env: EnvVar[];
+  workingDir?: string;
+  volumeMounts: VolumeMount[];
+  resources: Resources;
+  securityContext: SecurityContext;
+  ports: ContainerPort[];
+  lifecycle?: Lifecycle;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  stdin: boolean;
+  tty: boolean;
+}
+
+export type HostPathType =
+  | ''
+  | 'DirectoryOrCreate'
+  | 'Directory'
+  | 'FileOrCreate'
+  | 'File'
+  | 'Socket'
+  | 'CharDevice'
+  | 'BlockDevice';
+
+export type VolumeSource =
+  | { kind: 'hostPath'; path: string; type: HostPathType }
+  | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number };
+
+export interface Volume {
+  name: string;
+  source: VolumeSource;
+}
+
+export type DnsPolicy = 'ClusterFirst' | 'Default' | 'None' | 'ClusterFirstWithHostNet';
+
+export interface DnsConfig {
+  nameservers: string[];
+  searches: string[];
+  options: { name: string; value?: string }[];
+}
+
+/** What minipod reads from `minipod.io/` annotations, parsed and checked. */
+export interface MinipodOptions {
+  /** `minipod.io/pids-max`: the pod's pids.max. */
+  pidsMax?: number;
+  /** `minipod.io/network`: `bridge` (default, CNI) or `none` (loopback only). */
+  network: 'bridge' | 'none';
+  /** `minipod.io/swap`: `true` allows swap up to the memory limit; default off. */
+  swap: boolean;
+}
+
+export interface PodSpec {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  name: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  minipod: MinipodOptions;
+  /** spec.hostname, or metadata.name. */
+  hostname: string;
+  restartPolicy: RestartPolicy;
+  terminationGracePeriodSeconds: number;
+  /** minipod's default is true: one PID namespace for the whole pod. */
+  shareProcessNamespace: boolean;
+  hostNetwork: boolean;
+  dnsPolicy: DnsPolicy;
+  dnsConfig?: DnsConfig;
+  initContainers: ContainerSpec[];
+  containers: ContainerSpec[];
+  volumes: Volume[];
+  /** Pod-level resources (spec.resources). */
+  resources?: Resources;
+  /** Absolute folder of the manifest file; relative image paths are resolved against it. */
+  manifestDir: string;
+}
