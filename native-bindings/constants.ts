@@ -1,0 +1,110 @@
+/**
+ * Kernel constants for x86_64 Linux, from the uapi headers (linux/sched.h, linux/mount.h,
+ * linux/prctl.h, linux/capability.h, asm/unistd_64.h). Only what minipod uses.
+ */
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+  FS: 0x00000200,
+} as const;
+
+/** mount(2) flags. */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  SILENT: 32768,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+export type MountFlagName = keyof typeof MS;
+
+/** umount2(2) flags. */
+export const MNT = {
+  FORCE: 1,
+  DETACH: 2,
+  EXPIRE: 4,
+} as const;
+
+export const PR = {
+  SET_PDEATHSIG: 1,
+  SET_KEEPCAPS: 8,
+  CAPBSET_READ: 23,
+  CAPBSET_DROP: 24,
+  SET_NO_NEW_PRIVS: 38,
+  CAP_AMBIENT: 47,
+  CAP_AMBIENT_RAISE: 2,
+  CAP_AMBIENT_CLEAR_ALL: 4,
+} as const;
+
+/** x86_64 syscall numbers for calls glibc 2.36 does not wrap. */
+export const SYS = {
+  capget: 125,
+  capset: 126,
+  pivot_root: 155,
+} as const;
+
+export const F = {
+  GETFD: 1,
+  SETFD: 2,
+  GETFL: 3,
+  SETFL: 4,
+  FD_CLOEXEC: 1,
+  O_NONBLOCK: 0o4000,
+} as const;
+
+export const SIG = {
+  DFL: 0,
+  SETMASK: 2,
+  /** Highest signal number on Linux (SIGRTMAX). */
+  MAX: 64,
+} as const;
+
+/** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
+export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+/** Capability names in bit order (linux/capability.h), without the CAP_ prefix. */
+export const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID',
+  'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW',
+  'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT',
+  'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD',
+  'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG',
+  'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+] as const;
+
+export type CapabilityName = (typeof CAPABILITIES)[number];
+
+export function capabilityBit(name: string): number {
+  const bit = (CAPABILITIES as readonly string[]).indexOf(name);
+  if (bit < 0) throw new Error(`unknown capability ${name}`);
+  return bit;
+}
+
+/** Docker's and podman's default set for containers that do not ask for more. */
+export const DEFAULT_CAPABILITIES: readonly CapabilityName[] = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP',
+  'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+];

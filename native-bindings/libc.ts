@@ -1,0 +1,71 @@
+/**
+ * koffi declarations of the libc functions minipod calls. Loaded lazily on first use so that
+ * importing this module (for types, or in unit tests with a fake syscall layer) loads nothing.
+ * Callers go through src/syscall, which reads errno and turns failures into SyscallError.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+// koffi is CommonJS with loose typings; the table below is the typed surface we use.
+type KoffiFn = (...args: unknown[]) => unknown;
+
+export interface Libc {
+  unshare(flags: number): number;
+  setns(fd: number, nstype: number): number;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
+  umount2(target: string, flags: number): number;
+  sethostname(name: string, len: number): number;
+  chdir(path: string): number;
+  fchdir(fd: number): number;
+  chroot(path: string): number;
+  execve(path: string, argv: (string | null)[], envp: (string | null)[]): number;
+  prctl(option: number, a2: number, a3: number, a4: number, a5: number): number;
+  setresuid(r: number, e: number, s: number): number;
+  setresgid(r: number, e: number, s: number): number;
+  setgroups(n: number, groups: Uint32Array | null): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  umask(mask: number): number;
+  signal(sig: number, handler: null): unknown;
+  sigprocmask(how: number, set: Buffer, old: null): number;
+  /** syscall(2) with up to three pointer/long arguments (x86_64). */
+  syscall3(nr: number, a: unknown, b: unknown): number;
+  capset(hdr: Buffer, data: Buffer): number;
+  mknod(path: string, mode: number, dev: bigint): number;
+  errno(): number;
+}
+
+let cached: Libc | undefined;
+
+export function libc(): Libc {
+  if (cached) return cached;
+  const koffi = require('koffi');
+  const lib = koffi.load('libc.so.6');
+  const f = (decl: string): KoffiFn => lib.func(decl);
+  const syscall = f('long syscall(long number, ...)');
+  const fcntl = f('int fcntl(int fd, int cmd, ...)');
+  cached = {
+    unshare: f('int unshare(int flags)') as Libc['unshare'],
+    setns: f('int setns(int fd, int nstype)') as Libc['setns'],
+    mount: f('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Libc['mount'],
+    umount2: f('int umount2(const char *target, int flags)') as Libc['umount2'],
+    sethostname: f('int sethostname(const char *name, size_t len)') as Libc['sethostname'],
+    chdir: f('int chdir(const char *path)') as Libc['chdir'],
+    fchdir: f('int fchdir(int fd)') as Libc['fchdir'],
+    chroot: f('int chroot(const char *path)') as Libc['chroot'],
+    execve: f('int execve(const char *path, const char **argv, const char **envp)') as Libc['execve'],
+    prctl: f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as Libc['prctl'],
+    setresuid: f('int setresuid(uint32_t r, uint32_t e, uint32_t s)') as Libc['setresuid'],
+    setresgid: f('int setresgid(uint32_t r, uint32_t e, uint32_t s)') as Libc['setresgid'],
+    setgroups: f('int setgroups(size_t n, const uint32_t *groups)') as Libc['setgroups'],
+    fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
+    umask: f('uint32_t umask(uint32_t mask)') as Libc['umask'],
+    signal: f('void *signal(int sig, void *handler)') as Libc['signal'],
+    sigprocmask: f('int sigprocmask(int how, const void *set, void *old)') as Libc['sigprocmask'],
+    syscall3: (nr, a, b) => Number(syscall(nr, 'const char *', a, 'const char *', b)),
+    capset: (hdr, data) => Number(syscall(126, 'void *', hdr, 'void *', data)),
+    mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)') as Libc['mknod'],
+    errno: () => koffi.errno() as number,
+  };
+  return cached;
+}

@@ -1,0 +1,209 @@
+/**
+ * Pure planning of one container: PodSpec + resolved image + host directories -> ContainerPlan.
+ * No I/O here; src/pod prepares the directories and src/process executes the plan.
+ */
+import path from 'node:path';
+import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
+import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec } from './types.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Docker's and podman's defaults: kernel interfaces a container must not read or write. */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi',
+  '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const S_IFCHR = 0o020000;
+const DEVICES: DeviceNode[] = [
+  { path: '/dev/null', major: 1, minor: 3, mode: S_IFCHR | 0o666 },
+  { path: '/dev/zero', major: 1, minor: 5, mode: S_IFCHR | 0o666 },
+  { path: '/dev/full', major: 1, minor: 7, mode: S_IFCHR | 0o666 },
+  { path: '/dev/random', major: 1, minor: 8, mode: S_IFCHR | 0o666 },
+  { path: '/dev/urandom', major: 1, minor: 9, mode: S_IFCHR | 0o666 },
+  { path: '/dev/tty', major: 5, minor: 0, mode: S_IFCHR | 0o666 },
+];
+const DEV_SYMLINKS = [
+  { path: '/dev/fd', target: '/proc/self/fd' },
+  { path: '/dev/stdin', target: '/proc/self/fd/0' },
+  { path: '/dev/stdout', target: '/proc/self/fd/1' },
+  { path: '/dev/stderr', target: '/proc/self/fd/2' },
+  { path: '/dev/ptmx', target: 'pts/ptmx' },
+];
+
+export interface ImageConfigLike {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+}
+
+/** Host paths the supervisor prepared for this container. */
+export interface ContainerHostDirs {
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  mountPoint: string;
+  etcHosts: string;
+  etcHostname: string;
+  resolvConf: string;
+  /** The pod's shared /dev/shm (a tmpfs on the host). */
+  shm: string;
+  /** Host path of each volume, by name. */
+  volumes: Record<string, string>;
+}
+
+/** Kubernetes' rule: `command` replaces Entrypoint; `args` replaces Cmd; command alone drops Cmd. */
+export function containerArgs(container: ContainerSpec, image: ImageConfigLike): string[] {
+  const entrypoint = container.command ?? image.entrypoint ?? [];
+  const cmd = container.args ?? (container.command ? [] : image.cmd ?? []);
+  return [...entrypoint, ...cmd];
+}
+
+/** Later entries win by name, so the order is: defaults, image, HOSTNAME, container env. */
+export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): string[] {
+  const byName = new Map<string, string>();
+  const put = (entry: string): void => {
+    const eq = entry.indexOf('=');
+    if (eq > 0) byName.set(entry.slice(0, eq), entry.slice(eq + 1));
+  };
+  put(`PATH=${DEFAULT_PATH}`);
+  for (const e of image.env ?? []) put(e);
+  put(`HOSTNAME=${pod.hostname}`);
+  if (container.tty) put('TERM=xterm');
+  for (const e of container.env) byName.set(e.name, e.value);
+  return [...byName].map(([k, v]) => `${k}=${v}`);
+}
+
+export function containerCapabilities(container: ContainerSpec): number[] {
+  const sc = container.securityContext;
+  const all = CAPABILITIES.map((_, bit) => bit);
+  let set = new Set<number>(sc.privileged ? all : DEFAULT_CAPABILITIES.map(capabilityBit));
+  if (sc.capabilities.drop.includes('ALL')) set = new Set();
+  if (sc.capabilities.add.includes('ALL')) set = new Set(all);
+  for (const name of sc.capabilities.add) if (name !== 'ALL') set.add(capabilityBit(name));
+  for (const name of sc.capabilities.drop) if (name !== 'ALL') set.delete(capabilityBit(name));
+  return [...set].sort((a, b) => a - b);
+}
+
+function imageUser(user: string | undefined): ProcessSpec['user'] {
+  if (!user) return {};
+  const [u, g] = user.split(':');
+  const out: ProcessSpec['user'] = {};
+  if (u && /^\d+$/.test(u)) out.uid = Number(u);
+  else if (u) out.name = u;
+  if (g && /^\d+$/.test(g)) out.gid = Number(g);
+  return out;
+}
+
+export function containerUser(container: ContainerSpec, image: ImageConfigLike): ProcessSpec['user'] {
+  const sc = container.securityContext;
+  const fromImage = imageUser(image.user);
+  const user: ProcessSpec['user'] = { ...fromImage };
+  if (sc.runAsUser !== undefined) {
+    user.uid = sc.runAsUser;
+    delete user.name;
+  }
+  if (sc.runAsGroup !== undefined) user.gid = sc.runAsGroup;
+  return user;
+}
+
+export function processSpec(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): ProcessSpec {
+  const caps = containerCapabilities(container);
+  const user = containerUser(container, image);
+  // A non-root user keeps capabilities across execve only as ambient ones: give it the ones
+  // the manifest added explicitly, as podman does.
+  const nonRoot = user.uid !== undefined ? user.uid !== 0 : user.name !== undefined && user.name !== 'root';
+  const added = new Set(container.securityContext.capabilities.add.filter((c) => c !== 'ALL').map(capabilityBit));
+  return {
+    args: containerArgs(container, image),
+    env: containerEnv(pod, container, image),
+    cwd: container.workingDir ?? (image.workingDir || '/'),
+    user,
+    capabilities: {
+      bounding: caps,
+      effective: caps,
+      permitted: caps,
+      inheritable: caps,
+      ambient: nonRoot ? caps.filter((c) => added.has(c)) : [],
+    },
+    noNewPrivileges: !container.securityContext.allowPrivilegeEscalation,
+  };
+}
+
+const NOSUID_NODEV_NOEXEC = ['NOSUID', 'NODEV', 'NOEXEC'] as const;
+
+function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean): MountStep[] {
+  const m = (s: Omit<MountStep, 'readOnly' | 'destinationKind'> & Partial<MountStep>): MountStep => ({
+    readOnly: false,
+    destinationKind: 'dir',
+    ...s,
+  });
+  return [
+    m({ source: 'proc', destination: '/proc', fstype: 'proc', flags: [...NOSUID_NODEV_NOEXEC] }),
+    m({ source: 'tmpfs', destination: '/dev', fstype: 'tmpfs', flags: ['NOSUID', 'STRICTATIME'], data: 'mode=755,size=65536k' }),
+    m({ source: 'devpts', destination: '/dev/pts', fstype: 'devpts', flags: ['NOSUID', 'NOEXEC'], data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }),
+    m({ source: dirs.shm, destination: '/dev/shm', fstype: 'bind', flags: [...NOSUID_NODEV_NOEXEC] }),
+    m({ source: 'mqueue', destination: '/dev/mqueue', fstype: 'mqueue', flags: [...NOSUID_NODEV_NOEXEC] }),
+    m({ source: 'sysfs', destination: '/sys', fstype: 'sysfs', flags: [...NOSUID_NODEV_NOEXEC], readOnly: !privileged }),
+    m({ source: dirs.etcHosts, destination: '/etc/hosts', fstype: 'bind', flags: [], destinationKind: 'file' }),
+    m({ source: dirs.etcHostname, destination: '/etc/hostname', fstype: 'bind', flags: [], destinationKind: 'file' }),
+    m({ source: dirs.resolvConf, destination: '/etc/resolv.conf', fstype: 'bind', flags: [], destinationKind: 'file' }),
+  ];
+}
+
+/** Volume mounts, parents before children so `/data` does not hide `/data/cache`. */
+export function volumeMountSteps(container: ContainerSpec, dirs: ContainerHostDirs, isFile: (p: string) => boolean): MountStep[] {
+  return [...container.volumeMounts]
+    .sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length)
+    .map((vm) => {
+      const base = dirs.volumes[vm.name];
+      if (base === undefined) throw new Error(`volume ${vm.name} was not prepared`);
+      const source = vm.subPath ? path.join(base, vm.subPath) : base;
+      return {
+        source,
+        destination: vm.mountPath,
+        fstype: 'bind',
+        flags: [],
+        destinationKind: isFile(source) ? 'file' : 'dir',
+        readOnly: vm.readOnly,
+      } satisfies MountStep;
+    });
+}
+
+export interface PlanContainerInput {
+  pod: PodSpec;
+  container: ContainerSpec;
+  image: ImageConfigLike;
+  dirs: ContainerHostDirs;
+  cgroupProcs: string[];
+  /** Whether a volume source is a regular file (for the bind target), decided by the caller. */
+  isFile: (hostPath: string) => boolean;
+}
+
+export function planContainer(input: PlanContainerInput): ContainerPlan {
+  const { pod, container, dirs } = input;
+  const privileged = container.securityContext.privileged;
+  return {
+    kind: 'container',
+    id: `${pod.name}/${container.name}`,
+    rootfs: {
+      lowerDirs: dirs.lowerDirs,
+      upperDir: dirs.upperDir,
+      workDir: dirs.workDir,
+      mountPoint: dirs.mountPoint,
+      readOnly: container.securityContext.readOnlyRootFilesystem,
+    },
+    mounts: [...baseMounts(pod, dirs, privileged), ...volumeMountSteps(container, dirs, input.isFile)],
+    devices: DEVICES,
+    symlinks: DEV_SYMLINKS,
+    maskedPaths: privileged ? [] : MASKED_PATHS,
+    readonlyPaths: privileged ? [] : READONLY_PATHS,
+    process: processSpec(pod, container, input.image),
+    cgroupProcs: input.cgroupProcs,
+  };
+}

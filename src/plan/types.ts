@@ -1,0 +1,103 @@
+/**
+ * Plans as data: what a helper process must do to become a container (or the pod's init).
+ * The supervisor builds a plan with pure functions (src/plan/*.ts), sends it as one JSON line
+ * over the helper's control socket, and the helper executes it (src/rootfs, src/process).
+ * Keeping it data means the decisions are unit-tested without root and the helper stays dumb.
+ */
+import type { MountFlagName } from '../../native-bindings/constants.js';
+
+export interface MountStep {
+  /** Host path for binds; the fs source name otherwise (`proc`, `tmpfs`, ...). */
+  source: string;
+  /** Absolute path inside the container. */
+  destination: string;
+  fstype: 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue';
+  flags: MountFlagName[];
+  data?: string;
+  /** What to create at the destination when missing: binds of files need a file. */
+  destinationKind: 'dir' | 'file';
+  /** Binds ignore MS_RDONLY on the first call: remount afterwards. */
+  readOnly: boolean;
+}
+
+export interface DeviceNode {
+  /** Path inside the container, e.g. `/dev/null`. */
+  path: string;
+  major: number;
+  minor: number;
+  mode: number;
+}
+
+export interface ProcessSpec {
+  /** argv; argv[0] is looked up in the container's PATH when it has no slash. */
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** Numeric ids, or a user name from the image config resolved in the container's /etc/passwd. */
+  user: { uid?: number; gid?: number; name?: string };
+  capabilities: {
+    bounding: number[];
+    effective: number[];
+    permitted: number[];
+    inheritable: number[];
+    ambient: number[];
+  };
+  noNewPrivileges: boolean;
+}
+
+export interface RootfsSpec {
+  /** Overlay lower dirs, topmost first. */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  /** Host directory the overlay is mounted on, inside the helper's own mount namespace. */
+  mountPoint: string;
+  readOnly: boolean;
+}
+
+export interface ContainerPlan {
+  kind: 'container';
+  /** `pod/container`, for messages. */
+  id: string;
+  rootfs: RootfsSpec;
+  mounts: MountStep[];
+  devices: DeviceNode[];
+  symlinks: { path: string; target: string }[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  process: ProcessSpec;
+  /** cgroup.procs files (one per hierarchy) the process joins just before execve. */
+  cgroupProcs: string[];
+}
+
+export interface PodInitPlan {
+  kind: 'pod-init';
+  id: string;
+  /** Empty host directory the init's tmpfs root is mounted on (in its own mount namespace). */
+  rootDir: string;
+  /** Static binary bound into the empty root, e.g. /usr/bin/catatonit. */
+  initBinary: string;
+  args: string[];
+  /** Set when the pod has its own UTS namespace. */
+  hostname?: string;
+  cgroupProcs: string[];
+}
+
+/** Enter a running container: join its mount namespace (the rest was joined at spawn). */
+export interface ExecPlan {
+  kind: 'exec';
+  id: string;
+  /** /proc/<pid>/ns/mnt of the container's process. */
+  mountNamespace: string;
+  process: ProcessSpec;
+  cgroupProcs: string[];
+}
+
+export type HelperPlan = ContainerPlan | PodInitPlan | ExecPlan;
+
+/** What a helper writes back on its control socket when it cannot exec. */
+export interface HelperFailure {
+  type: 'error';
+  message: string;
+  exitCode: number;
+}

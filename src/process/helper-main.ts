@@ -1,0 +1,158 @@
+/**
+ * The helper: a fresh Node process the supervisor spawns *into* the pod's PID, network, IPC and
+ * UTS namespaces. It reads one plan from its control socket (fd 3), builds its own mount
+ * namespace and root, joins its cgroup, drops privileges and execve()s the container's program,
+ * so the container keeps the helper's PID. Node cannot fork safely, so this is how we get a
+ * clean process in the right namespaces (see docs/architecture.md, "helper protocol").
+ *
+ * Protocol on fd 3 (a socketpair, made close-on-exec before execve):
+ *   supervisor -> helper   one JSON line: the HelperPlan
+ *   helper -> supervisor   on failure only: one JSON line {type:'error', message, exitCode}
+ *   EOF without a message  the execve succeeded
+ * Only synchronous calls after unshare(CLONE_NEWNS): libuv's pool threads stay in the host's
+ * mount namespace and would see the host's files.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CLONE, F, MS } from '../../native-bindings/constants.js';
+import { libc } from '../../native-bindings/libc.js';
+import { ExitCode, UserError } from '../errors.js';
+import type { ContainerPlan, ExecPlan, HelperFailure, HelperPlan, PodInitPlan } from '../plan/types.js';
+import { makeMountsPrivate, pivotInto, setupRootfs } from '../rootfs/mount-rootfs.js';
+import { LinuxSyscall } from '../syscall/linux.js';
+import type { Syscall } from '../syscall/syscall.js';
+import { applyCredentials, resolveUser } from './credentials.js';
+import { lookupExecutable } from './exec-lookup.js';
+
+const CONTROL_FD = 3;
+
+function readPlan(): HelperPlan {
+  // libuv leaves our end of the socketpair non-blocking; readSync would spin on EAGAIN.
+  const flags = libc().fcntl(CONTROL_FD, F.GETFL, 0);
+  libc().fcntl(CONTROL_FD, F.SETFL, flags & ~F.O_NONBLOCK);
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    const n = fs.readSync(CONTROL_FD, buf, 0, buf.length, null);
+    if (n === 0) process.exit(ExitCode.runtime); // The supervisor went away before sending a plan.
+    const nl = buf.subarray(0, n).indexOf(10);
+    if (nl >= 0) {
+      chunks.push(Buffer.from(buf.subarray(0, nl)));
+      break;
+    }
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as HelperPlan;
+}
+
+function openCgroupProcs(files: string[]): number[] {
+  return files.map((f) => fs.openSync(f, 'w'));
+}
+
+function joinCgroups(fds: number[]): void {
+  const pid = String(process.pid);
+  for (const fd of fds) {
+    fs.writeSync(fd, pid);
+    fs.closeSync(fd);
+  }
+}
+
+/** Everything a raw execve needs that Node took away: stdio without CLOEXEC, default signals. */
+function prepareExec(sys: Syscall): void {
+  sys.setCloseOnExec(CONTROL_FD, true);
+  for (const fd of [0, 1, 2]) sys.setCloseOnExec(fd, false);
+  sys.resetSignals();
+  sys.umask(0o022);
+}
+
+function ensureCwd(cwd: string): void {
+  try {
+    if (!fs.statSync(cwd).isDirectory()) throw new UserError(`workingDir ${cwd}: not a directory`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    fs.mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  }
+}
+
+function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
+  const cgroupFds = openCgroupProcs(plan.cgroupProcs);
+  if (plan.kind === 'container') {
+    sys.unshare(CLONE.NEWNS);
+    setupRootfs(sys, plan);
+  } else {
+    // setns(CLONE_NEWNS) needs a private fs_struct; it then sets root and cwd to the
+    // container's root.
+    sys.unshare(CLONE.FS);
+    const fd = fs.openSync(plan.mountNamespace, 'r');
+    sys.setns(fd, CLONE.NEWNS);
+    fs.closeSync(fd);
+  }
+  const spec = plan.process;
+  const user = resolveUser(spec.user);
+  ensureCwd(spec.cwd);
+  sys.chdir(spec.cwd);
+  const env = spec.env.some((e) => e.startsWith('HOME=')) ? spec.env : [...spec.env, `HOME=${user.home}`];
+  const program = lookupExecutable(spec.args[0] ?? '', env);
+  joinCgroups(cgroupFds);
+  applyCredentials(sys, spec, user);
+  prepareExec(sys);
+  try {
+    sys.execve(program, spec.args, env);
+  } catch (err) {
+    const errno = (err as { errno?: number }).errno;
+    const exitCode = errno === 2 ? ExitCode.notFound : ExitCode.cannotExecute;
+    throw new UserError(`exec ${spec.args[0]}: ${(err as Error).message}`, { exitCode });
+  }
+}
+
+function runPodInit(sys: Syscall, plan: PodInitPlan): never {
+  const cgroupFds = openCgroupProcs(plan.cgroupProcs);
+  sys.unshare(CLONE.NEWNS);
+  makeMountsPrivate(sys);
+  // An empty tmpfs holding only the init binary: nothing of the host is reachable from the
+  // pod's PID 1 through /proc/1/root, /proc/1/cwd or /proc/1/exe.
+  sys.mount('tmpfs', plan.rootDir, 'tmpfs', MS.NOSUID | MS.NODEV, 'size=64k,mode=0755');
+  const initPath = path.join(plan.rootDir, 'init');
+  fs.writeFileSync(initPath, '', { mode: 0o555 });
+  sys.mount(plan.initBinary, initPath, null, MS.BIND);
+  sys.mount(null, initPath, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV);
+  sys.mount(null, plan.rootDir, null, MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV);
+  if (plan.hostname) sys.sethostname(plan.hostname);
+  pivotInto(sys, plan.rootDir);
+  joinCgroups(cgroupFds);
+  prepareExec(sys);
+  sys.execve('/init', plan.args, []);
+}
+
+function report(err: unknown): never {
+  const exitCode = err instanceof UserError ? err.exitCode : ExitCode.runtime;
+  const failure: HelperFailure = {
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    exitCode,
+  };
+  try {
+    fs.writeSync(CONTROL_FD, JSON.stringify(failure) + '\n');
+  } catch {
+    // The supervisor is gone; the exit code is all that is left.
+  }
+  process.exit(exitCode);
+}
+
+function main(): void {
+  const sys = new LinuxSyscall();
+  let plan: HelperPlan;
+  try {
+    plan = readPlan();
+  } catch (err) {
+    report(err);
+  }
+  try {
+    if (plan.kind === 'pod-init') runPodInit(sys, plan);
+    else runContainer(sys, plan);
+  } catch (err) {
+    report(err);
+  }
+}
+
+main();

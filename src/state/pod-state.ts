@@ -1,0 +1,118 @@
+/**
+ * The pod's record under /run/minipod/pods/<pod>/state.json: what `ps`, `inspect`, `stop`
+ * and `gc` read. Written atomically (temp file + rename) so a reader never sees half a file,
+ * and complete enough that a pod whose supervisor died can still be found and torn down.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { type MinipodPaths, podRunDir } from '../paths.js';
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopping' | 'Unknown';
+export type ContainerStateName = 'waiting' | 'running' | 'terminated';
+
+export interface ProcessRef {
+  pid: number;
+  /** /proc/<pid>/stat field 22: tells a live process from a recycled pid. */
+  startTime: number;
+}
+
+export interface ContainerState {
+  name: string;
+  init: boolean;
+  image: string;
+  state: ContainerStateName;
+  pid?: number;
+  startTime?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  restartCount: number;
+  ready: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  cgroupPaths: string[];
+  logPath: string;
+}
+
+export interface PodState {
+  name: string;
+  phase: PodPhase;
+  createdAt: string;
+  manifestPath?: string;
+  supervisor: ProcessRef;
+  init?: ProcessRef;
+  /** Namespaces the pod created (for `inspect`): pid/net/ipc/uts inode paths. */
+  netnsPath?: string;
+  hostname: string;
+  network?: unknown;
+  cgroupPaths: string[];
+  /** Host mounts the supervisor made (pod /dev/shm, memory emptyDirs): unmounted at teardown. */
+  hostMounts: string[];
+  containers: ContainerState[];
+  /** Exit status `run` returned or will return. */
+  exitCode?: number;
+}
+
+export function statePath(paths: MinipodPaths, pod: string): string {
+  return path.join(podRunDir(paths, pod), 'state.json');
+}
+
+export function writePodState(paths: MinipodPaths, state: PodState): void {
+  const file = statePath(paths, state.name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+export function readPodState(paths: MinipodPaths, pod: string): PodState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(statePath(paths, pod), 'utf8')) as PodState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export function requirePodState(paths: MinipodPaths, pod: string): PodState {
+  const state = readPodState(paths, pod);
+  if (!state) throw new UserError(`pod "${pod}" does not exist`, { code: 'pod.not-found' });
+  return state;
+}
+
+export function listPodNames(paths: MinipodPaths): string[] {
+  try {
+    return fs.readdirSync(path.join(paths.runDir, 'pods')).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The kernel's start time of a process, or undefined when it does not exist. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) may contain spaces and parentheses: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function processRef(pid: number): ProcessRef {
+  return { pid, startTime: processStartTime(pid) ?? 0 };
+}
+
+/** True when the process recorded in ref still runs (and is not a recycled pid). */
+export function isAlive(ref: ProcessRef | undefined): boolean {
+  if (!ref) return false;
+  const start = processStartTime(ref.pid);
+  if (start === undefined || start !== ref.startTime) return false;
+  try {
+    const status = fs.readFileSync(`/proc/${ref.pid}/status`, 'utf8');
+    return !/^State:\s+Z/m.test(status);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,113 @@
+/** The real Syscall: libc through koffi. */
+import { libc } from '../../native-bindings/libc.js';
+import { F, LINUX_CAPABILITY_VERSION_3, MS, PR, SIG, SYS } from '../../native-bindings/constants.js';
+import { SyscallError } from '../errors.js';
+import type { CapabilitySets, Syscall } from './syscall.js';
+
+/** Throws SyscallError when a libc call returned -1, reading errno at once (it is per thread and live). */
+function check(result: number, call: string, detail?: string): number {
+  if (result === -1) throw new SyscallError(call, libc().errno(), detail);
+  return result;
+}
+
+function mountFlagNames(flags: number): string {
+  const names = Object.entries(MS)
+    .filter(([, bit]) => (flags & bit) !== 0)
+    .map(([name]) => name);
+  return names.length ? ` [${names.join(',')}]` : '';
+}
+
+function capMask(bits: number[]): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (const bit of bits) {
+    if (bit < 32) lo |= 1 << bit;
+    else hi |= 1 << (bit - 32);
+  }
+  return [lo >>> 0, hi >>> 0];
+}
+
+export class LinuxSyscall implements Syscall {
+  unshare(flags: number): void {
+    check(libc().unshare(flags), 'unshare', `0x${flags.toString(16)}`);
+  }
+  setns(fd: number, nstype: number): void {
+    check(libc().setns(fd, nstype), 'setns', `fd ${fd} type 0x${nstype.toString(16)}`);
+  }
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+    const what = fstype ? `${fstype} on ${target}` : `${source ?? 'none'} on ${target}`;
+    check(libc().mount(source, target, fstype, flags, data), 'mount', `${what}${mountFlagNames(flags)}`);
+  }
+  umount2(target: string, flags: number): void {
+    check(libc().umount2(target, flags), 'umount2', target);
+  }
+  pivotRoot(newRoot: string, putOld: string): void {
+    check(libc().syscall3(SYS.pivot_root, newRoot, putOld), 'pivot_root', newRoot);
+  }
+  sethostname(name: string): void {
+    check(libc().sethostname(name, Buffer.byteLength(name)), 'sethostname', name);
+  }
+  mknod(path: string, mode: number, major: number, minor: number): void {
+    // glibc's makedev(): the dev_t layout of the 64-bit kernel ABI.
+    const M = BigInt(major);
+    const m = BigInt(minor);
+    const dev = ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+    check(libc().mknod(path, mode, dev), 'mknod', path);
+  }
+  chdir(path: string): void {
+    check(libc().chdir(path), 'chdir', path);
+  }
+  setresuid(uid: number): void {
+    check(libc().setresuid(uid, uid, uid), 'setresuid', String(uid));
+  }
+  setresgid(gid: number): void {
+    check(libc().setresgid(gid, gid, gid), 'setresgid', String(gid));
+  }
+  setgroups(gids: number[]): void {
+    check(libc().setgroups(gids.length, gids.length ? Uint32Array.from(gids) : null), 'setgroups');
+  }
+  capset(sets: CapabilitySets): void {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
+    header.writeInt32LE(0, 4); // 0 = the calling thread
+    const data = Buffer.alloc(24); // two __user_cap_data_struct {effective, permitted, inheritable}
+    const [eLo, eHi] = capMask(sets.effective);
+    const [pLo, pHi] = capMask(sets.permitted);
+    const [iLo, iHi] = capMask(sets.inheritable);
+    data.writeUInt32LE(eLo, 0); data.writeUInt32LE(pLo, 4); data.writeUInt32LE(iLo, 8);
+    data.writeUInt32LE(eHi, 12); data.writeUInt32LE(pHi, 16); data.writeUInt32LE(iHi, 20);
+    check(libc().capset(header, data), 'capset');
+  }
+  dropBoundingCapability(bit: number): void {
+    check(libc().prctl(PR.CAPBSET_DROP, bit, 0, 0, 0), 'prctl(PR_CAPBSET_DROP)', String(bit));
+  }
+  raiseAmbientCapability(bit: number): void {
+    check(libc().prctl(PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, bit, 0, 0), 'prctl(PR_CAP_AMBIENT_RAISE)', String(bit));
+  }
+  setKeepCaps(on: boolean): void {
+    check(libc().prctl(PR.SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), 'prctl(PR_SET_KEEPCAPS)');
+  }
+  setNoNewPrivileges(): void {
+    check(libc().prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'prctl(PR_SET_NO_NEW_PRIVS)');
+  }
+  setCloseOnExec(fd: number, on: boolean): void {
+    const flags = check(libc().fcntl(fd, F.GETFD, 0), 'fcntl(F_GETFD)', String(fd));
+    const next = on ? flags | F.FD_CLOEXEC : flags & ~F.FD_CLOEXEC;
+    check(libc().fcntl(fd, F.SETFD, next), 'fcntl(F_SETFD)', String(fd));
+  }
+  resetSignals(): void {
+    // SIGKILL (9) and SIGSTOP (19) cannot be changed; 32 and 33 are glibc's own.
+    for (let sig = 1; sig <= SIG.MAX; sig++) {
+      if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue;
+      libc().signal(sig, null);
+    }
+    check(libc().sigprocmask(SIG.SETMASK, Buffer.alloc(128), null), 'sigprocmask');
+  }
+  umask(mask: number): number {
+    return libc().umask(mask);
+  }
+  execve(path: string, argv: string[], envp: string[]): never {
+    libc().execve(path, [...argv, null], [...envp, null]);
+    throw new SyscallError('execve', libc().errno(), path);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A Syscall that records every call instead of making it (youki's TestHelperSyscall), so
+ * namespace, mount and credential logic is unit-tested without root. `failNext` injects an
+ * errno into the next matching call(s).
+ */
+import { SyscallError } from '../errors.js';
+import type { CapabilitySets, Syscall } from './syscall.js';
+
+export interface RecordedCall {
+  name: keyof Syscall;
+  args: unknown[];
+}
+
+export class ExecveCalled extends Error {
+  constructor(readonly path: string, readonly argv: string[], readonly envp: string[]) {
+    super(`execve ${path}`);
+  }
+}
+
+export class RecordingSyscall implements Syscall {
+  readonly calls: RecordedCall[] = [];
+  private failures: { name: keyof Syscall; errno: number; times: number; match?: (args: unknown[]) => boolean }[] = [];
+
+  /** Makes the next `times` calls of `name` (whose args satisfy `match`) fail with errno. */
+  failNext(name: keyof Syscall, errno: number, times = 1, match?: (args: unknown[]) => boolean): void {
+    this.failures.push({ name, errno, times, match });
+  }
+
+  callsOf(name: keyof Syscall): unknown[][] {
+    return this.calls.filter((c) => c.name === name).map((c) => c.args);
+  }
+
+  private record(name: keyof Syscall, ...args: unknown[]): void {
+    this.calls.push({ name, args });
+    const failure = this.failures.find((f) => f.name === name && f.times > 0 && (!f.match || f.match(args)));
+    if (failure) {
+      failure.times--;
+      throw new SyscallError(name, failure.errno, args.length ? String(args[0]) : undefined);
+    }
+  }
+
+  unshare(flags: number): void { this.record('unshare', flags); }
+  setns(fd: number, nstype: number): void { this.record('setns', fd, nstype); }
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+    this.record('mount', source, target, fstype, flags, data);
+  }
+  umount2(target: string, flags: number): void { this.record('umount2', target, flags); }
+  pivotRoot(newRoot: string, putOld: string): void { this.record('pivotRoot', newRoot, putOld); }
+  sethostname(name: string): void { this.record('sethostname', name); }
+  mknod(path: string, mode: number, major: number, minor: number): void { this.record('mknod', path, mode, major, minor); }
+  chdir(path: string): void { this.record('chdir', path); }
+  setresuid(uid: number): void { this.record('setresuid', uid); }
+  setresgid(gid: number): void { this.record('setresgid', gid); }
+  setgroups(gids: number[]): void { this.record('setgroups', gids); }
+  capset(sets: CapabilitySets): void { this.record('capset', sets); }
+  dropBoundingCapability(bit: number): void { this.record('dropBoundingCapability', bit); }
+  raiseAmbientCapability(bit: number): void { this.record('raiseAmbientCapability', bit); }
+  setKeepCaps(on: boolean): void { this.record('setKeepCaps', on); }
+  setNoNewPrivileges(): void { this.record('setNoNewPrivileges'); }
+  setCloseOnExec(fd: number, on: boolean): void { this.record('setCloseOnExec', fd, on); }
+  resetSignals(): void { this.record('resetSignals'); }
+  umask(mask: number): number { this.record('umask', mask); return 0o022; }
+  execve(path: string, argv: string[], envp: string[]): never {
+    this.record('execve', path, argv, envp);
+    throw new ExecveCalled(path, argv, envp);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The kernel calls that set up namespaces, mounts and credentials, behind one interface
+ * (youki's `Syscall` trait). Logic that decides *what* to call receives a Syscall, so it can be
+ * unit-tested with RecordingSyscall without root; LinuxSyscall makes the real calls.
+ * Every method throws SyscallError naming the call and its key argument on failure.
+ */
+
+export interface CapabilitySets {
+  effective: number[];
+  permitted: number[];
+  inheritable: number[];
+}
+
+export interface Syscall {
+  unshare(flags: number): void;
+  setns(fd: number, nstype: number): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  umount2(target: string, flags: number): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  sethostname(name: string): void;
+  /** Creates a character device node (mode includes S_IFCHR). */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  chdir(path: string): void;
+  setresuid(uid: number): void;
+  setresgid(gid: number): void;
+  setgroups(gids: number[]): void;
+  /** Sets effective, permitted and inheritable sets of the calling thread. */
+  capset(sets: CapabilitySets): void;
+  /** Drops a capability from the bounding set. */
+  dropBoundingCapability(bit: number): void;
+  raiseAmbientCapability(bit: number): void;
+  setKeepCaps(on: boolean): void;
+  setNoNewPrivileges(): void;
+  setCloseOnExec(fd: number, on: boolean): void;
+  /** Restores every signal to SIG_DFL and empties the mask (Node ignores SIGPIPE and SIGXFSZ). */
+  resetSignals(): void;
+  umask(mask: number): number;
+  /** Only returns on failure, by throwing. */
+  execve(path: string, argv: string[], envp: string[]): never;
+}
