@@ -1,0 +1,56 @@
+/** `minipod ps` and `minipod inspect`: read-only views of the pods' state files. */
+import { minipodPaths } from '../paths.js';
+import { type PodState, isAlive, listPodNames, readPodState, requirePodState } from '../state/pod-state.js';
+
+/** A pod whose supervisor is gone cannot be trusted to be what its file says. */
+export function effectivePhase(state: PodState): string {
+  if (!isAlive(state.supervisor) && state.phase !== 'Succeeded' && state.phase !== 'Failed') return 'Unknown';
+  return state.phase;
+}
+
+export function age(createdAt: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(createdAt)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function portsOf(state: PodState): string {
+  const net = state.network as { ports?: { hostIP: string; hostPort: number; containerPort: number; protocol: string }[] } | undefined;
+  return (net?.ports ?? [])
+    .map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol.toLowerCase()}`)
+    .join(',');
+}
+
+export function psRows(states: PodState[]): string[][] {
+  return states.map((s) => {
+    const apps = s.containers.filter((c) => !c.init);
+    const ready = apps.filter((c) => c.state === 'running' && c.ready !== false).length;
+    const restarts = apps.reduce((n, c) => n + c.restartCount, 0);
+    return [s.name, effectivePhase(s), `${ready}/${apps.length}`, String(restarts), age(s.createdAt), portsOf(s)];
+  });
+}
+
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function psCommand(options: { format?: string }): number {
+  const paths = minipodPaths();
+  const states = listPodNames(paths).flatMap((n) => readPodState(paths, n) ?? []);
+  if (options.format === 'json') {
+    process.stdout.write(JSON.stringify(states.map((s) => ({ ...s, phase: effectivePhase(s) })), null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(renderTable(['NAME', 'STATUS', 'READY', 'RESTARTS', 'AGE', 'PORTS'], psRows(states)));
+  return 0;
+}
+
+export function inspectCommand(pod: string): number {
+  const state = requirePodState(minipodPaths(), pod);
+  process.stdout.write(JSON.stringify({ ...state, phase: effectivePhase(state) }, null, 2) + '\n');
+  return 0;
+}

@@ -1,0 +1,555 @@
+/**
+ * The pod supervisor: creates a pod, keeps it going, and takes it down.
+ *
+ * One supervisor per pod. Attached `run` is the supervisor in the foreground; `run -d` runs the
+ * same code in a detached process. It owns the helpers it spawns (so Node reaps them and reports
+ * their exit), the pod's cgroups, network, host mounts and state file.
+ *
+ * Start, in order (docs/architecture.md has the why of each step):
+ *  1. claim the name (mkdir of the pod's run dir), write a Pending state
+ *  2. resolve images, check host ports, prepare volumes and the shared /dev/shm
+ *  3. create the cgroups
+ *  4. spawn the pod init into new PID/IPC/UTS/NET namespaces; it becomes PID 1 (catatonit -P)
+ *  5. spawn the first containers' helpers at once (they boot while the network comes up)
+ *  6. CNI ADD on the init's network namespace; write /etc/hosts and resolv.conf
+ *  7. init containers one after another, then every app container in parallel
+ * Any failure on the way tears down what was made and reports one error.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { ExitCode, UserError } from '../errors.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { INIT_CGROUP, planPodCgroups } from '../cgroups/plan.js';
+import { resolveImage } from '../images/index.js';
+import type { ResolvedImage } from '../images/types.js';
+import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, setupPodNetwork } from '../network/index.js';
+import type { PodNetworkStatus } from '../network/types.js';
+import type { MinipodPaths } from '../paths.js';
+import { planContainer } from '../plan/container.js';
+import type { PodInitPlan } from '../plan/types.js';
+import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
+import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
+import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
+import {
+  type ContainerState,
+  type PodPhase,
+  type PodState,
+  processRef,
+  writePodState,
+} from '../state/pod-state.js';
+import type { Syscall } from '../syscall/syscall.js';
+import { mountTmpfs } from './host-mounts.js';
+import { containerLayout, type PodLayout, podLayout } from './layout.js';
+import {
+  backoffDelay,
+  nextBackoffCount,
+  podExitCode,
+  shouldRestart,
+  signalExitCode,
+  type FinishedContainer,
+} from './restart-policy.js';
+import { teardownPod } from './teardown.js';
+import { prepareSubPaths, prepareVolumes, type PreparedVolumes } from './volumes.js';
+
+/** Static init binaries we can run as the pod's PID 1, podman's choice first. */
+const INIT_BINARIES = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+
+export interface SupervisorOutput {
+  /** A line of container output; attached runs print it with the container's name. */
+  line(container: string, stream: LogStream, text: string): void;
+  /** minipod's own messages about the pod (container exited, restarting, ...). */
+  event(message: string): void;
+}
+
+export interface SupervisorOptions {
+  paths: MinipodPaths;
+  sys: Syscall;
+  cgroups: CgroupManager;
+  output: SupervisorOutput;
+  manifestPath?: string;
+}
+
+interface ContainerRun {
+  spec: ContainerSpec;
+  isInit: boolean;
+  state: ContainerState;
+  image?: ResolvedImage;
+  helper?: Helper;
+  /** Set when the helper reported that it could not exec. */
+  startFailure?: HelperFailed;
+  log?: CriLogWriter;
+  startedAtMs: number;
+  oomBaseline: number;
+  consecutiveBackoffs: number;
+  restartTimer?: NodeJS.Timeout;
+  /** Resolves when the current instance exits. */
+  exited?: Promise<number>;
+}
+
+export class PodSupervisor {
+  readonly spec: PodSpec;
+  private readonly o: SupervisorOptions;
+  private readonly layout: PodLayout;
+  private readonly runs: ContainerRun[];
+  private state: PodState;
+  private initHelper?: Helper;
+  private volumes?: PreparedVolumes;
+  private network?: PodNetworkStatus;
+  private stopping = false;
+  private stopSignalCode?: number;
+  private finished: FinishedContainer[] = [];
+  private resolveDone!: (code: number) => void;
+  private finishing?: Promise<void>;
+  /** Resolves with `run`'s exit status once the pod is down and torn down. */
+  readonly done: Promise<number>;
+
+  constructor(spec: PodSpec, options: SupervisorOptions) {
+    this.spec = spec;
+    this.o = options;
+    this.layout = podLayout(options.paths, spec.name);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    const run = (c: ContainerSpec, isInit: boolean): ContainerRun => ({
+      spec: c,
+      isInit,
+      state: {
+        name: c.name,
+        init: isInit,
+        image: c.image,
+        state: 'waiting',
+        reason: 'ContainerCreating',
+        restartCount: 0,
+        ready: false,
+        cgroupPaths: [],
+        logPath: containerLayout(this.layout, c.name).logPath,
+      },
+      startedAtMs: 0,
+      oomBaseline: 0,
+      consecutiveBackoffs: 0,
+    });
+    this.runs = [...spec.initContainers.map((c) => run(c, true)), ...spec.containers.map((c) => run(c, false))];
+    this.state = {
+      name: spec.name,
+      phase: 'Pending',
+      createdAt: new Date().toISOString(),
+      manifestPath: options.manifestPath,
+      supervisor: processRef(process.pid),
+      hostname: spec.hostname,
+      cgroupPaths: [],
+      hostMounts: [],
+      containers: this.runs.map((r) => r.state),
+    };
+  }
+
+  /** Creates the pod and starts its containers; resolves once app containers were started. */
+  async start(): Promise<void> {
+    this.claimName();
+    try {
+      await this.prepareHost();
+      this.createCgroups();
+      await this.startInit();
+      await this.setupNetwork();
+      this.setPhase('Running');
+      await this.runInitContainers();
+      if (!this.stopping && this.state.phase === 'Running') {
+        await Promise.all(this.runs.filter((r) => !r.isInit).map((r) => this.startContainer(r)));
+      }
+    } catch (err) {
+      this.stopping = true;
+      await this.teardown();
+      this.resolveDone(ExitCode.runtime);
+      throw err;
+    }
+    this.checkDone();
+  }
+
+  // ---- start steps ----
+
+  private claimName(): void {
+    fs.mkdirSync(`${this.o.paths.runDir}/pods`, { recursive: true, mode: 0o700 });
+    try {
+      fs.mkdirSync(this.layout.runDir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new UserError(
+          `pod "${this.spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${this.spec.name}\``,
+          { code: 'pod.exists' },
+        );
+      }
+      throw err;
+    }
+    this.saveState();
+  }
+
+  private async prepareHost(): Promise<void> {
+    const { spec, o } = this;
+    const images = await Promise.all(
+      this.runs.map((r, i) => {
+        const list = r.isInit ? 'initContainers' : 'containers';
+        const index = r.isInit ? i : i - spec.initContainers.length;
+        return resolveImage(r.spec.image, {
+          manifestDir: spec.manifestDir,
+          paths: o.paths,
+          fieldPath: `spec.${list}[${index}].image`,
+        });
+      }),
+    );
+    this.runs.forEach((r, i) => (r.image = images[i]));
+    await checkHostPorts(spec, o.paths, spec.name);
+
+    fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.layout.logDir, { recursive: true, mode: 0o750 });
+    fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
+    // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
+    mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k');
+    this.volumes = prepareVolumes(o.sys, spec, this.layout.volumesDir);
+    fs.writeFileSync(this.layout.etcHostname, `${spec.hostNetwork ? os.hostname() : spec.hostname}\n`);
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(spec.hostNetwork ? os.hostname() : spec.hostname));
+    fs.writeFileSync(this.layout.resolvConf, '');
+  }
+
+  private createCgroups(): void {
+    const { cgroups } = this.o;
+    cgroups.create(planPodCgroups(this.spec, { version: cgroups.version }));
+    this.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name));
+    for (const r of this.runs) r.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name, r.spec.name));
+    this.saveState();
+  }
+
+  /** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */
+  private podNamespaces(): SharedNamespace[] {
+    const ns: SharedNamespace[] = ['pid', 'ipc'];
+    if (!this.spec.hostNetwork) ns.push('net', 'uts');
+    return ns;
+  }
+
+  private async startInit(): Promise<void> {
+    const initBinary = INIT_BINARIES.find((b) => fs.existsSync(b));
+    if (!initBinary) {
+      throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', {
+        code: 'host.missing-init',
+      });
+    }
+    const helper = spawnInNamespaces(this.o.sys, { create: this.podNamespaces(), join: null }, () => spawnHelper());
+    this.initHelper = helper;
+    helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
+    const plan: PodInitPlan = {
+      kind: 'pod-init',
+      id: `${this.spec.name}/init`,
+      rootDir: this.layout.initRoot,
+      initBinary,
+      args: ['catatonit', '-P'],
+      hostname: this.spec.hostNetwork ? undefined : this.spec.hostname,
+      cgroupProcs: this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
+    };
+    // Helpers of the first containers boot (~50 ms of Node start-up) while CNI runs.
+    const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
+    for (const r of first) r.helper = this.spawnContainerHelper(r);
+    await sendPlan(helper, plan);
+    this.state.init = processRef(helper.pid);
+    this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
+    this.saveState();
+  }
+
+  private async setupNetwork(): Promise<void> {
+    const { spec, o } = this;
+    this.network = await setupPodNetwork({
+      pod: spec,
+      podId: spec.name,
+      netnsPath: this.state.netnsPath,
+      paths: o.paths,
+      warn: (m) => o.output.event(`warning: ${m}`),
+    });
+    this.state.network = this.network;
+    const hostname = spec.hostNetwork ? os.hostname() : spec.hostname;
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(hostname, this.network.ip));
+    const host = readHostResolvConf();
+    const resolv = renderResolvConf(spec, host.text, { upstreamResolvConfText: host.upstream });
+    for (const w of resolv.warnings) o.output.event(`warning: ${w}`);
+    fs.writeFileSync(this.layout.resolvConf, resolv.text);
+    this.saveState();
+  }
+
+  private async runInitContainers(): Promise<void> {
+    for (const r of this.runs.filter((run) => run.isInit)) {
+      for (;;) {
+        await this.startContainer(r);
+        const code = await r.exited!;
+        if (this.stopping) return;
+        if (code === 0) break;
+        if (this.spec.restartPolicy === 'Never') {
+          this.o.output.event(`init container ${r.spec.name} failed with exit code ${code}: the pod failed`);
+          this.setPhase('Failed');
+          await this.finish();
+          return;
+        }
+        const delay = backoffDelay(r.consecutiveBackoffs++);
+        this.o.output.event(`init container ${r.spec.name} failed with exit code ${code}; restarting in ${delay / 1000}s`);
+        r.state = { ...r.state, state: 'waiting', reason: 'CrashLoopBackOff' };
+        this.syncContainerStates();
+        await new Promise<void>((resolve) => (r.restartTimer = setTimeout(resolve, delay)));
+        if (this.stopping) return;
+        r.state.restartCount++;
+      }
+    }
+  }
+
+  // ---- containers ----
+
+  private containerNamespaces(): NamespaceEntry {
+    const shared = this.podNamespaces();
+    if (this.spec.shareProcessNamespace) {
+      return { create: [], join: { pid: this.initHelper!.pid, namespaces: shared } };
+    }
+    return { create: ['pid'], join: { pid: this.initHelper!.pid, namespaces: shared.filter((n) => n !== 'pid') } };
+  }
+
+  private spawnContainerHelper(r: ContainerRun): Helper {
+    const helper = spawnInNamespaces(this.o.sys, this.containerNamespaces(), () => spawnHelper({ stdin: r.spec.stdin }));
+    if (r.spec.stdin) helper.child.stdin?.end();
+    return helper;
+  }
+
+  private async startContainer(r: ContainerRun): Promise<void> {
+    const { spec, o } = this;
+    const helper = r.helper ?? this.spawnContainerHelper(r);
+    r.helper = undefined;
+    r.startFailure = undefined;
+    const layout = containerLayout(this.layout, r.spec.name);
+    // A restart is a new container, as in Kubernetes: a fresh writable layer.
+    fs.rmSync(layout.upperDir, { recursive: true, force: true });
+    fs.rmSync(layout.workDir, { recursive: true, force: true });
+    for (const d of [layout.upperDir, layout.workDir, layout.mountPoint]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
+
+    if (r.state.restartCount > 0 && fs.existsSync(layout.logPath)) {
+      fs.renameSync(layout.logPath, layout.logPath.replace(/\.log$/, '.previous.log'));
+    }
+    r.log = new CriLogWriter(layout.logPath, (stream, text) => o.output.line(r.spec.name, stream, text));
+    const log = r.log;
+    helper.child.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
+    helper.child.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
+    r.exited = new Promise((resolve) => {
+      helper.child.on('close', (code, signal) => resolve(this.onContainerExit(r, helper, code, signal)));
+    });
+
+    r.oomBaseline = o.cgroups.oomKillCount(spec.name, r.spec.name);
+    const plan = planContainer({
+      pod: spec,
+      container: r.spec,
+      image: r.image!.config,
+      dirs: {
+        lowerDirs: r.image!.layers,
+        upperDir: layout.upperDir,
+        workDir: layout.workDir,
+        mountPoint: layout.mountPoint,
+        etcHosts: this.layout.etcHosts,
+        etcHostname: this.layout.etcHostname,
+        resolvConf: this.layout.resolvConf,
+        shm: this.layout.shm,
+        volumes: this.volumes!.byName,
+        subPaths: prepareSubPaths(r.spec, this.volumes!),
+      },
+      cgroupProcs: o.cgroups.procsFiles(spec.name, r.spec.name),
+      isFile: (p) => {
+        try {
+          return !fs.statSync(p).isDirectory();
+        } catch {
+          return false;
+        }
+      },
+    });
+    try {
+      await sendPlan(helper, plan);
+      r.startedAtMs = Date.now();
+      r.state = {
+        ...r.state,
+        state: 'running',
+        reason: undefined,
+        message: undefined,
+        exitCode: undefined,
+        pid: helper.pid,
+        startTime: processRef(helper.pid).startTime,
+        startedAt: new Date(r.startedAtMs).toISOString(),
+        finishedAt: undefined,
+      };
+      this.syncContainerStates();
+    } catch (err) {
+      if (!(err instanceof HelperFailed)) throw err;
+      r.startFailure = err;
+      o.output.event(`container ${r.spec.name} could not start: ${err.message}`);
+    }
+  }
+
+  /** Records an exit and decides what happens next; returns the exit code. */
+  private onContainerExit(r: ContainerRun, helper: Helper, code: number | null, signal: NodeJS.Signals | null): number {
+    const { spec, o } = this;
+    let exitCode = signalExitCode(signal, code);
+    let reason = exitCode === 0 ? 'Completed' : 'Error';
+    let message: string | undefined;
+    if (r.startFailure) {
+      exitCode = r.startFailure.exitCode;
+      reason = 'StartError';
+      message = r.startFailure.message;
+    } else if (o.cgroups.oomKillCount(spec.name, r.spec.name) > r.oomBaseline) {
+      exitCode = 137;
+      reason = 'OOMKilled';
+    }
+    r.log?.close();
+    r.log = undefined;
+    const finishedAt = Date.now();
+    r.state = {
+      ...r.state,
+      state: 'terminated',
+      pid: undefined,
+      startTime: undefined,
+      exitCode,
+      reason,
+      message,
+      finishedAt: new Date(finishedAt).toISOString(),
+    };
+    void helper;
+    if (!r.isInit) this.finished.push({ name: r.spec.name, exitCode, finishedAt });
+    if (!this.stopping) {
+      o.output.event(`container ${r.spec.name} exited with code ${exitCode} (${reason})`);
+    }
+    this.syncContainerStates();
+    if (!this.stopping && !r.isInit) this.afterAppContainerExit(r, exitCode, finishedAt);
+    return exitCode;
+  }
+
+  private afterAppContainerExit(r: ContainerRun, exitCode: number, finishedAt: number): void {
+    const policy = this.spec.restartPolicy;
+    // A command that cannot run will not run on a retry either; kubelet keeps retrying, but an
+    // attached user wants the error: restart only what actually ran.
+    if (!shouldRestart(policy, exitCode) || r.startFailure) {
+      this.checkDone();
+      return;
+    }
+    r.consecutiveBackoffs = nextBackoffCount(r.consecutiveBackoffs, finishedAt - r.startedAtMs);
+    const delay = r.consecutiveBackoffs === 0 ? 0 : backoffDelay(r.consecutiveBackoffs - 1);
+    r.state = { ...r.state, state: 'waiting', reason: delay > 0 ? 'CrashLoopBackOff' : 'Restarting' };
+    if (delay > 0) this.o.output.event(`restarting ${r.spec.name} in ${delay / 1000}s (restart ${r.state.restartCount + 1})`);
+    this.syncContainerStates();
+    r.restartTimer = setTimeout(() => {
+      r.restartTimer = undefined;
+      if (this.stopping) return;
+      r.state.restartCount++;
+      this.startContainer(r).catch((err: unknown) => {
+        this.o.output.event(`restart of ${r.spec.name} failed: ${(err as Error).message}`);
+        void this.stop();
+      });
+    }, delay);
+  }
+
+  private checkDone(): void {
+    if (this.stopping) return;
+    const apps = this.runs.filter((r) => !r.isInit);
+    const allDone = apps.every((r) => r.state.state === 'terminated' && !r.restartTimer);
+    if (!allDone) return;
+    const code = podExitCode(this.finished);
+    this.setPhase(code === 0 ? 'Succeeded' : 'Failed');
+    void this.finish();
+  }
+
+  private onInitExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    // PID 1 gone means the kernel killed every process of the pod: nothing can run any more.
+    this.o.output.event(`the pod's init exited (${signal ?? code}); stopping the pod`);
+    void this.stop();
+  }
+
+  // ---- stopping ----
+
+  /**
+   * SIGTERM to every running container, SIGKILL after the grace period, then teardown.
+   * A second call while stopping kills at once.
+   */
+  async stop(options: { signalExit?: number; graceSeconds?: number } = {}): Promise<number> {
+    if (options.signalExit !== undefined && this.stopSignalCode === undefined) this.stopSignalCode = options.signalExit;
+    if (this.stopping) {
+      this.killAll();
+      return this.done;
+    }
+    this.stopping = true;
+    this.setPhase('Stopping');
+    for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
+    const running = this.runs.filter((r) => r.state.state === 'running' && r.state.pid);
+    for (const r of running) this.signal(r.state.pid!, 'SIGTERM');
+    const grace = (options.graceSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000;
+    const exits = Promise.all(running.map((r) => r.exited));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exits.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.killAll();
+      await exits;
+    }
+    await this.finish();
+    return this.done;
+  }
+
+  private signal(pid: number, sig: NodeJS.Signals): void {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private killAll(): void {
+    for (const r of this.runs) {
+      if (r.state.pid) this.signal(r.state.pid, 'SIGKILL');
+      if (r.helper) this.signal(r.helper.pid, 'SIGKILL');
+    }
+  }
+
+  private finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.stopping = true;
+      for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
+      await this.teardown();
+      const failed = podExitCode(this.finished);
+      this.resolveDone(failed !== 0 ? failed : (this.stopSignalCode ?? 0));
+    })();
+    return this.finishing;
+  }
+
+  private async teardown(): Promise<void> {
+    const extra = [this.initHelper, ...this.runs.map((r) => r.helper)]
+      .filter((h): h is Helper => h !== undefined)
+      .map((h) => processRef(h.pid));
+    for (const r of this.runs) r.log?.close();
+    await teardownPod(this.spec.name, {
+      paths: this.o.paths,
+      sys: this.o.sys,
+      cgroups: this.o.cgroups,
+      warn: (m) => this.o.output.event(`warning: ${m}`),
+      extraProcesses: extra,
+      keepLogs: true,
+    });
+  }
+
+  // ---- state ----
+
+  private setPhase(phase: PodPhase): void {
+    this.state.phase = phase;
+    this.saveState();
+  }
+
+  private syncContainerStates(): void {
+    this.state.containers = this.runs.map((r) => r.state);
+    this.saveState();
+  }
+
+  private saveState(): void {
+    if (!fs.existsSync(this.layout.runDir)) return; // Torn down already.
+    try {
+      writePodState(this.o.paths, this.state);
+    } catch (err) {
+      this.o.output.event(`warning: could not write the pod's state: ${(err as Error).message}`);
+    }
+  }
+}

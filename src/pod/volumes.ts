@@ -1,0 +1,96 @@
+/**
+ * Preparing `spec.volumes` on the host before any container starts: hostPath type checks
+ * (Kubernetes' semantics, errors naming the field), emptyDir directories, and memory-backed
+ * emptyDirs as a tmpfs shared by every container that mounts it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
+import { ensureInRoot } from '../rootfs/secure-join.js';
+import type { Syscall } from '../syscall/syscall.js';
+import { mountTmpfs } from './host-mounts.js';
+
+function checkHostPath(volume: Volume & { source: { kind: 'hostPath' } }, field: string): void {
+  const { path: p, type } = volume.source;
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    stat = undefined;
+  }
+  const fail = (what: string): never => {
+    throw new UserError(`${field}.hostPath.path: ${p}: ${what}`, { code: 'volume.hostpath' });
+  };
+  switch (type) {
+    case 'DirectoryOrCreate':
+      if (!stat) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+      else if (!stat.isDirectory()) fail('exists but is not a directory');
+      return;
+    case 'FileOrCreate':
+      if (!stat) {
+        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
+        fs.closeSync(fs.openSync(p, 'a', 0o644));
+      } else if (!stat.isFile()) fail('exists but is not a regular file');
+      return;
+    case 'Directory':
+      if (!stat?.isDirectory()) fail(stat ? 'is not a directory' : 'no such directory');
+      return;
+    case 'File':
+      if (!stat?.isFile()) fail(stat ? 'is not a regular file' : 'no such file');
+      return;
+    case 'Socket':
+      if (!stat?.isSocket()) fail('is not a socket');
+      return;
+    case 'CharDevice':
+      if (!stat?.isCharacterDevice()) fail('is not a character device');
+      return;
+    case 'BlockDevice':
+      if (!stat?.isBlockDevice()) fail('is not a block device');
+      return;
+    case '':
+      if (!stat) fail('no such file or directory');
+      return;
+  }
+}
+
+export interface PreparedVolumes {
+  /** Host path of each volume. */
+  byName: Record<string, string>;
+}
+
+export function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string): PreparedVolumes {
+  const byName: Record<string, string> = {};
+  pod.volumes.forEach((volume, i) => {
+    const field = `spec.volumes[${i}]`;
+    if (volume.source.kind === 'hostPath') {
+      checkHostPath(volume as Volume & { source: { kind: 'hostPath' } }, field);
+      byName[volume.name] = volume.source.path;
+      return;
+    }
+    const dir = path.join(volumesDir, volume.name);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+    fs.chmodSync(dir, 0o777); // emptyDir is writable by any uid, as in Kubernetes.
+    if (volume.source.medium === 'Memory') {
+      const size = volume.source.sizeLimitBytes;
+      mountTmpfs(sys, dir, `mode=1777${size ? `,size=${size}` : ''}`);
+    }
+    byName[volume.name] = dir;
+  });
+  return { byName };
+}
+
+/**
+ * subPaths of this container, created inside their volume (never outside it, whatever
+ * symlinks the volume holds) and returned as host paths keyed by mount index.
+ */
+export function prepareSubPaths(container: ContainerSpec, volumes: PreparedVolumes): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const vm of container.volumeMounts) {
+    const base = volumes.byName[vm.name];
+    if (!base || !vm.subPath) continue;
+    const full = ensureInRoot(base, vm.subPath, 'dir');
+    resolved[`${vm.name}/${vm.subPath}`] = full;
+  }
+  return resolved;
+}
