@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/support/setup-integration.ts'],
           // Pods share the host (cgroup parent, bridge, port range): one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,

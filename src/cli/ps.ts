@@ -1,5 +1,6 @@
 /** `minipod ps` and `minipod inspect`: read-only views of the pods' state files. */
 import { minipodPaths } from '../paths.js';
+import { requireRoot } from './common.js';
 import { type PodState, isAlive, listPodNames, readPodState, requirePodState } from '../state/pod-state.js';
 
 /** A pod whose supervisor is gone cannot be trusted to be what its file says. */
@@ -39,6 +40,7 @@ export function renderTable(header: string[], rows: string[][]): string {
 }
 
 export function psCommand(options: { format?: string }): number {
+  requireRoot();
   const paths = minipodPaths();
   const states = listPodNames(paths).flatMap((n) => readPodState(paths, n) ?? []);
   if (options.format === 'json') {
@@ -50,6 +52,7 @@ export function psCommand(options: { format?: string }): number {
 }
 
 export function inspectCommand(pod: string): number {
+  requireRoot();
   const state = requirePodState(minipodPaths(), pod);
   process.stdout.write(JSON.stringify({ ...state, phase: effectivePhase(state) }, null, 2) + '\n');
   return 0;
