@@ -1,0 +1,497 @@
+/**
+ * Decoding of one container (app or init) and everything inside it: env, mounts, resources,
+ * securityContext, ports, probes, lifecycle. Field-local rules live here; rules that relate
+ * fields to each other or to the rest of the pod are checks in validate.ts.
+ */
+import type {
+  Capabilities,
+  ContainerPort,
+  ContainerSpec,
+  EnvVar,
+  ExecAction,
+  Handler,
+  HttpGetAction,
+  ImagePullPolicy,
+  Lifecycle,
+  PortProtocol,
+  Probe,
+  ResourceList,
+  Resources,
+  SecurityContext,
+  TcpSocketAction,
+  VolumeMount,
+} from './types.js';
+import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
+import { checkInteger, checkString, Fields, isObject, type ObjectShape } from './reader.js';
+import { parseBytes, parseCpuMilli, QuantityError } from './quantity.js';
+import {
+  dns1123LabelProblem,
+  envNameProblem,
+  headerNameProblem,
+  isIpAddress,
+  normaliseAbsolutePath,
+  normaliseCapability,
+  portNameProblem,
+} from './syntax.js';
+
+export const LIMITS = {
+  env: 1024,
+  volumeMounts: 256,
+  ports: 256,
+  /** Entries of command, args, exec.command. */
+  argv: 4096,
+  capabilities: 64,
+  httpHeaders: 64,
+} as const;
+
+const CONTAINER_SHAPE: ObjectShape = {
+  known: [
+    'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'volumeMounts',
+    'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
+    'startupProbe', 'stdin', 'tty',
+  ],
+  unsupported: [
+    'envFrom', 'resizePolicy', 'restartPolicy', 'volumeDevices', 'terminationMessagePath',
+    'terminationMessagePolicy', 'stdinOnce',
+  ],
+};
+
+const ENV_SHAPE: ObjectShape = { known: ['name', 'value'], unsupported: ['valueFrom'] };
+const MOUNT_SHAPE: ObjectShape = {
+  known: ['name', 'mountPath', 'readOnly', 'subPath'],
+  unsupported: ['mountPropagation', 'subPathExpr', 'recursiveReadOnly'],
+};
+export const RESOURCES_SHAPE: ObjectShape = { known: ['limits', 'requests'], unsupported: ['claims'] };
+const SECURITY_SHAPE: ObjectShape = {
+  known: [
+    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation',
+    'privileged', 'capabilities',
+  ],
+  unsupported: ['seLinuxOptions', 'windowsOptions', 'procMount', 'seccompProfile', 'appArmorProfile'],
+};
+const CAPABILITIES_SHAPE: ObjectShape = { known: ['add', 'drop'] };
+const PORT_SHAPE: ObjectShape = { known: ['name', 'containerPort', 'hostPort', 'hostIP', 'protocol'] };
+const LIFECYCLE_SHAPE: ObjectShape = { known: ['postStart', 'preStop'], unsupported: ['stopSignal'] };
+const HANDLER_KINDS = ['exec', 'httpGet', 'tcpSocket'] as const;
+const HANDLER_SHAPE: ObjectShape = { known: HANDLER_KINDS, unsupported: ['sleep'] };
+const PROBE_SHAPE: ObjectShape = {
+  known: [
+    ...HANDLER_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
+    'failureThreshold',
+  ],
+  unsupported: ['grpc', 'terminationGracePeriodSeconds'],
+};
+const EXEC_SHAPE: ObjectShape = { known: ['command'] };
+const HTTP_GET_SHAPE: ObjectShape = { known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };
+const HEADER_SHAPE: ObjectShape = { known: ['name', 'value'] };
+const TCP_SOCKET_SHAPE: ObjectShape = { known: ['port', 'host'] };
+
+/** Highest uid/gid: 2^32-1 is (uid_t)-1, "no change" to the kernel. */
+const MAX_ID = 2 ** 32 - 2;
+/** Kubernetes' fields are int32. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** Pod-level securityContext fields that apply to every container that does not set its own. */
+export interface PodSecurityDefaults {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+}
+
+export interface ContainerContext {
+  issues: Issues;
+  init: boolean;
+  podSecurity: PodSecurityDefaults;
+}
+
+export function decodeContainer(value: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
+  const { issues } = ctx;
+  const f = Fields.open(issues, path, value, CONTAINER_SHAPE);
+  if (!f) return undefined;
+
+  const name = f.requiredString('name', 253);
+  if (name !== undefined) {
+    const p = dns1123LabelProblem(name);
+    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
+  }
+  const image = f.requiredString('image', 4096);
+  if (image !== undefined && image.trim() !== image) {
+    issues.add(f.at('image'), `${quote(image)} must not have leading or trailing whitespace`);
+  }
+  const imagePullPolicy = f.enumOf<ImagePullPolicy>('imagePullPolicy', ['Always', 'IfNotPresent', 'Never']);
+  // The kubelet replaces the image's Entrypoint/Cmd only with a non-empty list.
+  const command = nonEmpty(f.stringArray('command', LIMITS.argv));
+  const args = nonEmpty(f.stringArray('args', LIMITS.argv));
+  const env = f.list('env', LIMITS.env, (item, p) => decodeEnv(issues, item, p));
+  const workingDir = decodeAbsolutePath(f, 'workingDir');
+  const volumeMounts = f.list('volumeMounts', LIMITS.volumeMounts, (item, p) => decodeMount(issues, item, p));
+  const resources = decodeResources(f.object('resources', RESOURCES_SHAPE), ['cpu', 'memory', 'ephemeral-storage']);
+  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity);
+  const ports = f.list('ports', LIMITS.ports, (item, p) => decodePort(issues, item, p));
+  const resolvePort = portResolver(ports, name);
+
+  let lifecycle: Lifecycle | undefined;
+  let livenessProbe: Probe | undefined;
+  let readinessProbe: Probe | undefined;
+  let startupProbe: Probe | undefined;
+  if (ctx.init) {
+    // Kubernetes: an init container runs to completion, so it has nothing to probe or hook.
+    for (const key of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe']) {
+      if (f.has(key)) issues.add(f.at(key), 'must not be set for an init container');
+    }
+  } else {
+    const lc = f.object('lifecycle', LIFECYCLE_SHAPE);
+    if (lc) lifecycle = decodeLifecycle(lc, resolvePort);
+    livenessProbe = decodeProbe(f.object('livenessProbe', PROBE_SHAPE), resolvePort, 'livenessProbe');
+    readinessProbe = decodeProbe(f.object('readinessProbe', PROBE_SHAPE), resolvePort, 'readinessProbe');
+    startupProbe = decodeProbe(f.object('startupProbe', PROBE_SHAPE), resolvePort, 'startupProbe');
+  }
+
+  const stdin = f.boolean('stdin') ?? false;
+  const tty = f.boolean('tty') ?? false;
+
+  if (name === undefined || image === undefined) return undefined;
+  const c: ContainerSpec = {
+    name,
+    image,
+    env,
+    volumeMounts,
+    resources,
+    securityContext,
+    ports,
+    stdin,
+    tty,
+  };
+  if (imagePullPolicy !== undefined) c.imagePullPolicy = imagePullPolicy;
+  if (command !== undefined) c.command = command;
+  if (args !== undefined) c.args = args;
+  if (workingDir !== undefined) c.workingDir = workingDir;
+  if (lifecycle !== undefined) c.lifecycle = lifecycle;
+  if (livenessProbe !== undefined) c.livenessProbe = livenessProbe;
+  if (readinessProbe !== undefined) c.readinessProbe = readinessProbe;
+  if (startupProbe !== undefined) c.startupProbe = startupProbe;
+  return c;
+}
+
+function nonEmpty(list: string[] | undefined): string[] | undefined {
+  return list && list.length > 0 ? list : undefined;
+}
+
+/** An optional absolute path, normalised; "" is unset. */
+export function decodeAbsolutePath(f: Fields, key: string): string | undefined {
+  const p = f.optionalString(key, 4096);
+  if (p === undefined) return undefined;
+  if (!p.startsWith('/')) {
+    f.issues.add(f.at(key), `${quote(p)} must be an absolute path`);
+    return undefined;
+  }
+  return normaliseAbsolutePath(p);
+}
+
+function decodeEnv(issues: Issues, value: unknown, path: string): EnvVar | undefined {
+  const f = Fields.open(issues, path, value, ENV_SHAPE);
+  if (!f) return undefined;
+  const name = f.string('name', 4096);
+  if (name === undefined) {
+    if (!f.has('name')) issues.add(f.at('name'), 'field is required');
+    return undefined;
+  }
+  const p = envNameProblem(name);
+  if (p) {
+    issues.add(f.at('name'), `${quote(name)} ${p}`);
+    return undefined;
+  }
+  const v = f.string('value');
+  if (f.has('value') && v === undefined) return undefined;
+  return { name, value: v ?? '' };
+}
+
+function decodeMount(issues: Issues, value: unknown, path: string): VolumeMount | undefined {
+  const f = Fields.open(issues, path, value, MOUNT_SHAPE);
+  if (!f) return undefined;
+  const name = f.requiredString('name', 253);
+  let mountPath: string | undefined;
+  const raw = f.requiredString('mountPath', 4096);
+  if (raw !== undefined) {
+    if (!raw.startsWith('/')) issues.add(f.at('mountPath'), `${quote(raw)} must be an absolute path`);
+    else {
+      mountPath = normaliseAbsolutePath(raw);
+      if (mountPath === '/') {
+        issues.add(f.at('mountPath'), `${quote(raw)} would cover the container's root filesystem`);
+        mountPath = undefined;
+      }
+    }
+  }
+  const readOnly = f.boolean('readOnly') ?? false;
+  let subPath: string | undefined;
+  const sp = f.optionalString('subPath', 4096);
+  if (sp !== undefined) {
+    if (sp.startsWith('/')) issues.add(f.at('subPath'), `${quote(sp)} must be a relative path`);
+    else if (sp.split('/').includes('..')) issues.add(f.at('subPath'), `${quote(sp)} must not contain '..'`);
+    else {
+      const n = normaliseAbsolutePath(sp).slice(1);
+      // `.` or `a/` name the volume itself or a folder: the normal form keeps comparisons simple.
+      if (n !== '') subPath = n;
+    }
+  }
+  if (name === undefined || mountPath === undefined) return undefined;
+  const m: VolumeMount = { name, mountPath, readOnly };
+  if (subPath !== undefined) m.subPath = subPath;
+  return m;
+}
+
+type ResourceName = 'cpu' | 'memory' | 'ephemeral-storage';
+
+/**
+ * limits/requests as numbers. As Kubernetes defaults them: a resource with a limit and no
+ * request gets the limit as its request.
+ */
+export function decodeResources(f: Fields | undefined, allowed: readonly ResourceName[]): Resources {
+  if (!f) return { limits: {}, requests: {} };
+  const limits = decodeResourceList(f, 'limits', allowed);
+  const requests = decodeResourceList(f, 'requests', allowed);
+  if (limits.cpuMilli !== undefined && requests.cpuMilli === undefined) requests.cpuMilli = limits.cpuMilli;
+  if (limits.memoryBytes !== undefined && requests.memoryBytes === undefined) requests.memoryBytes = limits.memoryBytes;
+  if (limits.ephemeralStorageBytes !== undefined && requests.ephemeralStorageBytes === undefined) {
+    requests.ephemeralStorageBytes = limits.ephemeralStorageBytes;
+  }
+  return { limits, requests };
+}
+
+function decodeResourceList(f: Fields, key: string, allowed: readonly ResourceName[]): ResourceList {
+  const out: ResourceList = {};
+  const raw = f.get(key);
+  if (raw === undefined) return out;
+  const path = f.at(key);
+  if (!isObject(raw)) {
+    f.issues.add(path, `expected an object, got ${typeName(raw)}`);
+    return out;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const p = childPath(path, name);
+    if (!(allowed as readonly string[]).includes(name)) {
+      const known = ['cpu', 'memory', 'ephemeral-storage'].includes(name);
+      // hugepages-2Mi and extended resources (example.com/gpu) are valid Kubernetes.
+      if (known || name.startsWith('hugepages-') || name.includes('/')) {
+        f.issues.add(p, 'resource is not supported by minipod');
+      } else f.issues.add(p, 'unknown field');
+      continue;
+    }
+    if (value === null) continue;
+    if (name === 'cpu') {
+      const v = quantity(f.issues, p, value, parseCpuMilli);
+      if (v !== undefined) out.cpuMilli = v;
+    } else if (name === 'memory') {
+      const v = quantity(f.issues, p, value, parseBytes);
+      if (v !== undefined) out.memoryBytes = v;
+    } else {
+      const v = quantity(f.issues, p, value, parseBytes);
+      if (v !== undefined) out.ephemeralStorageBytes = v;
+    }
+  }
+  return out;
+}
+
+/** A quantity field: a string, or a bare number as Kubernetes' JSON decoder also accepts. */
+export function quantity(
+  issues: Issues,
+  path: string,
+  value: unknown,
+  parse: (q: string | number) => number,
+): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    issues.add(path, `expected a quantity (string or number), got ${typeName(value)}`);
+    return undefined;
+  }
+  try {
+    return parse(value);
+  } catch (err) {
+    if (err instanceof QuantityError) {
+      issues.add(path, err.message);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults): SecurityContext {
+  const sc: SecurityContext = {
+    readOnlyRootFilesystem: false,
+    allowPrivilegeEscalation: true,
+    privileged: false,
+    capabilities: { add: [], drop: [] },
+  };
+  const runAsUser = f?.integer('runAsUser', { min: 0, max: MAX_ID }) ?? pod.runAsUser;
+  const runAsGroup = f?.integer('runAsGroup', { min: 0, max: MAX_ID }) ?? pod.runAsGroup;
+  const runAsNonRoot = f?.boolean('runAsNonRoot') ?? pod.runAsNonRoot;
+  if (runAsUser !== undefined) sc.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) sc.runAsGroup = runAsGroup;
+  if (runAsNonRoot !== undefined) sc.runAsNonRoot = runAsNonRoot;
+  if (!f) return sc;
+  sc.readOnlyRootFilesystem = f.boolean('readOnlyRootFilesystem') ?? false;
+  sc.allowPrivilegeEscalation = f.boolean('allowPrivilegeEscalation') ?? true;
+  sc.privileged = f.boolean('privileged') ?? false;
+  const caps = f.object('capabilities', CAPABILITIES_SHAPE);
+  if (caps) sc.capabilities = decodeCapabilities(caps);
+  return sc;
+}
+
+function decodeCapabilities(f: Fields): Capabilities {
+  const one = (key: 'add' | 'drop'): string[] => {
+    const names = f.stringArray(key, LIMITS.capabilities, 64) ?? [];
+    const out: string[] = [];
+    names.forEach((n, i) => {
+      const norm = normaliseCapability(n);
+      if (norm === undefined) f.issues.add(indexPath(f.at(key), i), `${quote(n)} is not a Linux capability`);
+      else if (!out.includes(norm)) out.push(norm);
+    });
+    return out;
+  };
+  return { add: one('add'), drop: one('drop') };
+}
+
+function decodePort(issues: Issues, value: unknown, path: string): ContainerPort | undefined {
+  const f = Fields.open(issues, path, value, PORT_SHAPE);
+  if (!f) return undefined;
+  const containerPort = f.required('containerPort') === undefined ? undefined : f.integer('containerPort', { min: 1, max: 65535 });
+  // Kubernetes reads hostPort 0 as "not published".
+  const hostPortRaw = f.integer('hostPort', { min: 0, max: 65535 });
+  const hostPort = hostPortRaw === 0 ? undefined : hostPortRaw;
+  const hostIP = f.optionalString('hostIP', 64);
+  if (hostIP !== undefined && !isIpAddress(hostIP)) issues.add(f.at('hostIP'), `${quote(hostIP)} is not an IP address`);
+  const protocol = f.enumOf<PortProtocol>('protocol', ['TCP', 'UDP'], ['SCTP']) ?? 'TCP';
+  const name = f.optionalString('name', 64);
+  if (name !== undefined) {
+    const p = portNameProblem(name);
+    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
+  }
+  if (containerPort === undefined) return undefined;
+  const port: ContainerPort = { containerPort, protocol };
+  if (name !== undefined) port.name = name;
+  if (hostPort !== undefined) port.hostPort = hostPort;
+  if (hostIP !== undefined) port.hostIP = hostIP;
+  return port;
+}
+
+type PortResolver = (f: Fields, key: string) => number | undefined;
+
+/** httpGet/tcpSocket `port`: a number, or the name of one of this container's ports. */
+function portResolver(ports: ContainerPort[], container: string | undefined): PortResolver {
+  return (f, key) => {
+    const v = f.required(key);
+    if (v === undefined) return undefined;
+    const path = f.at(key);
+    if (typeof v === 'number') return checkInteger(f.issues, path, v, { min: 1, max: 65535 });
+    const s = checkString(f.issues, path, v, 64);
+    if (s === undefined) return undefined;
+    const found = ports.find((p) => p.name === s);
+    if (!found) {
+      const of = container === undefined ? 'the container' : `container ${quote(container)}`;
+      f.issues.add(path, `${quote(s)} is not the name of a port of ${of}`);
+      return undefined;
+    }
+    return found.containerPort;
+  };
+}
+
+function decodeHandler(f: Fields, resolvePort: PortResolver): Handler | undefined {
+  const present = HANDLER_KINDS.filter((k) => f.has(k));
+  if (present.length !== 1) {
+    // An unsupported handler (sleep, grpc) is already reported by the shape check.
+    if (present.length > 1 || !['sleep', 'grpc'].some((k) => f.has(k))) {
+      const got = present.length > 1 ? ` (got ${present.join(' and ')})` : '';
+      f.issues.add(f.path, `must specify exactly one of exec, httpGet or tcpSocket${got}`);
+    }
+    return undefined;
+  }
+  const h: Handler = {};
+  const exec = f.object('exec', EXEC_SHAPE);
+  if (exec) {
+    const e = decodeExec(exec);
+    if (e) h.exec = e;
+  }
+  const http = f.object('httpGet', HTTP_GET_SHAPE);
+  if (http) {
+    const g = decodeHttpGet(http, resolvePort);
+    if (g) h.httpGet = g;
+  }
+  const tcp = f.object('tcpSocket', TCP_SOCKET_SHAPE);
+  if (tcp) {
+    const t = decodeTcpSocket(tcp, resolvePort);
+    if (t) h.tcpSocket = t;
+  }
+  return h.exec || h.httpGet || h.tcpSocket ? h : undefined;
+}
+
+function decodeExec(f: Fields): ExecAction | undefined {
+  if (f.required('command') === undefined) return undefined;
+  const command = f.stringArray('command', LIMITS.argv);
+  if (command === undefined) return undefined;
+  if (command.length === 0) {
+    f.issues.add(f.at('command'), 'must not be empty');
+    return undefined;
+  }
+  return { command };
+}
+
+function decodeHttpGet(f: Fields, resolvePort: PortResolver): HttpGetAction | undefined {
+  const port = resolvePort(f, 'port');
+  const path = f.optionalString('path', 4096) ?? '/';
+  const host = f.optionalString('host', 253);
+  const scheme = f.enumOf<'HTTP' | 'HTTPS'>('scheme', ['HTTP', 'HTTPS']) ?? 'HTTP';
+  const httpHeaders = f.list('httpHeaders', LIMITS.httpHeaders, (item, p) => {
+    const h = Fields.open(f.issues, p, item, HEADER_SHAPE);
+    if (!h) return undefined;
+    const name = h.requiredString('name', 256);
+    if (name !== undefined) {
+      const problem = headerNameProblem(name);
+      if (problem) h.issues.add(h.at('name'), `${quote(name)} ${problem}`);
+    }
+    const value = h.string('value', 8192) ?? '';
+    return name === undefined ? undefined : { name, value };
+  });
+  if (port === undefined) return undefined;
+  const g: HttpGetAction = { path, port, scheme, httpHeaders };
+  if (host !== undefined) g.host = host;
+  return g;
+}
+
+function decodeTcpSocket(f: Fields, resolvePort: PortResolver): TcpSocketAction | undefined {
+  const port = resolvePort(f, 'port');
+  const host = f.optionalString('host', 253);
+  if (port === undefined) return undefined;
+  const t: TcpSocketAction = { port };
+  if (host !== undefined) t.host = host;
+  return t;
+}
+
+function decodeLifecycle(f: Fields, resolvePort: PortResolver): Lifecycle | undefined {
+  const lc: Lifecycle = {};
+  for (const key of ['postStart', 'preStop'] as const) {
+    const h = f.object(key, HANDLER_SHAPE);
+    if (!h) continue;
+    const handler = decodeHandler(h, resolvePort);
+    if (handler) lc[key] = handler;
+  }
+  return lc.postStart || lc.preStop ? lc : undefined;
+}
+
+function decodeProbe(
+  f: Fields | undefined,
+  resolvePort: PortResolver,
+  kind: 'livenessProbe' | 'readinessProbe' | 'startupProbe',
+): Probe | undefined {
+  if (!f) return undefined;
+  const handler = decodeHandler(f, resolvePort);
+  const initialDelaySeconds = f.integer('initialDelaySeconds', { min: 0, max: MAX_INT32 }) ?? 0;
+  const periodSeconds = f.integer('periodSeconds', { min: 1, max: MAX_INT32 }) ?? 10;
+  const timeoutSeconds = f.integer('timeoutSeconds', { min: 1, max: MAX_INT32 }) ?? 1;
+  const successThreshold = f.integer('successThreshold', { min: 1, max: MAX_INT32 }) ?? 1;
+  const failureThreshold = f.integer('failureThreshold', { min: 1, max: MAX_INT32 }) ?? 3;
+  // Kubernetes: only readiness can need several successes; the others act on the first.
+  if (kind !== 'readinessProbe' && successThreshold !== 1) {
+    f.issues.add(f.at('successThreshold'), `must be 1 for a ${kind}, got ${successThreshold}`);
+  }
+  if (!handler) return undefined;
+  return { ...handler, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold };
+}

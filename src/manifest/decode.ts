@@ -1,0 +1,371 @@
+/**
+ * A parsed JSON value -> PodSpec: types, shapes, field-local syntax and defaults.
+ *
+ * Every field of the Kubernetes v1 Pod is either read here or named in an `unsupported` list
+ * (error: `field is not supported by minipod`); anything else is an `unknown field`. So nothing
+ * a user writes is dropped on the floor.
+ */
+import type {
+  DnsConfig,
+  DnsPolicy,
+  HostPathType,
+  MinipodOptions,
+  PodSpec,
+  Resources,
+  RestartPolicy,
+  Volume,
+  VolumeSource,
+} from './types.js';
+import { childPath, Issues, ManifestError, quote, typeName } from './issues.js';
+import { Fields, isObject, type ObjectShape } from './reader.js';
+import { decodeContainer, decodeResources, quantity, RESOURCES_SHAPE, type PodSecurityDefaults } from './container.js';
+import { parseBytes } from './quantity.js';
+import {
+  dns1123LabelProblem,
+  dns1123SubdomainProblem,
+  isIpAddress,
+  labelValueProblem,
+  normaliseAbsolutePath,
+  qualifiedNameProblem,
+} from './syntax.js';
+
+export const POD_LIMITS = {
+  containers: 64,
+  initContainers: 64,
+  volumes: 256,
+  labels: 256,
+  annotations: 256,
+  /** Kubernetes' limit for all annotations together. */
+  annotationBytes: 256 * 1024,
+  nameservers: 3,
+  searches: 32,
+  dnsOptions: 32,
+} as const;
+
+export const MINIPOD_ANNOTATION_PREFIX = 'minipod.io/';
+/** The kernel refuses a pids.max above PID_MAX_LIMIT. */
+const PID_MAX_LIMIT = 4 * 1024 * 1024;
+
+const POD_SHAPE: ObjectShape = { known: ['apiVersion', 'kind', 'metadata', 'spec', 'status'] };
+const METADATA_SHAPE: ObjectShape = {
+  known: ['name', 'namespace', 'labels', 'annotations'],
+  unsupported: [
+    'generateName', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+    'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
+  ],
+};
+const SPEC_SHAPE: ObjectShape = {
+  known: [
+    'containers', 'initContainers', 'volumes', 'hostname', 'restartPolicy', 'terminationGracePeriodSeconds',
+    'shareProcessNamespace', 'hostNetwork', 'dnsPolicy', 'dnsConfig', 'resources', 'securityContext',
+  ],
+  unsupported: [
+    'ephemeralContainers', 'activeDeadlineSeconds', 'nodeSelector', 'serviceAccountName', 'serviceAccount',
+    'automountServiceAccountToken', 'nodeName', 'hostPID', 'hostIPC', 'imagePullSecrets', 'subdomain',
+    'affinity', 'schedulerName', 'tolerations', 'hostAliases', 'priorityClassName', 'priority',
+    'readinessGates', 'runtimeClassName', 'enableServiceLinks', 'preemptionPolicy', 'overhead',
+    'topologySpreadConstraints', 'setHostnameAsFQDN', 'os', 'hostUsers', 'schedulingGates', 'resourceClaims',
+  ],
+};
+const POD_SECURITY_SHAPE: ObjectShape = {
+  known: ['runAsUser', 'runAsGroup', 'runAsNonRoot'],
+  unsupported: [
+    'seLinuxOptions', 'windowsOptions', 'supplementalGroups', 'supplementalGroupsPolicy', 'fsGroup',
+    'fsGroupChangePolicy', 'sysctls', 'seccompProfile', 'appArmorProfile', 'seLinuxChangePolicy',
+  ],
+};
+const VOLUME_SOURCES = ['hostPath', 'emptyDir'] as const;
+const VOLUME_SHAPE: ObjectShape = {
+  known: ['name', ...VOLUME_SOURCES],
+  unsupported: [
+    'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
+    'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc',
+    'azureFile', 'configMap', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected',
+    'portworxVolume', 'scaleIO', 'storageos', 'csi', 'ephemeral', 'image',
+  ],
+};
+const HOST_PATH_SHAPE: ObjectShape = { known: ['path', 'type'] };
+const EMPTY_DIR_SHAPE: ObjectShape = { known: ['medium', 'sizeLimit'] };
+const DNS_CONFIG_SHAPE: ObjectShape = { known: ['nameservers', 'searches', 'options'] };
+const DNS_OPTION_SHAPE: ObjectShape = { known: ['name', 'value'] };
+
+const HOST_PATH_TYPES: readonly HostPathType[] = [
+  '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice',
+];
+
+/** Nothing else in a Deployment or a v2 object is worth reporting: the caller stops here. */
+function checkKind(doc: Record<string, unknown>, issues: Issues): void {
+  const kind = doc.kind ?? undefined;
+  const apiVersion = doc.apiVersion ?? undefined;
+  if (kind === undefined) issues.add('kind', 'field is required (minipod runs kind: Pod)');
+  else if (kind !== 'Pod') {
+    issues.add('kind', `${quote(kind)} is not supported: minipod runs a single Pod (kind: Pod)`);
+  }
+  if (apiVersion === undefined) issues.add('apiVersion', 'field is required (apiVersion: v1)');
+  else if (apiVersion !== 'v1') issues.add('apiVersion', `${quote(apiVersion)} is not supported: a Pod is apiVersion v1`);
+}
+
+/**
+ * Turns a parsed manifest into a PodSpec, or returns the issues found. Cross-field rules are
+ * in validate.ts and run afterwards.
+ */
+export function decodePod(doc: unknown, manifestDir: string): { pod?: PodSpec; issues: Issues } {
+  const issues = new Issues();
+  if (!isObject(doc)) {
+    issues.add('', `a manifest must be an object (a Pod), got ${typeName(doc)}`);
+    return { issues };
+  }
+  checkKind(doc, issues);
+  if (!issues.ok) return { issues };
+  const root = Fields.open(issues, '', doc, POD_SHAPE)!;
+  const status = root.get('status');
+  // `kubectl run --dry-run=client -o yaml` writes `status: {}`: that carries nothing. A real
+  // status comes from a running pod and means the user copied live state.
+  if (status !== undefined && !(isObject(status) && Object.keys(status).length === 0)) {
+    issues.add('status', 'field is not supported by minipod (it is written by a runtime, not by the user; remove it)');
+  }
+
+  const meta = decodeMetadata(root, issues);
+  const spec = root.object('spec', SPEC_SHAPE);
+  if (!spec) {
+    if (!root.has('spec')) issues.add('spec', 'field is required');
+    return { issues };
+  }
+  const podSecurity = decodePodSecurity(spec.object('securityContext', POD_SECURITY_SHAPE));
+  const initContainers = spec.list('initContainers', POD_LIMITS.initContainers, (item, p) =>
+    decodeContainer(item, p, { issues, init: true, podSecurity }),
+  );
+  if (!spec.has('containers')) issues.add(spec.at('containers'), 'field is required (at least one container)');
+  else if (Array.isArray(spec.get('containers')) && (spec.get('containers') as unknown[]).length === 0) {
+    issues.add(spec.at('containers'), 'must have at least one container');
+  }
+  const containers = spec.list('containers', POD_LIMITS.containers, (item, p) =>
+    decodeContainer(item, p, { issues, init: false, podSecurity }),
+  );
+  const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) => decodeVolume(issues, item, p));
+
+  let hostname: string | undefined = spec.optionalString('hostname', 253);
+  if (hostname !== undefined) {
+    const p = dns1123LabelProblem(hostname);
+    if (p) issues.add(spec.at('hostname'), `${quote(hostname)} ${p}`);
+  }
+  hostname ??= meta.name;
+  const restartPolicy = spec.enumOf<RestartPolicy>('restartPolicy', ['Always', 'OnFailure', 'Never']) ?? 'Always';
+  const terminationGracePeriodSeconds = spec.integer('terminationGracePeriodSeconds', { min: 0 }) ?? 30;
+  const shareProcessNamespace = spec.boolean('shareProcessNamespace') ?? true;
+  const hostNetwork = spec.boolean('hostNetwork') ?? false;
+  const dnsPolicy =
+    spec.enumOf<DnsPolicy>('dnsPolicy', ['ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet']) ?? 'ClusterFirst';
+  const dnsConfig = decodeDnsConfig(spec.object('dnsConfig', DNS_CONFIG_SHAPE));
+  const resFields = spec.object('resources', RESOURCES_SHAPE);
+  let resources: Resources | undefined;
+  if (resFields) {
+    // Kubernetes' pod-level resources know cpu and memory only.
+    resources = decodeResources(resFields, ['cpu', 'memory']);
+  }
+
+  if (!issues.ok || meta.name === undefined || hostname === undefined) return { issues };
+  const pod: PodSpec = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    name: meta.name,
+    labels: meta.labels,
+    annotations: meta.annotations,
+    minipod: meta.minipod,
+    hostname,
+    restartPolicy,
+    terminationGracePeriodSeconds,
+    shareProcessNamespace,
+    hostNetwork,
+    dnsPolicy,
+    initContainers,
+    containers,
+    volumes,
+    manifestDir,
+  };
+  if (meta.namespace !== undefined) pod.namespace = meta.namespace;
+  if (dnsConfig !== undefined) pod.dnsConfig = dnsConfig;
+  if (resources !== undefined) pod.resources = resources;
+  return { pod, issues };
+}
+
+interface Metadata {
+  name?: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  minipod: MinipodOptions;
+}
+
+function decodeMetadata(root: Fields, issues: Issues): Metadata {
+  const out: Metadata = { labels: {}, annotations: {}, minipod: { network: 'bridge', swap: false } };
+  const f = root.object('metadata', METADATA_SHAPE);
+  if (!f) {
+    if (!root.has('metadata')) issues.add('metadata', 'field is required (metadata.name names the pod)');
+    return out;
+  }
+  const name = f.requiredString('name', 253);
+  if (name !== undefined) {
+    const p = dns1123LabelProblem(name);
+    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
+    else out.name = name;
+  }
+  const namespace = f.optionalString('namespace', 253);
+  if (namespace !== undefined) {
+    const p = dns1123LabelProblem(namespace);
+    if (p) issues.add(f.at('namespace'), `${quote(namespace)} ${p}`);
+    else out.namespace = namespace;
+  }
+  const labels = f.stringMap('labels', POD_LIMITS.labels) ?? {};
+  for (const [k, v] of Object.entries(labels)) {
+    const kp = qualifiedNameProblem(k);
+    if (kp) issues.add(childPath(f.at('labels'), k), `key ${kp}`);
+    const vp = labelValueProblem(v);
+    if (vp) issues.add(childPath(f.at('labels'), k), `${quote(v)} ${vp}`);
+  }
+  out.labels = labels;
+  const annotations = f.stringMap('annotations', POD_LIMITS.annotations) ?? {};
+  let bytes = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    const kp = qualifiedNameProblem(k);
+    if (kp) issues.add(childPath(f.at('annotations'), k), `key ${kp}`);
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  }
+  if (bytes > POD_LIMITS.annotationBytes) {
+    issues.add(f.at('annotations'), `too large (${bytes} bytes, at most ${POD_LIMITS.annotationBytes})`);
+  }
+  out.annotations = annotations;
+  out.minipod = decodeMinipodAnnotations(issues, f.at('annotations'), annotations);
+  return out;
+}
+
+/** Parses minipod's own annotations; an unknown `minipod.io/` key is most likely a typo. */
+export function decodeMinipodAnnotations(
+  issues: Issues,
+  path: string,
+  annotations: Record<string, string>,
+): MinipodOptions {
+  const out: MinipodOptions = { network: 'bridge', swap: false };
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith(MINIPOD_ANNOTATION_PREFIX)) continue;
+    const p = childPath(path, key);
+    switch (key) {
+      case 'minipod.io/pids-max': {
+        const n = /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : NaN;
+        if (!Number.isSafeInteger(n)) issues.add(p, `${quote(value)} must be a positive integer`);
+        else if (n > PID_MAX_LIMIT) issues.add(p, `${quote(value)} must be at most ${PID_MAX_LIMIT} (the kernel's PID_MAX_LIMIT)`);
+        else out.pidsMax = n;
+        break;
+      }
+      case 'minipod.io/network':
+        if (value === 'bridge' || value === 'none') out.network = value;
+        else issues.add(p, `${quote(value)} is not one of bridge, none`);
+        break;
+      case 'minipod.io/swap':
+        if (value === 'true' || value === 'false') out.swap = value === 'true';
+        else issues.add(p, `${quote(value)} is not one of true, false`);
+        break;
+      default:
+        issues.add(p, 'unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap)');
+    }
+  }
+  return out;
+}
+
+function decodePodSecurity(f: Fields | undefined): PodSecurityDefaults {
+  const out: PodSecurityDefaults = {};
+  if (!f) return out;
+  const runAsUser = f.integer('runAsUser', { min: 0, max: 2 ** 32 - 2 });
+  const runAsGroup = f.integer('runAsGroup', { min: 0, max: 2 ** 32 - 2 });
+  const runAsNonRoot = f.boolean('runAsNonRoot');
+  if (runAsUser !== undefined) out.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
+  if (runAsNonRoot !== undefined) out.runAsNonRoot = runAsNonRoot;
+  return out;
+}
+
+function decodeVolume(issues: Issues, value: unknown, path: string): Volume | undefined {
+  const f = Fields.open(issues, path, value, VOLUME_SHAPE);
+  if (!f) return undefined;
+  const name = f.requiredString('name', 253);
+  if (name !== undefined) {
+    const p = dns1123LabelProblem(name);
+    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
+  }
+  const present = VOLUME_SOURCES.filter((k) => f.has(k));
+  const unsupported = (VOLUME_SHAPE.unsupported ?? []).some((k) => f.has(k));
+  if (present.length > 1) {
+    issues.add(path, `must specify exactly one volume source (got ${present.join(' and ')})`);
+    return undefined;
+  }
+  if (present.length === 0) {
+    // An unsupported source (configMap, ...) has been reported already.
+    if (unsupported) return undefined;
+    const hint = f.obj.emptyDir === null ? ' (an empty emptyDir is written `emptyDir: {}`)' : '';
+    issues.add(path, `must specify a volume source: hostPath or emptyDir${hint}`);
+    return undefined;
+  }
+  let source: VolumeSource | undefined;
+  const hp = f.object('hostPath', HOST_PATH_SHAPE);
+  if (hp) {
+    const raw = hp.requiredString('path', 4096);
+    const type = hp.enumOf<HostPathType>('type', HOST_PATH_TYPES) ?? '';
+    if (raw !== undefined && !raw.startsWith('/')) issues.add(hp.at('path'), `${quote(raw)} must be an absolute path`);
+    else if (raw !== undefined) source = { kind: 'hostPath', path: normaliseAbsolutePath(raw), type };
+  }
+  const ed = f.object('emptyDir', EMPTY_DIR_SHAPE);
+  if (ed) {
+    const mediumRaw = ed.get('medium');
+    const hugePages = typeof mediumRaw === 'string' && mediumRaw.startsWith('HugePages-') ? [mediumRaw] : [];
+    const medium = ed.enumOf<'' | 'Memory'>('medium', ['', 'Memory'], ['HugePages', ...hugePages]);
+    let sizeLimitBytes: number | undefined;
+    const sl = ed.get('sizeLimit');
+    if (sl !== undefined) {
+      sizeLimitBytes = quantity(issues, ed.at('sizeLimit'), sl, parseBytes);
+      // tmpfs reads size=0 as "no limit": the opposite of what was asked.
+      if (sizeLimitBytes === 0) {
+        issues.add(ed.at('sizeLimit'), `${quote(sl)} must be greater than 0`);
+        sizeLimitBytes = undefined;
+      }
+    }
+    source = { kind: 'emptyDir', medium: medium ?? '' };
+    if (sizeLimitBytes !== undefined) source.sizeLimitBytes = sizeLimitBytes;
+  }
+  if (name === undefined || source === undefined) return undefined;
+  return { name, source };
+}
+
+function decodeDnsConfig(f: Fields | undefined): DnsConfig | undefined {
+  if (!f) return undefined;
+  const nameservers = f.stringArray('nameservers', POD_LIMITS.nameservers, 64) ?? [];
+  nameservers.forEach((ns, i) => {
+    if (!isIpAddress(ns)) f.issues.add(`${f.at('nameservers')}[${i}]`, `${quote(ns)} is not an IP address`);
+  });
+  const searches = f.stringArray('searches', POD_LIMITS.searches, 253) ?? [];
+  searches.forEach((s, i) => {
+    // resolv.conf allows a trailing dot for an absolute name.
+    const p = dns1123SubdomainProblem(s.endsWith('.') ? s.slice(0, -1) : s);
+    if (p) f.issues.add(`${f.at('searches')}[${i}]`, `${quote(s)} ${p}`);
+  });
+  const options = f.list('options', POD_LIMITS.dnsOptions, (item, p) => {
+    const o = Fields.open(f.issues, p, item, DNS_OPTION_SHAPE);
+    if (!o) return undefined;
+    const name = o.requiredString('name', 256);
+    const value = o.string('value', 256);
+    // resolv.conf is line-based: whitespace would start another option.
+    for (const [k, v] of [['name', name], ['value', value]] as const) {
+      if (v !== undefined && /\s/.test(v)) f.issues.add(o.at(k), `${quote(v)} must not contain whitespace`);
+    }
+    if (name === undefined) return undefined;
+    return value === undefined ? { name } : { name, value };
+  });
+  return { nameservers, searches, options };
+}
+
+/** For callers that hold a parsed document and want the exception, not the list. */
+export function decodePodOrThrow(doc: unknown, manifestDir: string): PodSpec {
+  const { pod, issues } = decodePod(doc, manifestDir);
+  issues.throwIfAny();
+  if (!pod) throw new ManifestError([{ path: '', message: 'invalid manifest' }]);
+  return pod;
+}

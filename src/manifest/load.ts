@@ -1,0 +1,162 @@
+/**
+ * Manifest text -> PodSpec. JSON is read by the YAML parser too (YAML 1.2 is a superset of
+ * JSON), so both get the same duplicate-key refusal and the same error positions.
+ *
+ * The text is untrusted: size, aliases (billion-laughs), nesting and tags are bounded before
+ * any value is built.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document } from 'yaml';
+import type { PodSpec } from './types.js';
+import { UserError } from '../errors.js';
+import { ManifestError, oneLine } from './issues.js';
+import { decodePod } from './decode.js';
+import { validatePod } from './validate.js';
+
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Real manifests use a handful of anchors; bombs need many. */
+export const MAX_ALIASES = 16;
+/** Pod manifests are some 8 levels deep; this is a generous bound. */
+const MAX_DEPTH = 64;
+
+const ALLOWED_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+export interface ParseOptions {
+  /** Absolute folder the manifest came from; relative image paths resolve against it. */
+  manifestDir: string;
+  /** Name of the manifest for messages about the file itself (`pod.yaml:3:5: ...`). */
+  source?: string;
+}
+
+function fileError(source: string | undefined, message: string, pos?: { line: number; col: number }): ManifestError {
+  const where = source ? `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ` : pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+  return new ManifestError([{ path: '', message: oneLine(`${where}${message}`) }]);
+}
+
+/** Refuses what YAML can express but a Pod never needs: custom tags, complex keys, aliases. */
+function checkYamlNodes(doc: Document, source: string | undefined, lines: LineCounter): void {
+  let aliases = 0;
+  const at = (node: unknown) => {
+    const range = (node as { range?: [number, number, number] }).range;
+    return range ? lines.linePos(range[0]) : undefined;
+  };
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > MAX_DEPTH) throw fileError(source, `nested more than ${MAX_DEPTH} levels deep`, at(node));
+    if (node === null || node === undefined) return;
+    if (isAlias(node)) {
+      aliases += 1;
+      if (aliases > MAX_ALIASES) throw fileError(source, `more than ${MAX_ALIASES} YAML aliases`, at(node));
+      return;
+    }
+    const tag = (node as { tag?: string }).tag;
+    if (tag !== undefined && !ALLOWED_TAGS.has(tag)) {
+      const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice(18)}` : tag;
+      throw fileError(source, `YAML tag ${shown} is not allowed in a manifest`, at(node));
+    }
+    if (isScalar(node)) return;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        if (pair.key !== null && !isScalar(pair.key)) {
+          throw fileError(source, 'a map key must be a plain string', at(pair.key));
+        }
+        walk(pair.key, depth + 1);
+        walk(pair.value, depth + 1);
+      }
+      return;
+    }
+    if (isSeq(node)) {
+      for (const item of node.items) walk(item, depth + 1);
+    }
+  };
+  walk(doc.contents, 0);
+}
+
+/** Parses the text into a plain JSON value (one document) or throws a ManifestError. */
+export function parseManifestDocument(text: string, source?: string): unknown {
+  if (Buffer.byteLength(text, 'utf8') > MAX_MANIFEST_BYTES) {
+    throw fileError(source, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  }
+  const lines = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = YAML.parseAllDocuments(text, {
+      version: '1.2',
+      schema: 'core',
+      uniqueKeys: true,
+      merge: false,
+      prettyErrors: false,
+      strict: true,
+      lineCounter: lines,
+    }) as Document.Parsed[];
+  } catch (err) {
+    throw fileError(source, `not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Array.isArray(docs)) throw fileError(source, 'not valid YAML or JSON');
+  if (docs.length === 0) throw fileError(source, 'manifest is empty');
+  if (docs.length > 1) {
+    throw fileError(source, `holds ${docs.length} YAML documents; minipod runs one Pod per file`, lines.linePos(docs[1]!.range[0]));
+  }
+  const doc = docs[0]!;
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    throw fileError(source, `not valid YAML or JSON: ${problem.message}`, lines.linePos(problem.pos[0]));
+  }
+  checkYamlNodes(doc, source, lines);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES * 4 });
+  } catch (err) {
+    throw fileError(source, `cannot read manifest: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Manifest text -> validated PodSpec; throws ManifestError (a UserError) naming the field. */
+export function parsePodManifest(text: string, opts: ParseOptions): PodSpec {
+  const doc = parseManifestDocument(text, opts.source);
+  const manifestDir = path.resolve(opts.manifestDir);
+  const { pod, issues } = decodePod(doc, manifestDir);
+  issues.throwIfAny();
+  if (!pod) throw new ManifestError([{ path: '', message: 'invalid manifest' }]);
+  const problems = validatePod(pod);
+  if (problems.length > 0) throw new ManifestError(problems);
+  return pod;
+}
+
+/** Reads and parses a manifest file; manifestDir is its absolute folder. */
+export function loadPodManifest(file: string): PodSpec {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    const st = fs.statSync(abs);
+    if (!st.isFile()) throw fileError(file, 'not a regular file');
+    if (st.size > MAX_MANIFEST_BYTES) throw fileError(file, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    text = readBounded(abs);
+  } catch (err) {
+    if (err instanceof ManifestError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError(oneLine(`${file}: cannot read manifest: ${why}`), { code: 'manifest.unreadable', cause: err });
+  }
+  return parsePodManifest(text, { manifestDir: path.dirname(abs), source: file });
+}
+
+/** Reads at most MAX_MANIFEST_BYTES + 1, so a file that grows after stat cannot make us read more. */
+function readBounded(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > MAX_MANIFEST_BYTES) throw fileError(file, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
