@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { CGROUP2_SUPER_MAGIC, TMPFS_MAGIC, detectCgroupMode } from '../../../src/cgroups/detect.js';
+import type { CgroupStats } from '../../../src/cgroups/manager.js';
+import { humanSize, renderStatsTable, statsRows, type PodStatsSample } from '../../../src/cgroups/stats.js';
+import { statsCommand } from '../../../src/cli/stats.js';
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+
+describe('detectCgroupMode', () => {
+  const statfs = (table: Record<string, number>) => (p: string) => table[p];
+  it.each([
+    [{ '/c': CGROUP2_SUPER_MAGIC }, 'unified'],
+    [{ '/c': TMPFS_MAGIC, '/c/unified': CGROUP2_SUPER_MAGIC, '/c/memory': CGROUP_SUPER_MAGIC }, 'hybrid'],
+    [{ '/c': TMPFS_MAGIC, '/c/memory': CGROUP_SUPER_MAGIC }, 'legacy'],
+    [{ '/c': TMPFS_MAGIC, '/c/unified': TMPFS_MAGIC }, 'legacy'],
+  ] as const)('%j -> %s', (table, mode) => {
+    expect(detectCgroupMode('/c', statfs(table))).toBe(mode);
+  });
+});
+
+function stats(over: Partial<CgroupStats>): CgroupStats {
+  return {
+    cpuUsageNs: 0,
+    nrPeriods: 0,
+    nrThrottled: 0,
+    throttledNs: 0,
+    memoryCurrentBytes: 0,
+    memoryWorkingSetBytes: 0,
+    memoryLimitBytes: null,
+    pidsCurrent: 0,
+    pidsMax: null,
+    ...over,
+  };
+}
+
+const sample = (timeNs: number, podCpu: number, webCpu: number): PodStatsSample => ({
+  pod: 'p',
+  timeNs,
+  cgroups: [
+    { container: '', stats: stats({ cpuUsageNs: podCpu, memoryWorkingSetBytes: 20e6, pidsCurrent: 3 }) },
+    { container: 'web', stats: stats({ cpuUsageNs: webCpu, memoryWorkingSetBytes: 10e6, memoryLimitBytes: 40e6, pidsCurrent: 2 }) },
+  ],
+});
+
+describe('stats rows', () => {
+  it('computes CPU % from two samples and MEM % against the limit or the host', () => {
+    const rows = statsRows(sample(0, 0, 0), sample(1e9, 1.5e9, 0.2e9), 100e6);
+    expect(rows.map((r) => [r.container, r.cpuPercent, r.memUsageBytes, r.memLimitBytes, r.memPercent, r.pids])).toEqual([
+      ['', 150, 20e6, 100e6, 20, 3],
+      ['web', 20, 10e6, 40e6, 25, 2],
+    ]);
+    expect(statsRows(undefined, sample(1e9, 1, 1), 100e6)[0]!.cpuPercent).toBeNull();
+  });
+
+  it('renders like podman stats', () => {
+    const text = renderStatsTable(statsRows(sample(0, 0, 0), sample(1e9, 1.5e9, 0.2e9), 100e6));
+    expect(text.split('\n')).toEqual([
+      'POD  NAME   CPU %    MEM USAGE / LIMIT  MEM %   PIDS',
+      'p    (pod)  150.00%  20MB / 100MB       20.00%  3',
+      'p    web    20.00%   10MB / 40MB        25.00%  2',
+    ]);
+    expect(humanSize(1_634_000)).toBe('1.634MB');
+    expect(humanSize(512)).toBe('512B');
+  });
+
+  it('statsCommand --no-stream --format json prints one JSON array after two samples', async () => {
+    let cpu = 0;
+    const manager = {
+      stats: () => stats({ cpuUsageNs: (cpu += 1e6) }),
+    } as unknown as Parameters<typeof statsCommand>[0]['manager'];
+    let out = '';
+    await statsCommand({
+      manager,
+      pods: () => [{ name: 'p', containers: ['web'] }],
+      noStream: true,
+      format: 'json',
+      intervalMs: 10,
+      write: (t) => (out += t),
+    });
+    const rows = JSON.parse(out);
+    expect(rows.map((r: { container: string }) => r.container)).toEqual(['', 'web']);
+    expect(rows[0].cpuPercent).toBeGreaterThan(0);
+  });
+});
