@@ -1,0 +1,131 @@
+/**
+ * Cleaning up iptables behind the CNI plugins. DEL without a namespace leaves the bridge
+ * plugin's masquerade chain (`CNI-<hash>`), and no DEL ever removes the shared chains
+ * (CNI-HOSTPORT-*, CNI-FORWARD, CNI-ADMIN) or the jumps to them. We read `iptables-save`,
+ * plan `-D`/`-F`/`-X` lines and apply them with `iptables-restore --noflush`, one table at a time.
+ */
+import { createHash } from 'node:crypto';
+import { run, runOk } from './exec.js';
+
+export interface IptRule {
+  chain: string;
+  /** Everything after `-A CHAIN `, exactly as iptables-save printed it. */
+  spec: string;
+}
+
+export interface IptTable {
+  name: string;
+  builtinChains: string[];
+  chains: string[];
+  rules: IptRule[];
+}
+
+export function parseIptablesSave(text: string): IptTable[] {
+  const tables: IptTable[] = [];
+  let cur: IptTable | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      cur = { name: line.slice(1).trim(), builtinChains: [], chains: [], rules: [] };
+      tables.push(cur);
+    } else if (!cur || line.startsWith('#')) {
+      continue;
+    } else if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(/\s+/);
+      if (policy === '-') cur.chains.push(name!);
+      else cur.builtinChains.push(name!);
+    } else if (line.startsWith('-A ')) {
+      const rest = line.slice(3);
+      const sp = rest.indexOf(' ');
+      cur.rules.push({ chain: sp < 0 ? rest : rest.slice(0, sp), spec: sp < 0 ? '' : rest.slice(sp + 1) });
+    }
+  }
+  return tables;
+}
+
+/** Chain names the plugins derive from network name and container ID (libcni utils). */
+export function cniChainName(network: string, containerId: string, prefix = ''): string {
+  const hex = createHash('sha512').update(network + containerId).digest('hex');
+  return `CNI-${prefix}${hex}`.slice(0, 28);
+}
+
+/** The comment the plugins put on per-container rules. */
+export function cniComment(network: string, containerId: string): string {
+  return `name: \\"${network}\\" id: \\"${containerId}\\"`;
+}
+
+function jumpTarget(spec: string): string | undefined {
+  return /(?:^|\s)-[jg] (\S+)/.exec(spec)?.[1];
+}
+
+/**
+ * restore-script lines removing the given chains (and every rule that jumps to them) and
+ * every rule whose spec contains one of `comments`.
+ */
+export function planRemoval(table: IptTable, chains: Set<string>, comments: string[]): string[] {
+  const owned = table.chains.filter((c) => chains.has(c));
+  const dels: string[] = [];
+  for (const r of table.rules) {
+    if (owned.includes(r.chain)) continue; // goes with the flush
+    const target = jumpTarget(r.spec);
+    if ((target && chains.has(target)) || comments.some((c) => r.spec.includes(c))) dels.push(`-D ${r.chain} ${r.spec}`);
+  }
+  if (dels.length === 0 && owned.length === 0) return [];
+  return [`*${table.name}`, ...dels, ...owned.map((c) => `-F ${c}`), ...owned.map((c) => `-X ${c}`), 'COMMIT'];
+}
+
+/** Lines removing one pod's leftovers (masquerade chain, portmap DNAT chain, commented rules). */
+export function planPodRemoval(tables: IptTable[], network: string, containerId: string): string[] {
+  const chains = new Set([cniChainName(network, containerId), cniChainName(network, containerId, 'DN-')]);
+  const comments = [cniComment(network, containerId)];
+  return tables.flatMap((t) => planRemoval(t, chains, comments));
+}
+
+/** Network names in per-container comments: tells whether another CNI user shares the chains. */
+export function cniNetworksInUse(tables: IptTable[]): Set<string> {
+  const names = new Set<string>();
+  for (const t of tables) {
+    for (const r of t.rules) {
+      for (const m of r.spec.matchAll(/name: \\"([^"\\]+)\\" id: \\"/g)) names.add(m[1]!);
+    }
+  }
+  return names;
+}
+
+/** Container IDs named in per-container rule comments of `network`. */
+export function cniContainerIdsOf(tables: IptTable[], network: string): Set<string> {
+  const escaped = network.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // iptables-save prints the comment's quotes escaped: name: \"minipod\" id: \"abc\"
+  const re = new RegExp(`name: \\\\"${escaped}\\\\" id: \\\\"([^"\\\\]+)\\\\"`, 'g');
+  const ids = new Set<string>();
+  for (const t of tables) for (const r of t.rules) for (const m of r.spec.matchAll(re)) ids.add(m[1]!);
+  return ids;
+}
+
+/**
+ * Lines removing every CNI-* chain, when no minipod pod remains. If any per-container rule is
+ * still there (another CNI user such as podman, or another minipod with its own run dir) the
+ * shared chains are in use and stay.
+ */
+export function planFullRemoval(tables: IptTable[]): string[] {
+  if (cniNetworksInUse(tables).size > 0) return [];
+  return tables.flatMap((t) => planRemoval(t, new Set(t.chains.filter((c) => c.startsWith('CNI-'))), []));
+}
+
+export type IpFamily = 'ipv4' | 'ipv6';
+
+const SAVE: Record<IpFamily, string> = { ipv4: 'iptables-save', ipv6: 'ip6tables-save' };
+const RESTORE: Record<IpFamily, string> = { ipv4: 'iptables-restore', ipv6: 'ip6tables-restore' };
+
+export async function readTables(family: IpFamily): Promise<IptTable[]> {
+  try {
+    const r = await run(SAVE[family], [], { timeoutMs: 30_000 });
+    return r.code === 0 ? parseIptablesSave(r.stdout) : [];
+  } catch {
+    return []; // iptables not installed: the plugins could not have made rules either
+  }
+}
+
+export async function applyRestore(family: IpFamily, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await runOk(RESTORE[family], ['--noflush', '-w'], { input: `${lines.join('\n')}\n` });
+}

@@ -1,0 +1,356 @@
+/**
+ * The pod network API the pod lifecycle calls:
+ * - checkHostPorts before anything is created (fail fast, nothing to undo),
+ * - setupPodNetwork once the pod's network namespace exists, before containers start,
+ * - teardownPodNetwork when the pod stops (also after its namespace is gone),
+ * - gcNetwork with the IDs of pods that still exist, after a crash or from `minipod gc`.
+ * Registry updates happen under `<runDir>/network/lock`; CNI plugins run outside it (they
+ * have their own locks) so one slow ADD does not block every other pod.
+ */
+import { inContextAsync, UserError, withContext } from '../errors.js';
+import type { PodSpec } from '../manifest/types.js';
+import type { MinipodPaths } from '../paths.js';
+import { loadConfList, requirePlugins } from './cni/conflist.js';
+import { addNetworkList, checkNetworkList, delNetworkList } from './cni/runner.js';
+import { summarizeResult } from './cni/result.js';
+import type { CniConfList, CniRuntime, CniRuntimeConfig } from './cni/types.js';
+import { conflistPath, ensureDefaultConfList } from './defaultConfig.js';
+import {
+  bridgesOf,
+  clearHostState,
+  hostLocalStores,
+  readHostState,
+  recordHostStateOnce,
+  releaseIpamEntries,
+  removeBridgeIfUnused,
+  removeEmptyNftTables,
+  removeIpamStoreIfEmpty,
+} from './host.js';
+import { applyRestore, planFullRemoval, planPodRemoval, readTables, type IpFamily } from './iptables.js';
+import { withFileLock } from './lock.js';
+import { bringLoopbackUp } from './loopback.js';
+import {
+  checkHostBindings,
+  findPortConflict,
+  networkLockFile,
+  podNetworkMode,
+  publishedPorts,
+  readReservations,
+  setPodReservations,
+  writeReservations,
+} from './ports.js';
+import {
+  cniContainerId,
+  listPodStates,
+  netnsIdentity,
+  pidAlive,
+  readPodState,
+  removeEmptyStateDir,
+  removePodState,
+  writePodState,
+  type PodNetworkState,
+} from './state.js';
+import type { PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
+
+const IFNAME = 'eth0';
+const FAMILIES: IpFamily[] = ['ipv4', 'ipv6'];
+
+function defaultWarn(message: string): void {
+  process.stderr.write(`minipod: warning: ${message}\n`);
+}
+
+/**
+ * Checks the pod's hostPorts against other minipod pods and the host, without reserving.
+ * `podId` lets a pod that already holds its ports (a restart) pass its own reservations.
+ */
+export async function checkHostPorts(pod: PodSpec, paths: MinipodPaths, podId = ''): Promise<void> {
+  const mode = podNetworkMode(pod);
+  const wanted = publishedPorts(pod);
+  const conflict = findPortConflict(podId, mode, wanted, readReservations(paths));
+  if (conflict) throw conflict;
+  const mine = readReservations(paths).filter((r) => r.podId === podId);
+  await checkHostBindings(wanted.filter((p) => !mine.some((m) => m.hostPort === p.hostPort && m.protocol === p.protocol)));
+}
+
+/** Reserves the pod's ports atomically with the check; the caller holds the lock. */
+async function reservePorts(pod: PodSpec, podId: string, paths: MinipodPaths): Promise<PublishedPort[]> {
+  const mode = podNetworkMode(pod);
+  const wanted = publishedPorts(pod);
+  const reserved = readReservations(paths);
+  const conflict = findPortConflict(podId, mode, wanted, reserved);
+  if (conflict) throw conflict;
+  const mine = reserved.filter((r) => r.podId === podId);
+  await checkHostBindings(wanted.filter((p) => !mine.some((m) => m.hostPort === p.hostPort && m.protocol === p.protocol)));
+  if (wanted.length > 0 || mine.length > 0) setPodReservations(paths, podId, pod.name, wanted);
+  return wanted;
+}
+
+function releasePorts(paths: MinipodPaths, podId: string): void {
+  const all = readReservations(paths);
+  const rest = all.filter((r) => r.podId !== podId);
+  if (rest.length !== all.length) writeReservations(paths, rest);
+}
+
+export interface SetupPodNetworkOptions {
+  pod: PodSpec;
+  /** Unique pod ID; also the CNI container ID (encoded if it has other characters). */
+  podId: string;
+  /** `/proc/<initpid>/ns/net`; unused with hostNetwork. */
+  netnsPath?: string;
+  paths: MinipodPaths;
+  /** Per plugin invocation; default 30 s. */
+  timeoutMs?: number;
+  warn?: WarnFn;
+}
+
+export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNetworkStatus> {
+  const { pod, podId, paths } = o;
+  const warn = o.warn ?? defaultWarn;
+  const mode = podNetworkMode(pod);
+  const lock = networkLockFile(paths);
+
+  if (mode === 'host') {
+    const ports = await withFileLock(lock, () => reservePorts(pod, podId, paths));
+    return { mode, ports };
+  }
+  if (!o.netnsPath) throw new Error('setupPodNetwork: netnsPath is required unless hostNetwork is set');
+  const netnsPath = o.netnsPath;
+  const containerId = cniContainerId(podId);
+
+  if (mode === 'none') {
+    const conflict = findPortConflict(podId, mode, publishedPorts(pod), []);
+    if (conflict) throw conflict;
+    await inContextAsync('bring up loopback', () => bringLoopbackUp(netnsPath, containerId, paths));
+    return { mode, ports: [] };
+  }
+
+  const file = ensureDefaultConfList(paths);
+  const confList = loadConfList(file);
+  requirePlugins(confList, paths.cniPluginDirs, file);
+
+  // A leftover from an earlier run of the same pod ID would make host-local refuse the ID.
+  if (readPodState(paths, podId)) await teardownPodNetwork({ podId, paths, warn });
+
+  const state: PodNetworkState = {
+    podId,
+    podName: pod.name,
+    phase: 'adding',
+    ownerPid: process.pid,
+    containerId,
+    ifName: IFNAME,
+    netnsPath,
+    netnsId: netnsIdentity(netnsPath),
+    confList,
+    runtimeConfig: {},
+  };
+  const ports = await withFileLock(lock, async () => {
+    const reserved = await reservePorts(pod, podId, paths);
+    if (listPodStates(paths).length === 0) await recordHostStateOnce(paths);
+    state.runtimeConfig = runtimeConfigFor(reserved);
+    // Written before ADD so that a crash half-way leaves something gc can undo.
+    writePodState(paths, state);
+    return reserved;
+  });
+
+  try {
+    await bringLoopbackUp(netnsPath, containerId, paths);
+    const result = await addNetworkList(confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
+    state.result = result;
+    state.phase = 'ready';
+    writePodState(paths, state);
+    const s = summarizeResult(result, IFNAME);
+    if (!s.ip) warn(`CNI network ${confList.name} gave pod ${pod.name} no IPv4 address`);
+    return { mode, ip: s.ip, prefixLength: s.prefixLength, gateway: s.gateway, interface: s.interface, network: confList.name, ports };
+  } catch (err) {
+    await teardownPodNetwork({ podId, paths, warn: () => {} }).catch(() => {});
+    throw withContext(`set up network of pod ${pod.name}`, err);
+  }
+}
+
+function runtimeConfigFor(ports: PublishedPort[]): CniRuntimeConfig {
+  if (ports.length === 0) return {};
+  return {
+    portMappings: ports.map((p) => ({
+      hostPort: p.hostPort,
+      containerPort: p.containerPort,
+      protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const),
+      ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+    })),
+  };
+}
+
+function cniRuntime(state: PodNetworkState, paths: MinipodPaths, netns: string, timeoutMs?: number): CniRuntime {
+  return {
+    containerId: state.containerId,
+    netns,
+    ifName: state.ifName,
+    pluginDirs: paths.cniPluginDirs,
+    runtimeConfig: state.runtimeConfig,
+    args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${state.podName}`,
+    timeoutMs,
+  };
+}
+
+/**
+ * The namespace DEL may enter: only the one ADD used. `/proc/<pid>/ns/net` of a reused pid is
+ * someone else's namespace; then DEL runs without one (the veth died with the old namespace).
+ */
+function safeNetns(state: PodNetworkState, netnsPath?: string): string {
+  const candidate = netnsPath ?? state.netnsPath;
+  const id = netnsIdentity(candidate);
+  return id !== undefined && id === state.netnsId ? candidate : '';
+}
+
+/** CNI DEL plus what DEL leaves when the namespace is gone; returns problems as strings. */
+async function undoPod(state: PodNetworkState, paths: MinipodPaths, netnsPath?: string): Promise<string[]> {
+  const problems: string[] = [];
+  const rt = cniRuntime(state, paths, safeNetns(state, netnsPath));
+  const errors = await delNetworkList(state.confList, rt, state.result);
+  problems.push(...errors.map((e) => e.message));
+  for (const fam of FAMILIES) {
+    try {
+      await applyRestore(fam, planPodRemoval(await readTables(fam), state.confList.name, state.containerId));
+    } catch (err) {
+      problems.push(`remove iptables rules of pod ${state.podName}: ${(err as Error).message}`);
+    }
+  }
+  for (const store of hostLocalStores(state.confList, paths)) {
+    releaseIpamEntries(store, (id) => id !== state.containerId, new Set([state.containerId]));
+  }
+  return problems;
+}
+
+export interface TeardownPodNetworkOptions {
+  podId: string;
+  /** Current namespace path if the caller knows it; the saved one is used otherwise. */
+  netnsPath?: string;
+  /** What setupPodNetwork returned; optional, the saved state is authoritative. */
+  status?: PodNetworkStatus;
+  paths: MinipodPaths;
+  warn?: WarnFn;
+}
+
+/**
+ * Undoes setupPodNetwork: CNI DEL (works without the namespace), frees the address and the
+ * ports. When it was the last pod on the bridge, the host-wide leftovers go too. Problems are
+ * reported through `warn`, never thrown: a stopping pod must not be stuck on its network.
+ */
+export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<void> {
+  const warn = o.warn ?? defaultWarn;
+  const { paths, podId } = o;
+  await withFileLock(networkLockFile(paths), async () => {
+    const state = readPodState(paths, podId);
+    const lists: CniConfList[] = [];
+    if (state) {
+      for (const p of await undoPod(state, paths, o.netnsPath)) warn(p);
+      removePodState(paths, podId);
+      lists.push(state.confList);
+    }
+    releasePorts(paths, podId);
+    if (state) for (const p of await cleanHostIfIdle(paths, lists)) warn(p);
+  });
+}
+
+/** Re-runs CNI CHECK for a running pod; throws a CniError naming the plugin if it fails. */
+export async function checkPodNetwork(o: { podId: string; paths: MinipodPaths; timeoutMs?: number }): Promise<void> {
+  const state = readPodState(o.paths, o.podId);
+  if (!state?.result) throw new UserError(`pod ${o.podId} has no CNI network`, { code: 'network.none' });
+  const netns = safeNetns(state);
+  if (!netns) throw new UserError(`network namespace of pod ${state.podName} is gone`, { code: 'network.netns-gone' });
+  await checkNetworkList(state.confList, cniRuntime(state, o.paths, netns, o.timeoutMs), state.result);
+}
+
+function loadDefaultListQuietly(paths: MinipodPaths): CniConfList | undefined {
+  try {
+    return loadConfList(conflistPath(paths));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * With no bridge-mode pod left: remove the bridge, every CNI chain, the IPAM store and the
+ * nf_tables tables the plugins created. Caller holds the lock.
+ */
+async function cleanHostIfIdle(paths: MinipodPaths, extraLists: CniConfList[]): Promise<string[]> {
+  if (listPodStates(paths).length > 0) return [];
+  const problems: string[] = [];
+  const lists = [...extraLists];
+  const def = loadDefaultListQuietly(paths);
+  if (def) lists.push(def);
+  for (const fam of FAMILIES) {
+    try {
+      await applyRestore(fam, planFullRemoval(await readTables(fam)));
+    } catch (err) {
+      problems.push(`remove CNI iptables chains: ${(err as Error).message}`);
+    }
+  }
+  for (const bridge of new Set(lists.flatMap(bridgesOf))) {
+    try {
+      await removeBridgeIfUnused(bridge);
+    } catch (err) {
+      problems.push(`remove bridge ${bridge}: ${(err as Error).message}`);
+    }
+  }
+  for (const list of lists) {
+    for (const store of hostLocalStores(list, paths)) {
+      releaseIpamEntries(store, () => false);
+      removeIpamStoreIfEmpty(store, paths.libDir);
+    }
+  }
+  removeEmptyStateDir(paths);
+  const host = readHostState(paths);
+  if (host) {
+    await removeEmptyNftTables(host.nftTablesBefore);
+    clearHostState(paths);
+  }
+  return problems;
+}
+
+export interface GcNetworkReport {
+  /** Pod IDs whose network was torn down. */
+  removed: string[];
+  warnings: string[];
+}
+
+/**
+ * Frees what pods that no longer exist left behind: their CNI attachment (DEL with the saved
+ * config), masquerade/DNAT chains, IPAM reservations and port reservations; with no pod left,
+ * the host-wide leftovers too. `livePodIds`: every pod minipod still knows, running or not.
+ * A pod whose setup is still in progress in a live process is left alone.
+ */
+export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPaths): Promise<GcNetworkReport> {
+  const live = new Set(livePodIds);
+  const report: GcNetworkReport = { removed: [], warnings: [] };
+  await withFileLock(networkLockFile(paths), async () => {
+    const lists: CniConfList[] = [];
+    const keep = new Set<string>();
+    for (const state of listPodStates(paths)) {
+      const settingUp = state.phase === 'adding' && state.ownerPid !== process.pid && pidAlive(state.ownerPid);
+      if (live.has(state.podId) || settingUp) {
+        keep.add(state.podId);
+        continue;
+      }
+      report.warnings.push(...(await undoPod(state, paths)));
+      removePodState(paths, state.podId);
+      lists.push(state.confList);
+      report.removed.push(state.podId);
+    }
+    const liveIds = new Set([...live, ...keep]);
+    const reservations = readReservations(paths);
+    const kept = reservations.filter((r) => liveIds.has(r.podId));
+    if (kept.length !== reservations.length) writeReservations(paths, kept);
+
+    // IPAM entries of IDs we no longer know (a lost state file) in a store that is ours.
+    // Chains are not swept by comment: another minipod with its own run dir may own them.
+    const liveContainerIds = new Set([...liveIds].map(cniContainerId));
+    const def = loadDefaultListQuietly(paths);
+    for (const list of def ? [def, ...lists] : lists) {
+      for (const store of hostLocalStores(list, paths)) {
+        if (store.ours) releaseIpamEntries(store, (id) => liveContainerIds.has(id));
+      }
+    }
+    report.warnings.push(...(await cleanHostIfIdle(paths, lists)));
+  });
+  return report;
+}

@@ -1,0 +1,104 @@
+/**
+ * What a pod's network needs to be undone later, even by another process after a crash:
+ * the exact conflist used (the user may edit the file meanwhile), the cached ADD result for
+ * DEL's prevResult, the runtime config (portmap needs the same mappings on DEL), and the
+ * netns identity so DEL never enters a namespace that merely reuses the pid.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MinipodPaths } from '../paths.js';
+import { writeFileAtomic } from './lock.js';
+import { networkRunDir } from './ports.js';
+import type { CniConfList, CniResult, CniRuntimeConfig } from './cni/types.js';
+
+export interface PodNetworkState {
+  podId: string;
+  podName: string;
+  /** `adding` until ADD returned; gc treats such a pod as live while `ownerPid` runs. */
+  phase: 'adding' | 'ready';
+  ownerPid: number;
+  containerId: string;
+  ifName: string;
+  netnsPath: string;
+  /** `dev:ino` of the namespace at setup. */
+  netnsId?: string;
+  confList: CniConfList;
+  runtimeConfig: CniRuntimeConfig;
+  result?: CniResult;
+}
+
+function stateDir(paths: MinipodPaths): string {
+  return path.join(networkRunDir(paths), 'pods');
+}
+
+function stateFile(paths: MinipodPaths, podId: string): string {
+  return path.join(stateDir(paths), `${encodeURIComponent(podId)}.json`);
+}
+
+export function writePodState(paths: MinipodPaths, s: PodNetworkState): void {
+  writeFileAtomic(stateFile(paths, s.podId), `${JSON.stringify(s, null, 2)}\n`, 0o600);
+}
+
+export function readPodState(paths: MinipodPaths, podId: string): PodNetworkState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile(paths, podId), 'utf8')) as PodNetworkState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removePodState(paths: MinipodPaths, podId: string): void {
+  fs.rmSync(stateFile(paths, podId), { force: true });
+}
+
+export function removeEmptyStateDir(paths: MinipodPaths): void {
+  try {
+    fs.rmdirSync(stateDir(paths));
+  } catch {
+    // not empty or not there
+  }
+}
+
+export function listPodStates(paths: MinipodPaths): PodNetworkState[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(stateDir(paths));
+  } catch {
+    return [];
+  }
+  const out: PodNetworkState[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    const s = readPodState(paths, decodeURIComponent(n.slice(0, -5)));
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** `dev:ino` of a namespace file, or undefined if it is gone. */
+export function netnsIdentity(netnsPath: string): string | undefined {
+  try {
+    const st = fs.statSync(netnsPath);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * CNI container IDs must be alphanumeric plus `_.-` and start alphanumeric (spec 1.0);
+ * anything else is encoded so that the same podId always gives the same ID.
+ */
+export function cniContainerId(podId: string): string {
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(podId)) return podId;
+  return `p${Buffer.from(podId).toString('hex')}`;
+}
