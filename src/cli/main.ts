@@ -2,7 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './common.js';
 import { inspectCommand, psCommand } from './ps.js';
+import { gcCommand, killCommand, restartCommand, rmCommand, statsCliCommand, stopCommand } from './lifecycle.js';
+import { type LogsOptions, logsCommand } from './logs.js';
 import { runCommand } from './run.js';
+import { superviseCommand } from './supervise.js';
 
 function program(setExit: (code: number) => void): Command {
   const wrap =
@@ -22,15 +25,76 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('run')
-    .description('start a pod from a manifest (JSON or YAML) and stay attached until it ends')
+    .description('start a pod from a manifest (JSON or YAML); attached until it ends, or -d')
     .argument('<manifest>', 'the Pod manifest')
-    .action(wrap((manifest: string) => runCommand(manifest, {})));
+    .option('-d, --detach', 'start the pod in the background and print its name')
+    .action(wrap((manifest: string, o: { detach?: boolean }) => runCommand(manifest, { detach: o.detach })));
 
   cli
     .command('ps')
-    .description('list pods')
+    .description('list running pods (-a: also stopped ones)')
+    .option('-a, --all', 'include pods that have ended')
     .option('--format <format>', 'table (default) or json')
-    .action(wrap((options: { format?: string }) => psCommand(options)));
+    .action(wrap((options: { format?: string; all?: boolean }) => psCommand(options)));
+
+  cli
+    .command('logs')
+    .description('print the logs of a pod\'s containers')
+    .argument('<pod>', 'pod name')
+    .argument('[container]', 'only this container')
+    .option('-f, --follow', 'keep printing new lines until the pod ends')
+    .option('--tail <n>', 'only the last n lines of each container')
+    .option('-t, --timestamps', 'show each line\'s time')
+    .option('--since <time>', 'lines since an RFC 3339 time or a duration (10s, 5m, 1h)')
+    .option('-p, --previous', 'the logs of the container\'s previous instance (before its last restart)')
+    .action(wrap((pod: string, container: string | undefined, o: LogsOptions) => logsCommand(pod, container, o)));
+
+  cli
+    .command('stop')
+    .description('stop pods: SIGTERM, SIGKILL after the grace period, teardown; the record stays until rm')
+    .argument('<pods...>', 'pod names')
+    .option('-t, --time <seconds>', 'grace period (default: the pod\'s terminationGracePeriodSeconds)')
+    .action(wrap((pods: string[], o: { time?: string }) => stopCommand(pods, o)));
+
+  cli
+    .command('kill')
+    .description('send a signal to a pod\'s containers (the restart policy then applies)')
+    .argument('<pod>', 'pod name')
+    .argument('[container]', 'only this container')
+    .option('-s, --signal <signal>', 'signal name or number', 'SIGKILL')
+    .action(wrap((pod: string, container: string | undefined, o: { signal?: string }) => killCommand(pod, container, o)));
+
+  cli
+    .command('restart')
+    .description('stop a pod and start it again from the spec it was started with (detached)')
+    .argument('<pod>', 'pod name')
+    .option('-t, --time <seconds>', 'grace period for the stop')
+    .action(wrap((pod: string, o: { time?: string }) => restartCommand(pod, o)));
+
+  cli
+    .command('rm')
+    .description('remove stopped pods (their record and logs); -f stops running ones first')
+    .argument('<pods...>', 'pod names')
+    .option('-f, --force', 'stop running pods without a grace period, then remove them')
+    .action(wrap((pods: string[], o: { force?: boolean }) => rmCommand(pods, o)));
+
+  cli
+    .command('gc')
+    .description('free everything whose owner is gone: pods of dead supervisors, cgroups, network reservations, mounts')
+    .action(wrap(() => gcCommand()));
+
+  cli
+    .command('stats')
+    .description('live CPU, memory and pids of each container and pod')
+    .argument('[pod]', 'only this pod')
+    .option('--no-stream', 'print once and exit')
+    .option('--format <format>', 'table (default) or json')
+    .action(wrap((pod: string | undefined, o: { stream?: boolean; format?: string }) => statsCliCommand(pod, o)));
+
+  cli
+    .command('__supervise', { hidden: true })
+    .description('internal: the detached supervisor of one pod')
+    .action(wrap(() => superviseCommand()));
 
   cli
     .command('inspect')

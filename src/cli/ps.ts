@@ -1,11 +1,11 @@
 /** `minipod ps` and `minipod inspect`: read-only views of the pods' state files. */
 import { minipodPaths } from '../paths.js';
 import { requireRoot } from './common.js';
-import { type PodState, isAlive, listPodNames, readPodState, requirePodState } from '../state/pod-state.js';
+import { type PodState, isAlive, isTerminalPhase, listPodNames, readPodState, requirePodState } from '../state/pod-state.js';
 
 /** A pod whose supervisor is gone cannot be trusted to be what its file says. */
 export function effectivePhase(state: PodState): string {
-  if (!isAlive(state.supervisor) && state.phase !== 'Succeeded' && state.phase !== 'Failed') return 'Unknown';
+  if (!isAlive(state.supervisor) && !isTerminalPhase(state.phase)) return 'Unknown';
   return state.phase;
 }
 
@@ -27,9 +27,11 @@ function portsOf(state: PodState): string {
 export function psRows(states: PodState[]): string[][] {
   return states.map((s) => {
     const apps = s.containers.filter((c) => !c.init);
-    const ready = apps.filter((c) => c.state === 'running' && c.ready !== false).length;
+    const ready = apps.filter((c) => c.state === 'running' && c.ready).length;
     const restarts = apps.reduce((n, c) => n + c.restartCount, 0);
-    return [s.name, effectivePhase(s), `${ready}/${apps.length}`, String(restarts), age(s.createdAt), portsOf(s)];
+    const phase = effectivePhase(s);
+    const ports = isTerminalPhase(s.phase) ? '' : portsOf(s);
+    return [s.name, phase, `${ready}/${apps.length}`, String(restarts), age(s.createdAt), ports];
   });
 }
 
@@ -39,10 +41,12 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function psCommand(options: { format?: string }): number {
+export function psCommand(options: { format?: string; all?: boolean }): number {
   requireRoot();
   const paths = minipodPaths();
-  const states = listPodNames(paths).flatMap((n) => readPodState(paths, n) ?? []);
+  const states = listPodNames(paths)
+    .flatMap((n) => readPodState(paths, n) ?? [])
+    .filter((s) => options.all || !isTerminalPhase(s.phase));
   if (options.format === 'json') {
     process.stdout.write(JSON.stringify(states.map((s) => ({ ...s, phase: effectivePhase(s) })), null, 2) + '\n');
     return 0;

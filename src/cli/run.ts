@@ -1,8 +1,11 @@
-/** `minipod run MANIFEST`: start a pod and stay attached to it until it ends. */
+/** `minipod run [-d] MANIFEST`: start a pod; attached, stay with it until it ends. */
 import { loadPodManifest } from '../manifest/index.js';
 import type { LogStream } from '../logs/cri-log.js';
+import { gc } from '../pod/control.js';
 import { PodSupervisor } from '../pod/supervisor.js';
+import { trace } from '../trace.js';
 import { hostRuntime, requireRoot } from './common.js';
+import { startDetached } from './supervise.js';
 
 export interface RunOptions {
   detach?: boolean;
@@ -22,10 +25,16 @@ function attachedOutput(names: string[]) {
   };
 }
 
-export async function runCommand(manifest: string, _options: RunOptions): Promise<number> {
+export async function runCommand(manifest: string, options: RunOptions): Promise<number> {
   requireRoot();
   const spec = loadPodManifest(manifest);
+  trace('manifest loaded');
   const rt = hostRuntime();
+  // Whatever a crashed or killed minipod left behind is freed before a new pod takes its place.
+  await gc({ ...rt, warn: (m) => process.stderr.write(`minipod: warning: ${m}\n`) });
+  trace('gc done');
+  if (options.detach) return startDetached(spec, manifest);
+
   const names = [...spec.initContainers, ...spec.containers].map((c) => c.name);
   const supervisor = new PodSupervisor(spec, {
     ...rt,

@@ -2,7 +2,6 @@
  * Pure planning of one container: PodSpec + resolved image + host directories -> ContainerPlan.
  * No I/O here; src/pod prepares the directories and src/process executes the plan.
  */
-import path from 'node:path';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec } from './types.js';
@@ -55,6 +54,8 @@ export interface ContainerHostDirs {
   shm: string;
   /** Host path of each volume, by name. */
   volumes: Record<string, string>;
+  /** Host path of each `name/subPath`, resolved inside its volume by the caller. */
+  subPaths: Record<string, string>;
 }
 
 /** Kubernetes' rule: `command` replaces Entrypoint; `args` replaces Cmd; command alone drops Cmd. */
@@ -163,7 +164,8 @@ export function volumeMountSteps(container: ContainerSpec, dirs: ContainerHostDi
     .map((vm) => {
       const base = dirs.volumes[vm.name];
       if (base === undefined) throw new Error(`volume ${vm.name} was not prepared`);
-      const source = vm.subPath ? path.join(base, vm.subPath) : base;
+      const source = vm.subPath ? dirs.subPaths[`${vm.name}/${vm.subPath}`] : base;
+      if (source === undefined) throw new Error(`subPath ${vm.subPath} of volume ${vm.name} was not prepared`);
       return {
         source,
         destination: vm.mountPath,

@@ -91,6 +91,8 @@ export interface ExecPlan {
   mountNamespace: string;
   process: ProcessSpec;
   cgroupProcs: string[];
+  /** fds 0-2 are a pty slave: the helper makes it its controlling terminal (exec -t). */
+  terminal?: boolean;
 }
 
 export type HelperPlan = ContainerPlan | PodInitPlan | ExecPlan;

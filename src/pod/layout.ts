@@ -33,6 +33,8 @@ export function podLayout(paths: MinipodPaths, pod: string): PodLayout {
 }
 
 export interface ContainerLayout {
+  /** The container's ProcessSpec and cgroup.procs files as last started, for exec and probes. */
+  processFile: string;
   upperDir: string;
   workDir: string;
   mountPoint: string;
@@ -42,6 +44,7 @@ export interface ContainerLayout {
 export function containerLayout(layout: PodLayout, container: string): ContainerLayout {
   const dir = path.join(layout.libDir, 'containers', container);
   return {
+    processFile: path.join(layout.runDir, 'containers', `${container}.json`),
     upperDir: path.join(dir, 'upper'),
     workDir: path.join(dir, 'work'),
     mountPoint: path.join(dir, 'rootfs'),

@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { INIT_CGROUP, planPodCgroups } from '../cgroups/plan.js';
@@ -27,7 +28,7 @@ import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, s
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
 import { planContainer } from '../plan/container.js';
-import type { PodInitPlan } from '../plan/types.js';
+import type { PodInitPlan, ProcessSpec } from '../plan/types.js';
 import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
 import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
@@ -36,6 +37,7 @@ import {
   type PodPhase,
   type PodState,
   processRef,
+  specPath,
   writePodState,
 } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -50,10 +52,17 @@ import {
   type FinishedContainer,
 } from './restart-policy.js';
 import { teardownPod } from './teardown.js';
+import { trace } from '../trace.js';
 import { prepareSubPaths, prepareVolumes, type PreparedVolumes } from './volumes.js';
 
 /** Static init binaries we can run as the pod's PID 1, podman's choice first. */
 const INIT_BINARIES = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+
+/** Written at every container start; `exec` and probes run processes like the container's. */
+export interface ContainerProcessRecord {
+  process: ProcessSpec;
+  cgroupProcs: string[];
+}
 
 export interface SupervisorOutput {
   /** A line of container output; attached runs print it with the container's name. */
@@ -68,6 +77,11 @@ export interface SupervisorOptions {
   cgroups: CgroupManager;
   output: SupervisorOutput;
   manifestPath?: string;
+  /**
+   * Keep the pod's record (state, spec, logs) after it ends, for `ps -a`, `logs` and
+   * `restart`, until `rm` (detached pods). Attached runs leave nothing, like `run --rm`.
+   */
+  keepRecord?: boolean;
 }
 
 interface ContainerRun {
@@ -144,19 +158,26 @@ export class PodSupervisor {
   /** Creates the pod and starts its containers; resolves once app containers were started. */
   async start(): Promise<void> {
     this.claimName();
+    trace('name claimed');
     try {
       await this.prepareHost();
+      trace('images, volumes, /dev/shm ready');
       this.createCgroups();
+      trace('cgroups created');
       await this.startInit();
+      trace('pod init running');
       await this.setupNetwork();
+      trace('network ready');
       this.setPhase('Running');
       await this.runInitContainers();
       if (!this.stopping && this.state.phase === 'Running') {
         await Promise.all(this.runs.filter((r) => !r.isInit).map((r) => this.startContainer(r)));
       }
+      trace('containers started');
     } catch (err) {
+      // A pod that never started leaves no record: the name is free for a corrected retry.
       this.stopping = true;
-      await this.teardown();
+      await this.teardown(false);
       this.resolveDone(ExitCode.runtime);
       throw err;
     }
@@ -178,6 +199,7 @@ export class PodSupervisor {
       }
       throw err;
     }
+    fs.writeFileSync(specPath(this.o.paths, this.spec.name), JSON.stringify(this.spec));
     this.saveState();
   }
 
@@ -198,6 +220,8 @@ export class PodSupervisor {
     await checkHostPorts(spec, o.paths, spec.name);
 
     fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });
+    // A new pod of an old name starts with fresh logs.
+    fs.rmSync(this.layout.logDir, { recursive: true, force: true });
     fs.mkdirSync(this.layout.logDir, { recursive: true, mode: 0o750 });
     fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
     // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
@@ -358,12 +382,18 @@ export class PodSupervisor {
         }
       },
     });
+    fs.mkdirSync(path.dirname(layout.processFile), { recursive: true, mode: 0o700 });
+    const record: ContainerProcessRecord = { process: plan.process, cgroupProcs: plan.cgroupProcs };
+    fs.writeFileSync(layout.processFile, JSON.stringify(record));
     try {
       await sendPlan(helper, plan);
+      trace(`container ${r.spec.name} exec'd`);
       r.startedAtMs = Date.now();
       r.state = {
         ...r.state,
         state: 'running',
+        // Without a readiness probe a running container is ready, as in Kubernetes.
+        ready: !r.spec.readinessProbe,
         reason: undefined,
         message: undefined,
         exitCode: undefined,
@@ -400,6 +430,7 @@ export class PodSupervisor {
     r.state = {
       ...r.state,
       state: 'terminated',
+      ready: false,
       pid: undefined,
       startTime: undefined,
       exitCode,
@@ -508,16 +539,29 @@ export class PodSupervisor {
 
   private finish(): Promise<void> {
     this.finishing ??= (async () => {
+      const stoppedByUser = this.stopping && this.state.phase === 'Stopping';
       this.stopping = true;
       for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
       await this.teardown();
       const failed = podExitCode(this.finished);
-      this.resolveDone(failed !== 0 ? failed : (this.stopSignalCode ?? 0));
+      const code = failed !== 0 ? failed : (this.stopSignalCode ?? 0);
+      if (this.o.keepRecord) {
+        if (stoppedByUser) this.state.phase = 'Stopped';
+        else if (this.state.phase !== 'Succeeded' && this.state.phase !== 'Failed') this.state.phase = code === 0 ? 'Succeeded' : 'Failed';
+        this.state.init = undefined;
+        this.state.netnsPath = undefined;
+        this.state.exitCode = code;
+        for (const r of this.runs) {
+          if (r.state.state !== 'terminated') r.state = { ...r.state, state: 'terminated', pid: undefined, startTime: undefined, reason: r.state.reason ?? 'Stopped' };
+        }
+        this.syncContainerStates();
+      }
+      this.resolveDone(code);
     })();
     return this.finishing;
   }
 
-  private async teardown(): Promise<void> {
+  private async teardown(keepRecord = this.o.keepRecord ?? false): Promise<void> {
     const extra = [this.initHelper, ...this.runs.map((r) => r.helper)]
       .filter((h): h is Helper => h !== undefined)
       .map((h) => processRef(h.pid));
@@ -529,6 +573,7 @@ export class PodSupervisor {
       warn: (m) => this.o.output.event(`warning: ${m}`),
       extraProcesses: extra,
       keepLogs: true,
+      keepState: keepRecord,
     });
   }
 

@@ -5,6 +5,7 @@
  * pod whose supervisor died, and `gc`.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { teardownPodNetwork } from '../network/index.js';
 import type { MinipodPaths } from '../paths.js';
@@ -13,6 +14,9 @@ import type { Syscall } from '../syscall/syscall.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { podLayout } from './layout.js';
 
+/** What a stopped pod's record keeps: its state and the spec to restart it from. */
+const KEPT_FILES = new Set(['state.json', 'spec.json']);
+
 export interface TeardownOptions {
   paths: MinipodPaths;
   sys: Syscall;
@@ -20,8 +24,10 @@ export interface TeardownOptions {
   warn: (message: string) => void;
   /** Processes the caller knows of that may not be in the state file yet. */
   extraProcesses?: ProcessRef[];
-  /** Keep the pod's log directory (the default: logs outlive the pod until `rm`). */
+  /** Keep the pod's log directory (logs outlive the pod until `rm`). */
   keepLogs?: boolean;
+  /** Keep state.json (a detached pod's record, for `ps -a` and `logs`, until `rm`). */
+  keepState?: boolean;
 }
 
 function killIfAlive(ref: ProcessRef | undefined): void {
@@ -71,12 +77,20 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
 
   const stuck = unmountAllUnder(o.sys, [layout.runDir, layout.libDir]);
   if (stuck.length) o.warn(`could not unmount ${stuck.join(', ')}`);
-  for (const dir of [layout.libDir, layout.runDir]) {
+  const remove = (target: string): void => {
     try {
-      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      fs.rmSync(target, { recursive: true, force: true, maxRetries: 3 });
     } catch (err) {
-      o.warn(`could not remove ${dir}: ${(err as Error).message}`);
+      o.warn(`could not remove ${target}: ${(err as Error).message}`);
     }
+  };
+  remove(layout.libDir);
+  if (o.keepState && fs.existsSync(layout.runDir)) {
+    for (const entry of fs.readdirSync(layout.runDir)) {
+      if (!KEPT_FILES.has(entry)) remove(path.join(layout.runDir, entry));
+    }
+  } else {
+    remove(layout.runDir);
   }
   if (!o.keepLogs) fs.rmSync(layout.logDir, { recursive: true, force: true });
 }

@@ -8,7 +8,15 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { type MinipodPaths, podRunDir } from '../paths.js';
 
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopping' | 'Unknown';
+/**
+ * Kubernetes' phases, plus `Stopping` while a stop is under way and `Stopped` for a pod a user
+ * stopped (Kubernetes deletes such a pod; minipod keeps its record until `rm`).
+ */
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopping' | 'Stopped' | 'Unknown';
+
+export function isTerminalPhase(phase: PodPhase): boolean {
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Stopped';
+}
 export type ContainerStateName = 'waiting' | 'running' | 'terminated';
 
 export interface ProcessRef {
@@ -56,6 +64,11 @@ export interface PodState {
 
 export function statePath(paths: MinipodPaths, pod: string): string {
   return path.join(podRunDir(paths, pod), 'state.json');
+}
+
+/** The validated PodSpec the pod was started from: `restart` starts it again from this. */
+export function specPath(paths: MinipodPaths, pod: string): string {
+  return path.join(podRunDir(paths, pod), 'spec.json');
 }
 
 export function writePodState(paths: MinipodPaths, state: PodState): void {

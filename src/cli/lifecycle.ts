@@ -1,0 +1,103 @@
+/** `stop`, `kill`, `restart`, `rm`, `gc`, `stats`: verbs on pods that already exist. */
+import fs from 'node:fs';
+import { UserError } from '../errors.js';
+import type { PodSpec } from '../manifest/types.js';
+import { gc, killPod, removePod, stopPod, type PodControl } from '../pod/control.js';
+import { teardownPod } from '../pod/teardown.js';
+import { isAlive, listPodNames, readPodState, requirePodState, specPath } from '../state/pod-state.js';
+import { hostRuntime, requireRoot } from './common.js';
+import { statsCommand } from './stats.js';
+import { startDetached } from './supervise.js';
+
+function control(): PodControl {
+  requireRoot();
+  return { ...hostRuntime(), warn: (m) => process.stderr.write(`minipod: warning: ${m}\n`) };
+}
+
+function parseSeconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag}: "${value}" is not a whole number of seconds`);
+  return n;
+}
+
+export async function stopCommand(pods: string[], o: { time?: string }): Promise<number> {
+  const c = control();
+  const grace = parseSeconds(o.time, '--time');
+  for (const pod of pods) {
+    await stopPod(c, pod, grace);
+    process.stdout.write(`${pod}\n`);
+  }
+  return 0;
+}
+
+const SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGCONT', 'SIGSTOP', 'SIGWINCH']);
+
+export function killCommand(pod: string, container: string | undefined, o: { signal?: string }): number {
+  const c = control();
+  let sig = (o.signal ?? 'SIGKILL').toUpperCase();
+  if (/^\d+$/.test(sig)) {
+    const byNumber: Record<string, string> = { '1': 'SIGHUP', '2': 'SIGINT', '3': 'SIGQUIT', '9': 'SIGKILL', '10': 'SIGUSR1', '12': 'SIGUSR2', '15': 'SIGTERM' };
+    sig = byNumber[sig] ?? sig;
+  }
+  if (!sig.startsWith('SIG')) sig = `SIG${sig}`;
+  if (!SIGNALS.has(sig)) throw new UserError(`--signal: "${o.signal}" is not a signal minipod sends`);
+  killPod(c, pod, sig as NodeJS.Signals, container);
+  process.stdout.write(`${pod}\n`);
+  return 0;
+}
+
+export async function restartCommand(pod: string, o: { time?: string }): Promise<number> {
+  const c = control();
+  requirePodState(c.paths, pod);
+  let spec: PodSpec;
+  try {
+    spec = JSON.parse(fs.readFileSync(specPath(c.paths, pod), 'utf8')) as PodSpec;
+  } catch {
+    throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
+  }
+  const manifestPath = readPodState(c.paths, pod)?.manifestPath ?? '';
+  await stopPod(c, pod, parseSeconds(o.time, '--time'));
+  await teardownPod(pod, { ...c, keepLogs: true, keepState: false });
+  return startDetached(spec, manifestPath);
+}
+
+export async function rmCommand(pods: string[], o: { force?: boolean }): Promise<number> {
+  const c = control();
+  for (const pod of pods) {
+    await removePod(c, pod, o.force ?? false);
+    process.stdout.write(`${pod}\n`);
+  }
+  return 0;
+}
+
+export async function gcCommand(): Promise<number> {
+  const c = control();
+  const report = await gc(c);
+  for (const p of report.pods) process.stdout.write(`pod ${p}: torn down (its supervisor was gone)\n`);
+  for (const p of report.cgroups) process.stdout.write(`cgroup of ${p}: removed\n`);
+  for (const n of report.network) process.stdout.write(`network: ${n}\n`);
+  for (const m of report.mounts) process.stdout.write(`mount: ${m}\n`);
+  return 0;
+}
+
+export async function statsCliCommand(pod: string | undefined, o: { stream?: boolean; format?: string }): Promise<number> {
+  const c = control();
+  if (o.format && o.format !== 'json' && o.format !== 'table') throw new UserError(`--format: "${o.format}" is not table or json`);
+  if (pod) requirePodState(c.paths, pod);
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  await statsCommand({
+    manager: c.cgroups,
+    noStream: o.stream === false,
+    format: o.format === 'json' ? 'json' : 'table',
+    signal: abort.signal,
+    pods: () =>
+      listPodNames(c.paths)
+        .filter((n) => !pod || n === pod)
+        .flatMap((n) => readPodState(c.paths, n) ?? [])
+        .filter((s) => isAlive(s.init))
+        .map((s) => ({ name: s.name, containers: s.containers.filter((ct) => ct.state === 'running').map((ct) => ct.name) })),
+  });
+  return 0;
+}

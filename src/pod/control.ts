@@ -1,0 +1,188 @@
+/**
+ * Operations on a pod from outside its supervisor: stop, kill, remove, and gc. They talk to a
+ * live supervisor with signals (SIGTERM after writing a stop request with the grace period);
+ * when the supervisor is gone they tear the pod down themselves from what is on the host.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { UserError } from '../errors.js';
+import { gcNetwork } from '../network/index.js';
+import type { MinipodPaths } from '../paths.js';
+import {
+  isAlive,
+  isTerminalPhase,
+  listPodNames,
+  readPodState,
+  requirePodState,
+  writePodState,
+  type PodState,
+} from '../state/pod-state.js';
+import type { Syscall } from '../syscall/syscall.js';
+import { unmountAllUnder } from './host-mounts.js';
+import { podLayout } from './layout.js';
+import { teardownPod } from './teardown.js';
+
+export interface PodControl {
+  paths: MinipodPaths;
+  sys: Syscall;
+  cgroups: CgroupManager;
+  warn: (message: string) => void;
+}
+
+export function stopRequestPath(paths: MinipodPaths, pod: string): string {
+  return path.join(podLayout(paths, pod).runDir, 'stop-request.json');
+}
+
+/** Read by the supervisor when SIGTERM arrives. */
+export function readStopRequest(paths: MinipodPaths, pod: string): { graceSeconds?: number } {
+  try {
+    return JSON.parse(fs.readFileSync(stopRequestPath(paths, pod), 'utf8')) as { graceSeconds?: number };
+  } catch {
+    return {};
+  }
+}
+
+/** A pod has live processes while its supervisor, its init or any container still runs. */
+export function podIsActive(state: PodState): boolean {
+  if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) return true;
+  if (isAlive(state.init)) return true;
+  return state.containers.some((c) => c.pid !== undefined && c.startTime !== undefined && isAlive({ pid: c.pid, startTime: c.startTime }));
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** Tears a pod down without its supervisor and keeps its record, marked as failed. */
+async function teardownOrphan(c: PodControl, state: PodState, reason: string): Promise<void> {
+  await teardownPod(state.name, { ...c, keepLogs: true, keepState: true });
+  const after = readPodState(c.paths, state.name) ?? state;
+  writePodState(c.paths, {
+    ...after,
+    phase: after.phase === 'Succeeded' ? 'Succeeded' : 'Failed',
+    init: undefined,
+    netnsPath: undefined,
+    containers: after.containers.map((ct) =>
+      ct.state === 'terminated' ? ct : { ...ct, state: 'terminated', pid: undefined, startTime: undefined, reason },
+    ),
+  });
+}
+
+/**
+ * Stops a pod: SIGTERM to each container, SIGKILL after the grace period, teardown. Keeps the
+ * record. Waits until it is done.
+ */
+export async function stopPod(c: PodControl, name: string, graceSeconds?: number): Promise<void> {
+  const state = requirePodState(c.paths, name);
+  if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) {
+    if (graceSeconds !== undefined) fs.writeFileSync(stopRequestPath(c.paths, name), JSON.stringify({ graceSeconds }));
+    process.kill(state.supervisor.pid, 'SIGTERM');
+    const grace = graceSeconds ?? 30;
+    if (await waitUntil(() => !isAlive(state.supervisor), (grace + 30) * 1000)) return;
+    c.warn(`the supervisor of ${name} did not stop in time; tearing the pod down directly`);
+    process.kill(state.supervisor.pid, 'SIGKILL');
+  }
+  if (podIsActive(state) || !isTerminalPhase(state.phase)) {
+    await teardownOrphan(c, state, 'Stopped');
+  }
+}
+
+/** Sends a signal to the pod's containers (or one of them); the supervisor applies the restart policy. */
+export function killPod(c: PodControl, name: string, signal: NodeJS.Signals, container?: string): number {
+  const state = requirePodState(c.paths, name);
+  const targets = state.containers.filter((ct) => !container || ct.name === container);
+  if (container && targets.length === 0) {
+    throw new UserError(`pod "${name}" has no container "${container}"`, { code: 'container.not-found' });
+  }
+  let sent = 0;
+  for (const ct of targets) {
+    if (ct.state !== 'running' || ct.pid === undefined || ct.startTime === undefined) continue;
+    if (!isAlive({ pid: ct.pid, startTime: ct.startTime })) continue;
+    process.kill(ct.pid, signal);
+    sent++;
+  }
+  if (sent === 0) throw new UserError(`pod "${name}" has no running container${container ? ` "${container}"` : ''}`, { code: 'pod.not-running' });
+  return sent;
+}
+
+/** Removes a pod's record and logs; `force` stops a running pod first (without grace). */
+export async function removePod(c: PodControl, name: string, force: boolean): Promise<void> {
+  const state = requirePodState(c.paths, name);
+  if (podIsActive(state)) {
+    if (!force) {
+      throw new UserError(`pod "${name}" is running: stop it first, or use \`minipod rm -f ${name}\``, { code: 'pod.running' });
+    }
+    await stopPod(c, name, 0);
+  }
+  await teardownPod(name, { ...c, keepLogs: false, keepState: false });
+}
+
+export interface GcReport {
+  pods: string[];
+  cgroups: string[];
+  network: string[];
+  mounts: string[];
+}
+
+/**
+ * Frees everything whose owner is gone: pods whose supervisor died (torn down, record kept as
+ * Failed), cgroups and network reservations of pods minipod has no live record of, and mounts
+ * or directories below the pods' folders that belong to no live pod.
+ */
+export async function gc(c: PodControl): Promise<GcReport> {
+  const report: GcReport = { pods: [], cgroups: [], network: [], mounts: [] };
+  const live = new Set<string>();
+  for (const name of listPodNames(c.paths)) {
+    const state = readPodState(c.paths, name);
+    if (!state) {
+      // A name claimed by a start that is still writing its first state: leave it alone
+      // unless the directory is old.
+      const dir = podLayout(c.paths, name).runDir;
+      const age = Date.now() - fs.statSync(dir).mtimeMs;
+      if (age < 60_000) live.add(name);
+      else {
+        await teardownPod(name, { ...c, keepLogs: true });
+        report.pods.push(name);
+      }
+      continue;
+    }
+    if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) {
+      live.add(name);
+      continue;
+    }
+    if (!isTerminalPhase(state.phase) || podIsActive(state)) {
+      await teardownOrphan(c, state, 'SupervisorGone');
+      report.pods.push(name);
+    }
+  }
+  for (const name of c.cgroups.listPods()) {
+    if (live.has(name)) continue;
+    await c.cgroups.destroy(name);
+    report.cgroups.push(name);
+  }
+  const net = await gcNetwork(live, c.paths);
+  report.network.push(...net.removed);
+  for (const w of net.warnings) c.warn(w);
+  // Mounts and scratch dirs of pods that are no longer live.
+  for (const base of [path.join(c.paths.runDir, 'pods'), path.join(c.paths.libDir, 'pods')]) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (live.has(name)) continue;
+      const stuck = unmountAllUnder(c.sys, [path.join(base, name)]);
+      report.mounts.push(...stuck.map((m) => `could not unmount ${m}`));
+      if (base.startsWith(c.paths.libDir)) fs.rmSync(path.join(base, name), { recursive: true, force: true });
+    }
+  }
+  return report;
+}
