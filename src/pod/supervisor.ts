@@ -303,6 +303,7 @@ export class PodSupervisor {
         if (code === 0) break;
         if (this.spec.restartPolicy === 'Never') {
           this.o.output.event(`init container ${r.spec.name} failed with exit code ${code}: the pod failed`);
+          this.finished.push({ name: r.spec.name, exitCode: code, finishedAt: Date.now() });
           this.setPhase('Failed');
           await this.finish();
           return;

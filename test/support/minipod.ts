@@ -29,6 +29,9 @@ export function makeTestEnv(name: string): TestEnv {
     MINIPOD_LIB_DIR: path.join(dir, 'lib'),
     MINIPOD_LOG_DIR: path.join(dir, 'log'),
     MINIPOD_CNI_CONF_DIR: path.join(dir, 'cni'),
+    // Cgroups are host-wide: a parent of our own keeps `gc` of one environment from
+    // touching the pods of another (another test file, a developer's pods).
+    MINIPOD_CGROUP_PARENT: `minipod-it-${path.basename(dir).slice(-6)}`,
   };
   return { dir, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
@@ -84,4 +87,30 @@ export function busyboxPod(name: string, containers: [string, string][], extra: 
       ...extra.spec,
     },
   };
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up (then throws with `what`). */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface InspectedPod {
+  name: string;
+  phase: string;
+  supervisor: { pid: number };
+  init?: { pid: number };
+  cgroupPaths: string[];
+  network?: { ip?: string };
+  containers: { name: string; state: string; pid?: number; exitCode?: number; reason?: string; restartCount: number; ready: boolean; cgroupPaths: string[] }[];
+}
+
+export function inspect(t: TestEnv, pod: string): InspectedPod | undefined {
+  const r = minipodSync(t, ['inspect', pod]);
+  return r.code === 0 ? (JSON.parse(r.stdout) as InspectedPod) : undefined;
 }

@@ -1,0 +1,180 @@
+/**
+ * Issue 5, for real: detached pods, logs, stop/rm, kill, restart policies with back-off, init
+ * containers, and recovery after the supervisor is killed with SIGKILL.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUSYBOX_ROOTFS,
+  busyboxPod,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
+
+/** Running and not a zombie (a zombie waits for its new parent, not for us). */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
+  let t: TestEnv;
+  beforeAll(() => (t = makeTestEnv('life')));
+  afterEach(() => {
+    // Whatever a failed test left running goes before the next one.
+    for (const name of fs.existsSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods')) ? fs.readdirSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods')) : []) {
+      minipodSync(t, ['rm', '-f', name]);
+    }
+  });
+  afterAll(() => t?.cleanup());
+
+  it('run -d returns once containers run; ps, logs, stop, ps -a and rm work', async () => {
+    const pod = busyboxPod('det', [
+      ['ticker', 'trap "echo bye; exit 0" TERM; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+      ['idle', 'exec sleep 1000'],
+    ]);
+    const started = minipodSync(t, ['run', '-d', writeManifest(t, 'det.json', pod)]);
+    expect(started.code).toBe(0);
+    expect(started.stdout.trim()).toBe('det');
+    const ps = minipodSync(t, ['ps']);
+    expect(ps.stdout).toMatch(/^det\s+Running\s+2\/2\s+0\s/m);
+    await waitFor('three ticks', () => minipodSync(t, ['logs', 'det', 'ticker']).stdout.includes('tick 3'));
+    const tail = minipodSync(t, ['logs', '--tail', '1', '-t', 'det', 'ticker']);
+    expect(tail.stdout.trim().split('\n')).toHaveLength(1);
+    expect(tail.stdout.trim()).toMatch(/^\d{4}-\d\d-\d\dT\S+Z tick \d+$/);
+
+    const follow = minipod(t, ['logs', '-f', 'det', 'ticker']);
+    await new Promise((r) => setTimeout(r, 500));
+    const stop = minipodSync(t, ['stop', '-t', '2', 'det']);
+    expect(stop.code).toBe(0);
+    const followed = await follow;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/bye/);
+
+    expect(minipodSync(t, ['ps']).stdout).not.toMatch(/^det/m);
+    expect(minipodSync(t, ['ps', '-a']).stdout).toMatch(/^det\s+Stopped/m);
+    const state = inspect(t, 'det')!;
+    expect(state.containers.find((c) => c.name === 'ticker')!.exitCode).toBe(0);
+    expect(minipodSync(t, ['rm', 'det']).code).toBe(0);
+    expect(minipodSync(t, ['ps', '-a']).stdout).not.toMatch(/^det/m);
+  });
+
+  it('restarts a failing container with back-off (OnFailure) and keeps the previous logs', async () => {
+    const pod = busyboxPod('crash', [['c', 'echo run at $(date +%s); exit 3']], { spec: { restartPolicy: 'OnFailure' } });
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'crash.json', pod)]).code).toBe(0);
+    const waiting = await waitFor('back-off', () => {
+      const c = inspect(t, 'crash')?.containers[0];
+      return c?.state === 'waiting' && c.reason === 'CrashLoopBackOff' ? c : undefined;
+    });
+    expect(waiting.exitCode).toBe(3);
+    const restarted = await waitFor('first restart', () => {
+      const c = inspect(t, 'crash')?.containers[0];
+      return c && c.restartCount >= 1 ? c : undefined;
+    }, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; events: ${fs.readFileSync(path.join(t.env.MINIPOD_LOG_DIR!, 'crash', 'minipod.events'), 'utf8')}`);
+    });
+    expect(restarted.restartCount).toBe(1);
+    expect(minipodSync(t, ['ps']).stdout).toMatch(/^crash\s+Running\s+\d\/1\s+1\s/m);
+    const previous = minipodSync(t, ['logs', '--previous', 'crash', 'c']);
+    expect(previous.stdout).toMatch(/run at \d+/);
+    expect(minipodSync(t, ['rm', '-f', 'crash']).code).toBe(0);
+  });
+
+  it('runs init containers in order before the app containers', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'inits' },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'work', emptyDir: {} }],
+        initContainers: [
+          { name: 'first', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo one >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          { name: 'second', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo two >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+        ],
+        containers: [
+          { name: 'app', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo app >> /work/order; cat /work/order | tr "\\n" " "'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+        ],
+      },
+    };
+    const r = await minipod(t, ['run', writeManifest(t, 'inits.json', pod)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/app +\| one two app/);
+  });
+
+  it('fails the pod when an init container fails under restartPolicy Never, without starting the app', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'badinit' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'setup', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'exit 4'] }],
+        containers: [{ name: 'app', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo SHOULD-NOT-RUN'] }],
+      },
+    };
+    const r = await minipod(t, ['run', writeManifest(t, 'badinit.json', pod)]);
+    expect(r.stdout).not.toMatch(/SHOULD-NOT-RUN/);
+    expect(r.stderr).toMatch(/init container setup failed with exit code 4/);
+    expect(r.code).not.toBe(0);
+  });
+
+  it('kill sends a signal to one container and the restart policy applies', async () => {
+    const pod = busyboxPod('killme', [['a', 'exec sleep 1000'], ['b', 'exec sleep 1000']]);
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'killme.json', pod)]).code).toBe(0);
+    expect(minipodSync(t, ['kill', '-s', 'TERM', 'killme', 'a']).code).toBe(0);
+    const a = await waitFor('a terminated', () => inspect(t, 'killme')?.containers.find((c) => c.name === 'a' && c.state === 'terminated'));
+    expect(a.exitCode).toBe(143);
+    expect(inspect(t, 'killme')!.containers.find((c) => c.name === 'b')!.state).toBe('running');
+    expect(minipodSync(t, ['rm', '-f', 'killme']).code).toBe(0);
+  });
+
+  it('finds and removes a pod whose supervisor was killed with SIGKILL', async () => {
+    const pod = busyboxPod('orphan', [['a', 'exec sleep 1000'], ['b', 'sleep 1000 & sleep 1000']]);
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
+    const before = inspect(t, 'orphan')!;
+    process.kill(before.supervisor.pid, 'SIGKILL');
+    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+    expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Unknown/m);
+    // The pod's processes still run: not invisible, and not leaked either.
+    for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
+    const rm = minipodSync(t, ['rm', '-f', 'orphan']);
+    expect(rm.code).toBe(0);
+    for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
+    expect(alive(before.init!.pid)).toBe(false);
+    for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('gc frees a pod whose supervisor died', async () => {
+    const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
+    const before = inspect(t, 'gcme')!;
+    process.kill(before.supervisor.pid, 'SIGKILL');
+    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+    const r = minipodSync(t, ['gc']);
+    expect(r.stdout).toMatch(/pod gcme: torn down/);
+    expect(alive(before.containers[0]!.pid!)).toBe(false);
+    expect(minipodSync(t, ['ps', '-a']).stdout).toMatch(/^gcme\s+Failed/m);
+    expect(minipodSync(t, ['rm', 'gcme']).code).toBe(0);
+  });
+
+  it('every verb on a pod that does not exist fails with one line', () => {
+    for (const args of [['inspect', 'nope'], ['logs', 'nope'], ['stop', 'nope'], ['kill', 'nope'], ['restart', 'nope'], ['rm', 'nope'], ['stats', '--no-stream', 'nope']]) {
+      const r = minipodSync(t, args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/pod "nope" does not exist/);
+    }
+  });
+});
