@@ -75,6 +75,27 @@ export const F = {
   O_NONBLOCK: 0o4000,
 } as const;
 
+/** Terminal ioctls (asm-generic/ioctls.h) and the open(2) flags a pty needs. */
+export const TIOC = {
+  GWINSZ: 0x5413,
+  SWINSZ: 0x5414,
+  SCTTY: 0x540e,
+  /** _IOR('T', 0x30, unsigned int) */
+  GPTN: 0x80045430,
+  /** _IOW('T', 0x31, int) */
+  SPTLCK: 0x40045431,
+  /** _IO('T', 0x41): opens the peer (slave) of a master; Linux 4.13+. */
+  GPTPEER: 0x5441,
+} as const;
+
+export const O = {
+  RDWR: 0o2,
+  NOCTTY: 0o400,
+  NONBLOCK: 0o4000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+} as const;
+
 export const SIG = {
   DFL: 0,
   SETMASK: 2,

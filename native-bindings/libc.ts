@@ -32,6 +32,12 @@ export interface Libc {
   syscall3(nr: number, a: unknown, b: unknown): number;
   capset(hdr: Buffer, data: Buffer): number;
   mknod(path: string, mode: number, dev: bigint): number;
+  /** ioctl(2) whose argument is a plain int (TIOCSCTTY, TIOCGPTPEER). */
+  ioctlInt(fd: number, request: number, arg: number): number;
+  /** ioctl(2) whose argument points at a buffer (TIOCSWINSZ, TIOCGPTN, TIOCSPTLCK). */
+  ioctlPtr(fd: number, request: number, arg: Buffer): number;
+  /** pipe2(2): fills fds with [read end, write end]. */
+  pipe2(fds: Int32Array, flags: number): number;
   errno(): number;
 }
 
@@ -44,6 +50,7 @@ export function libc(): Libc {
   const f = (decl: string): KoffiFn => lib.func(decl);
   const syscall = f('long syscall(long number, ...)');
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
+  const ioctl = f('int ioctl(int fd, unsigned long request, ...)');
   cached = {
     unshare: f('int unshare(int flags)') as Libc['unshare'],
     setns: f('int setns(int fd, int nstype)') as Libc['setns'],
@@ -65,6 +72,9 @@ export function libc(): Libc {
     syscall3: (nr, a, b) => Number(syscall(nr, 'const char *', a, 'const char *', b)),
     capset: (hdr, data) => Number(syscall(126, 'void *', hdr, 'void *', data)),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)') as Libc['mknod'],
+    ioctlInt: (fd, request, arg) => ioctl(fd, request, 'long', arg) as number,
+    ioctlPtr: (fd, request, arg) => ioctl(fd, request, 'void *', arg) as number,
+    pipe2: f('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
     errno: () => koffi.errno() as number,
   };
   return cached;

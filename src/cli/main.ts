@@ -4,6 +4,7 @@ import { reportError } from './common.js';
 import { inspectCommand, psCommand } from './ps.js';
 import { gcCommand, killCommand, restartCommand, rmCommand, statsCliCommand, stopCommand } from './lifecycle.js';
 import { type LogsOptions, logsCommand } from './logs.js';
+import { type ExecCommandOptions, execCommand } from './exec.js';
 import { runCommand } from './run.js';
 import { superviseCommand } from './supervise.js';
 
@@ -90,6 +91,21 @@ function program(setExit: (code: number) => void): Command {
     .option('--no-stream', 'print once and exit')
     .option('--format <format>', 'table (default) or json')
     .action(wrap((pod: string | undefined, o: { stream?: boolean; format?: string }) => statsCliCommand(pod, o)));
+
+  cli
+    .command('exec')
+    .description('run a command in a running container (its namespaces, root, cgroup, user and capabilities)')
+    .usage('[options] POD CONTAINER -- CMD...')
+    .argument('<pod>', 'pod name')
+    .argument('<container>', 'container name')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('-i, --interactive', 'pass stdin to the command')
+    .option('-t, --tty', 'give the command a pseudo-terminal')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-u, --user <UID[:GID]>', 'run as this user (a number or a name from the image\'s /etc/passwd)')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .action(wrap((pod: string, container: string, command: string[], o: ExecCommandOptions) =>
+      execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty })));
 
   cli
     .command('__supervise', { hidden: true })

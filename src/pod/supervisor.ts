@@ -31,7 +31,7 @@ import { planContainer } from '../plan/container.js';
 import type { PodInitPlan, ProcessSpec } from '../plan/types.js';
 import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
-import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
+import { HelperFailed, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
 import {
   type ContainerState,
   type PodPhase,
@@ -351,11 +351,9 @@ export class PodSupervisor {
     }
     r.log = new CriLogWriter(layout.logPath, (stream, text) => o.output.line(r.spec.name, stream, text));
     const log = r.log;
-    helper.child.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
-    helper.child.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
-    r.exited = new Promise((resolve) => {
-      helper.child.on('close', (code, signal) => resolve(this.onContainerExit(r, helper, code, signal)));
-    });
+    helper.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
+    helper.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
+    r.exited = helperExit(helper).then(({ code, signal }) => this.onContainerExit(r, helper, code, signal));
 
     r.oomBaseline = o.cgroups.oomKillCount(spec.name, r.spec.name);
     const plan = planContainer({
@@ -421,8 +419,9 @@ export class PodSupervisor {
       exitCode = r.startFailure.exitCode;
       reason = 'StartError';
       message = r.startFailure.message;
-    } else if (o.cgroups.oomKillCount(spec.name, r.spec.name) > r.oomBaseline) {
-      exitCode = 137;
+    } else if (exitCode === 137 && o.cgroups.oomKillCount(spec.name, r.spec.name) > r.oomBaseline) {
+      // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
+      // killed while the main process carried on is not (containerd's rule).
       reason = 'OOMKilled';
     }
     r.log?.close();
@@ -440,7 +439,8 @@ export class PodSupervisor {
       finishedAt: new Date(finishedAt).toISOString(),
     };
     void helper;
-    if (!r.isInit) this.finished.push({ name: r.spec.name, exitCode, finishedAt });
+    // Exits caused by our own stop are not failures of the pod.
+    if (!r.isInit && !this.stopping) this.finished.push({ name: r.spec.name, exitCode, finishedAt });
     if (!this.stopping) {
       o.output.event(`container ${r.spec.name} exited with code ${exitCode} (${reason})`);
     }

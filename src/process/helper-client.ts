@@ -4,7 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Socket } from 'node:net';
+import fs from 'node:fs';
+import net, { type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { libc } from '../../native-bindings/libc.js';
+import { SyscallError } from '../errors.js';
 import type { HelperFailure, HelperPlan } from '../plan/types.js';
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
@@ -20,6 +24,9 @@ export interface Helper {
   child: ChildProcess;
   pid: number;
   control: Socket;
+  /** The container's output, read from real pipes (see spawnHelper); null when inherited. */
+  stdout: Readable | null;
+  stderr: Readable | null;
 }
 
 export interface SpawnHelperOptions {
@@ -27,6 +34,23 @@ export interface SpawnHelperOptions {
   stdin?: boolean;
   /** Inherit the supervisor's stdio (exec -t passes a pty this way). */
   stdio?: 'pipe' | 'inherit';
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * A pipe(2), not the socketpair Node makes for 'pipe' stdio: programs open /dev/stdout (nginx's
+ * `access_log /dev/stdout`), and opening a socket through /proc/self/fd fails with ENXIO.
+ * Close-on-exec in the parent; the child gets its end dup2()ed onto 1 or 2.
+ */
+function outputPipe(): { read: number; write: number } {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(fds, O_CLOEXEC) !== 0) throw new SyscallError('pipe2', libc().errno());
+  return { read: fds[0]!, write: fds[1]! };
+}
+
+function readableFrom(fd: number): Readable {
+  return new net.Socket({ fd, readable: true, writable: false });
 }
 
 /**
@@ -37,16 +61,56 @@ export interface SpawnHelperOptions {
  */
 export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
   const inherit = options.stdio === 'inherit';
-  const child = spawn(process.execPath, [HELPER_SCRIPT], {
-    stdio: [inherit ? 'inherit' : options.stdin ? 'pipe' : 'ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe', 'pipe'],
-    detached: !inherit,
-    env: {},
-  });
+  const out = inherit ? undefined : outputPipe();
+  const err = inherit ? undefined : outputPipe();
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [HELPER_SCRIPT], {
+      stdio: [inherit ? 'inherit' : options.stdin ? 'pipe' : 'ignore', out?.write ?? 'inherit', err?.write ?? 'inherit', 'pipe'],
+      detached: !inherit,
+      env: {},
+    });
+  } finally {
+    // The child has its copies; ours would keep the pipes open after the container exits.
+    if (out) fs.closeSync(out.write);
+    if (err) fs.closeSync(err.write);
+  }
   if (child.pid === undefined) {
+    if (out) fs.closeSync(out.read);
+    if (err) fs.closeSync(err.read);
     throw new Error('could not start a helper process');
   }
   const control = child.stdio[3] as Socket;
-  return { child, pid: child.pid, control };
+  return {
+    child,
+    pid: child.pid,
+    control,
+    stdout: out ? readableFrom(out.read) : null,
+    stderr: err ? readableFrom(err.read) : null,
+  };
+}
+
+/**
+ * Resolves with the exit status once the helper (or the program it became) has exited and its
+ * output pipes are drained; a background process that keeps a pipe open does not hold this up
+ * for more than `drainMs`.
+ */
+export function helperExit(helper: Helper, drainMs = 200): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const ended = (r: Readable | null): Promise<void> =>
+    r === null || r.destroyed ? Promise.resolve() : new Promise((resolve) => r.once('close', () => resolve()));
+  return new Promise((resolve) => {
+    helper.child.once('exit', (code, signal) => {
+      let timer: NodeJS.Timeout | undefined;
+      const drained = Promise.all([ended(helper.stdout), ended(helper.stderr)]);
+      const deadline = new Promise<void>((r) => (timer = setTimeout(r, drainMs)));
+      void Promise.race([drained, deadline]).then(() => {
+        clearTimeout(timer);
+        helper.stdout?.destroy();
+        helper.stderr?.destroy();
+        resolve({ code, signal });
+      });
+    });
+  });
 }
 
 /**

@@ -21,6 +21,7 @@ import type { ContainerPlan, ExecPlan, HelperFailure, HelperPlan, PodInitPlan } 
 import { makeMountsPrivate, pivotInto, setupRootfs } from '../rootfs/mount-rootfs.js';
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
+import { makeControllingTerminal } from '../exec/pty.js';
 import { applyCredentials, resolveUser } from './credentials.js';
 import { lookupExecutable } from './exec-lookup.js';
 
@@ -74,6 +75,14 @@ function ensureCwd(cwd: string): void {
   }
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   const cgroupFds = openCgroupProcs(plan.cgroupProcs);
   if (plan.kind === 'container') {
@@ -89,7 +98,19 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   }
   const spec = plan.process;
   const user = resolveUser(spec.user);
-  ensureCwd(spec.cwd);
+  if (plan.kind === 'exec') {
+    // exec runs in a container that exists: a missing -w is the caller's mistake, not ours to create.
+    if (!isDirectory(spec.cwd)) {
+      throw new UserError(`workdir ${spec.cwd}: no such directory in the container`, { exitCode: ExitCode.cannotExecute });
+    }
+    if (plan.terminal) {
+      makeControllingTerminal(0);
+      // The user owns their terminal, as with a login: programs like `script` or `mesg` check.
+      fs.fchownSync(0, user.uid, -1);
+    }
+  } else {
+    ensureCwd(spec.cwd);
+  }
   sys.chdir(spec.cwd);
   const env = spec.env.some((e) => e.startsWith('HOME=')) ? spec.env : [...spec.env, `HOME=${user.home}`];
   const program = lookupExecutable(spec.args[0] ?? '', env);
@@ -139,8 +160,27 @@ function report(err: unknown): never {
   process.exit(exitCode);
 }
 
+/**
+ * Descriptors the helper inherited without close-on-exec (from whoever ran minipod) must not
+ * reach the container: mark every one above the control socket close-on-exec. Done first,
+ * while /proc is the host's.
+ */
+function closeInheritedFds(sys: Syscall): void {
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd > CONTROL_FD) {
+      try {
+        sys.setCloseOnExec(fd, true);
+      } catch {
+        // The fd of the readdir itself is gone by now.
+      }
+    }
+  }
+}
+
 function main(): void {
   const sys = new LinuxSyscall();
+  closeInheritedFds(sys);
   let plan: HelperPlan;
   try {
     plan = readPlan();

@@ -23,6 +23,7 @@ set -euo pipefail
 DEFAULT_VM_TESTS=(
   test/vm/smoke.sh
   test/integration/cgroups.test.ts
+  test/integration/pod-cgroups.test.ts
   test/integration/pod-core.test.ts
 )
 
@@ -53,6 +54,10 @@ RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 QPID=
 cleanup() {
   local rc=$?
+  # VM_RESULTS_DIR: keep the per-test results and vitest's JSON reports (scripts/test.sh counts them)
+  if [ -n "${VM_RESULTS_DIR:-}" ] && [ -d "$RUN/out" ]; then
+    mkdir -p "$VM_RESULTS_DIR" && cp -r "$RUN/out/results" "$RUN/out/json" "$VM_RESULTS_DIR/" 2>/dev/null || true
+  fi
   if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null || true; fi
   if [ "${VM_KEEP:-}" = 1 ]; then log "kept $RUN"; else rm -rf "$RUN"; fi
   exit $rc
@@ -60,7 +65,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
-OUT=$RUN/out; mkdir -p "$OUT"
+OUT=$RUN/out; mkdir -p "$OUT/json"
 
 # --- what the guest runs ---
 echo "$REPO" > "$OUT/cwd"
@@ -72,8 +77,8 @@ else
   for t in "${TESTS[@]}"; do
     case "$t" in
       *.sh)                     c="bash $(printf '%q' "$t")" ;;
-      test/vm/*.test.ts)        c="node_modules/.bin/vitest run --reporter=verbose --config test/vm/vitest.vm.config.ts $(printf '%q' "$t")" ;;
-      *.test.ts)                c="node_modules/.bin/vitest run --reporter=verbose --project integration $(printf '%q' "$t")" ;;
+      test/vm/*.test.ts)        c="node_modules/.bin/vitest run --reporter=verbose --reporter=json --outputFile=/mnt/out/json/$(basename "$t").json --config test/vm/vitest.vm.config.ts $(printf '%q' "$t")" ;;
+      *.test.ts)                c="node_modules/.bin/vitest run --reporter=verbose --reporter=json --outputFile=/mnt/out/json/$(basename "$t").json --project integration $(printf '%q' "$t")" ;;
       *) log "VM_TESTS: do not know how to run $t"; exit 2 ;;
     esac
     # a listed file that does not exist is a failure, not a skip
