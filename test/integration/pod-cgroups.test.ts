@@ -53,18 +53,13 @@ describe.skipIf(!isRoot)('pod cgroups (root)', () => {
         terminationGracePeriodSeconds: 1,
         containers: [
           { name: 'idle', image: BUSYBOX_ROOTFS, command: ['sleep', '1000'] },
-          // busybox sh gives up at the first fork the kernel refuses.
           { name: 'forker', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'while :; do sleep 1000 & done'] },
         ],
       },
     };
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'forks.json', manifest)]).code).toBe(0);
     try {
-      const forker = await waitFor('the fork loop to hit the limit', () =>
-        inspect(t, 'forks')?.containers.find((c) => c.name === 'forker' && c.state === 'terminated'),
-      );
-      expect(forker.exitCode).not.toBe(0);
-      expect(minipodSync(t, ['logs', 'forks', 'forker']).stderr).toMatch(/can't fork/);
+      await waitFor("the kernel to refuse a fork", () => minipodSync(t, ['logs', 'forks', 'forker']).stderr.includes("can't fork"));
       const stats = JSON.parse(minipodSync(t, ['stats', '--no-stream', '--format', 'json', 'forks']).stdout) as { container: string; pids: number }[];
       const podPids = stats.find((s) => s.container === '')!.pids;
       expect(podPids).toBeGreaterThan(10);
