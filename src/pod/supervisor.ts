@@ -52,6 +52,7 @@ import {
   type FinishedContainer,
 } from './restart-policy.js';
 import { teardownPod } from './teardown.js';
+import { ContainerProbes, actionRunner, runHandler, type ProbeTarget } from '../probes/index.js';
 import { trace } from '../trace.js';
 import { prepareSubPaths, prepareVolumes, type PreparedVolumes } from './volumes.js';
 
@@ -99,6 +100,9 @@ interface ContainerRun {
   restartTimer?: NodeJS.Timeout;
   /** Resolves when the current instance exits. */
   exited?: Promise<number>;
+  probes?: ContainerProbes;
+  /** Why minipod killed the current instance (a failed probe or hook), for its reason. */
+  killedBecause?: string;
 }
 
 export class PodSupervisor {
@@ -406,7 +410,59 @@ export class PodSupervisor {
       if (!(err instanceof HelperFailed)) throw err;
       r.startFailure = err;
       o.output.event(`container ${r.spec.name} could not start: ${err.message}`);
+      return;
     }
+    await this.afterStart(r, helper.pid);
+  }
+
+  private probeTarget(r: ContainerRun): ProbeTarget {
+    return { paths: this.o.paths, sys: this.o.sys, pod: this.spec.name, container: r.spec.name };
+  }
+
+  /** postStart, then probes (Kubernetes: probes start once postStart succeeded). */
+  private async afterStart(r: ContainerRun, pid: number): Promise<void> {
+    const postStart = r.spec.lifecycle?.postStart;
+    if (postStart) {
+      const result = await runHandler(postStart, this.probeTarget(r), this.spec.terminationGracePeriodSeconds * 1000 || 30_000);
+      if (r.state.pid !== pid || this.stopping) return;
+      if (!result.success) {
+        this.o.output.event(`postStart hook of ${r.spec.name} failed: ${result.message}; killing the container`);
+        this.killContainer(r, 'FailedPostStartHook');
+        return;
+      }
+    }
+    const { startupProbe, livenessProbe, readinessProbe } = r.spec;
+    if (!startupProbe && !livenessProbe && !readinessProbe) return;
+    const failed = (why: string, message: string): void => {
+      if (r.state.pid !== pid) return;
+      this.o.output.event(`${why} of ${r.spec.name} failed: ${message}; killing the container`);
+      this.killContainer(r, why === 'liveness probe' ? 'LivenessProbeFailed' : 'StartupProbeFailed');
+    };
+    r.probes = new ContainerProbes({
+      probes: { startupProbe, livenessProbe, readinessProbe },
+      run: actionRunner(this.probeTarget(r)),
+      onReadyChange: (ready) => {
+        if (r.state.pid !== pid || r.state.ready === ready) return;
+        r.state.ready = ready;
+        this.syncContainerStates();
+      },
+      onLivenessFailed: (last) => failed('liveness probe', last.message ?? ''),
+      onStartupFailed: (last) => failed('startup probe', last.message ?? ''),
+    });
+    r.probes.start();
+  }
+
+  /** kubelet's kill: SIGTERM, SIGKILL after the grace period; the restart policy then applies. */
+  private killContainer(r: ContainerRun, because: string): void {
+    const pid = r.state.pid;
+    if (!pid) return;
+    r.killedBecause = because;
+    r.probes?.stop();
+    this.signal(pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      if (r.state.pid === pid) this.signal(pid, 'SIGKILL');
+    }, this.spec.terminationGracePeriodSeconds * 1000);
+    void r.exited?.then(() => clearTimeout(timer));
   }
 
   /** Records an exit and decides what happens next; returns the exit code. */
@@ -415,10 +471,15 @@ export class PodSupervisor {
     let exitCode = signalExitCode(signal, code);
     let reason = exitCode === 0 ? 'Completed' : 'Error';
     let message: string | undefined;
+    r.probes?.stop();
+    r.probes = undefined;
     if (r.startFailure) {
       exitCode = r.startFailure.exitCode;
       reason = 'StartError';
       message = r.startFailure.message;
+    } else if (r.killedBecause) {
+      reason = r.killedBecause;
+      r.killedBecause = undefined;
     } else if (exitCode === 137 && o.cgroups.oomKillCount(spec.name, r.spec.name) > r.oomBaseline) {
       // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
       // killed while the main process carried on is not (containerd's rule).
@@ -506,13 +567,25 @@ export class PodSupervisor {
     this.setPhase('Stopping');
     for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
     const running = this.runs.filter((r) => r.state.state === 'running' && r.state.pid);
-    for (const r of running) this.signal(r.state.pid!, 'SIGTERM');
+    for (const r of running) r.probes?.stop();
     const grace = (options.graceSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000;
+    const deadline = Date.now() + grace;
+    // preStop hooks run first, in parallel, and their time counts against the grace period.
+    await Promise.all(
+      running.map(async (r) => {
+        const preStop = r.spec.lifecycle?.preStop;
+        if (preStop && grace > 0 && r.state.state === 'running') {
+          const result = await runHandler(preStop, this.probeTarget(r), Math.max(0, deadline - Date.now()));
+          if (!result.success) this.o.output.event(`preStop hook of ${r.spec.name} failed: ${result.message}`);
+        }
+        if (r.state.pid) this.signal(r.state.pid, 'SIGTERM');
+      }),
+    );
     const exits = Promise.all(running.map((r) => r.exited));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       exits.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())))),
     ]);
     clearTimeout(timer);
     if (timedOut) {
