@@ -51,7 +51,12 @@ export class CriLogWriter {
     let data = this.pending[stream] + chunk.toString();
     let nl: number;
     while ((nl = data.indexOf('\n')) >= 0) {
-      this.emit(stream, true, data.slice(0, nl));
+      let line = data.slice(0, nl);
+      while (line.length > MAX_LINE) {
+        this.emit(stream, false, line.slice(0, MAX_LINE));
+        line = line.slice(MAX_LINE);
+      }
+      this.emit(stream, true, line);
       data = data.slice(nl + 1);
     }
     while (data.length > MAX_LINE) {

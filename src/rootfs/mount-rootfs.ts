@@ -65,6 +65,9 @@ function readonlyPath(sys: Syscall, root: string, unsafePath: string): void {
 /** Everything up to and including pivot_root; afterwards `/` is the container's root. */
 export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
   const root = plan.rootfs.mountPoint;
+  // Modes we create (0666 devices, 0755 dirs) are meant exactly; the umask is ours alone
+  // since unshare(CLONE_NEWNS) gave this thread its own fs_struct. prepareExec restores 022.
+  sys.umask(0);
   makeMountsPrivate(sys);
   inContext('mount the overlay root', () =>
     sys.mount('overlay', root, 'overlay', MS.NODEV, overlayOptions(plan.rootfs)),
@@ -77,8 +80,6 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
       const target = resolveInRoot(root, dev.path);
       fs.rmSync(target, { force: true });
       sys.mknod(target, dev.mode, dev.major, dev.minor);
-      // mknod honours the umask; devices must be usable by every uid.
-      fs.chmodSync(target, dev.mode & 0o7777);
     });
   }
   for (const link of plan.symlinks) {

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { parsePodManifest } from '../../../src/manifest/index.js';
+import { containerArgs, containerCapabilities, containerEnv, planContainer, type ContainerHostDirs } from '../../../src/plan/container.js';
+import { capabilityBit } from '../../../native-bindings/constants.js';
+
+function podOf(container: object, extra: object = {}) {
+  return parsePodManifest(
+    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'img', ...container }], ...extra } }),
+    { manifestDir: '/m' },
+  );
+}
+
+const dirs: ContainerHostDirs = {
+  lowerDirs: ['/img'],
+  upperDir: '/u',
+  workDir: '/w',
+  mountPoint: '/r',
+  etcHosts: '/h',
+  etcHostname: '/hn',
+  resolvConf: '/rc',
+  shm: '/shm',
+  volumes: { data: '/vol/data', conf: '/vol/conf' },
+  subPaths: { 'conf/nginx.conf': '/vol/conf/nginx.conf' },
+};
+
+describe('containerArgs (Kubernetes rule)', () => {
+  const image = { entrypoint: ['/entry'], cmd: ['--default'] };
+  it.each([
+    [{}, ['/entry', '--default']],
+    [{ command: ['/bin/x'] }, ['/bin/x']],
+    [{ args: ['--flag'] }, ['/entry', '--flag']],
+    [{ command: ['/bin/x'], args: ['a'] }, ['/bin/x', 'a']],
+  ])('%j -> %j', (c, expected) => {
+    expect(containerArgs(podOf(c).containers[0]!, image)).toEqual(expected);
+  });
+});
+
+describe('containerEnv', () => {
+  it('puts PATH, image env, HOSTNAME, then the container env, later names winning', () => {
+    const pod = podOf({ env: [{ name: 'A', value: '1' }, { name: 'PATH', value: '/only' }] });
+    expect(containerEnv(pod, pod.containers[0]!, { env: ['A=image', 'B=2'] })).toEqual(['PATH=/only', 'A=1', 'B=2', 'HOSTNAME=p']);
+  });
+});
+
+describe('containerCapabilities', () => {
+  const bits = (names: string[]) => names.map(capabilityBit).sort((a, b) => a - b);
+  it('is Docker\'s default set', () => {
+    expect(containerCapabilities(podOf({}).containers[0]!)).toHaveLength(14);
+  });
+  it('drops ALL then adds', () => {
+    const c = podOf({ securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } }).containers[0]!;
+    expect(containerCapabilities(c)).toEqual(bits(['NET_BIND_SERVICE']));
+  });
+  it('gives everything to privileged containers', () => {
+    expect(containerCapabilities(podOf({ securityContext: { privileged: true } }).containers[0]!)).toHaveLength(41);
+  });
+});
+
+describe('planContainer', () => {
+  it('mounts proc, dev, shm, sys, the etc files and volumes (parents first), masks /proc', () => {
+    const pod = podOf(
+      {
+        volumeMounts: [
+          { name: 'data', mountPath: '/data/cache', readOnly: true },
+          { name: 'data', mountPath: '/data' },
+          { name: 'conf', mountPath: '/etc/nginx/nginx.conf', subPath: 'nginx.conf' },
+        ],
+        securityContext: { runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'] } },
+      },
+      { volumes: [{ name: 'data', emptyDir: {} }, { name: 'conf', emptyDir: {} }] },
+    );
+    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: ['/cg/cgroup.procs'], isFile: (p) => p.endsWith('.conf') });
+    expect(plan.mounts.map((m) => m.destination)).toEqual([
+      '/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf',
+      '/data', '/data/cache', '/etc/nginx/nginx.conf',
+    ]);
+    const sub = plan.mounts.at(-1)!;
+    expect(sub).toMatchObject({ source: '/vol/conf/nginx.conf', destinationKind: 'file', fstype: 'bind' });
+    expect(plan.mounts.find((m) => m.destination === '/data/cache')!.readOnly).toBe(true);
+    expect(plan.mounts.find((m) => m.destination === '/sys')!.readOnly).toBe(true);
+    expect(plan.maskedPaths).toContain('/proc/kcore');
+    expect(plan.readonlyPaths).toContain('/proc/sysrq-trigger');
+    expect(plan.process.noNewPrivileges).toBe(true);
+    expect(plan.process.user).toEqual({ uid: 1000 });
+    // A non-root user keeps only what the manifest added, as ambient capabilities.
+    expect(plan.process.capabilities.ambient).toEqual([capabilityBit('NET_ADMIN')]);
+    expect(plan.cgroupProcs).toEqual(['/cg/cgroup.procs']);
+  });
+
+  it('leaves /sys writable and nothing masked for privileged containers', () => {
+    const pod = podOf({ securityContext: { privileged: true } });
+    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });
+    expect(plan.maskedPaths).toEqual([]);
+    expect(plan.mounts.find((m) => m.destination === '/sys')!.readOnly).toBe(false);
+  });
+});
