@@ -220,7 +220,10 @@ export class PodSupervisor {
         });
       }),
     );
-    this.runs.forEach((r, i) => (r.image = images[i]));
+    this.runs.forEach((r, i) => {
+      r.image = images[i];
+      r.state.imageId = images[i]!.id;
+    });
     await checkHostPorts(spec, o.paths, spec.name);
 
     fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });

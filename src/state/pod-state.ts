@@ -29,6 +29,8 @@ export interface ContainerState {
   name: string;
   init: boolean;
   image: string;
+  /** The resolved image's identity (`sha256:…` or `dir:…`): what `image prune` must keep. */
+  imageId?: string;
   state: ContainerStateName;
   pid?: number;
   startTime?: number;
