@@ -6,26 +6,19 @@
  * capabilities and execs. The helper is detached (its own session): it can take a pty as its
  * controlling terminal, and a Ctrl-C meant for the caller is forwarded by the caller.
  */
-import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import fs from 'node:fs';
-import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import type { MinipodPaths } from '../paths.js';
 import type { ProcessSpec } from '../plan/types.js';
-import { HelperFailed, type Helper, sendPlan } from '../process/helper-client.js';
+import { exitStatus } from '../process/exit-status.js';
+import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { buildExecPlan } from './plan.js';
 import { containerPtmxPath, openPty, type Pty, setWindowSize, type WindowSize } from './pty.js';
 import { type ExecTarget, resolveExecTarget } from './target.js';
-
-const HELPER_SCRIPT = fileURLToPath(new URL('../process/helper-main.js', import.meta.url));
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
-  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-};
 
 export interface ExecOptions {
   paths: MinipodPaths;
@@ -53,6 +46,9 @@ export interface ExecProcess {
   /** Host pid of the exec'd process. */
   pid: number;
   child: ChildProcess;
+  /** Output pipes with stdio 'pipe'; null otherwise. */
+  stdout: Readable | null;
+  stderr: Readable | null;
   /** The pty master (tty only): the caller relays and closes it. */
   master?: number;
   /** Exit status, signals as 128+N, like a shell. */
@@ -60,16 +56,7 @@ export interface ExecProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1);
-}
-
-function stdioFor(o: ExecOptions, pty: Pty | undefined): StdioOptions {
-  if (pty) return [pty.slave, pty.slave, pty.slave, 'pipe'];
-  if (o.stdio === 'inherit') return [o.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'];
-  return [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'];
-}
+export { exitStatus };
 
 function notRunning(t: ExecTarget, err: unknown): UserError {
   return new UserError(`container "${t.container}" of pod "${t.pod}" is not running (${(err as Error).message})`, {
@@ -104,12 +91,12 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
     if (o.windowSize) setWindowSize(pty.master, o.windowSize);
   }
 
-  let child: ChildProcess;
+  let helper: Helper;
   try {
-    child = spawnInNamespaces(
+    helper = spawnInNamespaces(
       o.sys,
       { create: [], join: { pid: target.pid, namespaces: ['pid', 'net', 'ipc', 'uts'] } },
-      () => spawn(process.execPath, [HELPER_SCRIPT], { stdio: stdioFor(o, pty), detached: true, env: {} }),
+      () => spawnHelper({ stdin: o.stdin, stdio: pty ? { terminal: pty.slave } : o.stdio }),
     );
   } catch (err) {
     if (pty) fs.closeSync(pty.master);
@@ -118,13 +105,8 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
     // The child has its copy; ours would keep the pty open after the process is gone.
     if (pty) fs.closeSync(pty.slave);
   }
-  if (child.pid === undefined) {
-    if (pty) fs.closeSync(pty.master);
-    throw new Error('could not start a helper process');
-  }
-  const pid = child.pid;
+  const { child, pid } = helper;
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(exitStatus(code, signal))));
-  const helper: Helper = { child, pid, control: child.stdio[3] as Socket, stdout: child.stdout, stderr: child.stderr };
   try {
     await sendPlan(helper, plan);
   } catch (err) {
@@ -138,5 +120,5 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
   }
   // child.kill does nothing once Node has reaped the process, so a recycled pid is safe.
   const kill = (signal: NodeJS.Signals = 'SIGTERM'): void => void child.kill(signal);
-  return { pid, child, master: pty?.master, exited, kill };
+  return { pid, child, stdout: helper.stdout, stderr: helper.stderr, master: pty?.master, exited, kill };
 }

@@ -37,8 +37,8 @@ export async function runInContainer(o: RunOptions): Promise<RunResult> {
   const collect = (d: Buffer): void => {
     if (output.length < MAX_OUTPUT) output = (output + d.toString('utf8')).slice(0, MAX_OUTPUT);
   };
-  proc.child.stdout?.on('data', collect);
-  proc.child.stderr?.on('data', collect);
+  proc.stdout?.on('data', collect);
+  proc.stderr?.on('data', collect);
   let timedOut = false;
   const onTimeout = (): void => {
     timedOut = true;
@@ -47,7 +47,9 @@ export async function runInContainer(o: RunOptions): Promise<RunResult> {
   const timer = setTimeout(onTimeout, Math.max(0, o.timeoutMs - (Date.now() - started)));
   o.signal?.addEventListener('abort', onTimeout, { once: true });
   if (o.signal?.aborted) onTimeout();
-  const closed = new Promise<void>((resolve) => proc.child.once('close', () => resolve()));
+  const ended = (r: NodeJS.ReadableStream | null): Promise<void> =>
+    r ? new Promise((resolve) => r.once('close', () => resolve())) : Promise.resolve();
+  const closed = Promise.all([ended(proc.stdout), ended(proc.stderr)]);
   try {
     const exitCode = await proc.exited;
     // The last output may still be in the pipes; a background child holding them open must

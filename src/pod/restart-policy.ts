@@ -3,6 +3,7 @@
  * after how long, and what `run` exits with when the pod is done.
  */
 import type { RestartPolicy } from '../manifest/types.js';
+import { exitStatus } from '../process/exit-status.js';
 
 /** kubelet's back-off: 10 s doubling to 5 min, reset once a container ran 10 min. */
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -45,10 +46,5 @@ export function podExitCode(finished: FinishedContainer[]): number {
 
 /** Exit code of a process killed by a signal, as shells and kubelet report it. */
 export function signalExitCode(signal: NodeJS.Signals | null, code: number | null): number {
-  if (code !== null) return code;
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
-    SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-  };
-  return 128 + (signal ? numbers[signal] ?? 0 : 0);
+  return exitStatus(code, signal);
 }

@@ -263,6 +263,9 @@ export class PodSupervisor {
     }
     const helper = spawnInNamespaces(this.o.sys, { create: this.podNamespaces(), join: null }, () => spawnHelper());
     this.initHelper = helper;
+    // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
+    helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
+    helper.stderr?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
     const plan: PodInitPlan = {
       kind: 'pod-init',

@@ -2,7 +2,7 @@
  * The supervisor's side of the helper protocol (see helper-main.ts): spawn a helper, send it
  * a plan, learn whether its execve succeeded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
@@ -30,10 +30,14 @@ export interface Helper {
 }
 
 export interface SpawnHelperOptions {
-  /** Give the container a stdin pipe (exec -i); otherwise /dev/null. */
+  /** Give the process a stdin pipe; otherwise /dev/null (ignored for 'inherit' and terminals). */
   stdin?: boolean;
-  /** Inherit the supervisor's stdio (exec -t passes a pty this way). */
-  stdio?: 'pipe' | 'inherit';
+  /**
+   * 'pipe' (default): stdout and stderr are pipes the caller reads (helper.stdout/stderr).
+   * 'inherit': the process writes straight to our stdout/stderr (and reads our stdin if asked).
+   * { terminal: fd }: a pty slave as fds 0-2 (exec -t).
+   */
+  stdio?: 'pipe' | 'inherit' | { terminal: number };
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -60,16 +64,17 @@ function readableFrom(fd: number): Readable {
  * container at once.
  */
 export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
-  const inherit = options.stdio === 'inherit';
-  const out = inherit ? undefined : outputPipe();
-  const err = inherit ? undefined : outputPipe();
+  const mode = options.stdio ?? 'pipe';
+  const out = mode === 'pipe' ? outputPipe() : undefined;
+  const err = mode === 'pipe' ? outputPipe() : undefined;
+  const stdin = options.stdin ? (mode === 'inherit' ? 'inherit' : 'pipe') : 'ignore';
+  const stdio =
+    typeof mode === 'object'
+      ? [mode.terminal, mode.terminal, mode.terminal, 'pipe']
+      : [stdin, out?.write ?? 'inherit', err?.write ?? 'inherit', 'pipe'];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [HELPER_SCRIPT], {
-      stdio: [inherit ? 'inherit' : options.stdin ? 'pipe' : 'ignore', out?.write ?? 'inherit', err?.write ?? 'inherit', 'pipe'],
-      detached: !inherit,
-      env: {},
-    });
+    child = spawn(process.execPath, [HELPER_SCRIPT], { stdio: stdio as StdioOptions, detached: true, env: {} });
   } finally {
     // The child has its copies; ours would keep the pipes open after the container exits.
     if (out) fs.closeSync(out.write);
