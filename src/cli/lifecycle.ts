@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc, killPod, removePod, stopPod, type PodControl } from '../pod/control.js';
 import { teardownPod } from '../pod/teardown.js';
-import { isAlive, listPodNames, readPodState, requirePodState, specPath } from '../state/pod-state.js';
+import { isAlive, listPodNames, readPodState, requirePodState, specPath, withPodLock } from '../state/pod-state.js';
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
 import { startDetached } from './supervise.js';
@@ -25,7 +25,7 @@ export async function stopCommand(pods: string[], o: { time?: string }): Promise
   const c = control();
   const grace = parseSeconds(o.time, '--time');
   for (const pod of pods) {
-    await stopPod(c, pod, grace);
+    await withPodLock(c.paths, pod, () => stopPod(c, pod, grace));
     process.stdout.write(`${pod}\n`);
   }
   return 0;
@@ -49,6 +49,10 @@ export function killCommand(pod: string, container: string | undefined, o: { sig
 
 export async function restartCommand(pod: string, o: { time?: string }): Promise<number> {
   const c = control();
+  return withPodLock(c.paths, pod, () => restartPod(c, pod, o));
+}
+
+async function restartPod(c: PodControl, pod: string, o: { time?: string }): Promise<number> {
   requirePodState(c.paths, pod);
   let spec: PodSpec;
   try {
@@ -65,7 +69,7 @@ export async function restartCommand(pod: string, o: { time?: string }): Promise
 export async function rmCommand(pods: string[], o: { force?: boolean }): Promise<number> {
   const c = control();
   for (const pod of pods) {
-    await removePod(c, pod, o.force ?? false);
+    await withPodLock(c.paths, pod, () => removePod(c, pod, o.force ?? false));
     process.stdout.write(`${pod}\n`);
   }
   return 0;

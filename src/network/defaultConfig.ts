@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MinipodPaths } from '../paths.js';
-import { writeFileAtomic } from './lock.js';
+import { writeFileAtomic } from '../state/lock.js';
 import type { CniConfList } from './cni/types.js';
 import { parseCidr, overlaps, readHostRoutes, type Ipv4Route } from './routes.js';
 

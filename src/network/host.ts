@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MinipodPaths } from '../paths.js';
 import { run } from './exec.js';
-import { writeFileAtomic } from './lock.js';
+import { writeFileAtomic } from '../state/lock.js';
 import { networkRunDir } from './ports.js';
 import type { CniConfList } from './cni/types.js';
 

@@ -27,7 +27,7 @@ import {
   removeIpamStoreIfEmpty,
 } from './host.js';
 import { applyRestore, planFullRemoval, planPodRemoval, readTables, type IpFamily } from './iptables.js';
-import { withFileLock } from './lock.js';
+import { withFileLock } from '../state/lock.js';
 import { bringLoopbackUp } from './loopback.js';
 import {
   checkHostBindings,

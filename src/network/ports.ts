@@ -11,7 +11,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
-import { writeFileAtomic } from './lock.js';
+import { writeFileAtomic } from '../state/lock.js';
 import type { NetworkMode, PublishedPort } from './types.js';
 
 export interface PortReservation extends PublishedPort {

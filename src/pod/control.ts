@@ -15,6 +15,7 @@ import {
   listPodNames,
   readPodState,
   requirePodState,
+  withPodLock,
   writePodState,
   type PodState,
 } from '../state/pod-state.js';
@@ -157,7 +158,7 @@ export async function gc(c: PodControl): Promise<GcReport> {
       continue;
     }
     if (!isTerminalPhase(state.phase) || podIsActive(state)) {
-      await teardownOrphan(c, state, 'SupervisorGone');
+      await withPodLock(c.paths, name, () => teardownOrphan(c, state, 'SupervisorGone'));
       report.pods.push(name);
     }
   }

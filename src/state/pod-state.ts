@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { type MinipodPaths, podRunDir } from '../paths.js';
+import { withFileLock, writeFileAtomic } from './lock.js';
 
 /**
  * Kubernetes' phases, plus `Stopping` while a stop is under way and `Stopped` for a pod a user
@@ -74,10 +75,12 @@ export function specPath(paths: MinipodPaths, pod: string): string {
 }
 
 export function writePodState(paths: MinipodPaths, state: PodState): void {
-  const file = statePath(paths, state.name);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(statePath(paths, state.name), JSON.stringify(state, null, 2) + '\n', 0o600);
+}
+
+/** Serialises commands that change one pod (stop, rm, restart, gc's teardown). */
+export function withPodLock<T>(paths: MinipodPaths, pod: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(path.join(paths.runDir, 'locks', `${pod}.lock`), fn, 120_000);
 }
 
 export function readPodState(paths: MinipodPaths, pod: string): PodState | undefined {

@@ -1,5 +1,6 @@
 /**
- * A small inter-process lock for the network registry (port reservations, pod network state).
+ * A small inter-process lock: for the network registry (port reservations, pod network state)
+ * and for commands that change one pod (stop, rm, restart, gc), so two of them cannot race.
  *
  * Node has no flock(2), so this is an O_EXCL lock file holding the owner's pid. A lock whose
  * owner is dead (kill -9 of minipod) is taken over. The takeover has a tiny race between two
