@@ -1,6 +1,7 @@
 /** `minipod ps` and `minipod inspect`: read-only views of the pods' state files. */
 import { minipodPaths } from '../paths.js';
-import { requireRoot } from './common.js';
+import type { CgroupManager, EffectiveLimits } from '../cgroups/manager.js';
+import { hostRuntime, requireRoot } from './common.js';
 import { type PodState, isAlive, isTerminalPhase, listPodNames, readPodState, requirePodState } from '../state/pod-state.js';
 
 /** A pod whose supervisor is gone cannot be trusted to be what its file says. */
@@ -55,9 +56,29 @@ export function psCommand(options: { format?: string; all?: boolean }): number {
   return 0;
 }
 
+/** The limits the kernel enforces right now, read back from the cgroup files. */
+function effectiveLimits(cgroups: CgroupManager, pod: string, child?: string): EffectiveLimits | undefined {
+  try {
+    return cgroups.effectiveLimits(pod, child);
+  } catch {
+    return undefined; // The pod has no cgroups (any more).
+  }
+}
+
 export function inspectCommand(pod: string): number {
   requireRoot();
-  const state = requirePodState(minipodPaths(), pod);
-  process.stdout.write(JSON.stringify({ ...state, phase: effectivePhase(state) }, null, 2) + '\n');
+  const { paths, cgroups } = hostRuntime();
+  const state = requirePodState(paths, pod);
+  const live = isAlive(state.init);
+  const out = {
+    ...state,
+    phase: effectivePhase(state),
+    limits: live ? effectiveLimits(cgroups, pod) : undefined,
+    containers: state.containers.map((c) => ({
+      ...c,
+      limits: live && c.state === 'running' ? effectiveLimits(cgroups, pod, c.name) : undefined,
+    })),
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }

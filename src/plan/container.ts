@@ -58,15 +58,32 @@ export interface ContainerHostDirs {
   subPaths: Record<string, string>;
 }
 
-/** Kubernetes' rule: `command` replaces Entrypoint; `args` replaces Cmd; command alone drops Cmd. */
-export function containerArgs(container: ContainerSpec, image: ImageConfigLike): string[] {
-  const entrypoint = container.command ?? image.entrypoint ?? [];
-  const cmd = container.args ?? (container.command ? [] : image.cmd ?? []);
+/**
+ * Kubernetes' `$(VAR)` expansion: a reference to a defined variable is replaced, `$$` is a
+ * literal `$`, and anything else (an undefined name, a lone `$`) stays as written.
+ */
+export function expandVars(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
+    if (match === '$$') return '$';
+    return vars.has(name!) ? vars.get(name!)! : match;
+  });
+}
+
+/**
+ * Kubernetes' rule: `command` replaces Entrypoint; `args` replaces Cmd; command alone drops
+ * Cmd. `$(VAR)` in the manifest's command and args expands from the container's environment.
+ */
+export function containerArgs(container: ContainerSpec, image: ImageConfigLike, env: ReadonlyMap<string, string> = new Map()): string[] {
+  const entrypoint = container.command?.map((a) => expandVars(a, env)) ?? image.entrypoint ?? [];
+  const cmd = container.args?.map((a) => expandVars(a, env)) ?? (container.command ? [] : image.cmd ?? []);
   return [...entrypoint, ...cmd];
 }
 
-/** Later entries win by name, so the order is: defaults, image, HOSTNAME, container env. */
-export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): string[] {
+/**
+ * Later entries win by name, so the order is: defaults, image, HOSTNAME, container env. A
+ * container env value may refer to variables defined before it with `$(VAR)`.
+ */
+export function containerEnvMap(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): Map<string, string> {
   const byName = new Map<string, string>();
   const put = (entry: string): void => {
     const eq = entry.indexOf('=');
@@ -76,8 +93,12 @@ export function containerEnv(pod: PodSpec, container: ContainerSpec, image: Imag
   for (const e of image.env ?? []) put(e);
   put(`HOSTNAME=${pod.hostname}`);
   if (container.tty) put('TERM=xterm');
-  for (const e of container.env) byName.set(e.name, e.value);
-  return [...byName].map(([k, v]) => `${k}=${v}`);
+  for (const e of container.env) byName.set(e.name, expandVars(e.value, byName));
+  return byName;
+}
+
+export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): string[] {
+  return [...containerEnvMap(pod, container, image)].map(([k, v]) => `${k}=${v}`);
 }
 
 export function containerCapabilities(container: ContainerSpec): number[] {
@@ -120,9 +141,10 @@ export function processSpec(pod: PodSpec, container: ContainerSpec, image: Image
   // the manifest added explicitly, as podman does.
   const nonRoot = user.uid !== undefined ? user.uid !== 0 : user.name !== undefined && user.name !== 'root';
   const added = new Set(container.securityContext.capabilities.add.filter((c) => c !== 'ALL').map(capabilityBit));
+  const env = containerEnvMap(pod, container, image);
   return {
-    args: containerArgs(container, image),
-    env: containerEnv(pod, container, image),
+    args: containerArgs(container, image, env),
+    env: [...env].map(([k, v]) => `${k}=${v}`),
     cwd: container.workingDir ?? (image.workingDir || '/'),
     user,
     capabilities: {
@@ -133,6 +155,7 @@ export function processSpec(pod: PodSpec, container: ContainerSpec, image: Image
       ambient: nonRoot ? caps.filter((c) => added.has(c)) : [],
     },
     noNewPrivileges: !container.securityContext.allowPrivilegeEscalation,
+    runAsNonRoot: container.securityContext.runAsNonRoot,
   };
 }
 

@@ -43,6 +43,8 @@ export interface ProcessSpec {
     ambient: number[];
   };
   noNewPrivileges: boolean;
+  /** Refuse to start when the user resolves to uid 0 (securityContext.runAsNonRoot). */
+  runAsNonRoot?: boolean;
 }
 
 export interface RootfsSpec {

@@ -98,6 +98,9 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   }
   const spec = plan.process;
   const user = resolveUser(spec.user);
+  if (spec.runAsNonRoot && user.uid === 0) {
+    throw new UserError('securityContext.runAsNonRoot is set but the container would run as root (uid 0): set runAsUser');
+  }
   if (plan.kind === 'exec') {
     // exec runs in a container that exists: a missing -w is the caller's mistake, not ours to create.
     if (!isDirectory(spec.cwd)) {

@@ -169,6 +169,29 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     expect(minipodSync(t, ['rm', 'gcme']).code).toBe(0);
   });
 
+  it('restart stops the pod and starts it again from its saved spec', async () => {
+    const pod = busyboxPod('again', [['a', 'echo started at $(date +%s%N); exec sleep 1000']]);
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'again.json', pod)]).code).toBe(0);
+    const first = inspect(t, 'again')!;
+    const r = minipodSync(t, ['restart', '-t', '1', 'again']);
+    expect(r.code).toBe(0);
+    const second = inspect(t, 'again')!;
+    expect(second.phase).toBe('Running');
+    expect(second.supervisor.pid).not.toBe(first.supervisor.pid);
+    expect(second.containers[0]!.pid).not.toBe(first.containers[0]!.pid);
+    expect(alive(first.containers[0]!.pid!)).toBe(false);
+    expect(minipodSync(t, ['rm', '-f', 'again']).code).toBe(0);
+  });
+
+  it('shares the host network with hostNetwork: true', async () => {
+    const pod = busyboxPod('hostnet', [['a', 'ls /sys/class/net | tr "\\n" " "; echo; hostname']], { spec: { hostNetwork: true, restartPolicy: 'Never' } });
+    const r = await minipod(t, ['run', writeManifest(t, 'hostnet.json', pod)]);
+    expect(r.code).toBe(0);
+    const hostIfaces = fs.readdirSync('/sys/class/net');
+    for (const i of hostIfaces) expect(r.stdout).toContain(i);
+    expect(r.stdout).toMatch(new RegExp(`a \\| ${(await import('node:os')).hostname()}$`, 'm'));
+  });
+
   it('every verb on a pod that does not exist fails with one line', () => {
     for (const args of [['inspect', 'nope'], ['logs', 'nope'], ['stop', 'nope'], ['kill', 'nope'], ['restart', 'nope'], ['rm', 'nope'], ['stats', '--no-stream', 'nope']]) {
       const r = minipodSync(t, args);

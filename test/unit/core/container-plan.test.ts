@@ -94,3 +94,16 @@ describe('planContainer', () => {
     expect(plan.mounts.find((m) => m.destination === '/sys')!.readOnly).toBe(false);
   });
 });
+
+describe('$(VAR) expansion, as kubelet does it', () => {
+  it('expands env from earlier variables and command/args from the whole environment', () => {
+    const pod = podOf({
+      command: ['echo', '$(GREETING)', '$$(GREETING)', '$(UNDEFINED)'],
+      args: ['$(HOSTNAME)'],
+      env: [{ name: 'NAME', value: 'world' }, { name: 'GREETING', value: 'hello $(NAME)' }],
+    });
+    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });
+    expect(plan.process.args).toEqual(['echo', 'hello world', '$(GREETING)', '$(UNDEFINED)', 'p']);
+    expect(plan.process.env).toContain('GREETING=hello world');
+  });
+});
