@@ -1,12 +1,13 @@
 /** The `minipod` command line: parse arguments, call the verb, map errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { reportError } from './common.js';
-import { inspectCommand, psCommand } from './ps.js';
-import { gcCommand, killCommand, restartCommand, rmCommand, statsCliCommand, stopCommand } from './lifecycle.js';
-import { type LogsOptions, logsCommand } from './logs.js';
-import { type ExecCommandOptions, execCommand } from './exec.js';
-import { runCommand } from './run.js';
-import { superviseCommand } from './supervise.js';
+import type { ExecCommandOptions } from './exec.js';
+import type { LogsOptions } from './logs.js';
+
+// Each verb's module is imported when the verb runs: loading every subsystem (network,
+// images, probes, exec) for every command costs tens of milliseconds of start-up.
+const ps = () => import('./ps.js');
+const lifecycle = () => import('./lifecycle.js');
 
 function program(setExit: (code: number) => void): Command {
   const wrap =
@@ -29,14 +30,14 @@ function program(setExit: (code: number) => void): Command {
     .description('start a pod from a manifest (JSON or YAML); attached until it ends, or -d')
     .argument('<manifest>', 'the Pod manifest')
     .option('-d, --detach', 'start the pod in the background and print its name')
-    .action(wrap((manifest: string, o: { detach?: boolean }) => runCommand(manifest, { detach: o.detach })));
+    .action(wrap(async (manifest: string, o: { detach?: boolean }) => (await import('./run.js')).runCommand(manifest, { detach: o.detach })));
 
   cli
     .command('ps')
     .description('list running pods (-a: also stopped ones)')
     .option('-a, --all', 'include pods that have ended')
     .option('--format <format>', 'table (default) or json')
-    .action(wrap((options: { format?: string; all?: boolean }) => psCommand(options)));
+    .action(wrap(async (options: { format?: string; all?: boolean }) => (await ps()).psCommand(options)));
 
   cli
     .command('logs')
@@ -48,14 +49,14 @@ function program(setExit: (code: number) => void): Command {
     .option('-t, --timestamps', 'show each line\'s time')
     .option('--since <time>', 'lines since an RFC 3339 time or a duration (10s, 5m, 1h)')
     .option('-p, --previous', 'the logs of the container\'s previous instance (before its last restart)')
-    .action(wrap((pod: string, container: string | undefined, o: LogsOptions) => logsCommand(pod, container, o)));
+    .action(wrap(async (pod: string, container: string | undefined, o: LogsOptions) => (await import('./logs.js')).logsCommand(pod, container, o)));
 
   cli
     .command('stop')
     .description('stop pods: SIGTERM, SIGKILL after the grace period, teardown; the record stays until rm')
     .argument('<pods...>', 'pod names')
     .option('-t, --time <seconds>', 'grace period (default: the pod\'s terminationGracePeriodSeconds)')
-    .action(wrap((pods: string[], o: { time?: string }) => stopCommand(pods, o)));
+    .action(wrap(async (pods: string[], o: { time?: string }) => (await lifecycle()).stopCommand(pods, o)));
 
   cli
     .command('kill')
@@ -63,26 +64,26 @@ function program(setExit: (code: number) => void): Command {
     .argument('<pod>', 'pod name')
     .argument('[container]', 'only this container')
     .option('-s, --signal <signal>', 'signal name or number', 'SIGKILL')
-    .action(wrap((pod: string, container: string | undefined, o: { signal?: string }) => killCommand(pod, container, o)));
+    .action(wrap(async (pod: string, container: string | undefined, o: { signal?: string }) => (await lifecycle()).killCommand(pod, container, o)));
 
   cli
     .command('restart')
     .description('stop a pod and start it again from the spec it was started with (detached)')
     .argument('<pod>', 'pod name')
     .option('-t, --time <seconds>', 'grace period for the stop')
-    .action(wrap((pod: string, o: { time?: string }) => restartCommand(pod, o)));
+    .action(wrap(async (pod: string, o: { time?: string }) => (await lifecycle()).restartCommand(pod, o)));
 
   cli
     .command('rm')
     .description('remove stopped pods (their record and logs); -f stops running ones first')
     .argument('<pods...>', 'pod names')
     .option('-f, --force', 'stop running pods without a grace period, then remove them')
-    .action(wrap((pods: string[], o: { force?: boolean }) => rmCommand(pods, o)));
+    .action(wrap(async (pods: string[], o: { force?: boolean }) => (await lifecycle()).rmCommand(pods, o)));
 
   cli
     .command('gc')
     .description('free everything whose owner is gone: pods of dead supervisors, cgroups, network reservations, mounts')
-    .action(wrap(() => gcCommand()));
+    .action(wrap(async () => (await lifecycle()).gcCommand()));
 
   cli
     .command('stats')
@@ -90,7 +91,7 @@ function program(setExit: (code: number) => void): Command {
     .argument('[pod]', 'only this pod')
     .option('--no-stream', 'print once and exit')
     .option('--format <format>', 'table (default) or json')
-    .action(wrap((pod: string | undefined, o: { stream?: boolean; format?: string }) => statsCliCommand(pod, o)));
+    .action(wrap(async (pod: string | undefined, o: { stream?: boolean; format?: string }) => (await lifecycle()).statsCliCommand(pod, o)));
 
   cli
     .command('exec')
@@ -104,19 +105,18 @@ function program(setExit: (code: number) => void): Command {
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-u, --user <UID[:GID]>', 'run as this user (a number or a name from the image\'s /etc/passwd)')
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .action(wrap((pod: string, container: string, command: string[], o: ExecCommandOptions) =>
-      execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty })));
+    .action(wrap(async (pod: string, container: string, command: string[], o: ExecCommandOptions) => (await import('./exec.js')).execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty })));
 
   cli
     .command('__supervise', { hidden: true })
     .description('internal: the detached supervisor of one pod')
-    .action(wrap(() => superviseCommand()));
+    .action(wrap(async () => (await import('./supervise.js')).superviseCommand()));
 
   cli
     .command('inspect')
     .description('print a pod\'s state as JSON')
     .argument('<pod>', 'pod name')
-    .action(wrap((pod: string) => inspectCommand(pod)));
+    .action(wrap(async (pod: string) => (await ps()).inspectCommand(pod)));
 
   return cli;
 }

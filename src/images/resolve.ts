@@ -4,7 +4,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { looksLikeRegistryRef, prefixKind } from './kinds.js';
+import { looksLikeRegistryRef, pinnedUnderLock, prefixKind, resolveDockerArchiveFile, resolveOciArchiveFile, resolveOciLayout, resolveRegistry } from './kinds.js';
+import { detectTarKind } from './sources/detect.js';
 import { resolveRootfsDir } from './rootfs-dir.js';
 import { resolveRootfsTarball } from './rootfs-tarball.js';
 import { sniffFile } from './sniff.js';
@@ -30,21 +31,27 @@ export async function resolveImage(image: string, opts: ResolveImageOptions): Pr
     const code = (err as NodeJS.ErrnoException).code;
     const shown = abs === image ? image : `${image} (${abs})`;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      if (looksLikeRegistryRef(image)) {
-        throw ctx.fail(`${shown}: no such file or directory, and registry images are not supported yet`, 'image.not-found');
-      }
+      // `nginx` is a registry image unless the manifest's folder has a file of that name.
+      if (looksLikeRegistryRef(image)) return resolveRegistry(ctx, image);
       throw ctx.fail(`${shown}: no such file or directory`, 'image.not-found');
     }
     if (code === 'EACCES') throw ctx.fail(`${shown}: permission denied`, 'image.not-found');
     throw err;
   }
 
-  if (st.isDirectory()) return resolveRootfsDir(ctx, abs);
+  if (st.isDirectory()) {
+    const isLayout = await fsp.lstat(path.join(abs, 'oci-layout')).then((s) => s.isFile(), () => false);
+    return isLayout ? resolveOciLayout(ctx, abs) : resolveRootfsDir(ctx, abs);
+  }
   if (!st.isFile()) throw ctx.fail(`${image}: not a directory or a regular file`, 'image.invalid');
 
   const sniffed = await sniffFile(abs);
   if (sniffed.compression === 'none' && !sniffed.isTar) {
     throw ctx.fail(`${image}: not a tar archive (expected a rootfs directory, .tar or .tar.gz)`, 'image.invalid');
   }
-  return resolveRootfsTarball(ctx, abs, sniffed.compression);
+  // The content decides: an image archive is imported, anything else is a root filesystem.
+  const kind = await detectTarKind(abs, sniffed.compression);
+  if (kind === 'oci-archive') return resolveOciArchiveFile(ctx, abs, undefined);
+  if (kind === 'docker-archive') return resolveDockerArchiveFile(ctx, abs, undefined);
+  return pinnedUnderLock(ctx, () => resolveRootfsTarball(ctx, abs, sniffed.compression));
 }

@@ -15,12 +15,6 @@ export async function resolveRootfsDir(ctx: ResolveContext, abs: string): Promis
   if (names.length === 0) {
     throw ctx.fail(`${ctx.image}: the image directory ${real} is empty`, 'image.invalid');
   }
-  if (names.includes('oci-layout')) {
-    throw ctx.fail(
-      `${ctx.image}: ${real} is an OCI image layout, not a root filesystem; OCI layouts (oci:PATH) are not supported yet`,
-      'image.unsupported',
-    );
-  }
   return { id: `dir:${real}`, layers: [real], config: {} };
 }
 

@@ -92,11 +92,11 @@ class HashingStream extends Transform {
 async function refuseImageArchives(ctx: ResolveContext, rootfs: string): Promise<void> {
   const names = new Set(await fsp.readdir(rootfs));
   if (names.has('oci-layout') && names.has('index.json')) {
-    throw ctx.fail(`${ctx.image}: this is an OCI archive (oci-archive:), not a root filesystem; not supported yet`, 'image.unsupported');
+    throw ctx.fail(`${ctx.image}: this is an OCI archive, not a root filesystem: use oci-archive:FILE`, 'image.unsupported');
   }
   if (names.has('manifest.json') && !names.has('etc') && !names.has('bin') && !names.has('usr')) {
     throw ctx.fail(
-      `${ctx.image}: this is a docker/podman save archive (docker-archive:), not a root filesystem; not supported yet (use "docker export" / "podman export" output)`,
+      `${ctx.image}: this is a docker/podman save archive, not a root filesystem: use docker-archive:FILE`,
       'image.unsupported',
     );
   }

@@ -35,6 +35,13 @@ export interface ResolveImageOptions {
   paths: MinipodPaths;
   /** Prefix of error messages, e.g. `spec.containers[0].image`. */
   fieldPath?: string;
+  /**
+   * The container's `imagePullPolicy` (registry images only). Default as in Kubernetes:
+   * Always for `:latest` or no tag, IfNotPresent otherwise.
+   */
+  pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Per-layer progress of imports and pulls (`minipod pull`); silent when absent. */
+  progress?: import('./import.js').PullProgress;
 }
 
 /** Context handed to each image kind's resolver. */

@@ -132,41 +132,48 @@ export interface GcReport {
 }
 
 /**
+ * Whether a pod is live *now*: its name is claimed and its supervisor runs (or it is so young
+ * that it has no state yet). Decided per candidate at the moment gc acts on it, because a pod
+ * that starts while gc runs claims its name before it creates cgroups or network: a list
+ * taken at the start of gc would miss it and gc would destroy what it just made.
+ */
+function isLivePod(paths: MinipodPaths, name: string): boolean {
+  const dir = podLayout(paths, name).runDir;
+  let claimedAt: number;
+  try {
+    claimedAt = fs.statSync(dir).mtimeMs;
+  } catch {
+    return false;
+  }
+  const state = readPodState(paths, name);
+  if (!state) return Date.now() - claimedAt < 60_000;
+  return isAlive(state.supervisor) && !isTerminalPhase(state.phase);
+}
+
+/**
  * Frees everything whose owner is gone: pods whose supervisor died (torn down, record kept as
  * Failed), cgroups and network reservations of pods minipod has no live record of, and mounts
  * or directories below the pods' folders that belong to no live pod.
  */
 export async function gc(c: PodControl): Promise<GcReport> {
   const report: GcReport = { pods: [], cgroups: [], network: [], mounts: [] };
-  const live = new Set<string>();
   for (const name of listPodNames(c.paths)) {
+    if (isLivePod(c.paths, name)) continue;
     const state = readPodState(c.paths, name);
     if (!state) {
-      // A name claimed by a start that is still writing its first state: leave it alone
-      // unless the directory is old.
-      const dir = podLayout(c.paths, name).runDir;
-      const age = Date.now() - fs.statSync(dir).mtimeMs;
-      if (age < 60_000) live.add(name);
-      else {
-        await teardownPod(name, { ...c, keepLogs: true });
-        report.pods.push(name);
-      }
-      continue;
-    }
-    if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) {
-      live.add(name);
-      continue;
-    }
-    if (!isTerminalPhase(state.phase) || podIsActive(state)) {
+      await withPodLock(c.paths, name, () => teardownPod(name, { ...c, keepLogs: true }));
+      report.pods.push(name);
+    } else if (!isTerminalPhase(state.phase) || podIsActive(state)) {
       await withPodLock(c.paths, name, () => teardownOrphan(c, state, 'SupervisorGone'));
       report.pods.push(name);
     }
   }
   for (const name of c.cgroups.listPods()) {
-    if (live.has(name)) continue;
+    if (isLivePod(c.paths, name)) continue;
     await c.cgroups.destroy(name);
     report.cgroups.push(name);
   }
+  const live = listPodNames(c.paths).filter((n) => isLivePod(c.paths, n));
   const net = await gcNetwork(live, c.paths);
   report.network.push(...net.removed);
   for (const w of net.warnings) c.warn(w);
@@ -179,7 +186,7 @@ export async function gc(c: PodControl): Promise<GcReport> {
       continue;
     }
     for (const name of names) {
-      if (live.has(name)) continue;
+      if (isLivePod(c.paths, name)) continue;
       const stuck = unmountAllUnder(c.sys, [path.join(base, name)]);
       report.mounts.push(...stuck.map((m) => `could not unmount ${m}`));
       if (base.startsWith(c.paths.libDir)) fs.rmSync(path.join(base, name), { recursive: true, force: true });

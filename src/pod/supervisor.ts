@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { INIT_CGROUP, planPodCgroups } from '../cgroups/plan.js';
-import { resolveImage } from '../images/index.js';
+import { imageStopSignal, resolveImage } from '../images/index.js';
 import type { ResolvedImage } from '../images/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, setupPodNetwork } from '../network/index.js';
@@ -164,11 +164,13 @@ export class PodSupervisor {
     this.claimName();
     trace('name claimed');
     try {
+      this.spawnPodProcesses();
+      trace('helpers spawned');
       await this.prepareHost();
       trace('images, volumes, /dev/shm ready');
       this.createCgroups();
       trace('cgroups created');
-      await this.startInit();
+      await this.execInit();
       trace('pod init running');
       await this.setupNetwork();
       trace('network ready');
@@ -217,6 +219,7 @@ export class PodSupervisor {
           manifestDir: spec.manifestDir,
           paths: o.paths,
           fieldPath: `spec.${list}[${index}].image`,
+          pullPolicy: r.spec.imagePullPolicy,
         });
       }),
     );
@@ -254,9 +257,13 @@ export class PodSupervisor {
     return ns;
   }
 
-  private async startInit(): Promise<void> {
-    const initBinary = INIT_BINARIES.find((b) => fs.existsSync(b));
-    if (!initBinary) {
+  /**
+   * Spawns the pod's init into new namespaces and the first containers' helpers into them,
+   * before anything else: Node's start-up (~50 ms per helper) then overlaps with resolving
+   * images, volumes, cgroups and CNI. The helpers wait for their plans.
+   */
+  private spawnPodProcesses(): void {
+    if (!INIT_BINARIES.some((b) => fs.existsSync(b))) {
       throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', {
         code: 'host.missing-init',
       });
@@ -267,18 +274,21 @@ export class PodSupervisor {
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.stderr?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
+    const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
+    for (const r of first) r.helper = this.spawnContainerHelper(r);
+  }
+
+  private async execInit(): Promise<void> {
+    const helper = this.initHelper!;
     const plan: PodInitPlan = {
       kind: 'pod-init',
       id: `${this.spec.name}/init`,
       rootDir: this.layout.initRoot,
-      initBinary,
+      initBinary: INIT_BINARIES.find((b) => fs.existsSync(b))!,
       args: ['catatonit', '-P'],
       hostname: this.spec.hostNetwork ? undefined : this.spec.hostname,
       cgroupProcs: this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
     };
-    // Helpers of the first containers boot (~50 ms of Node start-up) while CNI runs.
-    const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
-    for (const r of first) r.helper = this.spawnContainerHelper(r);
     await sendPlan(helper, plan);
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
@@ -584,7 +594,8 @@ export class PodSupervisor {
           const result = await runHandler(preStop, this.probeTarget(r), Math.max(0, deadline - Date.now()));
           if (!result.success) this.o.output.event(`preStop hook of ${r.spec.name} failed: ${result.message}`);
         }
-        if (r.state.pid) this.signal(r.state.pid, 'SIGTERM');
+        // The image's StopSignal (nginx: SIGQUIT) or SIGTERM, as kubelet does.
+        if (r.state.pid) this.signal(r.state.pid, imageStopSignal(r.image?.config.stopSignal));
       }),
     );
     const exits = Promise.all(running.map((r) => r.exited));

@@ -68,8 +68,12 @@ export async function ensureLayer(
     }
     if (actual === 'other') throw new UserError(`${what}: ${sniffed.compression}-compressed layers are not supported`, { code: 'image.unsupported' });
     const hasher = new DigestingStream();
+    // The compressed bytes are hashed too when their digest is known (manifest-based images).
+    const raw = new DigestingStream();
     const read = createReadStream(file);
-    const tar: Readable = actual === 'gzip' ? pipeline(read, createGunzip(), hasher, () => {}) : pipeline(read, hasher, () => {});
+    const tar: Readable = actual === 'gzip'
+      ? pipeline(read, raw, createGunzip(), hasher, () => {})
+      : pipeline(read, raw, hasher, () => {});
     let stats: UnpackStats;
     try {
       stats = await unpackTar(tar, rootfs, { ...opts.limits, whiteouts: 'overlay' });
@@ -78,6 +82,7 @@ export async function ensureLayer(
       throw err;
     }
     // unpackTar returns once the whole stream went through (it checks the archive's tail).
+    if (opts.blobDigest) checkDigest(what, opts.blobDigest.slice('sha256:'.length), raw.hex());
     checkDigest(`${what} (uncompressed)`, diffHex, hasher.hex());
     return { kind: 'layer', diffId: `sha256:${diffHex}`, blobDigest: opts.blobDigest, compression: actual, unpackedAt: new Date().toISOString(), stats };
   });
