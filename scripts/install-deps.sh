@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   nginx-light                  # only downloaded (apt-get download) for the example's rootfs
   crun runc podman tini        # peers, for comparison tests and benchmarks
   umoci skopeo docker-registry # image tests
+  apache2-utils                # htpasswd: the image tests' registry with basic auth
   qemu-system-x86 xz-utils cpio # the cgroup v2 VM tests
 )
 

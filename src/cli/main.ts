@@ -118,6 +118,33 @@ function program(setExit: (code: number) => void): Command {
     .argument('<pod>', 'pod name')
     .action(wrap(async (pod: string) => (await ps()).inspectCommand(pod)));
 
+  // ---- images (src/cli/images.ts) ----
+  const images = () => import('./images.js');
+  cli
+    .command('pull')
+    .description('pull an image into the store: a registry reference, oci:, oci-archive:, docker-archive: or a tarball')
+    .argument('<image>', 'what `image:` accepts, relative to the current directory')
+    .action(wrap(async (image: string) => (await images()).pullCommand(image)));
+  cli
+    .command('images')
+    .description('list the images in the store')
+    .option('--format <format>', 'table (default) or json')
+    .option('-q, --quiet', 'only image ids')
+    .action(wrap(async (o: { format?: string; quiet?: boolean }) => (await images()).imagesCommand(o)));
+  cli
+    .command('rmi')
+    .description('remove images (a name of an image with several names is untagged); refused while a pod uses one')
+    .argument('<images...>', 'names or ids (a unique prefix of 6+ hex digits)')
+    .option('-f, --force', 'for an image pods use: remove its names only; the image goes with the pods')
+    .action(wrap(async (list: string[], o: { force?: boolean }) => (await images()).rmiCommand(list, o)));
+  cli
+    .command('image')
+    .description('manage images')
+    .command('prune')
+    .description('remove unnamed images, and layers, blobs and rootfs entries no image or pod uses')
+    .option('-a, --all', 'also remove named images no pod uses')
+    .action(wrap(async (o: { all?: boolean }) => (await images()).pruneCommand(o)));
+
   return cli;
 }
 

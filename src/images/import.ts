@@ -63,8 +63,9 @@ export async function storeImage(dirs: StoreDirs, input: ImageInput, progress?: 
   {
     let size = 0;
     const queue = input.layers.map((l, i) => ({ l, i }));
+    let failed = false;
     const worker = async (): Promise<void> => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
+      for (let job = failed ? undefined : queue.shift(); job; job = failed ? undefined : queue.shift()) {
         const { l, i } = job;
         const diffHex = parsed.diffIds[i]!.slice(7);
         const id = (l.blobDigest ?? parsed.diffIds[i]!).slice(7, 19);
@@ -85,7 +86,15 @@ export async function storeImage(dirs: StoreDirs, input: ImageInput, progress?: 
         progress?.layer(id, 'done');
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, worker));
+    // On a failure the other workers finish the layer they are on (so no unpack is cut off
+    // by the process exiting) and start no new one; then the first error is reported.
+    const results = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      })));
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
     await writeBlob(dirs, input.configBytes, what);
     if (input.manifestBytes) await writeBlob(dirs, input.manifestBytes, `${input.source}: manifest`);
     const rec: ImageRecord = {

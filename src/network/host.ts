@@ -15,7 +15,7 @@ import type { CniConfList } from './cni/types.js';
 export interface HostNetworkState {
   /** `nft list tables` lines before minipod's first pod, e.g. `table ip nat`. */
   nftTablesBefore?: string[];
-  /** net.ipv4.ip_forward before the bridge plugin turned it on (informational). */
+  /** net.ipv4.ip_forward before the bridge plugin turned it on; restored when the last pod goes. */
   ipForwardBefore?: string;
 }
 

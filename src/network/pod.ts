@@ -7,6 +7,7 @@
  * Registry updates happen under `<runDir>/network/lock`; CNI plugins run outside it (they
  * have their own locks) so one slow ADD does not block every other pod.
  */
+import fs from 'node:fs';
 import { inContextAsync, UserError, withContext } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
@@ -20,6 +21,7 @@ import {
   clearHostState,
   hostLocalStores,
   readHostState,
+  readIpForward,
   recordHostStateOnce,
   releaseIpamEntries,
   removeBridgeIfUnused,
@@ -302,6 +304,15 @@ async function cleanHostIfIdle(paths: MinipodPaths, extraLists: CniConfList[]): 
   const host = readHostState(paths);
   if (host) {
     await removeEmptyNftTables(host.nftTablesBefore);
+    // The bridge plugin turned forwarding on for the pods; with none left, the host gets back
+    // what it had (podman leaves it on; we leave the host as we found it).
+    if (host.ipForwardBefore === '0' && readIpForward() === '1') {
+      try {
+        fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '0');
+      } catch (err) {
+        problems.push(`restore net.ipv4.ip_forward: ${(err as Error).message}`);
+      }
+    }
     clearHostState(paths);
   }
   return problems;

@@ -468,13 +468,13 @@ export class PodSupervisor {
     r.probes.start();
   }
 
-  /** kubelet's kill: SIGTERM, SIGKILL after the grace period; the restart policy then applies. */
+  /** kubelet's kill: the stop signal (SIGTERM unless the image says), SIGKILL after the grace period; the restart policy then applies. */
   private killContainer(r: ContainerRun, because: string): void {
     const pid = r.state.pid;
     if (!pid) return;
     r.killedBecause = because;
     r.probes?.stop();
-    this.signal(pid, 'SIGTERM');
+    this.signal(pid, imageStopSignal(r.image?.config.stopSignal));
     const timer = setTimeout(() => {
       if (r.state.pid === pid) this.signal(pid, 'SIGKILL');
     }, this.spec.terminationGracePeriodSeconds * 1000);

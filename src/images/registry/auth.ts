@@ -48,7 +48,10 @@ export function parseChallenges(header: string): Challenge[] {
         }
         i++;
       } else {
-        value = token();
+        // Unquoted: up to the next comma or space (lenient: realms are often unquoted URLs).
+        const start2 = i;
+        while (i < n && header[i] !== ',' && header[i] !== ' ' && header[i] !== '\t') i++;
+        value = header.slice(start2, i);
       }
       current.params[t.toLowerCase()] = value;
       continue;

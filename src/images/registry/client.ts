@@ -61,7 +61,9 @@ export class RegistryClient {
     for (const scheme of schemes) {
       const base = new URL(`${scheme}//${this.host}/`);
       try {
-        const res = await this.withRetries(() => request(new URL('/v2/', base), { insecureTls: this.insecure }), base.host);
+        // An insecure registry's HTTPS is tried once: a plain-HTTP server fails the handshake at once.
+        const ping = (): Promise<HttpResponse> => request(new URL('/v2/', base), { insecureTls: this.insecure });
+        const res = this.insecure && scheme === 'https:' ? await ping() : await this.withRetries(ping, base.host);
         res.body.resume();
         if (res.status === 401) this.challenge = challengeOf(res);
         else if (res.status !== 200) throw new UserError(`${this.host} does not speak the registry API v2 (GET /v2/ answered ${res.status})`, { code: 'registry.error' });

@@ -115,10 +115,16 @@ export async function removeImage(paths: MinipodPaths, arg: string, force: boole
       await removeRef(dirs, byName.name);
       return { untagged: [byName.name], deleted: [] };
     }
-    const users = (await imagesInUse(paths, dirs)).get(record.id);
+    let users = (await imagesInUse(paths, dirs)).get(record.id);
+    // Held only by pins: a pod starting, or a supervisor exiting just after `rm`. Give the
+    // latter a moment rather than refusing.
+    for (let i = 0; i < 100 && users && users.every((u) => u.startsWith('process ')); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      users = (await imagesInUse(paths, dirs)).get(record.id);
+    }
     if (users && !force) {
       throw new UserError(
-        `image ${record.id.slice(7, 19)} is in use by pod ${[...new Set(users)].join(', ')}: remove the pod first (minipod rm), or use -f to remove only its names`,
+        `image ${record.id.slice(7, 19)} is in use by ${[...new Set(users)].map((u) => (u.startsWith('process ') ? `a starting pod (${u})` : `pod ${u}`)).join(', ')}: remove the pod first (minipod rm), or use -f to remove only its names`,
         { code: 'image.in-use' },
       );
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { minipodPaths, type MinipodPaths } from '../../../src/paths.js';
-import { resolveImage, rootfsStoreDir } from '../../../src/images/index.js';
+import { resolveImage, rootfsStoreDir, type ResolveImageOptions } from '../../../src/images/index.js';
 import { publishOnce } from '../../../src/images/store.js';
 import { gzip, listTree, makeTar, tempDir, type TarEntry } from './helpers.js';
 
@@ -22,7 +22,7 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const resolve = (image: string) => resolveImage(image, { manifestDir, paths, fieldPath });
+const resolve = (image: string, extra: Partial<ResolveImageOptions> = {}) => resolveImage(image, { manifestDir, paths, fieldPath, ...extra });
 const rootfs: TarEntry[] = [
   { name: './', type: 'directory' },
   { name: 'bin/busybox', body: 'ELF', mode: 0o755 },
@@ -45,19 +45,22 @@ describe('resolveImage: errors', () => {
     );
   });
 
-  it('says registry images are not supported yet for a reference that is no path', async () => {
-    await expect(resolve('docker.io/library/nginx:1.25')).rejects.toThrow(/no such file or directory, and registry images are not supported yet/);
-    await expect(resolve('nginx')).rejects.toThrow(/registry images are not supported yet/);
+  it('treats a reference that is no path as a registry image (pullPolicy Never: no network)', async () => {
+    const err = await resolve('docker.io/library/nginx:1.25', { pullPolicy: 'Never' }).catch((e: unknown) => e);
+    expect((err as UserError).code).toBe('image.not-found');
+    expect((err as Error).message).toMatch(/^spec\.containers\[0\]\.image: docker\.io\/library\/nginx:1\.25 is not in the local store and imagePullPolicy is Never/);
+    await expect(resolve('nginx', { pullPolicy: 'Never' })).rejects.toThrow(/docker\.io\/library\/nginx:latest is not in the local store/);
   });
 
-  it.each(['oci:/srv/layout:latest', 'oci-archive:/x.tar', 'docker-archive:/x.tar', 'docker://nginx'])(
-    'refuses %s as not supported yet',
-    async (image) => {
-      const err = await resolve(image).catch((e: unknown) => e);
-      expect((err as UserError).code).toBe('image.unsupported');
-      expect((err as Error).message).toMatch(new RegExp(`^spec\\.containers\\[0\\]\\.image: .* not supported yet`));
-    },
-  );
+  it.each([
+    ['oci:/srv/no-layout:latest', /not an OCI image layout/],
+    ['oci-archive:/no/x.tar', /no such file/],
+    ['docker-archive:/no/x.tar', /no such file/],
+  ])('refuses %s with the field path', async (image, why) => {
+    const err = await resolve(image).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^spec\.containers\[0\]\.image: /);
+    expect((err as Error).message).toMatch(why);
+  });
 
   it('refuses an empty directory, a non-tar file and a zstd file', async () => {
     mkdirSync(path.join(manifestDir, 'empty'));
@@ -74,7 +77,8 @@ describe('resolveImage: errors', () => {
       { name: 'manifest.json', body: '[]' },
       { name: 'repositories', body: '{}' },
     ]));
-    await expect(resolve('saved.tar')).rejects.toThrow(/docker\/podman save archive/);
+    // Imported as a docker archive (not unpacked as a rootfs), and refused as an empty one.
+    await expect(resolve('saved.tar')).rejects.toThrow(/saved\.tar: manifest\.json is not a non-empty list/);
     expect(await storeEntries()).toEqual([]);
   });
 });
