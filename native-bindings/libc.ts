@@ -36,6 +36,8 @@ export interface Libc {
   ioctlInt(fd: number, request: number, arg: number): number;
   /** ioctl(2) whose argument points at a buffer (TIOCSWINSZ, TIOCGPTN, TIOCSPTLCK). */
   ioctlPtr(fd: number, request: number, arg: Buffer): number;
+  flock(fd: number, op: number): number;
+  lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
   /** pipe2(2): fills fds with [read end, write end]. */
   pipe2(fds: Int32Array, flags: number): number;
   errno(): number;
@@ -75,6 +77,8 @@ export function libc(): Libc {
     ioctlInt: (fd, request, arg) => ioctl(fd, request, 'long', arg) as number,
     ioctlPtr: (fd, request, arg) => ioctl(fd, request, 'void *', arg) as number,
     pipe2: f('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
+    flock: f('int flock(int fd, int op)') as Libc['flock'],
+    lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     errno: () => koffi.errno() as number,
   };
   return cached;

@@ -11,7 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pinImage } from './store/gc.js';
-import { withLock } from './store/lock.js';
+import { withLock } from '../state/lock.js';
 import { isUserError } from '../errors.js';
 import { toResolved } from './import.js';
 import { defaultPullPolicy, localImage, pullImage } from './registry/pull.js';

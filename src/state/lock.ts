@@ -1,56 +1,74 @@
 /**
- * A small inter-process lock: for the network registry (port reservations, pod network state)
- * and for commands that change one pod (stop, rm, restart, gc), so two of them cannot race.
+ * Inter-process locks and atomic writes shared by every part of minipod: the network registry
+ * (port reservations, pod network state), commands that change one pod (stop, rm, restart,
+ * gc), and the image store (imports, rmi, prune).
  *
- * Node has no flock(2), so this is an O_EXCL lock file holding the owner's pid. A lock whose
- * owner is dead (kill -9 of minipod) is taken over. The takeover has a tiny race between two
- * waiters that both saw the same dead owner; it only matters right after a crash and the worst
- * case is two commands updating the registry at once, which the atomic rename of each file
- * keeps from corrupting anything.
+ * flock(2) through koffi (Node has none): the kernel releases a lock when its holder dies, so
+ * a `kill -9` never leaves anything locked and no stale-owner takeover is needed. Taken
+ * non-blocking and polled, so the event loop keeps running (downloads, progress).
  */
-import fs from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { libc } from '../../native-bindings/libc.js';
+import { UserError } from '../errors.js';
 
-function ownerAlive(lockFile: string): boolean {
-  let pid: number;
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+const EWOULDBLOCK = 11;
+
+export interface FileLock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  timeoutMs?: number;
+  /** Called once when someone else holds the lock (for a "waiting for ..." line). */
+  onWait?: () => void;
+}
+
+/** Locks `file` (created if missing); gives up after the timeout with a UserError naming `what`. */
+export async function lockFile(file: string, mode: 'shared' | 'exclusive', what: string, opts: LockOptions = {}): Promise<FileLock> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const fh = await fsp.open(file, 'a', 0o600);
+  const op = (mode === 'shared' ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  let waited = false;
   try {
-    pid = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10);
-  } catch {
-    return true; // vanished or unreadable: just retry
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
+    for (;;) {
+      if (libc().flock(fh.fd, op) === 0) break;
+      const errno = libc().errno();
+      if (errno !== EWOULDBLOCK) throw new Error(`flock ${file}: errno ${errno}`);
+      if (!waited) opts.onWait?.();
+      waited = true;
+      if (Date.now() > deadline) throw new UserError(`timed out waiting for ${what} (held by another minipod process)`, { code: 'locked' });
+      await new Promise((r) => setTimeout(r, 20));
+    }
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    await fh.close();
+    throw err;
+  }
+  return {
+    release: async () => {
+      libc().flock(fh.fd, LOCK_UN);
+      await fh.close();
+    },
+  };
+}
+
+export async function withLock<T>(file: string, mode: 'shared' | 'exclusive', what: string, body: () => Promise<T>, opts?: LockOptions): Promise<T> {
+  const lock = await lockFile(file, mode, what, opts);
+  try {
+    return await body();
+  } finally {
+    await lock.release();
   }
 }
 
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = fs.openSync(lockFile, 'wx', 0o600);
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (!ownerAlive(lockFile)) {
-        fs.rmSync(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lockFile}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lockFile, { force: true });
-  }
+/** An exclusive lock on `file` around `fn`. */
+export function withFileLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  return withLock(file, 'exclusive', file, fn, { timeoutMs });
 }
 
 /** Writes a file so readers never see half of it. */

@@ -13,7 +13,7 @@ import { UserError } from '../../errors.js';
 import type { MinipodPaths } from '../../paths.js';
 import { parseReference } from '../registry/reference.js';
 import { rootfsStoreDir } from '../store.js';
-import { withLock } from './lock.js';
+import { withLock } from '../../state/lock.js';
 import { storeDirs, type StoreDirs } from './paths.js';
 import { listRecords, listRefs, readRecord, removeRef, type ImageRecord, type RefRecord } from './records.js';
 
