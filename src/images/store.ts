@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { imageCacheDir, type MinipodPaths } from '../paths.js';
+import { pidExists } from '../state/pod-state.js';
 
 export const ENTRY_META = 'entry.json';
 export const ENTRY_ROOTFS = 'rootfs';
@@ -98,16 +99,8 @@ async function sweepStale(dir: string): Promise<void> {
   for (const name of await fsp.readdir(dir)) {
     if (!name.startsWith(TMP_PREFIX)) continue;
     const pid = Number(name.split('-').at(-2));
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || pidExists(pid)) continue;
     await fsp.rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -85,14 +85,7 @@ export function netnsIdentity(netnsPath: string): string | undefined {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidExists as pidAlive } from '../state/pod-state.js';
 
 /**
  * CNI container IDs must be alphanumeric plus `_.-` and start alphanumeric (spec 1.0);

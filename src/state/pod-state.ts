@@ -106,6 +106,16 @@ export function listPodNames(paths: MinipodPaths): string[] {
   }
 }
 
+/** Whether a process with this pid exists (EPERM: it does, someone else's). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The kernel's start time of a process, or undefined when it does not exist. */
 export function processStartTime(pid: number): number | undefined {
   try {

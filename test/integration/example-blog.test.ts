@@ -15,23 +15,14 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINIPOD, REPO, isRoot, makeTestEnv, minipodSync, type TestEnv } from '../support/minipod.js';
+import { MINIPOD, REPO, isRoot, makeTestEnv, minipodSync, networkSkipReason, type TestEnv } from '../support/minipod.js';
 
 const EXAMPLE = path.join(REPO, 'examples/blog/pod.yaml');
 const MANIFEST_PORT = 8080;
 /** The blog page's heading, written by the pod's init container and served by the app. */
 const MARKER = '<h1>The minipod blog</h1>';
 
-const hasPlugins = ['bridge', 'host-local', 'portmap', 'firewall'].every((p) => fs.existsSync(`/usr/lib/cni/${p}`));
-// As in network.test.ts: another minipod network on this host shares minipod0 and its subnet.
-const busy = fs.existsSync('/sys/class/net/minipod0');
-const skipReason = !isRoot
-  ? 'needs root'
-  : !hasPlugins
-    ? 'needs containernetworking-plugins in /usr/lib/cni'
-    : busy
-      ? 'bridge minipod0 exists: another minipod network is in use on this host'
-      : '';
+const skipReason = networkSkipReason();
 if (skipReason) console.warn(`examples/blog test skipped: ${skipReason}`);
 
 /** An error that ends `eventually` at once instead of being retried. */

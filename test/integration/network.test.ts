@@ -22,19 +22,10 @@ import {
 } from '../../src/network/index.js';
 import { renderDefaultConfList } from '../../src/network/defaultConfig.js';
 import { container, pod } from '../unit/network/fixtures.js';
+import { networkSkipReason } from '../support/minipod.js';
 
 const isRoot = process.getuid?.() === 0;
-const hasPlugins = ['bridge', 'host-local', 'portmap', 'firewall', 'loopback'].every((p) => fs.existsSync(`/usr/lib/cni/${p}`));
-// Another minipod (or a second run of this file) on the host shares minipod0 and the ports;
-// the "nothing left behind" checks would then be meaningless.
-const busy = fs.existsSync('/sys/class/net/minipod0');
-const skipReason = !isRoot
-  ? 'needs root'
-  : !hasPlugins
-    ? 'needs containernetworking-plugins in /usr/lib/cni'
-    : busy
-      ? 'bridge minipod0 exists: another minipod network is in use on this host'
-      : '';
+const skipReason = networkSkipReason();
 if (skipReason) console.warn(`network integration tests skipped: ${skipReason}`);
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });

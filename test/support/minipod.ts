@@ -114,3 +114,16 @@ export function inspect(t: TestEnv, pod: string): InspectedPod | undefined {
   const r = minipodSync(t, ['inspect', pod]);
   return r.code === 0 ? (JSON.parse(r.stdout) as InspectedPod) : undefined;
 }
+
+/**
+ * Why a test that uses the default CNI network must be skipped, or '' to run it: it needs root
+ * and the plugins, and no other minipod network on this host (it shares minipod0 and its
+ * subnet, which would make the "nothing left behind" checks meaningless).
+ */
+export function networkSkipReason(): string {
+  const hasPlugins = ['bridge', 'host-local', 'portmap', 'firewall'].every((p) => fs.existsSync(`/usr/lib/cni/${p}`));
+  if (!isRoot) return 'needs root';
+  if (!hasPlugins) return 'needs containernetworking-plugins in /usr/lib/cni';
+  if (fs.existsSync('/sys/class/net/minipod0')) return 'bridge minipod0 exists: another minipod network is in use on this host';
+  return '';
+}

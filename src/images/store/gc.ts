@@ -16,6 +16,7 @@ import { rootfsStoreDir } from '../store.js';
 import { withLock } from '../../state/lock.js';
 import { storeDirs, type StoreDirs } from './paths.js';
 import { listRecords, listRefs, readRecord, removeRef, type ImageRecord, type RefRecord } from './records.js';
+import { pidExists } from '../../state/pod-state.js';
 
 export function pinsDir(dirs: StoreDirs): string {
   return path.join(dirs.root, 'pins');
@@ -28,14 +29,6 @@ export async function pinImage(dirs: StoreDirs, id: string): Promise<void> {
   await fsp.writeFile(path.join(dir, id.replace(/^sha256:/, '')), '');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Image ids in use, with the pods using them (`pid <n>` for a pin). */
 export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise<Map<string, string[]>> {
@@ -53,7 +46,7 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
     }
   }
   for (const pid of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid) || !isAlive(Number(pid))) continue;
+    if (!/^\d+$/.test(pid) || !pidExists(Number(pid))) continue;
     for (const hex of await fsp.readdir(path.join(pinsDir(dirs), pid)).catch(() => [] as string[])) add(`sha256:${hex}`, `process ${pid}`);
   }
   return used;
@@ -228,5 +221,5 @@ async function sweep(paths: MinipodPaths, dirs: StoreDirs, inUse: Map<string, st
 }
 
 function isAliveSafe(pid: number): boolean {
-  return pid === process.pid ? false : isAlive(pid);
+  return pid === process.pid ? false : pidExists(pid);
 }
