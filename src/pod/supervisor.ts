@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { INIT_CGROUP, planPodCgroups } from '../cgroups/plan.js';
+import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import { imageStopSignal, resolveImage } from '../images/index.js';
 import type { ResolvedImage } from '../images/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
@@ -154,13 +154,14 @@ export class PodSupervisor {
       supervisor: processRef(process.pid),
       hostname: spec.hostname,
       cgroupPaths: [],
-      hostMounts: [],
       containers: this.runs.map((r) => r.state),
     };
   }
 
   /** Creates the pod and starts its containers; resolves once app containers were started. */
   async start(): Promise<void> {
+    // Pure, and it refuses limits the kernel cannot honour: before anything exists.
+    const cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
     this.claimName();
     trace('name claimed');
     try {
@@ -168,7 +169,7 @@ export class PodSupervisor {
       trace('helpers spawned');
       await this.prepareHost();
       trace('images, volumes, /dev/shm ready');
-      this.createCgroups();
+      this.createCgroups(cgroupPlan);
       trace('cgroups created');
       await this.execInit();
       trace('pod init running');
@@ -242,9 +243,9 @@ export class PodSupervisor {
     fs.writeFileSync(this.layout.resolvConf, '');
   }
 
-  private createCgroups(): void {
+  private createCgroups(plan: PodCgroupPlan): void {
     const { cgroups } = this.o;
-    cgroups.create(planPodCgroups(this.spec, { version: cgroups.version }));
+    cgroups.create(plan);
     this.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name));
     for (const r of this.runs) r.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name, r.spec.name));
     this.saveState();

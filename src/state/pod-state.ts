@@ -58,8 +58,6 @@ export interface PodState {
   hostname: string;
   network?: unknown;
   cgroupPaths: string[];
-  /** Host mounts the supervisor made (pod /dev/shm, memory emptyDirs): unmounted at teardown. */
-  hostMounts: string[];
   containers: ContainerState[];
   /** Exit status `run` returned or will return. */
   exitCode?: number;
