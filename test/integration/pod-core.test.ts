@@ -73,6 +73,13 @@ describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
     expect(na.code).toBe(126);
   });
 
+  it('reaps orphans: the pod\'s init leaves no zombie behind', async () => {
+    const pod = busyboxPod('orphans', [['a', 'for i in 1 2 3 4 5; do (sleep 0.1 &); done; sleep 1; echo "zombies=$(ps -o stat | grep -c Z)"']]);
+    const r = await minipod(t, ['run', writeManifest(t, 'orphans.json', pod)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/zombies=0/);
+  });
+
   it('keeps each container apart from the host: masked /proc, read-only /sys, default capabilities, no_new_privs', async () => {
     const pod = {
       ...busyboxPod('sec', []),
