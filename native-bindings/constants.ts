@@ -129,3 +129,16 @@ export const DEFAULT_CAPABILITIES: readonly CapabilityName[] = [
   'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP',
   'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
+
+/** Network interface ioctls (linux/sockios.h, linux/if.h). */
+export const NET = {
+  AF_INET: 2,
+  SOCK_DGRAM: 2,
+  SOCK_CLOEXEC: 0o2000000,
+  SIOCGIFFLAGS: 0x8913,
+  SIOCSIFFLAGS: 0x8914,
+  IFF_UP: 0x1,
+  /** sizeof(struct ifreq) on x86_64; the name is the first 16 bytes, flags a short at 16. */
+  IFREQ_SIZE: 40,
+  IFNAMSIZ: 16,
+} as const;

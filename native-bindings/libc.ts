@@ -37,6 +37,8 @@ export interface Libc {
   /** ioctl(2) whose argument points at a buffer (TIOCSWINSZ, TIOCGPTN, TIOCSPTLCK). */
   ioctlPtr(fd: number, request: number, arg: Buffer): number;
   flock(fd: number, op: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  close(fd: number): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
   /** pipe2(2): fills fds with [read end, write end]. */
   pipe2(fds: Int32Array, flags: number): number;
@@ -78,6 +80,8 @@ export function libc(): Libc {
     ioctlPtr: (fd, request, arg) => ioctl(fd, request, 'void *', arg) as number,
     pipe2: f('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
     flock: f('int flock(int fd, int op)') as Libc['flock'],
+    socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
+    close: f('int close(int fd)') as Libc['close'],
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     errno: () => koffi.errno() as number,
   };

@@ -100,6 +100,8 @@ export interface SetupPodNetworkOptions {
   /** `/proc/<initpid>/ns/net`; unused with hostNetwork. */
   netnsPath?: string;
   paths: MinipodPaths;
+  /** `lo` is already up in the namespace (the pod's init did it): skip the loopback plugin. */
+  loopbackReady?: boolean;
   /** Per plugin invocation; default 30 s. */
   timeoutMs?: number;
   warn?: WarnFn;
@@ -122,7 +124,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   if (mode === 'none') {
     const conflict = findPortConflict(podId, mode, publishedPorts(pod), []);
     if (conflict) throw conflict;
-    await inContextAsync('bring up loopback', () => bringLoopbackUp(netnsPath, containerId, paths));
+    if (!o.loopbackReady) await inContextAsync('bring up loopback', () => bringLoopbackUp(netnsPath, containerId, paths));
     return { mode, ports: [] };
   }
 
@@ -155,7 +157,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   });
 
   try {
-    await bringLoopbackUp(netnsPath, containerId, paths);
+    if (!o.loopbackReady) await bringLoopbackUp(netnsPath, containerId, paths);
     const result = await addNetworkList(confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
     state.result = result;
     state.phase = 'ready';

@@ -82,6 +82,8 @@ export interface PodInitPlan {
   args: string[];
   /** Set when the pod has its own UTS namespace. */
   hostname?: string;
+  /** Bring `lo` up: the pod has a network namespace of its own (no CNI plugin needed for it). */
+  loopbackUp: boolean;
   cgroupProcs: string[];
 }
 

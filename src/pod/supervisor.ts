@@ -288,6 +288,7 @@ export class PodSupervisor {
       initBinary: INIT_BINARIES.find((b) => fs.existsSync(b))!,
       args: ['catatonit', '-P'],
       hostname: this.spec.hostNetwork ? undefined : this.spec.hostname,
+      loopbackUp: !this.spec.hostNetwork,
       cgroupProcs: this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
     };
     await sendPlan(helper, plan);
@@ -303,6 +304,7 @@ export class PodSupervisor {
       podId: spec.name,
       netnsPath: this.state.netnsPath,
       paths: o.paths,
+      loopbackReady: true,
       warn: (m) => o.output.event(`warning: ${m}`),
     });
     this.state.network = this.network;

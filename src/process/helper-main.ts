@@ -142,6 +142,7 @@ function runPodInit(sys: Syscall, plan: PodInitPlan): never {
   sys.mount(null, initPath, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV);
   sys.mount(null, plan.rootDir, null, MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV);
   if (plan.hostname) sys.sethostname(plan.hostname);
+  if (plan.loopbackUp) sys.bringInterfaceUp('lo');
   pivotInto(sys, plan.rootDir);
   joinCgroups(cgroupFds);
   prepareExec(sys);

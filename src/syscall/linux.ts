@@ -1,6 +1,6 @@
 /** The real Syscall: libc through koffi. */
 import { libc } from '../../native-bindings/libc.js';
-import { F, LINUX_CAPABILITY_VERSION_3, MS, PR, SIG, SYS } from '../../native-bindings/constants.js';
+import { F, LINUX_CAPABILITY_VERSION_3, MS, NET, PR, SIG, SYS } from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall } from './syscall.js';
 
@@ -46,6 +46,18 @@ export class LinuxSyscall implements Syscall {
   }
   sethostname(name: string): void {
     check(libc().sethostname(name, Buffer.byteLength(name)), 'sethostname', name);
+  }
+  bringInterfaceUp(name: string): void {
+    const fd = check(libc().socket(NET.AF_INET, NET.SOCK_DGRAM | NET.SOCK_CLOEXEC, 0), 'socket');
+    try {
+      const ifr = Buffer.alloc(NET.IFREQ_SIZE);
+      ifr.write(name, 0, NET.IFNAMSIZ - 1, 'utf8');
+      check(libc().ioctlPtr(fd, NET.SIOCGIFFLAGS, ifr), 'ioctl(SIOCGIFFLAGS)', name);
+      ifr.writeUInt16LE(ifr.readUInt16LE(NET.IFNAMSIZ) | NET.IFF_UP, NET.IFNAMSIZ);
+      check(libc().ioctlPtr(fd, NET.SIOCSIFFLAGS, ifr), 'ioctl(SIOCSIFFLAGS)', name);
+    } finally {
+      libc().close(fd);
+    }
   }
   mknod(path: string, mode: number, major: number, minor: number): void {
     // glibc's makedev(): the dev_t layout of the 64-bit kernel ABI.

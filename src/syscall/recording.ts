@@ -47,6 +47,7 @@ export class RecordingSyscall implements Syscall {
   umount2(target: string, flags: number): void { this.record('umount2', target, flags); }
   pivotRoot(newRoot: string, putOld: string): void { this.record('pivotRoot', newRoot, putOld); }
   sethostname(name: string): void { this.record('sethostname', name); }
+  bringInterfaceUp(name: string): void { this.record('bringInterfaceUp', name); }
   mknod(path: string, mode: number, major: number, minor: number): void { this.record('mknod', path, mode, major, minor); }
   chdir(path: string): void { this.record('chdir', path); }
   setresuid(uid: number): void { this.record('setresuid', uid); }

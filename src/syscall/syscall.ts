@@ -18,6 +18,8 @@ export interface Syscall {
   umount2(target: string, flags: number): void;
   pivotRoot(newRoot: string, putOld: string): void;
   sethostname(name: string): void;
+  /** Sets IFF_UP on a network interface of the calling thread's network namespace. */
+  bringInterfaceUp(name: string): void;
   /** Creates a character device node (mode includes S_IFCHR). */
   mknod(path: string, mode: number, major: number, minor: number): void;
   chdir(path: string): void;
