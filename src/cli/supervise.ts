@@ -50,6 +50,14 @@ export async function superviseCommand(): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => {});
+  // No terminal to print to: a bug of ours goes to the pod's events, and the pod is taken
+  // down rather than left running without its supervisor.
+  const onCrash = (err: unknown): void => {
+    event(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    void supervisor.stop({ graceSeconds: 0 }).finally(() => process.exit(ExitCode.runtime));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   const ready = (msg: object): void => {
     try {
       fs.writeSync(READY_FD, JSON.stringify(msg) + '\n');
