@@ -6,11 +6,9 @@
 import { UserError } from '../errors.js';
 import type { ExecPlan, ProcessSpec } from '../plan/types.js';
 
-/** What the supervisor writes at every container start (src/pod/layout.ts processFile). */
-export interface ProcessRecord {
-  process: ProcessSpec;
-  cgroupProcs: string[];
-}
+/** What the supervisor writes at every container start (src/pod/container-files.ts). */
+export type { ContainerProcessRecord as ProcessRecord } from '../pod/container-files.js';
+import type { ContainerProcessRecord as ProcessRecord } from '../pod/container-files.js';
 
 export interface ExecOverrides {
   argv: string[];

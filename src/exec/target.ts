@@ -1,7 +1,7 @@
 /** Finding a running container to exec into: its host pid and its recorded process. */
-import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import type { MinipodPaths } from '../paths.js';
+import { readProcessRecord } from '../pod/container-files.js';
 import { containerLayout, podLayout } from '../pod/layout.js';
 import { isAlive, type PodState, readPodState } from '../state/pod-state.js';
 import type { ProcessRecord } from './plan.js';
@@ -28,8 +28,7 @@ export function resolveExecTarget(paths: MinipodPaths, pod: string, container: s
   }
   let record: ProcessRecord;
   try {
-    const file = containerLayout(podLayout(paths, pod), container).processFile;
-    record = JSON.parse(fs.readFileSync(file, 'utf8')) as ProcessRecord;
+    record = readProcessRecord(containerLayout(podLayout(paths, pod), container));
   } catch (err) {
     throw new UserError(`container "${container}" of pod "${pod}": no process record (${(err as Error).message})`, {
       code: 'container.no-record',

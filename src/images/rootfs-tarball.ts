@@ -10,7 +10,7 @@ import { pipeline, Transform, type Readable, type TransformCallback } from 'node
 import { createGunzip } from 'node:zlib';
 import { isUserError, withContext } from '../errors.js';
 import { checkLowerDirPath } from './rootfs-dir.js';
-import { sniffFile, type Compression } from './sniff.js';
+import type { Compression } from './sniff.js';
 import { ENTRY_ROOTFS, publishOnce, rootfsStoreDir } from './store.js';
 import { unpackTar, type UnpackLimits, type UnpackStats } from './tar/unpack.js';
 import type { ResolveContext, ResolvedImage } from './types.js';

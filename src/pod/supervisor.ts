@@ -17,7 +17,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
@@ -28,7 +27,7 @@ import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, s
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
 import { planContainer } from '../plan/container.js';
-import type { PodInitPlan, ProcessSpec } from '../plan/types.js';
+import type { PodInitPlan } from '../plan/types.js';
 import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
 import { HelperFailed, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
@@ -43,6 +42,7 @@ import {
 import type { Syscall } from '../syscall/syscall.js';
 import { mountTmpfs } from './host-mounts.js';
 import { containerLayout, type PodLayout, podLayout } from './layout.js';
+import { containerHostDirs, isFileOnHost, prepareContainerDirs, writeProcessRecord } from './container-files.js';
 import {
   backoffDelay,
   nextBackoffCount,
@@ -54,16 +54,10 @@ import {
 import { teardownPod } from './teardown.js';
 import { ContainerProbes, actionRunner, runHandler, type ProbeTarget } from '../probes/index.js';
 import { trace } from '../trace.js';
-import { prepareSubPaths, prepareVolumes, type PreparedVolumes } from './volumes.js';
+import { prepareVolumes, type PreparedVolumes } from './volumes.js';
 
 /** Static init binaries we can run as the pod's PID 1, podman's choice first. */
 const INIT_BINARIES = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
-
-/** Written at every container start; `exec` and probes run processes like the container's. */
-export interface ContainerProcessRecord {
-  process: ProcessSpec;
-  cgroupProcs: string[];
-}
 
 export interface SupervisorOutput {
   /** A line of container output; attached runs print it with the container's name. */
@@ -363,15 +357,7 @@ export class PodSupervisor {
     const helper = r.helper ?? this.spawnContainerHelper(r);
     r.helper = undefined;
     r.startFailure = undefined;
-    const layout = containerLayout(this.layout, r.spec.name);
-    // A restart is a new container, as in Kubernetes: a fresh writable layer.
-    fs.rmSync(layout.upperDir, { recursive: true, force: true });
-    fs.rmSync(layout.workDir, { recursive: true, force: true });
-    for (const d of [layout.upperDir, layout.workDir, layout.mountPoint]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
-
-    if (r.state.restartCount > 0 && fs.existsSync(layout.logPath)) {
-      fs.renameSync(layout.logPath, layout.logPath.replace(/\.log$/, '.previous.log'));
-    }
+    const layout = prepareContainerDirs(this.layout, r.spec.name, r.state.restartCount > 0);
     r.log = new CriLogWriter(layout.logPath, (stream, text) => o.output.line(r.spec.name, stream, text));
     const log = r.log;
     helper.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
@@ -383,30 +369,11 @@ export class PodSupervisor {
       pod: spec,
       container: r.spec,
       image: r.image!.config,
-      dirs: {
-        lowerDirs: r.image!.layers,
-        upperDir: layout.upperDir,
-        workDir: layout.workDir,
-        mountPoint: layout.mountPoint,
-        etcHosts: this.layout.etcHosts,
-        etcHostname: this.layout.etcHostname,
-        resolvConf: this.layout.resolvConf,
-        shm: this.layout.shm,
-        volumes: this.volumes!.byName,
-        subPaths: prepareSubPaths(r.spec, this.volumes!),
-      },
+      dirs: containerHostDirs(this.layout, layout, r.spec, r.image!.layers, this.volumes!),
       cgroupProcs: o.cgroups.procsFiles(spec.name, r.spec.name),
-      isFile: (p) => {
-        try {
-          return !fs.statSync(p).isDirectory();
-        } catch {
-          return false;
-        }
-      },
+      isFile: isFileOnHost,
     });
-    fs.mkdirSync(path.dirname(layout.processFile), { recursive: true, mode: 0o700 });
-    const record: ContainerProcessRecord = { process: plan.process, cgroupProcs: plan.cgroupProcs };
-    fs.writeFileSync(layout.processFile, JSON.stringify(record));
+    writeProcessRecord(layout, plan);
     try {
       await sendPlan(helper, plan);
       trace(`container ${r.spec.name} exec'd`);
