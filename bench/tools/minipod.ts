@@ -24,14 +24,14 @@ export interface MinipodEnv {
 }
 
 /**
- * Copies bin/, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
+ * Copies bin/, dist/bundle, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
  * linked), so a rebuild of dist/ by someone working in the repo meanwhile cannot change or
  * break minipod half-way through a run. The numbers are those of the build at bench start.
  */
 function snapshotBuild(root: string): { bin: string; dist: string } {
   const app = path.join(root, 'app');
   fs.mkdirSync(path.join(app, 'bin'), { recursive: true });
-  for (const d of ['dist/src', 'dist/native-bindings']) fs.cpSync(path.join(REPO, d), path.join(app, d), { recursive: true });
+  for (const d of ['dist/bundle', 'dist/src', 'dist/native-bindings']) fs.cpSync(path.join(REPO, d), path.join(app, d), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'bin/minipod'), path.join(app, 'bin/minipod'));
   fs.chmodSync(path.join(app, 'bin/minipod'), 0o755);
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(app, 'package.json'));

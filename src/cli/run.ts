@@ -11,16 +11,24 @@ export interface RunOptions {
   detach?: boolean;
 }
 
-/** `web | line` with names padded to one width, like compose, so columns line up. */
+/**
+ * `web | line` with names padded to one width, like compose, so columns line up. When the
+ * reader goes away (`minipod run ... | head`), output stops but the pod goes on: the logs are
+ * still written, and Ctrl-C or SIGTERM stop it as usual.
+ */
 function attachedOutput(names: string[]) {
   const width = Math.max(...names.map((n) => n.length));
+  const closed = new Set<NodeJS.WriteStream>();
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => closed.add(stream));
+  const write = (out: NodeJS.WriteStream, text: string): void => {
+    if (!closed.has(out)) out.write(text);
+  };
   return {
     line(container: string, stream: LogStream, text: string): void {
-      const out = stream === 'stdout' ? process.stdout : process.stderr;
-      out.write(`${container.padEnd(width)} | ${text}\n`);
+      write(stream === 'stdout' ? process.stdout : process.stderr, `${container.padEnd(width)} | ${text}\n`);
     },
     event(message: string): void {
-      process.stderr.write(`minipod: ${message}\n`);
+      write(process.stderr, `minipod: ${message}\n`);
     },
   };
 }

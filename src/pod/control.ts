@@ -60,9 +60,13 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
   return true;
 }
 
-/** Tears a pod down without its supervisor and keeps its record, marked as failed. */
+/**
+ * Tears a pod down without its supervisor. A detached pod keeps its record, marked as failed;
+ * an attached one (its `run` was killed) leaves nothing but its logs, as a finished `run` does.
+ */
 async function teardownOrphan(c: PodControl, state: PodState, reason: string): Promise<void> {
-  await teardownPod(state.name, { ...c, keepLogs: true, keepState: true });
+  await teardownPod(state.name, { ...c, keepLogs: true, keepState: state.keepRecord ?? false });
+  if (!state.keepRecord) return;
   const after = readPodState(c.paths, state.name) ?? state;
   writePodState(c.paths, {
     ...after,

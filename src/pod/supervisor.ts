@@ -149,6 +149,7 @@ export class PodSupervisor {
       hostname: spec.hostname,
       cgroupPaths: [],
       containers: this.runs.map((r) => r.state),
+      keepRecord: options.keepRecord ?? false,
     };
   }
 

@@ -61,6 +61,8 @@ export interface PodState {
   containers: ContainerState[];
   /** Exit status `run` returned or will return. */
   exitCode?: number;
+  /** Detached pods keep their record after they end (until `rm`); attached ones leave nothing. */
+  keepRecord?: boolean;
 }
 
 export function statePath(paths: MinipodPaths, pod: string): string {
