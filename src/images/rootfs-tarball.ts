@@ -35,8 +35,8 @@ export async function resolveRootfsTarball(
   if (compression !== 'none' && compression !== 'gzip') {
     throw ctx.fail(`${ctx.image}: ${compression}-compressed tarballs are not supported yet (use .tar or .tar.gz)`, 'image.unsupported');
   }
-  const hex = await sha256File(file);
   const storeDir = rootfsStoreDir(ctx.paths);
+  const hex = await cachedSha256(file, storeDir);
   try {
     await publishOnce<RootfsEntryMeta>(storeDir, hex, async (rootfs) => {
       const stats = await unpackVerified(file, hex, compression, rootfs, limits);
@@ -50,6 +50,30 @@ export async function resolveRootfsTarball(
   const lower = path.join(storeDir, hex, ENTRY_ROOTFS);
   checkLowerDirPath(ctx, lower);
   return { id: `sha256:${hex}`, layers: [lower], config: {} };
+}
+
+/**
+ * The file's sha256, remembered by its identity on disk so an unchanged tarball is not read
+ * again on every start (~5-15 ms for a few MB). The key includes ctime, which any write or
+ * utimes() moves and no unprivileged user can set back; the digest is still checked against
+ * the bytes whenever the tarball is unpacked (unpackVerified).
+ */
+async function cachedSha256(file: string, storeDir: string): Promise<string> {
+  const st = await fsp.stat(file, { bigint: true });
+  const key = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('-');
+  const indexFile = path.join(path.dirname(storeDir), 'by-stat', key);
+  try {
+    const hex = (await fsp.readFile(indexFile, 'utf8')).trim();
+    if (/^[0-9a-f]{64}$/.test(hex)) return hex;
+  } catch {
+    // Not seen yet.
+  }
+  const hex = await sha256File(file);
+  await fsp.mkdir(path.dirname(indexFile), { recursive: true, mode: 0o700 });
+  const tmp = `${indexFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await fsp.writeFile(tmp, hex);
+  await fsp.rename(tmp, indexFile);
+  return hex;
 }
 
 export async function sha256File(file: string): Promise<string> {
