@@ -13,54 +13,23 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { detectCgroupMode } from '../../src/cgroups/detect.js';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups/manager.js';
 import { planPodCgroups } from '../../src/cgroups/plan.js';
-import type { ContainerSpec, PodSpec, ResourceList } from '../../src/manifest/types.js';
+import type { ContainerSpec, PodSpec } from '../../src/manifest/types.js';
+import { container, Mi, pod } from '../unit/cgroups/pod.js';
 
 const ROOT = '/sys/fs/cgroup';
 const isRoot = process.getuid?.() === 0;
 const hasCgroups = fs.existsSync(ROOT) && fs.readdirSync(ROOT).length > 0;
 const PARENT = `minipod-test-${process.pid}`;
-const Mi = 1024 * 1024;
-
-function container(name: string, limits: ResourceList = {}): ContainerSpec {
-  return {
-    name,
-    image: '/unused',
-    env: [],
-    volumeMounts: [],
-    resources: { limits, requests: {} },
-    securityContext: {
-      readOnlyRootFilesystem: false,
-      allowPrivilegeEscalation: true,
-      privileged: false,
-      capabilities: { add: [], drop: [] },
-    },
-    ports: [],
-    stdin: false,
-    tty: false,
-  };
-}
 
 let counter = 0;
 function podSpec(containers: ContainerSpec[], pidsMax?: number): PodSpec {
   const name = `cgt-${process.pid}-${++counter}`;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
+  return pod(containers, {
     name,
-    labels: {},
-    annotations: {},
-    minipod: { network: 'none', swap: false, ...(pidsMax ? { pidsMax } : {}) },
     hostname: name,
-    restartPolicy: 'Never',
     terminationGracePeriodSeconds: 1,
-    shareProcessNamespace: true,
-    hostNetwork: false,
-    dnsPolicy: 'Default',
-    initContainers: [],
-    containers,
-    volumes: [],
-    manifestDir: '/tmp',
-  };
+    minipod: { network: 'none', swap: false, ...(pidsMax ? { pidsMax } : {}) },
+  });
 }
 
 interface Held {
