@@ -10,7 +10,6 @@ DEBIAN_PACKAGES=(
   busybox-static               # rootfs of the tests and the example's app container
   containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
   iptables iproute2 curl
-  nginx-light                  # only downloaded (apt-get download) for the example's rootfs
   crun runc podman tini        # peers, for comparison tests and benchmarks
   umoci skopeo docker-registry # image tests
   apache2-utils                # htpasswd: the image tests' registry with basic auth
@@ -19,12 +18,16 @@ DEBIAN_PACKAGES=(
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
-  case "$p" in nginx-light) continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+updated=
+update_once() { [ -n "$updated" ] || { apt-get update -qq; updated=1; }; }
+# rootfs-tools/ fetches packages (nginx and its libraries) with apt-get download: it needs the
+# package lists even when everything above is installed already.
+compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || update_once
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
-  apt-get update -qq
+  update_once
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
