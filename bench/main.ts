@@ -127,6 +127,8 @@ async function main(): Promise<number> {
   // Others may use this machine: the load before and after says how quiet it was.
   const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const hostBefore = snapshotHost();
+  // podman's netavark (and CNI's bridge) turn forwarding on; the host gets back what it had.
+  const ipForwardBefore = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   const podmanBefore = podmanHostBefore();
   const runtimeBefore = runtimeDirsBefore();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-bench-'));
@@ -219,6 +221,10 @@ async function main(): Promise<number> {
     if (podman) cleaned = await podmanCleanup(podman, podmanBefore);
     removeTree(root);
     cleaned.push(...removeNewRuntimeDirs(runtimeBefore));
+    if (fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== ipForwardBefore) {
+      fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);
+      cleaned.push(`net.ipv4.ip_forward restored to ${ipForwardBefore}`);
+    }
   }
 
   // Teardown may finish a moment after the last command returned.
