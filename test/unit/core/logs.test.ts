@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CriLogWriter, formatCriLine, parseCriLine, rfc3339Nano } from '../../../src/logs/cri-log.js';
 import { filterLines, mergeByTime, parseLogText, parseSince, timeKey } from '../../../src/logs/read-logs.js';
 
@@ -16,6 +16,7 @@ describe('CRI log lines', () => {
   });
   it('writes whole lines, splits long ones into P records, and joins them back', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-log-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'c.log');
     const seen: string[] = [];
     const w = new CriLogWriter(file, (_s, t) => seen.push(t));
@@ -29,7 +30,6 @@ describe('CRI log lines', () => {
       ['stdout', 'a'], ['stdout', 'bc'], ['stderr', 20000], ['stdout', 'tail without newline'],
     ]);
     expect(fs.readFileSync(file, 'utf8')).toMatch(/ stderr P x+\n/);
-    fs.rmSync(dir, { recursive: true });
   });
 });
 
