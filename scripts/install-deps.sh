@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   busybox-static               # rootfs of the tests and the example's app container
   containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
   iptables iproute2 curl
+  tmux                         # the exec -it test drives a real terminal
   crun runc podman tini        # peers, for comparison tests and benchmarks
   umoci skopeo docker-registry # image tests
   apache2-utils                # htpasswd: the image tests' registry with basic auth
