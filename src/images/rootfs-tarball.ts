@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isUserError, withContext } from '../errors.js';
+import { writeFileAtomicAsync } from '../state/lock.js';
 import { checkLowerDirPath } from './rootfs-dir.js';
 import type { Compression } from './sniff.js';
 import { ENTRY_ROOTFS, publishOnce, rootfsStoreDir } from './store.js';
@@ -69,10 +70,7 @@ async function cachedSha256(file: string, storeDir: string): Promise<string> {
     // Not seen yet.
   }
   const hex = await sha256File(file);
-  await fsp.mkdir(path.dirname(indexFile), { recursive: true, mode: 0o700 });
-  const tmp = `${indexFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await fsp.writeFile(tmp, hex);
-  await fsp.rename(tmp, indexFile);
+  await writeFileAtomicAsync(indexFile, hex);
   return hex;
 }
 

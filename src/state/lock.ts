@@ -7,6 +7,7 @@
  * a `kill -9` never leaves anything locked and no stale-owner takeover is needed. Taken
  * non-blocking and polled, so the event loop keeps running (downloads, progress).
  */
+import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { libc } from '../../native-bindings/libc.js';
@@ -71,10 +72,33 @@ export function withFileLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 
   return withLock(file, 'exclusive', file, fn, { timeoutMs });
 }
 
-/** Writes a file so readers never see half of it. */
-export function writeFileAtomic(file: string, text: string, mode = 0o644): void {
+/** A temp name beside `file` that no other writer, in this process or another, uses. */
+function tempNameFor(file: string): string {
+  return `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** Writes a file so readers never see half of it: the old file or the new one. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode });
-  fs.renameSync(tmp, file);
+  const tmp = tempNameFor(file);
+  try {
+    fs.writeFileSync(tmp, data, { mode });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** writeFileAtomic for async callers (downloads, the image store). */
+export async function writeFileAtomicAsync(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = tempNameFor(file);
+  try {
+    await fsp.writeFile(tmp, data, { mode });
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
 }
