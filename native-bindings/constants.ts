@@ -59,8 +59,11 @@ export const PR = {
   CAP_AMBIENT_CLEAR_ALL: 4,
 } as const;
 
-/** x86_64 syscall numbers for calls glibc 2.36 does not wrap. */
+/** x86_64 syscall numbers for calls glibc 2.36 does not wrap, or wraps for every thread. */
 export const SYS = {
+  setgroups: 116,
+  setresuid: 117,
+  setresgid: 119,
   capget: 125,
   capset: 126,
   pivot_root: 155,

@@ -4,6 +4,7 @@
  * Callers go through src/syscall, which reads errno and turns failures into SyscallError.
  */
 import { createRequire } from 'node:module';
+import { SYS } from './constants.js';
 
 const require = createRequire(import.meta.url);
 
@@ -66,9 +67,12 @@ export function libc(): Libc {
     chroot: f('int chroot(const char *path)') as Libc['chroot'],
     execve: f('int execve(const char *path, const char **argv, const char **envp)') as Libc['execve'],
     prctl: f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as Libc['prctl'],
-    setresuid: f('int setresuid(uint32_t r, uint32_t e, uint32_t s)') as Libc['setresuid'],
-    setresgid: f('int setresgid(uint32_t r, uint32_t e, uint32_t s)') as Libc['setresgid'],
-    setgroups: f('int setgroups(size_t n, const uint32_t *groups)') as Libc['setgroups'],
+    // Raw syscalls, not glibc's wrappers: those change every thread of the process (a signal
+    // to each of Node's ~10 threads, waiting for all, ms when they run niced). Only the thread
+    // that execs matters, and execve leaves only that one.
+    setresuid: (r, e, s) => Number(syscall(SYS.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s)),
+    setresgid: (r, e, s) => Number(syscall(SYS.setresgid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s)),
+    setgroups: (n, groups) => Number(syscall(SYS.setgroups, 'int', n, 'const uint32_t *', groups)),
     fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
     umask: f('uint32_t umask(uint32_t mask)') as Libc['umask'],
     signal: f('void *signal(int sig, void *handler)') as Libc['signal'],

@@ -7,7 +7,7 @@ import { teardownPod } from '../pod/teardown.js';
 import { isAlive, listPodNames, readPodState, requirePodState, specPath, withPodLock } from '../state/pod-state.js';
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
-import { startDetached } from './supervise.js';
+import { runSpecDetached } from './run.js';
 
 function control(): PodControl {
   requireRoot();
@@ -60,10 +60,10 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
   } catch {
     throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
   }
-  const manifestPath = readPodState(c.paths, pod)?.manifestPath ?? '';
+  const manifestPath = readPodState(c.paths, pod)?.manifestPath;
   await stopPod(c, pod, parseSeconds(o.time, '--time'));
   await teardownPod(pod, { ...c, keepLogs: true, keepState: false });
-  return startDetached(spec, manifestPath);
+  return runSpecDetached(c.paths, spec, manifestPath);
 }
 
 export async function rmCommand(pods: string[], o: { force?: boolean }): Promise<number> {

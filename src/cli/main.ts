@@ -1,6 +1,7 @@
 /** The `minipod` command line: parse arguments, call the verb, map errors to exit codes. */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './common.js';
+import type { DaemonRunOptions } from './daemon.js';
 import type { ExecCommandOptions } from './exec.js';
 import type { LogsOptions } from './logs.js';
 
@@ -107,10 +108,29 @@ function program(setExit: (code: number) => void): Command {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .action(wrap(async (pod: string, container: string, command: string[], o: ExecCommandOptions) => (await import('./exec.js')).execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty })));
 
-  cli
-    .command('__supervise', { hidden: true })
-    .description('internal: the detached supervisor of one pod')
-    .action(wrap(async () => (await import('./supervise.js')).superviseCommand()));
+  // ---- the daemon (src/cli/daemon.ts) ----
+  const daemon = () => import('./daemon.js');
+  const daemonCmd = cli.command('daemon').description('the daemon that supervises every pod (started by `run` when needed)');
+  daemonCmd
+    .command('run')
+    .description('run the daemon in the foreground (for a service manager); `run` starts one by itself')
+    .option('--idle <seconds>', 'exit after this long without pods or clients; 0 = never (default 60, or $MINIPOD_DAEMON_IDLE)')
+    .option('--warm <n>', 'pod sandboxes to keep booted (default 1, or $MINIPOD_WARM_SANDBOXES)')
+    .addOption(new Option('--ready-fd <fd>').hideHelp())
+    .action(wrap(async (o: DaemonRunOptions) => (await daemon()).daemonRunCommand(o)));
+  daemonCmd
+    .command('stop')
+    .description('stop every pod it supervises (with their grace periods) and the daemon')
+    .action(wrap(async () => (await daemon()).daemonStopCommand()));
+  daemonCmd
+    .command('status')
+    .description('pid, pods, warm pool and memory of the running daemon')
+    .option('--format <format>', 'text (default) or json')
+    .action(wrap(async (o: { format?: string }) => (await daemon()).daemonStatusCommand(o)));
+  daemonCmd
+    .command('settle', { hidden: true })
+    .description('wait until the daemon has nothing booting in the background')
+    .action(wrap(async () => (await daemon()).daemonSettleCommand()));
 
   cli
     .command('inspect')

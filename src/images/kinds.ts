@@ -35,7 +35,7 @@ export async function pinnedUnderLock(ctx: ResolveContext, body: () => Promise<R
   await fsp.mkdir(dirs.root, { recursive: true, mode: 0o700 });
   return withLock(dirs.lock, 'shared', 'the image store (an rmi or prune is running)', async () => {
     const r = await body();
-    await pinImage(dirs, r.id);
+    await pinImage(dirs, r.id, ctx.pinOwner);
     return r;
   });
 }
@@ -56,7 +56,7 @@ async function resolving(ctx: ResolveContext, body: () => Promise<ImageRecord>):
       if (isUserError(err)) throw ctx.fail(err.message, err.code, err);
       throw err;
     }
-    await pinImage(dirs, rec.id);
+    await pinImage(dirs, rec.id, ctx.pinOwner);
     return toResolved(ctx, dirs, rec);
   });
 }

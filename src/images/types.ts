@@ -40,6 +40,11 @@ export interface ResolveImageOptions {
    * Always for `:latest` or no tag, IfNotPresent otherwise.
    */
   pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Who the pin is for (store/gc.ts): a pod name in the daemon, which outlives its pods, so
+   * each pod drops its own pins; this process (until it exits) when absent.
+   */
+  pinOwner?: string;
   /** Per-layer progress of imports and pulls (`minipod pull`); silent when absent. */
   progress?: import('./import.js').PullProgress;
 }

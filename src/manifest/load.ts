@@ -5,16 +5,16 @@
  * The text is untrusted: size, aliases (billion-laughs), nesting and tags are bounded before
  * any value is built.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document } from 'yaml';
 import type { PodSpec } from './types.js';
-import { UserError } from '../errors.js';
-import { ManifestError, oneLine } from './issues.js';
+import { ManifestError } from './issues.js';
 import { decodePod } from './decode.js';
 import { validatePod } from './validate.js';
+import { MAX_MANIFEST_BYTES, manifestFileError as fileError, readManifestFile } from './read-file.js';
 
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export { MAX_MANIFEST_BYTES, readManifestFile } from './read-file.js';
+
 /** Real manifests use a handful of anchors; bombs need many. */
 export const MAX_ALIASES = 16;
 /** Pod manifests are some 8 levels deep; this is a generous bound. */
@@ -29,11 +29,6 @@ export interface ParseOptions {
   manifestDir: string;
   /** Name of the manifest for messages about the file itself (`pod.yaml:3:5: ...`). */
   source?: string;
-}
-
-function fileError(source: string | undefined, message: string, pos?: { line: number; col: number }): ManifestError {
-  const where = source ? `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ` : pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-  return new ManifestError([{ path: '', message: oneLine(`${where}${message}`) }]);
 }
 
 /** Refuses what YAML can express but a Pod never needs: custom tags, complex keys, aliases. */
@@ -127,36 +122,6 @@ export function parsePodManifest(text: string, opts: ParseOptions): PodSpec {
 
 /** Reads and parses a manifest file; manifestDir is its absolute folder. */
 export function loadPodManifest(file: string): PodSpec {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    const st = fs.statSync(abs);
-    if (!st.isFile()) throw fileError(file, 'not a regular file');
-    if (st.size > MAX_MANIFEST_BYTES) throw fileError(file, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
-    text = readBounded(abs);
-  } catch (err) {
-    if (err instanceof ManifestError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UserError(oneLine(`${file}: cannot read manifest: ${why}`), { code: 'manifest.unreadable', cause: err });
-  }
-  return parsePodManifest(text, { manifestDir: path.dirname(abs), source: file });
-}
-
-/** Reads at most MAX_MANIFEST_BYTES + 1, so a file that grows after stat cannot make us read more. */
-function readBounded(file: string): string {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
-    let n = 0;
-    while (n < buf.length) {
-      const got = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    if (n > MAX_MANIFEST_BYTES) throw fileError(file, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  const { text, dir } = readManifestFile(file);
+  return parsePodManifest(text, { manifestDir: dir, source: file });
 }

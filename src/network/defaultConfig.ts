@@ -40,7 +40,9 @@ export function renderDefaultConfList(o: DefaultConfListOptions): CniConfList {
         type: 'bridge',
         bridge: o.bridge ?? DEFAULT_BRIDGE,
         isGateway: true,
-        ipMasq: true,
+        // minipod masquerades the whole subnet with one chain (planMasquerade): the plugin's
+        // per-pod chain cost 8 iptables execs on every ADD.
+        ipMasq: false,
         hairpinMode: true,
         ipam: {
           type: 'host-local',

@@ -49,11 +49,15 @@ export function readIpForward(): string | undefined {
   }
 }
 
-/** Called before the first bridge-mode ADD while no minipod pod has network state. */
-export async function recordHostStateOnce(paths: MinipodPaths): Promise<void> {
-  if (readHostState(paths)) return;
+/**
+ * Called before the first bridge-mode ADD while no minipod pod has network state; true when
+ * it recorded now (the host network is being brought up), false when already recorded.
+ */
+export async function recordHostStateOnce(paths: MinipodPaths): Promise<boolean> {
+  if (readHostState(paths)) return false;
   const state: HostNetworkState = { nftTablesBefore: await listNftTables(), ipForwardBefore: readIpForward() };
   writeFileAtomic(hostStateFile(paths), `${JSON.stringify(state, null, 2)}\n`);
+  return true;
 }
 
 export function clearHostState(paths: MinipodPaths): void {

@@ -1,5 +1,5 @@
 /** Pod networking through the standard CNI plugins; see docs/networking.md. */
-export { checkHostPorts, checkPodNetwork, gcNetwork, setupPodNetwork, teardownPodNetwork } from './pod.js';
+export { checkHostPorts, checkPodNetwork, cleanHostNetworkIfIdle, gcNetwork, setupPodNetwork, teardownPodNetwork } from './pod.js';
 export type { GcNetworkReport, SetupPodNetworkOptions, TeardownPodNetworkOptions } from './pod.js';
 export type { NetworkMode, PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
 export { renderEtcHosts, type HostAlias } from './hosts.js';

@@ -129,3 +129,23 @@ export async function applyRestore(family: IpFamily, lines: string[]): Promise<v
   if (lines.length === 0) return;
   await runOk(RESTORE[family], ['--noflush', '-w'], { input: `${lines.join('\n')}\n` });
 }
+
+/** minipod's one masquerade chain for the bridge subnets (removed with every CNI-* chain). */
+export const MASQUERADE_CHAIN = 'CNI-MINIPOD-MASQ';
+
+/**
+ * restore-script lines giving pods on `subnets` outbound NAT with one chain for the whole
+ * network, as the bridge plugin's ipMasq does with one chain per pod (8 iptables execs on
+ * every ADD, more on DEL): same rules, made once when the network comes up.
+ */
+export function planMasquerade(subnets: string[]): string[] {
+  if (subnets.length === 0) return [];
+  return [
+    '*nat',
+    `:${MASQUERADE_CHAIN} - [0:0]`,
+    ...subnets.map((s) => `-A ${MASQUERADE_CHAIN} -d ${s} -j ACCEPT`),
+    `-A ${MASQUERADE_CHAIN} ! -d 224.0.0.0/4 -j MASQUERADE`,
+    ...subnets.map((s) => `-A POSTROUTING -s ${s} -j ${MASQUERADE_CHAIN}`),
+    'COMMIT',
+  ];
+}

@@ -28,7 +28,7 @@ import {
   removeEmptyNftTables,
   removeIpamStoreIfEmpty,
 } from './host.js';
-import { applyRestore, planFullRemoval, planPodRemoval, readTables, type IpFamily } from './iptables.js';
+import { applyRestore, planFullRemoval, planMasquerade, planPodRemoval, readTables, type IpFamily } from './iptables.js';
 import { withFileLock } from '../state/lock.js';
 import { bringLoopbackUp } from './loopback.js';
 import {
@@ -149,8 +149,12 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   };
   const ports = await withFileLock(lock, async () => {
     const reserved = await reservePorts(pod, podId, paths);
-    if (listPodStates(paths).length === 0) await recordHostStateOnce(paths);
+    if (listPodStates(paths).length === 0 && (await recordHostStateOnce(paths))) {
+      await applyRestore('ipv4', planMasquerade(masqueradedSubnets(confList)));
+    }
     state.runtimeConfig = runtimeConfigFor(reserved);
+    // DEL runs the same list from the saved state, so ADD and DEL always match.
+    state.confList = pluginsNeeded(confList, state.runtimeConfig);
     // Written before ADD so that a crash half-way leaves something gc can undo.
     writePodState(paths, state);
     return reserved;
@@ -158,7 +162,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
 
   try {
     if (!o.loopbackReady) await bringLoopbackUp(netnsPath, containerId, paths);
-    const result = await addNetworkList(confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
+    const result = await addNetworkList(state.confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
     state.result = result;
     state.phase = 'ready';
     writePodState(paths, state);
@@ -169,6 +173,19 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
     await teardownPodNetwork({ podId, paths, warn: () => {} }).catch(() => {});
     throw withContext(`set up network of pod ${pod.name}`, err);
   }
+}
+
+/**
+ * The list without plugins that only act on a capability this pod does not use (portmap
+ * without hostPorts): each one skipped is a plugin exec and its iptables calls on ADD and DEL.
+ */
+export function pluginsNeeded(list: CniConfList, runtimeConfig: CniRuntimeConfig): CniConfList {
+  const used = new Set(Object.keys(runtimeConfig));
+  const plugins = list.plugins.filter((p) => {
+    const caps = Object.entries((p.capabilities ?? {}) as Record<string, boolean>).filter(([, on]) => on).map(([c]) => c);
+    return p.type !== 'portmap' || caps.some((c) => used.has(c));
+  });
+  return plugins.length === list.plugins.length ? list : { ...list, plugins };
 }
 
 function runtimeConfigFor(ports: PublishedPort[]): CniRuntimeConfig {
@@ -211,6 +228,10 @@ async function undoPod(state: PodNetworkState, paths: MinipodPaths, netnsPath?: 
   const rt = cniRuntime(state, paths, safeNetns(state, netnsPath));
   const errors = await delNetworkList(state.confList, rt, state.result);
   problems.push(...errors.map((e) => e.message));
+  // A clean DEL leaves nothing unless the bridge plugin masqueraded per pod (its chain stays
+  // when DEL runs without the namespace): then no iptables-save pass per pod.
+  const perPodMasquerade = state.confList.plugins.some((p) => p.type === 'bridge' && p.ipMasq === true);
+  if (errors.length === 0 && !perPodMasquerade) return finishUndo(state, paths, problems);
   for (const fam of FAMILIES) {
     try {
       await applyRestore(fam, planPodRemoval(await readTables(fam), state.confList.name, state.containerId));
@@ -218,10 +239,23 @@ async function undoPod(state: PodNetworkState, paths: MinipodPaths, netnsPath?: 
       problems.push(`remove iptables rules of pod ${state.podName}: ${(err as Error).message}`);
     }
   }
+  return finishUndo(state, paths, problems);
+}
+
+function finishUndo(state: PodNetworkState, paths: MinipodPaths, problems: string[]): string[] {
   for (const store of hostLocalStores(state.confList, paths)) {
     releaseIpamEntries(store, (id) => id !== state.containerId, new Set([state.containerId]));
   }
   return problems;
+}
+
+/** Subnets of bridge plugins that leave masquerading to us (ipMasq off, gateway on). */
+function masqueradedSubnets(list: CniConfList): string[] {
+  return list.plugins
+    .filter((p) => p.type === 'bridge' && p.ipMasq !== true && p.isGateway === true)
+    .flatMap((p) => ((p.ipam as { ranges?: { subnet?: string }[][] } | undefined)?.ranges ?? []).flat())
+    .map((r) => r.subnet)
+    .filter((s): s is string => typeof s === 'string');
 }
 
 export interface TeardownPodNetworkOptions {
@@ -232,6 +266,12 @@ export interface TeardownPodNetworkOptions {
   status?: PodNetworkStatus;
   paths: MinipodPaths;
   warn?: WarnFn;
+  /**
+   * Leave the bridge, chains and IPAM store up when this was the last pod: the daemon keeps
+   * the host's network while it runs and takes it down when it exits (cleanHostNetworkIfIdle),
+   * so pods that come and go do not rebuild it each time.
+   */
+  keepHost?: boolean;
 }
 
 /**
@@ -242,6 +282,9 @@ export interface TeardownPodNetworkOptions {
 export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<void> {
   const warn = o.warn ?? defaultWarn;
   const { paths, podId } = o;
+  // Nothing of this pod in the registry (network none, hostNetwork without ports): no lock,
+  // no work. Only the pod's own start writes its entries, and that start is over.
+  if (!readPodState(paths, podId) && !readReservations(paths).some((r) => r.podId === podId)) return;
   await withFileLock(networkLockFile(paths), async () => {
     const state = readPodState(paths, podId);
     const lists: CniConfList[] = [];
@@ -251,8 +294,13 @@ export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<
       lists.push(state.confList);
     }
     releasePorts(paths, podId);
-    if (state) for (const p of await cleanHostIfIdle(paths, lists)) warn(p);
+    if (state && !o.keepHost) for (const p of await cleanHostIfIdle(paths, lists)) warn(p);
   });
+}
+
+/** With no pod left on it: the bridge, chains, IPAM store and nft tables go (daemon exit). */
+export async function cleanHostNetworkIfIdle(paths: MinipodPaths): Promise<string[]> {
+  return withFileLock(networkLockFile(paths), () => cleanHostIfIdle(paths, []));
 }
 
 /** Re-runs CNI CHECK for a running pod; throws a CniError naming the plugin if it fails. */

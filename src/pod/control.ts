@@ -1,12 +1,13 @@
 /**
- * Operations on a pod from outside its supervisor: stop, kill, remove, and gc. They talk to a
- * live supervisor with signals (SIGTERM after writing a stop request with the grace period);
- * when the supervisor is gone they tear the pod down themselves from what is on the host.
+ * Operations on a pod from outside its supervisor: stop, kill, remove, and gc. They ask the
+ * daemon that supervises a live pod (src/daemon); when the supervisor is gone they tear the pod
+ * down themselves from what is on the host.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UserError } from '../errors.js';
+import { callDaemon, throwIfError } from '../daemon/client.js';
 import { gcNetwork } from '../network/index.js';
 import type { MinipodPaths } from '../paths.js';
 import {
@@ -29,19 +30,6 @@ export interface PodControl {
   sys: Syscall;
   cgroups: CgroupManager;
   warn: (message: string) => void;
-}
-
-export function stopRequestPath(paths: MinipodPaths, pod: string): string {
-  return path.join(podLayout(paths, pod).runDir, 'stop-request.json');
-}
-
-/** Read by the supervisor when SIGTERM arrives. */
-export function readStopRequest(paths: MinipodPaths, pod: string): { graceSeconds?: number } {
-  try {
-    return JSON.parse(fs.readFileSync(stopRequestPath(paths, pod), 'utf8')) as { graceSeconds?: number };
-  } catch {
-    return {};
-  }
 }
 
 /** A pod has live processes while its supervisor, its init or any container still runs. */
@@ -86,12 +74,14 @@ async function teardownOrphan(c: PodControl, state: PodState, reason: string): P
 export async function stopPod(c: PodControl, name: string, graceSeconds?: number): Promise<void> {
   const state = requirePodState(c.paths, name);
   if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) {
-    if (graceSeconds !== undefined) fs.writeFileSync(stopRequestPath(c.paths, name), JSON.stringify({ graceSeconds }));
-    process.kill(state.supervisor.pid, 'SIGTERM');
-    const grace = graceSeconds ?? 30;
-    if (await waitUntil(() => !isAlive(state.supervisor), (grace + 30) * 1000)) return;
-    c.warn(`the supervisor of ${name} did not stop in time; tearing the pod down directly`);
-    process.kill(state.supervisor.pid, 'SIGKILL');
+    // The daemon stops it in order and keeps the record; it answers once the pod is down.
+    const answer = await callDaemon(c.paths, { op: 'stop', pod: name, graceSeconds });
+    if (answer?.t === 'exit') return;
+    if (answer?.t === 'error' && answer.code !== 'daemon.unknown-pod') throwIfError(answer);
+    // No daemon runs this pod (it died in it, or is going away): what is on the host is orphaned.
+    if (answer === undefined && !(await waitUntil(() => !isAlive(state.supervisor), 10_000))) {
+      c.warn(`the supervisor of ${name} (pid ${state.supervisor.pid}) does not answer; tearing the pod down directly`);
+    }
   }
   if (podIsActive(state) || !isTerminalPhase(state.phase)) {
     await teardownOrphan(c, state, 'Stopped');

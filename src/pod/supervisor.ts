@@ -1,16 +1,19 @@
 /**
  * The pod supervisor: creates a pod, keeps it going, and takes it down.
  *
- * One supervisor per pod. Attached `run` is the supervisor in the foreground; `run -d` runs the
- * same code in a detached process. It owns the helpers it spawns (so Node reaps them and reports
- * their exit), the pod's cgroups, network, host mounts and state file.
+ * One supervisor object per pod, all of them in the daemon (src/daemon/server.ts), attached or
+ * detached. It owns the helpers it spawns or takes from the warm pool (the daemon is their
+ * parent, so Node reaps them and reports their exit), the pod's cgroups, network, host mounts
+ * and state file.
  *
  * Start, in order (docs/architecture.md has the why of each step):
  *  1. claim the name (mkdir of the pod's run dir), write a Pending state
- *  2. resolve images, check host ports, prepare volumes and the shared /dev/shm
- *  3. create the cgroups
- *  4. spawn the pod init into new PID/IPC/UTS/NET namespaces; it becomes PID 1 (catatonit -P)
- *  5. spawn the first containers' helpers at once (they boot while the network comes up)
+ *  2. take a booted sandbox from the daemon's warm pool, or spawn the pod init into new
+ *     PID/IPC/UTS/NET namespaces and the first containers' helpers into them (they boot
+ *     while the rest is prepared)
+ *  3. create the cgroups and move the helpers into them in the background
+ *  4. resolve images, check host ports, prepare volumes and the shared /dev/shm
+ *  5. the init execs catatonit -P: PID 1 of the pod
  *  6. CNI ADD on the init's network namespace; write /etc/hosts and resolv.conf
  *  7. init containers one after another, then every app container in parallel
  * Any failure on the way tears down what was made and reports one error.
@@ -19,8 +22,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
+import { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import { imageStopSignal, resolveImage } from '../images/index.js';
+import { unpinImages } from '../images/store/gc.js';
+import { storeDirs } from '../images/store/paths.js';
 import type { ResolvedImage } from '../images/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, setupPodNetwork } from '../network/index.js';
@@ -30,7 +36,7 @@ import { planContainer } from '../plan/container.js';
 import type { PodInitPlan } from '../plan/types.js';
 import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
-import { HelperFailed, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
+import { discardHelper, HelperFailed, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
 import {
   type ContainerState,
   type PodPhase,
@@ -77,6 +83,16 @@ export interface SupervisorOptions {
    * `restart`, until `rm` (detached pods). Attached runs leave nothing, like `run --rm`.
    */
   keepRecord?: boolean;
+  /** Moves helpers into cgroups off the event loop (the daemon keeps one for all pods). */
+  cgroupMover?: CgroupMover;
+  /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
+  warm?: { claim(spec: PodSpec): { init: Helper; containers: Helper[] } | undefined };
+  /** Pin images for this pod rather than for this process (the daemon outlives its pods). */
+  pinImagesPerPod?: boolean;
+  /** Leave the host's bridge and chains up when the pod goes (the daemon removes them when it exits). */
+  keepHostNetwork?: boolean;
+  /** Where start-path steps go (the daemon sends them to the client); MINIPOD_TRACE's stderr by default. */
+  trace?: (step: string) => void;
 }
 
 interface ContainerRun {
@@ -85,6 +101,8 @@ interface ContainerRun {
   state: ContainerState;
   image?: ResolvedImage;
   helper?: Helper;
+  /** The pre-spawned helper's move into the container's cgroups (true once it is in them). */
+  helperInCgroups?: Promise<boolean>;
   /** Set when the helper reported that it could not exec. */
   startFailure?: HelperFailed;
   log?: CriLogWriter;
@@ -106,6 +124,7 @@ export class PodSupervisor {
   private readonly runs: ContainerRun[];
   private state: PodState;
   private initHelper?: Helper;
+  private initInCgroups?: Promise<boolean>;
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
   private stopping = false;
@@ -158,24 +177,27 @@ export class PodSupervisor {
     // Pure, and it refuses limits the kernel cannot honour: before anything exists.
     const cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
     this.claimName();
-    trace('name claimed');
+    this.trace('name claimed');
     try {
       this.spawnPodProcesses();
-      trace('helpers spawned');
-      await this.prepareHost();
-      trace('images, volumes, /dev/shm ready');
+      this.trace('helpers spawned');
+      // Cgroups before images and volumes: the helpers' moves into them (an RCU grace period
+      // each burst) then run while the host is prepared.
       this.createCgroups(cgroupPlan);
-      trace('cgroups created');
+      this.moveHelpersIntoCgroups();
+      this.trace('cgroups created');
+      await this.prepareHost();
+      this.trace('images, volumes, /dev/shm ready');
       await this.execInit();
-      trace('pod init running');
+      this.trace('pod init running');
       await this.setupNetwork();
-      trace('network ready');
+      this.trace('network ready');
       this.setPhase('Running');
       await this.runInitContainers();
       if (!this.stopping && this.state.phase === 'Running') {
         await Promise.all(this.runs.filter((r) => !r.isInit).map((r) => this.startContainer(r)));
       }
-      trace('containers started');
+      this.trace('containers started');
     } catch (err) {
       // A pod that never started leaves no record: the name is free for a corrected retry.
       this.stopping = true;
@@ -184,6 +206,10 @@ export class PodSupervisor {
       throw err;
     }
     this.checkDone();
+  }
+
+  private trace(step: string): void {
+    (this.o.trace ?? trace)(step);
   }
 
   // ---- start steps ----
@@ -216,6 +242,7 @@ export class PodSupervisor {
           paths: o.paths,
           fieldPath: `spec.${list}[${index}].image`,
           pullPolicy: r.spec.imagePullPolicy,
+          pinOwner: this.o.pinImagesPerPod ? spec.name : undefined,
         });
       }),
     );
@@ -223,6 +250,11 @@ export class PodSupervisor {
       r.image = images[i];
       r.state.imageId = images[i]!.id;
     });
+    if (o.pinImagesPerPod) {
+      // The state names the images from here on; the pins only bridged the gap.
+      this.saveState();
+      await unpinImages(storeDirs(o.paths), spec.name);
+    }
     await checkHostPorts(spec, o.paths, spec.name);
 
     fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });
@@ -246,6 +278,35 @@ export class PodSupervisor {
     this.saveState();
   }
 
+  /**
+   * Moves the helpers that already run into their cgroups from here, in the background, while
+   * the pod's init and network come up. Moving a process between cgroups waits for an RCU grace
+   * period (~5-15 ms on this kernel, much more than the write itself); done by each helper just
+   * before its exec, that wait sat on the start path. A helper whose move failed joins by
+   * itself, as a restarted container's helper does, and reports the error.
+   */
+  private moveHelpersIntoCgroups(): void {
+    const { cgroups } = this.o;
+    const mover = this.o.cgroupMover ?? new CgroupMover();
+    const containers = this.runs.filter((r) => r.helper);
+    // The containers' first: their exec waits for the move, PID 1's does not.
+    const moved = mover
+      .move([
+        ...containers.map((r) => ({ pid: r.helper!.pid, files: cgroups.procsFiles(this.spec.name, r.spec.name) })),
+        ...(this.initHelper ? [{ pid: this.initHelper.pid, files: cgroups.procsFiles(this.spec.name, INIT_CGROUP) }] : []),
+      ])
+      .then(
+        () => {
+          this.trace('helpers in their cgroups');
+          return true;
+        },
+        () => false,
+      );
+    for (const r of containers) r.helperInCgroups = moved;
+    if (this.initHelper) this.initInCgroups = moved;
+    if (!this.o.cgroupMover) void moved.then(() => mover.stop());
+  }
+
   /** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */
   private podNamespaces(): SharedNamespace[] {
     const ns: SharedNamespace[] = ['pid', 'ipc'];
@@ -264,12 +325,21 @@ export class PodSupervisor {
         code: 'host.missing-init',
       });
     }
-    const helper = spawnInNamespaces(this.o.sys, { create: this.podNamespaces(), join: null }, () => spawnHelper());
+    const sandbox = this.o.warm?.claim(this.spec);
+    const helper = sandbox?.init ?? spawnInNamespaces(this.o.sys, { create: this.podNamespaces(), join: null }, () => spawnHelper());
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.stderr?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
+    if (sandbox) {
+      // Booted helpers serve the first start of each container in order; what is left over goes.
+      const spare = [...sandbox.containers];
+      for (const r of this.runs) if (!r.spec.stdin && spare.length > 0) r.helper = spare.shift();
+      for (const h of spare) discardHelper(h);
+      this.trace(`warm sandbox claimed (${sandbox.containers.length - spare.length} booted container helpers used)`);
+      return;
+    }
     const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
     for (const r of first) r.helper = this.spawnContainerHelper(r);
   }
@@ -284,9 +354,18 @@ export class PodSupervisor {
       args: ['catatonit', '-P'],
       hostname: this.spec.hostNetwork ? undefined : this.spec.hostname,
       loopbackUp: !this.spec.hostNetwork,
-      cgroupProcs: this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
+      // PID 1 does not fork: its move may finish after its exec, in parallel with it.
+      cgroupProcs: this.initInCgroups ? [] : this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
     };
     await sendPlan(helper, plan);
+    void this.initInCgroups?.then((moved) => {
+      if (moved || this.stopping) return;
+      try {
+        this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid);
+      } catch (err) {
+        this.o.output.event(`warning: the pod's init is not in its cgroup: ${(err as Error).message}`);
+      }
+    });
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
     this.saveState();
@@ -356,7 +435,10 @@ export class PodSupervisor {
   private async startContainer(r: ContainerRun): Promise<void> {
     const { spec, o } = this;
     const helper = r.helper ?? this.spawnContainerHelper(r);
+    // A container must be in its cgroups before its program runs: wait for the early move.
+    const inCgroups = r.helper && r.helperInCgroups ? await r.helperInCgroups : false;
     r.helper = undefined;
+    r.helperInCgroups = undefined;
     r.startFailure = undefined;
     const layout = prepareContainerDirs(this.layout, r.spec.name, r.state.restartCount > 0);
     r.log = new CriLogWriter(layout.logPath, (stream, text) => o.output.line(r.spec.name, stream, text));
@@ -376,8 +458,10 @@ export class PodSupervisor {
     });
     writeProcessRecord(layout, plan);
     try {
-      await sendPlan(helper, plan);
-      trace(`container ${r.spec.name} exec'd`);
+      this.trace(`container ${r.spec.name} plan sent`);
+      // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
+      await sendPlan(helper, inCgroups ? { ...plan, cgroupProcs: [] } : plan);
+      this.trace(`container ${r.spec.name} exec'd`);
       r.startedAtMs = Date.now();
       r.state = {
         ...r.state,
@@ -487,6 +571,7 @@ export class PodSupervisor {
       finishedAt: new Date(finishedAt).toISOString(),
     };
     void helper;
+    this.trace(`container ${r.spec.name} exited`);
     // Exits caused by our own stop are not failures of the pod.
     if (!r.isInit && !this.stopping) this.finished.push({ name: r.spec.name, exitCode, finishedAt });
     if (!this.stopping) {
@@ -624,6 +709,7 @@ export class PodSupervisor {
   }
 
   private async teardown(keepRecord = this.o.keepRecord ?? false): Promise<void> {
+    if (this.o.pinImagesPerPod) await unpinImages(storeDirs(this.o.paths), this.spec.name).catch(() => {});
     const extra = [this.initHelper, ...this.runs.map((r) => r.helper)]
       .filter((h): h is Helper => h !== undefined)
       .map((h) => processRef(h.pid));
@@ -636,6 +722,8 @@ export class PodSupervisor {
       extraProcesses: extra,
       keepLogs: true,
       keepState: keepRecord,
+      keepHostNetwork: this.o.keepHostNetwork,
+      trace: (step) => this.trace(step),
     });
   }
 

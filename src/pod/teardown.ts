@@ -28,6 +28,10 @@ export interface TeardownOptions {
   keepLogs?: boolean;
   /** Keep state.json (a detached pod's record, for `ps -a` and `logs`, until `rm`). */
   keepState?: boolean;
+  /** Leave the host's bridge and chains up when this was the last pod (the daemon's choice). */
+  keepHostNetwork?: boolean;
+  /** Steps, for MINIPOD_TRACE. */
+  trace?: (step: string) => void;
 }
 
 function killIfAlive(ref: ProcessRef | undefined): void {
@@ -41,10 +45,12 @@ function killIfAlive(ref: ProcessRef | undefined): void {
 }
 
 async function waitGone(refs: ProcessRef[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
   while (refs.some(isAlive)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
+    const waited = Date.now() - start;
+    if (waited > timeoutMs) return false;
+    // A killed process is usually gone within a few ms: poll closely first.
+    await new Promise((r) => setTimeout(r, waited < 50 ? 1 : 10));
   }
   return true;
 }
@@ -56,27 +62,35 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   for (const c of state?.containers ?? []) {
     if (c.pid && c.startTime !== undefined && c.state === 'running') processes.push({ pid: c.pid, startTime: c.startTime });
   }
+  const trace = o.trace ?? (() => {});
   for (const p of processes) killIfAlive(p);
 
   // CNI DEL while the pod's init still holds the network namespace: the plugins then remove
   // the veth from inside as well as outside.
-  await teardownPodNetwork({ podId: name, paths: o.paths, warn: o.warn }).catch((err: unknown) =>
+  await teardownPodNetwork({ podId: name, paths: o.paths, warn: o.warn, keepHost: o.keepHostNetwork }).catch((err: unknown) =>
     o.warn(`network teardown of ${name}: ${(err as Error).message}`),
   );
 
+  trace('teardown: network done');
   if (state?.init) processes.push(state.init);
   killIfAlive(state?.init);
+  // The known processes first: a cgroup cannot be removed until its last task has exited,
+  // and polling rmdir is slower than waiting for them. Strays (exec'd processes the state
+  // does not list) are killed through the cgroups next.
+  if (!(await waitGone(processes, 5000))) {
+    o.warn(`processes of ${name} did not exit: ${processes.filter(isAlive).map((p) => p.pid).join(' ')}`);
+  }
+  trace('teardown: processes gone');
   try {
     await o.cgroups.destroy(name);
   } catch (err) {
     o.warn(`cgroup teardown of ${name}: ${(err as Error).message}`);
   }
-  if (!(await waitGone(processes, 5000))) {
-    o.warn(`processes of ${name} did not exit: ${processes.filter(isAlive).map((p) => p.pid).join(' ')}`);
-  }
+  trace('teardown: cgroups removed');
 
   const stuck = unmountAllUnder(o.sys, [layout.runDir, layout.libDir]);
   if (stuck.length) o.warn(`could not unmount ${stuck.join(', ')}`);
+  trace('teardown: unmounted');
   const remove = (target: string): void => {
     try {
       fs.rmSync(target, { recursive: true, force: true, maxRetries: 3 });
@@ -93,4 +107,5 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
     remove(layout.runDir);
   }
   if (!o.keepLogs) fs.rmSync(layout.logDir, { recursive: true, force: true });
+  trace('teardown: files removed');
 }

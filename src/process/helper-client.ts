@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
+import os from 'node:os';
 import net, { type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { libc } from '../../native-bindings/libc.js';
@@ -24,6 +25,8 @@ export interface Helper {
   child: ChildProcess;
   pid: number;
   control: Socket;
+  /** Resolves once the helper has booted and waits for its plan (false: it exited first). */
+  booted: Promise<boolean>;
   /** The container's output, read from real pipes (see spawnHelper); null when inherited. */
   stdout: Readable | null;
   stderr: Readable | null;
@@ -38,6 +41,11 @@ export interface SpawnHelperOptions {
    * { terminal: fd }: a pty slave as fds 0-2 (exec -t).
    */
   stdio?: 'pipe' | 'inherit' | { terminal: number };
+  /**
+   * Boot at the lowest CPU priority (a warm pool refilling must not slow the pods that are
+   * starting or stopping); the helper returns to ours when its plan arrives.
+   */
+  background?: boolean;
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -74,7 +82,9 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
       : [stdin, out?.write ?? 'inherit', err?.write ?? 'inherit', 'pipe'];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [HELPER_SCRIPT], { stdio: stdio as StdioOptions, detached: true, env: {} });
+    const args = options.background ? [HELPER_SCRIPT, '--nice', String(os.getPriority())] : [HELPER_SCRIPT];
+    child = spawn(process.execPath, args, { stdio: stdio as StdioOptions, detached: true, env: {} });
+    if (options.background && child.pid !== undefined) os.setPriority(child.pid, 19);
   } finally {
     // The child has its copies; ours would keep the pipes open after the container exits.
     if (out) fs.closeSync(out.write);
@@ -86,10 +96,22 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
     throw new Error('could not start a helper process');
   }
   const control = child.stdio[3] as Socket;
+  const booted = new Promise<boolean>((resolve) => {
+    const onData = (d: Buffer): void => {
+      if (d.toString().includes('"ready"')) done(true);
+    };
+    const done = (ok: boolean): void => {
+      control.off('data', onData);
+      resolve(ok);
+    };
+    control.on('data', onData);
+    control.once('close', () => done(false));
+  });
   return {
     child,
     pid: child.pid,
     control,
+    booted,
     stdout: out ? readableFrom(out.read) : null,
     stderr: err ? readableFrom(err.read) : null,
   };
@@ -130,7 +152,7 @@ export function sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
     };
     const onEnd = (): void => {
       cleanup();
-      const line = received.split('\n').find((l) => l.trim() !== '');
+      const line = received.split('\n').find((l) => l.trim() !== '' && !l.includes('"type":"ready"'));
       if (!line) {
         resolve();
         return;
@@ -158,4 +180,16 @@ export function sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
     helper.control.once('error', onError);
     helper.control.write(JSON.stringify(plan) + '\n');
   });
+}
+
+/** Kills a helper that was never given a plan (still Node, nothing of a container yet). */
+export function discardHelper(h: Helper): void {
+  try {
+    process.kill(h.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  h.control.destroy();
+  h.stdout?.destroy();
+  h.stderr?.destroy();
 }

@@ -6,6 +6,7 @@
  * clean process in the right namespaces (see docs/architecture.md, "helper protocol").
  *
  * Protocol on fd 3 (a socketpair, made close-on-exec before execve):
+ *   helper -> supervisor   one JSON line {type:'ready'} once booted (a warm pool waits for it)
  *   supervisor -> helper   one JSON line: the HelperPlan
  *   helper -> supervisor   on failure only: one JSON line {type:'error', message, exitCode}
  *   EOF without a message  the execve succeeded
@@ -13,6 +14,7 @@
  * mount namespace and would see the host's files.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CLONE, F, MS } from '../../native-bindings/constants.js';
 import { libc } from '../../native-bindings/libc.js';
@@ -31,6 +33,11 @@ function readPlan(): HelperPlan {
   // libuv leaves our end of the socketpair non-blocking; readSync would spin on EAGAIN.
   const flags = libc().fcntl(CONTROL_FD, F.GETFL, 0);
   libc().fcntl(CONTROL_FD, F.SETFL, flags & ~F.O_NONBLOCK);
+  try {
+    fs.writeSync(CONTROL_FD, '{"type":"ready"}\n');
+  } catch {
+    process.exit(ExitCode.runtime); // The supervisor is gone.
+  }
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
   for (;;) {
@@ -188,6 +195,9 @@ function main(): void {
   let plan: HelperPlan;
   try {
     plan = readPlan();
+    // Booted in the background (a warm pool): the container gets the daemon's priority back.
+    const nice = process.argv.indexOf('--nice');
+    if (nice > 0) os.setPriority(Number(process.argv[nice + 1]));
   } catch (err) {
     report(err);
   }

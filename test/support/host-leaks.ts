@@ -61,9 +61,18 @@ export function snapshotHost(): HostSnapshot {
     ),
     iptables: safe(() => run('iptables-save', []).split('\n').filter((l) => /CNI|minipod/i.test(l) && !l.startsWith('#'))),
     processes: safe(() =>
-      run('ps', ['-eo', 'pid=,args=']).split('\n').filter((l) => /catatonit -P|helper-main\.js|minipod __supervise/.test(l)).map((l) => l.trim()),
+      run('ps', ['-eo', 'pid=,args=']).split('\n').filter((l) => /catatonit -P|helper-main\.js|minipod-daemon|daemon run --ready-fd/.test(l)).map((l) => l.trim()),
     ),
   };
+}
+
+/**
+ * The daemon and its warm pool (helpers booted ahead of need, `--nice` in their command line)
+ * are not any pod's: they stay between pods and go when the daemon stops (each test file's
+ * environment stops its daemon, and the per-file check sees everything).
+ */
+export function isDaemonInfrastructure(leak: string): boolean {
+  return /^processes: \d+ (minipod-daemon|\S*node \S*helper-main\.js --nice)/.test(leak);
 }
 
 /** Items present now that were not in `before`, by kind; empty when the host is clean. */

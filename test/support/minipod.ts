@@ -33,7 +33,12 @@ export function makeTestEnv(name: string): TestEnv {
     // touching the pods of another (another test file, a developer's pods).
     MINIPOD_CGROUP_PARENT: `minipod-it-${path.basename(dir).slice(-6)}`,
   };
-  return { dir, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = (): void => {
+    // The daemon this environment started (run starts one on demand) goes with it.
+    if (fs.existsSync(path.join(dir, 'run', 'daemon.pid'))) spawnSync(MINIPOD, ['daemon', 'stop'], { env, timeout: 120_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, env, cleanup };
 }
 
 export interface Result {

@@ -3,9 +3,10 @@
  * shared, so nothing being written is removed). What pods use is never removed:
  * - every pod's state (`<runDir>/pods/*\/state.json`, `containers[].imageId`), running or only
  *   recorded (a stopped pod can be restarted from its spec);
- * - pins: `pins/<pid>/<hex>`, written by resolveImage in the process that will run the pod
- *   (the supervisor), so an image is kept between its resolution and the pod's first state
- *   write; a pin of a dead process counts for nothing and is removed by prune.
+ * - pins: `pins/<pid>[.<pod>]/<hex>`, written by resolveImage in the process that will run the
+ *   pod (the daemon, per pod), so an image is kept between its resolution and the pod's first
+ *   state write; the pod drops its pins then (unpinImages). A pin of a dead process counts for
+ *   nothing and is removed by prune.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -22,11 +23,20 @@ export function pinsDir(dirs: StoreDirs): string {
   return path.join(dirs.root, 'pins');
 }
 
-/** Marks image `id` as about to be used by this process (see the module comment). */
-export async function pinImage(dirs: StoreDirs, id: string): Promise<void> {
-  const dir = path.join(pinsDir(dirs), String(process.pid));
+function pinDir(dirs: StoreDirs, owner?: string): string {
+  return path.join(pinsDir(dirs), owner === undefined ? String(process.pid) : `${process.pid}.${owner}`);
+}
+
+/** Marks image `id` as about to be used by this process, for `owner` (see the module comment). */
+export async function pinImage(dirs: StoreDirs, id: string, owner?: string): Promise<void> {
+  const dir = pinDir(dirs, owner);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   await fsp.writeFile(path.join(dir, id.replace(/^sha256:/, '')), '');
+}
+
+/** Drops the pins of `owner` in this process: its pod's state names its images now. */
+export function unpinImages(dirs: StoreDirs, owner: string): Promise<void> {
+  return fsp.rm(pinDir(dirs, owner), { recursive: true, force: true });
 }
 
 
@@ -45,9 +55,10 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
       // no state (yet): its supervisor's pins cover it
     }
   }
-  for (const pid of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid) || !pidExists(Number(pid))) continue;
-    for (const hex of await fsp.readdir(path.join(pinsDir(dirs), pid)).catch(() => [] as string[])) add(`sha256:${hex}`, `process ${pid}`);
+  for (const entry of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
+    const pid = /^(\d+)(?:\.|$)/.exec(entry)?.[1];
+    if (!pid || !pidExists(Number(pid))) continue;
+    for (const hex of await fsp.readdir(path.join(pinsDir(dirs), entry)).catch(() => [] as string[])) add(`sha256:${hex}`, `process ${pid}`);
   }
   return used;
 }
@@ -214,8 +225,9 @@ async function sweep(paths: MinipodPaths, dirs: StoreDirs, inUse: Map<string, st
     await rm(path.join(rootfsDir, n));
     rootfs++;
   }
-  for (const pid of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid) || !isAliveSafe(Number(pid))) await fsp.rm(path.join(pinsDir(dirs), pid), { recursive: true, force: true });
+  for (const entry of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
+    const pid = /^(\d+)(?:\.|$)/.exec(entry)?.[1];
+    if (!pid || !isAliveSafe(Number(pid))) await fsp.rm(path.join(pinsDir(dirs), entry), { recursive: true, force: true });
   }
   return { layers, blobs, rootfs, bytesFreed };
 }

@@ -14,7 +14,7 @@ describe('default conflist', () => {
     expect(list.name).toBe('minipod');
     expect(list.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap', 'firewall']);
     const bridge = list.plugins[0]!;
-    expect(bridge).toMatchObject({ bridge: 'minipod0', isGateway: true, ipMasq: true, hairpinMode: true });
+    expect(bridge).toMatchObject({ bridge: 'minipod0', isGateway: true, ipMasq: false, hairpinMode: true });
     expect(bridge.ipam).toEqual({
       type: 'host-local',
       ranges: [[{ subnet: '10.89.0.0/24' }]],

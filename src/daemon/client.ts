@@ -1,0 +1,124 @@
+/**
+ * The CLI's side of the daemon protocol: connect (starting the daemon when asked and none
+ * runs), send one request, hand each message to the caller, return the final one.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { ExitCode, UserError } from '../errors.js';
+import type { MinipodPaths } from '../paths.js';
+import {
+  type DaemonMessage,
+  type DaemonRequest,
+  daemonLogPath,
+  daemonSocketPath,
+  isFinal,
+  PROTOCOL_VERSION,
+  readJsonLines,
+  writeJsonLine,
+} from './protocol.js';
+
+type RequestBody = DaemonRequest extends infer R ? (R extends unknown ? Omit<R, 'version' | 'paths'> : never) : never;
+
+function connect(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(socketPath);
+    sock.once('connect', () => {
+      sock.removeAllListeners('error');
+      resolve(sock);
+    });
+    sock.once('error', reject);
+  });
+}
+
+/** ENOENT: no daemon ever listened; ECONNREFUSED: a dead one left its socket file. */
+function noDaemon(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
+/** Starts `minipod daemon run` in its own session and waits until it listens. */
+async function startDaemon(paths: MinipodPaths): Promise<void> {
+  fs.mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
+  const log = fs.openSync(daemonLogPath(paths), 'a', 0o600);
+  const child = spawn(process.execPath, [process.argv[1]!, 'daemon', 'run', '--ready-fd', '3'], {
+    detached: true,
+    stdio: ['ignore', log, log, 'pipe'],
+    env: process.env,
+  });
+  fs.closeSync(log);
+  const ready = child.stdio[3] as Readable;
+  const line = await new Promise<string>((resolve) => {
+    let buf = '';
+    ready.on('data', (d: Buffer) => (buf += d.toString()));
+    ready.on('close', () => resolve(buf.trim()));
+  });
+  child.unref();
+  if (!line) throw new Error(`the minipod daemon exited before it listened; see ${daemonLogPath(paths)}`);
+  const msg = JSON.parse(line) as { ok?: true; busy?: true; error?: string };
+  if (msg.error) throw new Error(`the minipod daemon could not start: ${msg.error}`);
+  // `busy`: another client started one at the same moment; it listens shortly.
+}
+
+/** A connection to the daemon of `paths.runDir`; undefined when none runs and `start` is false. */
+export async function connectDaemon(paths: MinipodPaths, start: boolean): Promise<Socket | undefined> {
+  const socketPath = daemonSocketPath(paths);
+  try {
+    return await connect(socketPath);
+  } catch (err) {
+    if (!noDaemon(err)) throw err;
+    if (!start) return undefined;
+  }
+  await startDaemon(paths);
+  // A daemon that lost the start race to another, or one shutting down as we came: retry briefly.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await connect(socketPath);
+    } catch (err) {
+      if (!noDaemon(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+      if (!fs.existsSync(socketPath)) await startDaemon(paths);
+    }
+  }
+}
+
+export interface DaemonCall {
+  /** The connection, for attached clients that send more lines (Ctrl-C). */
+  socket: Socket;
+  /** Resolves with the final message; a connection lost before one is an internal error. */
+  result: Promise<DaemonMessage>;
+}
+
+/** Sends one request on a fresh connection; `onMessage` sees every non-final message. */
+export function sendRequest(socket: Socket, paths: MinipodPaths, body: RequestBody, onMessage: (m: DaemonMessage) => void = () => {}): DaemonCall {
+  const result = new Promise<DaemonMessage>((resolve) => {
+    let final: DaemonMessage | undefined;
+    readJsonLines<DaemonMessage>(socket, (m) => {
+      if (isFinal(m)) final ??= m;
+      else onMessage(m);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () =>
+      resolve(final ?? { t: 'error', message: 'internal error: the minipod daemon closed the connection without an answer', exitCode: ExitCode.runtime }),
+    );
+  });
+  writeJsonLine(socket, { ...body, version: PROTOCOL_VERSION, paths });
+  return { socket, result };
+}
+
+/** Turns an `error` answer into the UserError it was in the daemon (or an internal error). */
+export function throwIfError(m: DaemonMessage): void {
+  if (m.t !== 'error') return;
+  if (m.message.startsWith('internal error: ')) throw new Error(m.message.slice('internal error: '.length));
+  throw new UserError(m.message, { exitCode: m.exitCode, code: m.code });
+}
+
+/** One request, one answer, for verbs that need a daemon only if one runs (stop, status). */
+export async function callDaemon(paths: MinipodPaths, body: RequestBody, options: { start?: boolean } = {}): Promise<DaemonMessage | undefined> {
+  const socket = await connectDaemon(paths, options.start ?? false);
+  if (!socket) return undefined;
+  return sendRequest(socket, paths, body).result;
+}

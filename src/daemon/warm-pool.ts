@@ -1,0 +1,138 @@
+/**
+ * Pod sandboxes booted ahead of need.
+ *
+ * Most of a pod's start is Node booting its helpers (~30 ms of CPU each: docs/performance.md).
+ * The daemon keeps a few sandboxes ready: a pod init helper already in fresh PID, IPC, network
+ * and UTS namespaces, and container helpers already in those namespaces (minipod's default of
+ * one PID namespace per pod), every one booted and waiting for its plan. A pod that
+ * fits takes one; the pool refills after that pod has started.
+ *
+ * Nothing of a pod is decided here: a warm helper has no mounts, cgroup, hostname or
+ * credentials until its plan arrives, so a sandbox is interchangeable until claimed. A
+ * hostNetwork pod gets freshly spawned helpers; a pod with a PID namespace per container
+ * (shareProcessNamespace: false) or stdin takes the init and fresh container helpers.
+ *
+ * Cost while idle: the helpers' memory (reported by `minipod daemon status` and the bench).
+ */
+import type { PodSpec } from '../manifest/types.js';
+import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
+import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
+import type { Syscall } from '../syscall/syscall.js';
+
+/** Container helpers per sandbox: enough for the usual app + sidecar(s) pod. */
+export const WARM_CONTAINER_HELPERS = 3;
+
+export interface WarmSandbox {
+  init: Helper;
+  /** Booted container helpers, in the sandbox's PID, network, IPC and UTS namespaces. */
+  containers: Helper[];
+}
+
+interface PoolEntry {
+  sandbox: WarmSandbox;
+  ready: Promise<boolean>;
+  isReady: boolean;
+  broken: boolean;
+}
+
+export class WarmPool {
+  private readonly entries: PoolEntry[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly sys: Syscall,
+    private readonly target: number,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** Boots sandboxes until the pool holds `target`; returns at once, the boots go on. */
+  fill(): void {
+    if (this.draining) return;
+    while (this.entries.length < this.target) {
+      try {
+        this.entries.push(this.spawnSandbox());
+      } catch (err) {
+        this.log(`warm pool: cannot boot a sandbox: ${(err as Error).message}`);
+        return;
+      }
+    }
+  }
+
+  private spawnSandbox(): PoolEntry {
+    const init = spawnInNamespaces(this.sys, { create: ['pid', 'ipc', 'net', 'uts'], join: null }, () => spawnHelper({ background: true }));
+    const containers: Helper[] = [];
+    try {
+      for (let i = 0; i < WARM_CONTAINER_HELPERS; i++) {
+        containers.push(
+          spawnInNamespaces(this.sys, { create: [], join: { pid: init.pid, namespaces: ['pid', 'ipc', 'net', 'uts'] } }, () => spawnHelper({ background: true })),
+        );
+      }
+    } catch (err) {
+      for (const h of [init, ...containers]) kill(h);
+      throw err;
+    }
+    const entry: PoolEntry = { sandbox: { init, containers }, ready: Promise.resolve(false), isReady: false, broken: false };
+    const all = [init, ...containers];
+    entry.ready = Promise.all(all.map((h) => h.booted)).then((oks) => {
+      entry.isReady = oks.every(Boolean);
+      return entry.isReady;
+    });
+    // A helper that dies while waiting makes the whole sandbox useless: drop it, boot another.
+    for (const h of all) {
+      h.child.once('exit', () => {
+        if (!this.entries.includes(entry)) return;
+        entry.broken = true;
+        this.discard(entry);
+        if (!this.draining) setTimeout(() => this.fill(), 1000).unref();
+      });
+    }
+    return entry;
+  }
+
+  /**
+   * A booted sandbox for this pod, or undefined (none ready, or a hostNetwork pod). Without
+   * shareProcessNamespace the container helpers, in the pod's PID namespace, cannot serve and
+   * are killed here. The caller owns what it gets.
+   */
+  claim(spec: PodSpec): WarmSandbox | undefined {
+    if (spec.hostNetwork) return undefined;
+    const i = this.entries.findIndex((e) => e.isReady && !e.broken);
+    if (i < 0) return undefined;
+    const [entry] = this.entries.splice(i, 1);
+    const { init, containers } = entry!.sandbox;
+    for (const h of [init, ...containers]) h.child.removeAllListeners('exit');
+    if (spec.shareProcessNamespace) return { init, containers };
+    for (const h of containers) kill(h);
+    return { init, containers: [] };
+  }
+
+  private discard(entry: PoolEntry): void {
+    const i = this.entries.indexOf(entry);
+    if (i >= 0) this.entries.splice(i, 1);
+    for (const h of [entry.sandbox.init, ...entry.sandbox.containers]) kill(h);
+  }
+
+  /** Resolves once every sandbox in the pool has booted (or failed to). */
+  async settled(): Promise<void> {
+    while (this.entries.some((e) => !e.isReady && !e.broken)) {
+      await Promise.all(this.entries.map((e) => e.ready));
+    }
+  }
+
+  size(): { sandboxes: number; helpers: number } {
+    return { sandboxes: this.entries.length, helpers: this.entries.reduce((n, e) => n + 1 + e.sandbox.containers.length, 0) };
+  }
+
+  /** Kills every waiting helper and waits until they are reaped. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const all = this.entries.splice(0).flatMap((e) => [e.sandbox.init, ...e.sandbox.containers]);
+    await Promise.all(
+      all.map((h) => {
+        const exited = h.child.exitCode !== null || h.child.signalCode !== null ? Promise.resolve() : helperExit(h, 0).then(() => {});
+        kill(h);
+        return exited;
+      }),
+    );
+  }
+}
