@@ -91,6 +91,15 @@ export function cniNetworksInUse(tables: IptTable[]): Set<string> {
   return names;
 }
 
+/**
+ * Whether the firewall plugin still lets some pod's address through (`-d`/`-s a.b.c.d/32` in
+ * CNI-FORWARD): those rules carry no comment, and with masquerading done per network rather
+ * than per pod they are what shows another user of the chains (another minipod run dir).
+ */
+export function firewallRulesInUse(tables: IptTable[]): boolean {
+  return tables.some((t) => t.rules.some((r) => r.chain === 'CNI-FORWARD' && /(?:^|\s)-[ds] [0-9a-f.:]+\/(?:32|128)\s/.test(r.spec)));
+}
+
 /** Container IDs named in per-container rule comments of `network`. */
 export function cniContainerIdsOf(tables: IptTable[], network: string): Set<string> {
   const escaped = network.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -107,7 +116,7 @@ export function cniContainerIdsOf(tables: IptTable[], network: string): Set<stri
  * shared chains are in use and stay.
  */
 export function planFullRemoval(tables: IptTable[]): string[] {
-  if (cniNetworksInUse(tables).size > 0) return [];
+  if (cniNetworksInUse(tables).size > 0 || firewallRulesInUse(tables)) return [];
   return tables.flatMap((t) => planRemoval(t, new Set(t.chains.filter((c) => c.startsWith('CNI-'))), []));
 }
 

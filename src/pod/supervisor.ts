@@ -288,12 +288,16 @@ export class PodSupervisor {
   private moveHelpersIntoCgroups(): void {
     const { cgroups } = this.o;
     const mover = this.o.cgroupMover ?? new CgroupMover();
-    const containers = this.runs.filter((r) => r.helper);
+    // Only booted helpers: Node's start-up (~40 MB, ~10 threads) must not be charged to a
+    // container's memory and pids limits. One still booting joins by itself just before exec.
+    const containers = this.runs.filter((r) => r.helper?.isBooted);
+    const init = this.initHelper?.isBooted ? this.initHelper : undefined;
+    if (containers.length === 0 && !init) return;
     // The containers' first: their exec waits for the move, PID 1's does not.
     const moved = mover
       .move([
         ...containers.map((r) => ({ pid: r.helper!.pid, files: cgroups.procsFiles(this.spec.name, r.spec.name) })),
-        ...(this.initHelper ? [{ pid: this.initHelper.pid, files: cgroups.procsFiles(this.spec.name, INIT_CGROUP) }] : []),
+        ...(init ? [{ pid: init.pid, files: cgroups.procsFiles(this.spec.name, INIT_CGROUP) }] : []),
       ])
       .then(
         () => {
@@ -303,7 +307,7 @@ export class PodSupervisor {
         () => false,
       );
     for (const r of containers) r.helperInCgroups = moved;
-    if (this.initHelper) this.initInCgroups = moved;
+    if (init) this.initInCgroups = moved;
     if (!this.o.cgroupMover) void moved.then(() => mover.stop());
   }
 

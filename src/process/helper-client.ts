@@ -27,6 +27,8 @@ export interface Helper {
   control: Socket;
   /** Resolves once the helper has booted and waits for its plan (false: it exited first). */
   booted: Promise<boolean>;
+  /** True from the moment `booted` resolved true. */
+  isBooted: boolean;
   /** The container's output, read from real pipes (see spawnHelper); null when inherited. */
   stdout: Readable | null;
   stderr: Readable | null;
@@ -107,14 +109,17 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
     control.on('data', onData);
     control.once('close', () => done(false));
   });
-  return {
+  const helper: Helper = {
     child,
     pid: child.pid,
     control,
     booted,
+    isBooted: false,
     stdout: out ? readableFrom(out.read) : null,
     stderr: err ? readableFrom(err.read) : null,
   };
+  void booted.then((ok) => (helper.isBooted = ok));
+  return helper;
 }
 
 /**

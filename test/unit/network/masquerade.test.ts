@@ -54,3 +54,18 @@ describe('pluginsNeeded', () => {
     expect(pluginsNeeded(list, rc).plugins.map((p) => p.type)).toEqual(['bridge', 'portmap', 'firewall']);
   });
 });
+
+describe('planFullRemoval with per-pod firewall rules', () => {
+  it('keeps the chains while the firewall plugin still admits a pod (another run dir)', () => {
+    const save = [
+      '*filter',
+      ':FORWARD ACCEPT [0:0]',
+      ':CNI-FORWARD - [0:0]',
+      '-A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
+      '-A CNI-FORWARD -d 10.89.0.15/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A CNI-FORWARD -s 10.89.0.15/32 -j ACCEPT',
+      'COMMIT',
+    ].join('\n');
+    expect(planFullRemoval(parseIptablesSave(save))).toEqual([]);
+  });
+});
