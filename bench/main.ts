@@ -8,6 +8,12 @@
  *
  * Writes the generated part of docs/performance.md and the raw samples as JSON. Exits 1 when a
  * guard failed (a tool did not really run its containers) or the host was left dirty.
+ *
+ * minipod runs pods through a per-run-dir daemon with a warm pool (src/daemon). The bench
+ * starts it (untimed) before measuring, measures minipod warm (daemon running, pool full:
+ * `minipod daemon settle` before every timed minipod run and after every minipod measurement)
+ * with cold and no-pool rows alongside, and stops it (`minipod daemon stop`) before the host
+ * check. See bench/tools/daemon.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,14 +22,15 @@ import { sh, sleep, trySh } from './exec.js';
 import { checkLeaks, snapshotHost } from './leaks.js';
 import { machineInfo, toolVersions } from './machine.js';
 import { type Results, writeReport } from './report.js';
-import { outsideMeasures, traceBreakdown } from './scenarios/breakdown.js';
+import { outsideMeasures, rowBreakdown } from './scenarios/breakdown.js';
 import { scenarioConcurrent } from './scenarios/concurrent.js';
-import { S1_COMMAND, scenarioOneContainer } from './scenarios/one-container.js';
+import { S1_COMMAND, S1_MINIPOD_ROWS, scenarioOneContainer } from './scenarios/one-container.js';
 import { scenarioPod } from './scenarios/pod.js';
+import { DaemonControl } from './tools/daemon.js';
 import { REPO, detectDetach, minipodEnv, minipodVersion, removeAllPods } from './tools/minipod.js';
 import { makeBundle, ociVersions, removeNewRuntimeDirs, runtimeDirsBefore, runtimeDirsLeft } from './tools/oci.js';
 import { podmanCleanup, podmanEnv, podmanHostBefore, podmanImport, podmanLeftovers, podmanVersion } from './tools/podman.js';
-import type { Context, MemorySample, RatioSpec, Row } from './types.js';
+import type { Breakdown, Context, FixedCost, MemorySample, RatioSpec, Row } from './types.js';
 
 interface Options {
   rounds: number;
@@ -92,12 +99,17 @@ const RATIOS: RatioSpec[] = [
   { label: '1. one container: minipod (none) / crun (+wrapper)', ours: 's1.minipod-none', peer: 's1.crun' },
   { label: '1. one container: minipod (none) / crun (wrapper subtracted)', ours: 's1.minipod-none', peer: 's1.crun-net' },
   { label: '1. one container: minipod (bridge) / runc', ours: 's1.minipod-bridge', peer: 's1.runc' },
+  { label: '1. one container: minipod (none), pool disabled / runc (informational)', ours: 's1.minipod-none-nopool', peer: 's1.runc' },
+  { label: '1. one container: minipod (none), daemon not running / runc (informational)', ours: 's1.minipod-none-cold', peer: 's1.runc' },
   { label: '2. 3-container pod up: minipod run -d / podman', ours: 's2.up.minipod-detached', peer: 's2.up.podman', target: 1 / 3 },
   { label: '2. 3-container pod down: minipod rm -f / podman', ours: 's2.down.minipod-detached', peer: 's2.down.podman', target: 1 / 4 },
   { label: '2. 3-container pod up: minipod attached / podman', ours: 's2.up.minipod-attached', peer: 's2.up.podman', target: 1 / 3 },
   { label: '2. 3-container pod down: minipod attached / podman', ours: 's2.down.minipod-attached', peer: 's2.down.podman', target: 1 / 4 },
+  { label: '2. 3-container pod up: minipod run -d, pool disabled / podman (informational)', ours: 's2.up.minipod-detached-nopool', peer: 's2.up.podman' },
   { label: '3. memory per pod (PSS): minipod detached / podman', ours: 's3.pss.minipod-detached', peer: 's3.pss.podman', target: 1 },
-  { label: '3. memory per pod (PSS): minipod attached / podman', ours: 's3.pss.minipod-attached', peer: 's3.pss.podman', target: 1 },
+  // Attached counts the `minipod run` client that stays in the user's terminal, as
+  // `podman run` would; podman's number is its detached pods (conmons + catatonit): informational.
+  { label: '3. memory per pod (PSS): minipod attached, its client included / podman detached (informational)', ours: 's3.pss.minipod-attached', peer: 's3.pss.podman' },
   { label: '3. memory per pod (RSS): minipod detached / podman', ours: 's3.rss.minipod-detached', peer: 's3.rss.podman' },
   { label: '4. N pods at once, all running: minipod / podman', ours: 's4.up.minipod', peer: 's4.up.podman' },
   { label: '4. N pods at once, all removed: minipod / podman', ours: 's4.down.minipod', peer: 's4.down.podman' },
@@ -136,11 +148,13 @@ async function main(): Promise<number> {
   const retried: string[] = [];
   const rows: Row[] = [];
   const memory: MemorySample[] = [];
-  let breakdown: Results['breakdown'] = { none: [], bridge: [] };
+  const fixed: FixedCost[] = [];
+  let breakdown: Breakdown[] = [];
   let cleaned: string[] = [];
   const versions: Record<string, string> = {};
   const minipod = minipodEnv(root);
   const podman = o.podman && trySh('command -v podman').trim() ? podmanEnv(root) : undefined;
+  let daemon: DaemonControl | undefined;
 
   try {
     // The same busybox rootfs for everyone: minipod takes the tarball, the OCI runtimes a
@@ -149,6 +163,7 @@ async function main(): Promise<number> {
     fs.mkdirSync(rootfsDir);
     sh(`tar -C '${rootfsDir}' -xf '${o.image}'`);
     minipod.detach = await detectDetach(minipod);
+    daemon = new DaemonControl(minipod, o.image, log);
     versions.minipod = `${await minipodVersion(minipod)} (${trySh(`git -C '${REPO}' rev-parse --short HEAD`).trim()}${trySh(`git -C '${REPO}' status --porcelain src`).trim() ? ', src modified' : ''}), run -d: ${minipod.detach ? 'yes' : 'no'}`;
     Object.assign(versions, ociVersions());
     if (podman) {
@@ -162,12 +177,16 @@ async function main(): Promise<number> {
       image: o.image,
       rootfsDir,
       minipod,
+      daemon,
       podman,
       bundles: { s1: makeBundle(root, rootfsDir, 's1', S1_COMMAND) },
       log,
       retried,
+      fixed,
     };
     log(`temp dir ${root}; minipod run -d ${minipod.detach ? 'available' : 'not available (attached runs)'}`);
+    // The daemon, started (by its first run, as on any host), warmed up and settled: untimed.
+    await daemon.use('default');
 
     const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
       if (!o.only.has(name)) return;
@@ -183,7 +202,7 @@ async function main(): Promise<number> {
     await step('s1', async () => {
       const s1 = await scenarioOneContainer(ctx);
       rows.push(...s1.rows);
-      breakdown = { none: traceBreakdown(s1.traces.none, s1.totals.none), bridge: traceBreakdown(s1.traces.bridge, s1.totals.bridge) };
+      breakdown = Object.entries(S1_MINIPOD_ROWS).map(([id, title]) => rowBreakdown(`s1.${id}`, title, s1.traces[id] ?? [], s1.totals[id] ?? []));
     });
     await step('bd', async () => {
       rows.push(...(await outsideMeasures(ctx)));
@@ -207,7 +226,7 @@ async function main(): Promise<number> {
             unit: 'kB',
             samples: [m[k]],
             summary: { n: 1, median: m[k], p10: m[k], p90: m[k], min: m[k], max: m[k], mean: m[k] },
-            note: 'one-container pods of scenario 4, total / N',
+            note: 'one-container pods of scenario 4: (daemon with N − daemon idle) / N + pod init',
           });
         }
       }
@@ -218,6 +237,11 @@ async function main(): Promise<number> {
   } finally {
     log('cleaning up');
     await removeAllPods(minipod);
+    // Its pods are gone; it goes too (it takes the CNI bridge and chains it keeps up with it).
+    for (const p of (await daemon?.shutdown()) ?? []) {
+      errors.push(`cleanup: ${p}`);
+      log(p);
+    }
     if (podman) cleaned = await podmanCleanup(podman, podmanBefore);
     removeTree(root);
     cleaned.push(...removeNewRuntimeDirs(runtimeBefore));
@@ -254,11 +278,14 @@ async function main(): Promise<number> {
       's4 rounds': o.s4Rounds,
       scenarios: [...o.only].join('+'),
       'minipod env': 'NODE_* variables removed, as sudo does',
+      'minipod daemon': 'warm (running, served pods, pool full after `daemon settle`) unless a row says otherwise',
     },
     rows,
     ratios: RATIOS.map((r) => ({ ...r, label: r.label.replace('N pods', `${o.pods} pods`) })),
     memory,
+    fixed,
     breakdown,
+    daemonAnomalies: daemon?.anomalies ?? [],
     errors,
     retried,
     leaks,

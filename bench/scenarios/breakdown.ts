@@ -2,42 +2,78 @@
  * Where minipod's start-to-exit time goes.
  *
  * 1. From MINIPOD_TRACE=1 (src/trace.ts): each traced step's share, as the delta from the
- *    previous trace point (the first step counts from the process's time origin, so it holds
- *    Node's boot and the module graph), and the rest up to the exit we observed (container
- *    runs and exits, teardown, process exit).
+ *    previous trace point (the first step counts from the `minipod run` client's time origin,
+ *    so it holds Node's boot and the client's module graph), and the rest up to the exit we
+ *    observed. The daemon's steps arrive on the client's clock (the client maps them). Steps
+ *    of each container (`container c plan sent`) are named without the container and
+ *    consecutive ones merged (`container(s) plan sent` = until the last container's), so pods
+ *    with any containers compare; steps the bench does not know are shown as they come. Runs
+ *    whose step sequence differs from the most common one (async steps can swap places) are
+ *    left out, and their number reported.
  * 2. Measured from outside, to split what the trace lumps together: a bare `node`, `minipod
  *    --version` (Node + the CLI's whole module graph), and a raw helper (spawnHelper +
  *    sendPlan of an exec plan running the host's /bin/true) with and without fresh pod
  *    namespaces: the cost of a container process without any rootfs, cgroup or network work.
  */
 import { percentile, summarize } from '../stats.js';
-import type { BreakdownStep, Context, Row } from '../types.js';
+import type { Breakdown, BreakdownStep, Context, Row } from '../types.js';
 import { nowMs, run } from '../exec.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TracePoint } from '../tools/minipod.js';
 
-/** Per-step medians over runs whose trace has the same steps (the first run's order). */
-export function traceBreakdown(traces: TracePoint[][], totals: number[]): BreakdownStep[] {
-  if (traces.length === 0 || traces[0]!.length === 0) return [];
-  const steps = traces[0]!.map((p) => p.step);
-  const deltas = new Map<string, number[]>(steps.map((s) => [s, []]));
+/** `container web exec'd` -> `container(s) exec'd`; other steps unchanged. */
+export function normalizeStep(step: string): string {
+  const m = /^container (\S+) (.+)$/.exec(step);
+  return m ? `container(s) ${m[2]}` : step;
+}
+
+/** Normalized steps; of a run of equal consecutive steps only the last point is kept. */
+export function collapseTrace(trace: TracePoint[]): TracePoint[] {
+  const out: TracePoint[] = [];
+  for (const p of trace) {
+    const step = normalizeStep(p.step);
+    if (out.at(-1)?.step === step) out[out.length - 1] = { atMs: p.atMs, step };
+    else out.push({ atMs: p.atMs, step });
+  }
+  return out;
+}
+
+/** Per-step medians over the runs that have the most common step sequence. */
+export function traceBreakdown(traces: TracePoint[][], totals: number[]): { steps: BreakdownStep[]; used: number } {
+  const collapsed = traces.map(collapseTrace);
+  const key = (t: TracePoint[]): string => t.map((p) => p.step).join('\n');
+  const counts = new Map<string, number>();
+  for (const t of collapsed) if (t.length > 0) counts.set(key(t), (counts.get(key(t)) ?? 0) + 1);
+  if (counts.size === 0) return { steps: [], used: 0 };
+  // The most common sequence; on a tie the one seen first.
+  const best = [...counts.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const steps = best.split('\n');
+  const deltas: number[][] = steps.map(() => []);
   const rest: number[] = [];
-  traces.forEach((t, i) => {
-    if (t.length !== steps.length || t.some((p, k) => p.step !== steps[k])) return;
+  collapsed.forEach((t, i) => {
+    if (key(t) !== best) return;
     let prev = 0;
-    for (const p of t) {
-      deltas.get(p.step)!.push(p.atMs - prev);
+    t.forEach((p, k) => {
+      deltas[k]!.push(p.atMs - prev);
       prev = p.atMs;
-    }
+    });
     rest.push(totals[i]! - prev);
   });
-  const out: BreakdownStep[] = steps.map((s, k) => {
-    const d = deltas.get(s)!;
-    return { step: k === 0 ? `process start → ${s}` : `→ ${s}`, medianMs: percentile(d, 0.5), p10Ms: percentile(d, 0.1), p90Ms: percentile(d, 0.9) };
-  });
-  out.push({ step: '→ container ran and exited, teardown, process exit (outside the trace)', medianMs: percentile(rest, 0.5), p10Ms: percentile(rest, 0.1), p90Ms: percentile(rest, 0.9) });
-  return out;
+  const row = (step: string, d: number[]): BreakdownStep => ({ step, medianMs: percentile(d, 0.5), p10Ms: percentile(d, 0.1), p90Ms: percentile(d, 0.9) });
+  const out = steps.map((s, k) => row(k === 0 ? `client process start → ${s}` : `→ ${s}`, deltas[k]!));
+  const last = steps.at(-1)!;
+  const tail = last.startsWith('teardown:')
+    ? '→ client exit (after the last trace point)'
+    : '→ container ran and exited, teardown, client exit (after the last trace point)';
+  out.push(row(tail, rest));
+  return { steps: out, used: rest.length };
+}
+
+/** The breakdown of one row, with its title and how many runs it rests on. */
+export function rowBreakdown(id: string, title: string, traces: TracePoint[][], totals: number[]): Breakdown {
+  const b = traceBreakdown(traces, totals);
+  return { id, title, runs: traces.length, used: b.used, steps: b.steps };
 }
 
 interface HelperModules {
@@ -87,6 +123,8 @@ async function rawHelper(mods: HelperModules, fresh: boolean): Promise<{ execMs:
 
 export async function outsideMeasures(ctx: Context): Promise<Row[]> {
   const scenario = 'breakdown: measured from outside';
+  // Nothing of the daemon's booting in the background while these run.
+  await ctx.daemon.use('default', []);
   const samples: Record<string, number[]> = {
     node: [],
     nodeInherited: [],

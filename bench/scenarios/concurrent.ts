@@ -2,16 +2,18 @@
  * Scenario 4: N one-container pods (bridge networking, `sleep`) started at the same moment;
  * time until every one of them runs, then all removed at once. minipod uses `run -d` when it
  * has it (attached runs otherwise); podman runs `pod create && run -d` per pod in parallel.
- * While all N minipod pods run, memory per pod is sampled too: N supervisors share Node's
- * text pages, which PSS credits to each of them.
+ * minipod is measured warm: `daemon settle` (untimed) before its up, before its down and after
+ * its down (before podman's timed round). While all N minipod pods run (first round), memory
+ * per pod is sampled too: (daemon with N pods - daemon with none) / N + the average pod init
+ * (./memory.ts).
  */
 import { summarize } from '../stats.js';
 import { type Context, type MemorySample, type Row, withRetry } from '../types.js';
 import { nowMs, sleep } from '../exec.js';
 import { type UpPod, expectMarkers, podDown, podUp, removeAllPods, writePod } from '../tools/minipod.js';
 import { type PodmanPod, podmanDown, podmanExpectMarkers, podmanUp } from '../tools/podman.js';
-import { ZERO_MEM, addMem, readMem } from '../procfs.js';
-import { minipodPodPids } from './pod.js';
+import type { Mem } from '../procfs.js';
+import { daemonIdleMemory, minipodPerPod } from './memory.js';
 
 const marker = (pod: string): string => `mpb-marker-${pod}`;
 const command = (pod: string): string[] => ['/bin/sh', '-c', `echo ${marker(pod)}; exec sleep 100000`];
@@ -31,6 +33,9 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
   const minipodRound = async (round: number, attempt: number): Promise<{ upMs: number; downMs: number }> => {
     const pods = names('mp', round).map((n) => (attempt > 0 ? `${n}r` : n));
     const manifests = pods.map((n) => writePod(ctx.minipod, n, ctx.image, 'bridge', [{ name: 'c', command: command(n) }]));
+    await ctx.daemon.use('default', [ctx.minipod.detach ? 'detached' : 'bridge']);
+    const sampleMemory = round === 0 && memory.length === 0;
+    const idle: Mem | undefined = sampleMemory ? await daemonIdleMemory(ctx, `scenario 4, before ${opts.pods} pods`, opts.settleMs) : undefined;
     const t0 = nowMs();
     const settled = await Promise.allSettled(pods.map((n, k) => podUp(ctx.minipod, n, manifests[k]!, ctx.minipod.detach, 10)));
     const upMs = nowMs() - t0;
@@ -40,12 +45,12 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
     if (!failed) {
       try {
         await Promise.all(ok.map((p: UpPod) => expectMarkers(ctx.minipod, p, [marker(p.name)])));
-        if (round === 0 && memory.length === 0) {
+        if (idle) {
           await sleep(opts.settleMs);
-          let total = ZERO_MEM;
-          for (const p of ok) for (const pid of minipodPodPids(ctx, p.name, p.attached?.child.pid)) total = addMem(total, readMem(pid) ?? ZERO_MEM);
-          memory.push({ tool: `minipod, ${opts.pods} pods running`, rss: total.rss / opts.pods, pss: total.pss / opts.pods, uss: total.uss / opts.pods, processes: [] });
+          const clients = ok.flatMap((p) => (p.attached?.child.pid ? [p.attached.child.pid] : []));
+          memory.push(await minipodPerPod(ctx, `minipod, ${opts.pods} pods running`, ok.map((p) => p.name), idle, clients));
         }
+        await ctx.daemon.settle();
       } catch (err) {
         guard = err;
       }
@@ -54,6 +59,7 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
     const t1 = nowMs();
     const downs = await Promise.allSettled(ok.map((p) => podDown(ctx.minipod, p)));
     const downMs = nowMs() - t1;
+    if (!guard) await ctx.daemon.settle();
     guard ??= downs.find((d): d is PromiseRejectedResult => d.status === 'rejected')?.reason;
     if (guard) throw guard;
     return { upMs, downMs };

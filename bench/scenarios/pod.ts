@@ -5,19 +5,24 @@
  *
  * 2. up = until every container runs; down = until everything is removed.
  *    minipod: `run -d` / `rm -f` when this minipod has them; also attached `run` (up = state
- *    file shows all running, down = SIGTERM to the run until it exits).
+ *    file shows all running, down = SIGTERM to the `minipod run` client until it exits), and
+ *    `run -d` / `rm -f` on a daemon without warm pool (extra rows). minipod is measured warm:
+ *    `daemon settle` (untimed) before its up and before its down, and right after its down,
+ *    before the next tool's timed run.
  *    podman: `pod create` + 3x `run -d`, `pod rm -f -t 0`.
- * 3. memory that stays per running pod, sampled after the pod has settled: minipod's
- *    supervisor, pod init and anything else below the supervisor that is not a container;
+ * 3. memory that stays per running pod, sampled after the pod has settled: for minipod the
+ *    pod init (+ the attached client) plus the daemon's growth for the pod (./memory.ts);
  *    podman's conmons and infra (catatonit). Containers' own processes are left out on both
- *    sides.
+ *    sides. The daemon and its warm pool are fixed costs, reported apart.
  */
-import { type Mem, ZERO_MEM, addMem, descendants, listProcs, readMem } from '../procfs.js';
+import { type Mem, ZERO_MEM, addMem, listProcs, readMem } from '../procfs.js';
 import { summarize } from '../stats.js';
 import { type Context, type MemorySample, type Row, withRetry } from '../types.js';
 import { sleep } from '../exec.js';
-import { type UpPod, expectMarkers, podDown, podUp, readState, removeAllPods, writePod } from '../tools/minipod.js';
+import type { DaemonVariant } from '../tools/daemon.js';
+import { type UpPod, expectMarkers, podDown, podUp, removeAllPods, writePod } from '../tools/minipod.js';
 import { type PodmanPod, podmanDown, podmanExpectMarkers, podmanPodProcesses, podmanUp } from '../tools/podman.js';
+import { daemonIdleMemory, minipodPerPod } from './memory.js';
 
 const CONTAINERS = ['a', 'b', 'c'];
 
@@ -32,24 +37,44 @@ function markerFor(pod: string, c: string): string {
 interface Variant {
   id: string;
   tool: string;
+  note?: string;
+  /** Scenario 3 samples this variant. */
+  memory: boolean;
+  /** Untimed, before the up (and the memory baseline, when sampling). */
+  prepare(sampleMemory: boolean): Promise<void>;
   up(name: string): Promise<{ upMs: number; markers: () => Promise<void>; memory: () => Promise<MemorySample>; down: () => Promise<number> }>;
+  /** Untimed, between up and down, and after down (before the next tool's timed run). */
+  settle(): Promise<void>;
 }
 
-function minipodVariant(ctx: Context, detach: boolean): Variant {
+function minipodVariant(ctx: Context, detach: boolean, settleMs: number, daemon: DaemonVariant = 'default'): Variant {
   const m = ctx.minipod;
+  let idle: Mem | undefined;
+  const nopool = daemon === 'nopool';
   return {
-    id: detach ? 'minipod-detached' : 'minipod-attached',
-    tool: detach ? 'minipod run -d / rm -f' : 'minipod run (attached) / SIGTERM',
+    id: `${detach ? 'minipod-detached' : 'minipod-attached'}${nopool ? '-nopool' : ''}`,
+    tool: `${detach ? 'minipod run -d / rm -f' : 'minipod run (attached) / SIGTERM'}${nopool ? ', pool disabled' : ''}`,
+    note: nopool ? 'daemon started with MINIPOD_WARM_SANDBOXES=0' : 'warm daemon, pool full',
+    memory: !nopool,
+    async prepare(sampleMemory) {
+      await ctx.daemon.use(daemon, nopool ? [detach ? 'detached' : 'bridge'] : ['bridge', 'detached']);
+      idle = sampleMemory ? await daemonIdleMemory(ctx, `scenario 3, before pod ${detach ? 'detached' : 'attached'}`, settleMs) : undefined;
+    },
     async up(name) {
       const manifest = writePod(m, name, ctx.image, 'bridge', containersFor(name));
       const pod: UpPod = await podUp(m, name, manifest, detach);
       return {
         upMs: pod.upMs,
         markers: () => expectMarkers(m, pod, CONTAINERS.map((c) => markerFor(name, c))),
-        memory: async () => minipodMemory(ctx, pod, detach ? 'minipod (detached)' : 'minipod (attached)'),
+        memory: async () => {
+          if (!idle) throw new Error('no daemon baseline');
+          const clients = pod.attached?.child.pid ? [pod.attached.child.pid] : [];
+          return minipodPerPod(ctx, detach ? 'minipod (detached)' : 'minipod (attached)', [name], idle, clients);
+        },
         down: () => podDown(m, pod),
       };
     },
+    settle: () => ctx.daemon.settle(),
   };
 }
 
@@ -58,6 +83,9 @@ function podmanVariant(ctx: Context): Variant {
   return {
     id: 'podman',
     tool: 'podman pod create + 3x run -d / pod rm -f -t 0',
+    memory: true,
+    prepare: async () => {},
+    settle: async () => {},
     async up(name) {
       const pod: PodmanPod = await podmanUp(p, name, containersFor(name));
       return {
@@ -86,23 +114,6 @@ function sampleProcesses(tool: string, pids: number[]): MemorySample {
   return { tool, ...total, processes };
 }
 
-/** The supervisor and all below it, minus each container's process tree. */
-export function minipodPodPids(ctx: Context, pod: string, supervisorPid: number | undefined): number[] {
-  const state = readState(ctx.minipod, pod);
-  const supervisor = supervisorPid ?? state?.supervisor?.pid;
-  if (!supervisor) return [];
-  const procs = listProcs();
-  const containerPids = new Set<number>();
-  for (const c of state?.containers ?? []) if (c.pid) for (const d of descendants(procs, c.pid)) containerPids.add(d.pid);
-  const pids = descendants(procs, supervisor).map((p) => p.pid).filter((pid) => !containerPids.has(pid));
-  if (state?.init?.pid && !pids.includes(state.init.pid)) pids.push(state.init.pid);
-  return pids;
-}
-
-function minipodMemory(ctx: Context, pod: UpPod, tool: string): MemorySample {
-  return sampleProcesses(tool, minipodPodPids(ctx, pod.name, pod.attached?.child.pid));
-}
-
 export interface PodResult {
   rows: Row[];
   memory: MemorySample[];
@@ -111,19 +122,22 @@ export interface PodResult {
 /** Scenario 2 (and 3 when memoryRounds > 0: the first rounds also sample memory). */
 export async function scenarioPod(ctx: Context, opts: { memoryRounds: number; settleMs: number }): Promise<PodResult> {
   const variants: Variant[] = [];
-  if (ctx.minipod.detach) variants.push(minipodVariant(ctx, true));
-  variants.push(minipodVariant(ctx, false));
+  if (ctx.minipod.detach) variants.push(minipodVariant(ctx, true, opts.settleMs));
+  variants.push(minipodVariant(ctx, false, opts.settleMs));
   if (ctx.podman) variants.push(podmanVariant(ctx));
+  // Last in the round: the daemon restarts for it, and again for the next round's first.
+  variants.push(minipodVariant(ctx, ctx.minipod.detach, opts.settleMs, 'nopool'));
   const up = new Map<string, number[]>(variants.map((v) => [v.id, []]));
   const down = new Map<string, number[]>(variants.map((v) => [v.id, []]));
   const memory: MemorySample[] = [];
   for (let i = 0; i < ctx.warmup + ctx.rounds; i++) {
     const measured = i >= ctx.warmup;
-    const sampleMemory = measured && i - ctx.warmup < opts.memoryRounds;
     for (const v of variants) {
+      const sampleMemory = v.memory && measured && i - ctx.warmup < opts.memoryRounds;
       let attempt = 0;
       const once = async (): Promise<{ upMs: number; downMs: number; mem?: MemorySample }> => {
         const name = `mpb-s2-${v.id.replace('minipod-', '')}-${i}${attempt++ > 0 ? 'r' : ''}`;
+        await v.prepare(sampleMemory);
         const pod = await v.up(name);
         await pod.markers();
         let mem: MemorySample | undefined;
@@ -133,7 +147,10 @@ export async function scenarioPod(ctx: Context, opts: { memoryRounds: number; se
           await sleep(opts.settleMs);
           mem = await pod.memory();
         }
-        return { upMs: pod.upMs, downMs: await pod.down(), mem };
+        await v.settle();
+        const downMs = await pod.down();
+        await v.settle();
+        return { upMs: pod.upMs, downMs, mem };
       };
       const r = await withRetry(ctx, `s2 ${v.id} round ${i}`, once, () => removeAllPods(ctx.minipod));
       if (r.mem) memory.push(r.mem);
@@ -155,6 +172,7 @@ export async function scenarioPod(ctx: Context, opts: { memoryRounds: number; se
         unit: 'ms',
         samples: data.get(v.id)!,
         summary: summarize(data.get(v.id)!),
+        note: v.note,
       });
     }
   }

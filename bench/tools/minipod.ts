@@ -3,6 +3,12 @@
  * config dirs moved into the bench's temp dir, as the integration tests do, so the bench cannot
  * touch a user's pods and its leftovers go with the temp dir. The image cache is filled by the
  * warm-up round, as it would be on any host that has run the image once.
+ *
+ * `minipod run` is a thin client of the per-run-dir daemon (src/daemon/server.ts), which
+ * supervises every pod; ./daemon.ts puts that daemon in the state each row measures. The
+ * daemon's pid is every pod's `supervisor.pid`: nothing here signals it (that would stop every
+ * pod). An attached pod is stopped by SIGTERM to its `minipod run` client, which forwards a
+ * stop to the daemon; a detached one by `minipod rm -f`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,6 +62,10 @@ export function minipodEnv(root: string): MinipodEnv {
     MINIPOD_CNI_CONF_DIR: path.join(dir, 'cni'),
     // Step timings on stderr, if this minipod has them (src/trace.ts); harmless otherwise.
     MINIPOD_TRACE: '1',
+    // The daemon exits after this long without pods or clients (default 60 s). Podman's
+    // scenario-4 rounds can be longer than that: a daemon that went away between two timed
+    // runs would make the next one cold. The bench stops it itself (./daemon.ts).
+    MINIPOD_DAEMON_IDLE: '1800',
   };
   return { dir, ...build, env, runDir, detach: false };
 }
@@ -108,7 +118,9 @@ interface ContainerStateLite {
 export interface PodStateLite {
   name: string;
   phase: string;
+  /** The daemon's pid (the same for every pod). */
   supervisor?: { pid: number };
+  /** The pod's init (catatonit -P), a child of the daemon. */
   init?: { pid: number };
   containers: ContainerStateLite[];
 }
@@ -133,7 +145,10 @@ export function podDirGone(m: MinipodEnv, pod: string): boolean {
 // ---- trace ----
 
 export interface TracePoint {
-  /** ms since the minipod process started (performance.now()). */
+  /**
+   * ms since the `minipod run` client started (performance.now()); the daemon's steps are
+   * mapped onto that clock by the client.
+   */
   atMs: number;
   step: string;
 }
@@ -150,8 +165,8 @@ export function parseTrace(stderr: string): TracePoint[] {
 // ---- scenario building blocks ----
 
 /** One attached run to the end; the container must print `marker`. */
-export async function runAttached(m: MinipodEnv, manifest: string, marker: string): Promise<Timed & { trace: TracePoint[] }> {
-  const r = await run(m.bin, ['run', manifest], { env: m.env });
+export async function runAttached(m: MinipodEnv, manifest: string, marker: string, env = m.env): Promise<Timed & { trace: TracePoint[] }> {
+  const r = await run(m.bin, ['run', manifest], { env });
   if (r.code !== 0 || !r.stdout.includes(marker)) {
     throw new GuardFailed(`minipod run ${manifest}: code=${r.code}, marker "${marker}" ${r.stdout.includes(marker) ? 'seen' : 'missing'}\n${r.stderr.slice(-1500)}`);
   }
@@ -161,22 +176,22 @@ export async function runAttached(m: MinipodEnv, manifest: string, marker: strin
 export interface UpPod {
   name: string;
   upMs: number;
-  /** The attached `minipod run`, when not detached. */
+  /** The attached `minipod run` client, when not detached (it stays for the pod's life). */
   attached?: Running;
   trace: TracePoint[];
 }
 
 /** Starts a pod and resolves once the state file shows every app container running. */
-export async function podUp(m: MinipodEnv, name: string, manifest: string, detach = m.detach, pollMs = 1): Promise<UpPod> {
+export async function podUp(m: MinipodEnv, name: string, manifest: string, detach = m.detach, pollMs = 1, env = m.env): Promise<UpPod> {
   const t0 = nowMs();
   if (detach) {
-    const r = await run(m.bin, ['run', '-d', manifest], { env: m.env });
+    const r = await run(m.bin, ['run', '-d', manifest], { env });
     if (r.code !== 0) throw new GuardFailed(`minipod run -d ${manifest}: code=${r.code}\n${r.stderr.slice(-1500)}`);
     // run -d answers once every container runs; the check costs nothing when that holds.
     await waitFor(`pod ${name} running`, () => (allRunning(readState(m, name)) ? true : undefined), 30_000, pollMs);
     return { name, upMs: nowMs() - t0, trace: parseTrace(r.stderr) };
   }
-  const attached = start(m.bin, ['run', manifest], { env: m.env });
+  const attached = start(m.bin, ['run', manifest], { env });
   let failed: Timed | undefined;
   void attached.exited.then((r) => (failed = r));
   await waitFor(
@@ -213,7 +228,10 @@ export async function expectMarkers(m: MinipodEnv, pod: UpPod, markers: string[]
   );
 }
 
-/** Stops and removes the pod; resolves with the time that took. */
+/**
+ * Stops and removes the pod; resolves with the time that took. Attached: SIGTERM to the
+ * `minipod run` client (never to the daemon), until the client exits.
+ */
 export async function podDown(m: MinipodEnv, pod: UpPod): Promise<number> {
   const t0 = nowMs();
   if (pod.attached) {
@@ -235,7 +253,7 @@ export async function podDown(m: MinipodEnv, pod: UpPod): Promise<number> {
   return ms;
 }
 
-/** Best effort, for the error path: nothing of the bench's pods may outlive it. */
+/** Best effort, for the error path: nothing of the bench's pods may outlive it (the daemon: see daemon.ts). */
 export async function removeAllPods(m: MinipodEnv): Promise<void> {
   let names: string[] = [];
   try {
@@ -243,16 +261,8 @@ export async function removeAllPods(m: MinipodEnv): Promise<void> {
   } catch {
     return;
   }
-  for (const n of names) {
-    const s = readState(m, n);
-    if (s?.supervisor) {
-      try {
-        process.kill(s.supervisor.pid, 'SIGTERM');
-      } catch {
-        // Gone.
-      }
-    }
-    await run(m.bin, ['rm', '-f', n], { env: m.env, timeoutMs: 30_000 }).catch(() => undefined);
-  }
+  // `rm -f` goes to the daemon when it runs the pod, to the full CLI otherwise (a record left
+  // by a dead daemon). An attached client of a removed pod exits on its own.
+  for (const n of names) await run(m.bin, ['rm', '-f', n], { env: m.env, timeoutMs: 30_000 }).catch(() => undefined);
   await run(m.bin, ['gc'], { env: m.env, timeoutMs: 30_000 }).catch(() => undefined);
 }
