@@ -70,6 +70,7 @@ async function runThroughDaemon(socket: Socket, paths: MinipodPaths, source: Run
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   }
   const final = await call.result;
+  trace('answer received');
   throwIfError(final);
   if (final.t === 'started') {
     // Containers that could not start are reported, as podman does, with their exit code.

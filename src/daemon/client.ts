@@ -47,6 +47,8 @@ async function startDaemon(paths: MinipodPaths): Promise<void> {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
     env: process.env,
+    // Not the caller's directory: a daemon holding it would keep it from being unmounted.
+    cwd: '/',
   });
   fs.closeSync(log);
   const ready = child.stdio[3] as Readable;
@@ -97,8 +99,15 @@ export function sendRequest(socket: Socket, paths: MinipodPaths, body: RequestBo
   const result = new Promise<DaemonMessage>((resolve) => {
     let final: DaemonMessage | undefined;
     readJsonLines<DaemonMessage>(socket, (m) => {
-      if (isFinal(m)) final ??= m;
-      else onMessage(m);
+      if (final) return;
+      if (!isFinal(m)) {
+        onMessage(m);
+        return;
+      }
+      // The answer is complete: no need to wait for the daemon's side of the close.
+      final = m;
+      resolve(m);
+      socket.destroy();
     });
     socket.on('error', () => {});
     socket.on('close', () =>

@@ -75,18 +75,20 @@ export class WarmPool {
     const all = [init, ...containers];
     entry.ready = Promise.all(all.map((h) => h.booted)).then((oks) => {
       entry.isReady = oks.every(Boolean);
+      if (!entry.isReady) this.drop(entry);
       return entry.isReady;
     });
     // A helper that dies while waiting makes the whole sandbox useless: drop it, boot another.
-    for (const h of all) {
-      h.child.once('exit', () => {
-        if (!this.entries.includes(entry)) return;
-        entry.broken = true;
-        this.discard(entry);
-        if (!this.draining) setTimeout(() => this.fill(), 1000).unref();
-      });
-    }
+    for (const h of all) h.child.once('exit', () => this.drop(entry));
     return entry;
+  }
+
+  /** A sandbox with a helper that died or never booted is useless: drop it, boot another later. */
+  private drop(entry: PoolEntry): void {
+    entry.broken = true;
+    if (!this.entries.includes(entry)) return;
+    this.discard(entry);
+    if (!this.draining) setTimeout(() => this.fill(), 1000).unref();
   }
 
   /**
