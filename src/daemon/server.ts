@@ -147,7 +147,9 @@ export class PodDaemon {
     if (req.version !== PROTOCOL_VERSION) {
       throw new UserError(`the running minipod daemon speaks protocol ${PROTOCOL_VERSION}, this client ${req.version}: stop it with \`minipod daemon stop\``);
     }
-    if (JSON.stringify(req.paths) !== JSON.stringify(this.rt.paths)) {
+    // status and shutdown do not depend on the client's settings: the refusal below tells the
+    // user to `minipod daemon stop`, which must then work.
+    if (req.op !== 'status' && req.op !== 'shutdown' && JSON.stringify(req.paths) !== JSON.stringify(this.rt.paths)) {
       throw new UserError(
         `the minipod daemon for ${this.rt.paths.runDir} runs with other directories or cgroup parent (${JSON.stringify(this.rt.paths)}): stop it with \`minipod daemon stop\` first`,
         { code: 'daemon.settings' },

@@ -112,6 +112,8 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/runs with other directories or cgroup parent.*minipod daemon stop/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // What the refusal advises works whatever the client's settings.
+    expect(JSON.parse(minipodSync(other, ['daemon', 'status', '--format', 'json']).stdout)).toMatchObject({ running: true });
   });
 
   it('stops its pods and everything it holds with `daemon stop`', async () => {
