@@ -131,7 +131,8 @@ describe.skipIf(reason !== '')(`cgroups on this host (${reason || detectCgroupMo
     const h = held('while :; do :; done');
     manager!.addProcess(pod, 'spin', h.child.pid!);
     h.release();
-    await sleep(200);
+    // Measure once the loop is running in the cgroup (a busy host may start it late).
+    await waitFor(() => manager!.stats(pod, 'spin').cpuUsageNs > 50_000_000, 10_000);
     const t0 = process.hrtime.bigint();
     const s0 = manager!.stats(pod, 'spin');
     await sleep(1500);
