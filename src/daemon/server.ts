@@ -113,7 +113,9 @@ export class PodDaemon {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(`${sig}`));
     process.on('SIGHUP', () => {});
     this.mover.start();
-    this.pool.fill();
+    // Not at once: the client that started us is about to send its pod, whose helpers must
+    // not compete with the pool's boots.
+    this.scheduleRefill();
     this.o.ready({ ok: true });
     this.o.log(`listening on ${socketPath} (pid ${process.pid})`);
     this.armIdleTimer();
