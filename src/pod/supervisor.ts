@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { CgroupMover } from '../cgroups/mover.js';
+import type { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import { imageStopSignal, resolveImage } from '../images/index.js';
 import { unpinImages } from '../images/store/gc.js';
@@ -83,7 +83,7 @@ export interface SupervisorOptions {
    * `restart`, until `rm` (detached pods). Attached runs leave nothing, like `run --rm`.
    */
   keepRecord?: boolean;
-  /** Moves helpers into cgroups off the event loop (the daemon keeps one for all pods). */
+  /** Moves helpers into cgroups early, off the event loop (the daemon keeps one for all pods); without one each helper joins by itself before its exec. */
   cgroupMover?: CgroupMover;
   /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
   warm?: { claim(spec: PodSpec): { init: Helper; containers: Helper[] } | undefined };
@@ -286,8 +286,8 @@ export class PodSupervisor {
    * itself, as a restarted container's helper does, and reports the error.
    */
   private moveHelpersIntoCgroups(): void {
-    const { cgroups } = this.o;
-    const mover = this.o.cgroupMover ?? new CgroupMover();
+    const { cgroups, cgroupMover: mover } = this.o;
+    if (!mover) return; // Each helper joins by itself just before its exec.
     // Only booted helpers: Node's start-up (~40 MB, ~10 threads) must not be charged to a
     // container's memory and pids limits. One still booting joins by itself just before exec.
     const containers = this.runs.filter((r) => r.helper?.isBooted);
@@ -308,7 +308,6 @@ export class PodSupervisor {
       );
     for (const r of containers) r.helperInCgroups = moved;
     if (init) this.initInCgroups = moved;
-    if (!this.o.cgroupMover) void moved.then(() => mover.stop());
   }
 
   /** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_ROOTFS,
   MINIPOD,
+  alive,
   busyboxPod,
   inspect,
   isRoot,
@@ -22,15 +23,6 @@ import {
   writeManifest,
   type TestEnv,
 } from '../support/minipod.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function daemonPid(t: TestEnv): number | undefined {
   try {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_ROOTFS,
+  alive,
   busyboxPod,
   inspect,
   isRoot,
@@ -18,15 +19,6 @@ import {
   type TestEnv,
 } from '../support/minipod.js';
 
-/** Running and not a zombie (a zombie waits for its new parent, not for us). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   let t: TestEnv;

@@ -94,6 +94,19 @@ export function busyboxPod(name: string, containers: [string, string][], extra: 
   };
 }
 
+/**
+ * Running and not a zombie: an exited daemon or container may wait a while for its new parent
+ * (PID 1) to reap it, and is gone for every purpose of a test.
+ */
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `fn` until it returns a truthy value or the time is up (then throws with `what`). */
 export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
