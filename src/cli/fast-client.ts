@@ -16,12 +16,21 @@ import { runCommand } from './run.js';
 
 type Parsed = { flags: Set<string>; operands: string[] };
 
-/** `-d`, `--detach`, operands; undefined for anything else (`--help`, `--`, unknown flags). */
+/**
+ * `-d`, `--detach`, `-f FILE` (a file operand, as `kubectl -f`), operands; undefined for
+ * anything else (`--help`, `--`, `--dry-run`, unknown flags).
+ */
 function parse(args: string[], known: Record<string, string>): Parsed | undefined {
   const flags = new Set<string>();
+  const files: string[] = [];
   const operands: string[] = [];
-  for (const a of args) {
-    if (a.startsWith('-')) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-f' || a === '--file') {
+      const file = args[++i];
+      if (file === undefined) return undefined;
+      files.push(file);
+    } else if (a.startsWith('-')) {
       const flag = known[a];
       if (!flag) return undefined;
       flags.add(flag);
@@ -29,13 +38,14 @@ function parse(args: string[], known: Record<string, string>): Parsed | undefine
       operands.push(a);
     }
   }
-  return { flags, operands };
+  // As the full CLI (commander) orders them: the -f files, then the operands.
+  return { flags, operands: [...files, ...operands] };
 }
 
 async function fastRun(args: string[]): Promise<number | undefined> {
   const p = parse(args, { '-d': 'detach', '--detach': 'detach' });
-  if (!p || p.operands.length !== 1) return undefined;
-  return runCommand(p.operands[0]!, { detach: p.flags.has('detach') });
+  if (!p || p.operands.length === 0) return undefined;
+  return runCommand(p.operands, { detach: p.flags.has('detach') });
 }
 
 async function fastRemove(args: string[]): Promise<number | undefined> {

@@ -28,10 +28,18 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('run')
-    .description('start a pod from a manifest (JSON or YAML); attached until it ends, or -d')
-    .argument('<manifest>', 'the Pod manifest')
-    .option('-d, --detach', 'start the pod in the background and print its name')
-    .action(wrap(async (manifest: string, o: { detach?: boolean }) => (await import('./run.js')).runCommand(manifest, { detach: o.detach })));
+    .description('start the pods of manifests (JSON or YAML; Pods with their ConfigMaps and Secrets); attached until it ends, or -d')
+    .argument('[file...]', 'manifest files; each may hold several documents (---) or a List')
+    .option('-f, --file <file>', 'a manifest file (may be repeated)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-d, --detach', 'start the pods in the background and print their names')
+    .option('--dry-run', 'check every document, print every warning and error; start nothing (no root needed)')
+    .action(
+      wrap(async (files: string[], o: { detach?: boolean; file: string[]; dryRun?: boolean }) => {
+        const run = await import('./run.js');
+        const all = [...o.file, ...files];
+        return o.dryRun ? run.dryRunCommand(all) : run.runCommand(all, { detach: o.detach });
+      }),
+    );
 
   cli
     .command('ps')

@@ -1,11 +1,12 @@
 /**
- * `minipod run [-d] MANIFEST`: the client side. The daemon (src/daemon/server.ts, started on
+ * `minipod run [-d] [--dry-run] [-f] FILE...`: the client side. The daemon (src/daemon/server.ts, started on
  * demand) parses the manifest and supervises the pod; an attached `run` prints what the daemon
  * sends and stays until the pod ends, a detached one returns once every container runs.
  */
 import path from 'node:path';
 import type { Socket } from 'node:net';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
+import type { ManifestSource } from '../manifest/bundle.js';
 import { readManifestFile } from '../manifest/read-file.js';
 import type { PodSpec } from '../manifest/types.js';
 import { minipodPaths, type MinipodPaths } from '../paths.js';
@@ -18,21 +19,44 @@ export interface RunOptions {
   detach?: boolean;
 }
 
-export async function runCommand(manifest: string, options: RunOptions): Promise<number> {
+/** Reads the manifest files as the user named them (relative to the client's directory). */
+export function readManifestSources(files: readonly string[]): ManifestSource[] {
+  if (files.length === 0) throw new UserError('run: name at least one manifest file', { code: 'run.no-manifest' });
+  return files.map((file) => ({ source: file, path: path.resolve(file), text: readManifestFile(file).text }));
+}
+
+export async function runCommand(files: readonly string[], options: RunOptions): Promise<number> {
   requireRoot();
   const paths = minipodPaths();
-  const { text, dir } = readManifestFile(manifest);
+  const manifests = readManifestSources(files);
   trace('manifest read');
   let socket = await connectDaemon(paths, false);
   if (!socket) {
-    // No daemon yet: a manifest that does not parse must not leave one behind. (With one
-    // running, it parses; the parser is loaded here only on this cold path.)
-    const { parsePodManifest } = await import('../manifest/load.js');
-    parsePodManifest(text, { manifestDir: dir, source: manifest });
+    // No daemon yet: manifests that do not parse must not leave one behind. (With one running,
+    // it parses them and sends the warnings; the parser is loaded here only on this cold path.)
+    const { decodeManifestBundle } = await import('../manifest/bundle.js');
+    const { ManifestError } = await import('../manifest/issues.js');
+    const checked = decodeManifestBundle(manifests);
+    if (!checked.bundle) throw new ManifestError(checked.errors);
     socket = (await connectDaemon(paths, true))!;
   }
   trace('daemon connected');
-  return runThroughDaemon(socket, paths, { manifest: { source: manifest, path: path.resolve(manifest), text } }, options.detach ?? false);
+  return runThroughDaemon(socket, paths, { manifests }, options.detach ?? false);
+}
+
+/**
+ * `run --dry-run`: every document decoded and checked, every warning and every error printed;
+ * nothing resolved, pulled, started or written, and no daemon (no root needed either).
+ */
+export async function dryRunCommand(files: readonly string[]): Promise<number> {
+  const { decodeManifestBundle, formatWarning } = await import('../manifest/bundle.js');
+  const { formatIssue } = await import('../manifest/issues.js');
+  const result = decodeManifestBundle(readManifestSources(files));
+  for (const w of result.warnings) process.stderr.write(`${formatWarning(w)}\n`);
+  for (const e of result.errors) process.stderr.write(`minipod: ${formatIssue(e)}\n`);
+  if (!result.bundle) return ExitCode.runtime;
+  for (const pod of result.bundle.pods) process.stdout.write(`${pod.name}\n`);
+  return 0;
 }
 
 /** Starts a saved spec again, detached (`restart`). */
@@ -41,7 +65,7 @@ export async function runSpecDetached(paths: MinipodPaths, spec: PodSpec, manife
   return runThroughDaemon(socket, paths, { spec, manifestPath }, true);
 }
 
-type RunSource = { manifest: { source: string; path: string; text: string } } | { spec: PodSpec; manifestPath?: string };
+type RunSource = { manifests: ManifestSource[] } | { spec: PodSpec; manifestPath?: string };
 
 /**
  * When the reader of our output goes away (`minipod run ... | head`), output stops but the pod
@@ -75,6 +99,7 @@ async function runThroughDaemon(socket: Socket, paths: MinipodPaths, source: Run
   if (final.t === 'started') {
     // Containers that could not start are reported, as podman does, with their exit code.
     process.stdout.write(`${final.name}\n`);
+    for (const name of final.more ?? []) process.stdout.write(`${name}\n`);
     if (final.failed) {
       process.stderr.write(`minipod: container ${final.failed.name} could not start: ${final.failed.message}\n`);
       return final.failed.exitCode;

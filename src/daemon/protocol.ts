@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import type { Socket } from 'node:net';
+import type { ManifestSource } from '../manifest/bundle.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
 
@@ -39,8 +40,8 @@ export type DaemonRequest = RequestBase &
   (
     | {
         op: 'run';
-        /** Manifest read by the client: the path as typed (for messages), its absolute path, its text. */
-        manifest?: { source: string; path: string; text: string };
+        /** Manifest files read by the client: each path as typed (for messages), its absolute path, its text. */
+        manifests?: ManifestSource[];
         /** An already validated spec (`restart` re-runs the saved one) and where it came from. */
         spec?: PodSpec;
         manifestPath?: string;
@@ -81,8 +82,8 @@ export type DaemonMessage =
   // ---- final ----
   | { t: 'exit'; code: number }
   | { t: 'error'; message: string; exitCode: number; code?: string }
-  /** Detached start done; `failed` names a container that could not start. */
-  | { t: 'started'; name: string; failed?: { name: string; message: string; exitCode: number } }
+  /** Detached start done; `failed` names a container that could not start; `more` names the pods started after the first. */
+  | { t: 'started'; name: string; failed?: { name: string; message: string; exitCode: number }; more?: string[] }
   | { t: 'status'; status: DaemonStatus };
 
 export function isFinal(m: DaemonMessage): boolean {

@@ -15,9 +15,8 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
-import { parsePodManifest } from '../manifest/load.js';
+import { formatWarning, loadManifestBundle } from '../manifest/bundle.js';
 import { cleanHostNetworkIfIdle } from '../network/index.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc } from '../pod/control.js';
@@ -198,24 +197,56 @@ export class PodDaemon {
 
   // ---- pods ----
 
+  /**
+   * `run`: the saved spec (`restart`) or the client's manifests. Several pods start one after
+   * the other, detached only (an attached run follows one pod's output and exit).
+   */
   private async runPod(conn: net.Socket, req: Extract<DaemonRequest, { op: 'run' }>): Promise<void> {
     const received = performance.now();
     const trace = req.trace ? (step: string) => writeJsonLine(conn, { t: 'trace', ms: performance.now() - received, step }) : () => {};
-    let spec: PodSpec;
-    if (req.spec) spec = req.spec;
-    else if (req.manifest) spec = parsePodManifest(req.manifest.text, { manifestDir: path.dirname(req.manifest.path), source: req.manifest.source });
-    else throw new UserError('run: no manifest');
+    let specs: PodSpec[];
+    if (req.spec) specs = [req.spec];
+    else if (req.manifests && req.manifests.length > 0) {
+      const { bundle, warnings } = loadManifestBundle(req.manifests);
+      for (const w of warnings) writeJsonLine(conn, { t: 'out', s: 'stderr', x: `${formatWarning(w)}\n` });
+      specs = bundle.pods;
+    } else throw new UserError('run: no manifest');
     trace('manifest parsed');
-    writeJsonLine(conn, { t: 'pod', name: spec.name });
-    if (this.pods.has(spec.name)) {
-      throw new UserError(`pod "${spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${spec.name}\``, { code: 'pod.exists' });
+    for (const spec of specs) {
+      if (this.pods.has(spec.name)) {
+        throw new UserError(`pod "${spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${spec.name}\``, { code: 'pod.exists' });
+      }
     }
+    if (specs.length > 1 && !req.detach) {
+      throw new UserError(`the manifests hold ${specs.length} pods (${specs.map((s) => s.name).join(', ')}): run them with -d, an attached run follows one pod`, { code: 'run.several-pods' });
+    }
+    const started: string[] = [];
+    for (const spec of specs) {
+      const last = spec === specs[specs.length - 1];
+      const failed = await this.startOnePod(conn, req, spec, trace, last ? started : undefined);
+      if (failed) return;
+      started.push(spec.name);
+    }
+  }
+
+  /**
+   * Starts one pod. Detached: the last pod of a run answers `started` for all of them (`before`
+   * names the ones started earlier); true when the start failed (its error was answered).
+   */
+  private async startOnePod(
+    conn: net.Socket,
+    req: Extract<DaemonRequest, { op: 'run' }>,
+    spec: PodSpec,
+    trace: (step: string) => void,
+    before: string[] | undefined,
+  ): Promise<boolean> {
+    writeJsonLine(conn, { t: 'pod', name: spec.name });
 
     const output = req.detach ? this.detachedOutput(spec) : attachedOutput(conn, spec);
     const supervisor = new PodSupervisor(spec, {
       ...this.rt,
       output,
-      manifestPath: req.manifest?.path ?? req.manifestPath,
+      manifestPath: req.manifests?.[0]?.path ?? req.manifestPath,
       keepRecord: req.detach,
       trace,
       warm: this.pool,
@@ -245,15 +276,19 @@ export class PodDaemon {
     if (req.detach) {
       const state = readPodState(this.rt.paths, spec.name);
       const failed = state?.containers.find((c) => c.reason === 'StartError');
+      if (!failed && !before) return false;
+      const names = [...(before ?? []), spec.name];
       this.finish(conn, {
         t: 'started',
-        name: spec.name,
+        name: names[0]!,
+        more: names.length > 1 ? names.slice(1) : undefined,
         failed: failed ? { name: failed.name, message: failed.message ?? '', exitCode: failed.exitCode ?? ExitCode.runtime } : undefined,
       });
-      return;
+      return failed !== undefined;
     }
     const code = await supervisor.done;
     this.finish(conn, { t: 'exit', code });
+    return false;
   }
 
   private stopAttached(conn: net.Socket, msg: AttachedClientMessage): void {

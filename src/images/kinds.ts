@@ -110,7 +110,7 @@ export function resolveRegistry(ctx: ResolveContext, rest: string): Promise<Reso
         throw new UserError(`${ref.name} is not in the local store and imagePullPolicy is Never (minipod pull ${rest})`, { code: 'image.not-found' });
       }
     }
-    return pullImage(dirs, ref, ctx.progress);
+    return pullImage(dirs, ref, ctx.progress, { pullSecrets: ctx.pullSecrets });
   });
 }
 

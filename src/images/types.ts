@@ -47,6 +47,8 @@ export interface ResolveImageOptions {
   pinOwner?: string;
   /** Per-layer progress of imports and pulls (`minipod pull`); silent when absent. */
   progress?: import('./import.js').PullProgress;
+  /** Registry logins of the pod's imagePullSecrets (docker config documents), tried before the auth files. */
+  pullSecrets?: readonly { name: string; dockerConfig: Record<string, unknown> }[];
 }
 
 /** Context handed to each image kind's resolver. */

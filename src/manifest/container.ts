@@ -44,47 +44,41 @@ export const LIMITS = {
   httpHeaders: 64,
 } as const;
 
-const CONTAINER_SHAPE: ObjectShape = {
+export const CONTAINER_SHAPE: ObjectShape = {
+  type: 'Container',
   known: [
     'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'volumeMounts',
     'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
     'startupProbe', 'stdin', 'tty',
   ],
-  unsupported: [
-    'envFrom', 'resizePolicy', 'restartPolicy', 'volumeDevices', 'terminationMessagePath',
-    'terminationMessagePolicy', 'stdinOnce',
-  ],
 };
 
-const ENV_SHAPE: ObjectShape = { known: ['name', 'value'], unsupported: ['valueFrom'] };
-const MOUNT_SHAPE: ObjectShape = {
-  known: ['name', 'mountPath', 'readOnly', 'subPath'],
-  unsupported: ['mountPropagation', 'subPathExpr', 'recursiveReadOnly'],
-};
-export const RESOURCES_SHAPE: ObjectShape = { known: ['limits', 'requests'], unsupported: ['claims'] };
-const SECURITY_SHAPE: ObjectShape = {
+export const ENV_SHAPE: ObjectShape = { type: 'EnvVar', known: ['name', 'value'] };
+export const MOUNT_SHAPE: ObjectShape = { type: 'VolumeMount', known: ['name', 'mountPath', 'readOnly', 'subPath'] };
+export const RESOURCES_SHAPE: ObjectShape = { type: 'ResourceRequirements', known: ['limits', 'requests'] };
+export const SECURITY_SHAPE: ObjectShape = {
+  type: 'SecurityContext',
   known: [
     'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation',
     'privileged', 'capabilities',
   ],
-  unsupported: ['seLinuxOptions', 'windowsOptions', 'procMount', 'seccompProfile', 'appArmorProfile'],
 };
-const CAPABILITIES_SHAPE: ObjectShape = { known: ['add', 'drop'] };
-const PORT_SHAPE: ObjectShape = { known: ['name', 'containerPort', 'hostPort', 'hostIP', 'protocol'] };
-const LIFECYCLE_SHAPE: ObjectShape = { known: ['postStart', 'preStop'], unsupported: ['stopSignal'] };
+export const CAPABILITIES_SHAPE: ObjectShape = { type: 'Capabilities', known: ['add', 'drop'] };
+export const PORT_SHAPE: ObjectShape = { type: 'ContainerPort', known: ['name', 'containerPort', 'hostPort', 'hostIP', 'protocol'] };
+export const LIFECYCLE_SHAPE: ObjectShape = { type: 'Lifecycle', known: ['postStart', 'preStop'] };
 const HANDLER_KINDS = ['exec', 'httpGet', 'tcpSocket'] as const;
-const HANDLER_SHAPE: ObjectShape = { known: HANDLER_KINDS, unsupported: ['sleep'] };
-const PROBE_SHAPE: ObjectShape = {
+export const HANDLER_SHAPE: ObjectShape = { type: 'LifecycleHandler', known: HANDLER_KINDS };
+export const PROBE_SHAPE: ObjectShape = {
+  type: 'Probe',
   known: [
     ...HANDLER_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
     'failureThreshold',
   ],
-  unsupported: ['grpc', 'terminationGracePeriodSeconds'],
 };
-const EXEC_SHAPE: ObjectShape = { known: ['command'] };
-const HTTP_GET_SHAPE: ObjectShape = { known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };
-const HEADER_SHAPE: ObjectShape = { known: ['name', 'value'] };
-const TCP_SOCKET_SHAPE: ObjectShape = { known: ['port', 'host'] };
+export const EXEC_SHAPE: ObjectShape = { type: 'ExecAction', known: ['command'] };
+export const HTTP_GET_SHAPE: ObjectShape = { type: 'HTTPGetAction', known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };
+export const HEADER_SHAPE: ObjectShape = { type: 'HTTPHeader', known: ['name', 'value'] };
+export const TCP_SOCKET_SHAPE: ObjectShape = { type: 'TCPSocketAction', known: ['port', 'host'] };
 
 /** Highest uid/gid: 2^32-1 is (uid_t)-1, "no change" to the kernel. */
 const MAX_ID = 2 ** 32 - 2;
@@ -273,7 +267,7 @@ function decodeResourceList(f: Fields, key: string, allowed: readonly ResourceNa
       const known = ['cpu', 'memory', 'ephemeral-storage'].includes(name);
       // hugepages-2Mi and extended resources (example.com/gpu) are valid Kubernetes.
       if (known || name.startsWith('hugepages-') || name.includes('/')) {
-        f.issues.add(p, 'resource is not supported by minipod');
+        f.issues.add(p, 'is a Kubernetes resource minipod does not support');
       } else f.issues.add(p, 'unknown field');
       continue;
     }

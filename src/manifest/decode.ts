@@ -1,9 +1,9 @@
 /**
  * A parsed JSON value -> PodSpec: types, shapes, field-local syntax and defaults.
  *
- * Every field of the Kubernetes v1 Pod is either read here or named in an `unsupported` list
- * (error: `field is not supported by minipod`); anything else is an `unknown field`. So nothing
- * a user writes is dropped on the floor.
+ * Every field of the Kubernetes v1 Pod (k8s-fields.ts) is read here, accepted with a warning
+ * (clusterOnly: it has no effect on one host) or refused (`is a Kubernetes field minipod does not
+ * support`); anything else is an `unknown field`. So nothing a user writes is dropped silently.
  */
 import type {
   DnsConfig,
@@ -11,15 +11,17 @@ import type {
   HostPathType,
   MinipodOptions,
   PodSpec,
+  PullSecret,
   Resources,
   RestartPolicy,
   Volume,
   VolumeSource,
 } from './types.js';
 import { childPath, Issues, ManifestError, quote, typeName } from './issues.js';
-import { Fields, isObject, type ObjectShape } from './reader.js';
+import { Fields, isObject, unsupportedFields, type ObjectShape } from './reader.js';
 import { decodeContainer, decodeResources, quantity, RESOURCES_SHAPE, type PodSecurityDefaults } from './container.js';
 import { parseBytes } from './quantity.js';
+import { NO_OBJECTS, type ObjectLookup } from './objects/types.js';
 import {
   dns1123LabelProblem,
   dns1123SubdomainProblem,
@@ -46,48 +48,49 @@ export const MINIPOD_ANNOTATION_PREFIX = 'minipod.io/';
 /** The kernel refuses a pids.max above PID_MAX_LIMIT. */
 const PID_MAX_LIMIT = 4 * 1024 * 1024;
 
-const POD_SHAPE: ObjectShape = { known: ['apiVersion', 'kind', 'metadata', 'spec', 'status'] };
-const METADATA_SHAPE: ObjectShape = {
-  known: ['name', 'namespace', 'labels', 'annotations'],
-  unsupported: [
-    'generateName', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-    'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
-  ],
+const NO_SCHEDULER = 'has no effect: minipod runs the pod on this host, there is no scheduler';
+const NO_API_SERVER = 'has no effect: there is no API server, so no service account and no token';
+
+/** PodSpec fields that only mean something to a cluster: accepted, with one warning each. */
+export const CLUSTER_ONLY_POD_FIELDS: Readonly<Record<string, string>> = {
+  nodeSelector: NO_SCHEDULER,
+  nodeName: NO_SCHEDULER,
+  affinity: NO_SCHEDULER,
+  tolerations: 'has no effect: one host has no taints to tolerate',
+  topologySpreadConstraints: 'has no effect: there is one host to spread pods over',
+  schedulerName: NO_SCHEDULER,
+  schedulingGates: NO_SCHEDULER,
+  priority: 'has no effect: there is no scheduler to order or preempt pods',
+  priorityClassName: 'has no effect: there is no scheduler to order or preempt pods',
+  preemptionPolicy: 'has no effect: there is no scheduler to order or preempt pods',
+  serviceAccountName: NO_API_SERVER,
+  serviceAccount: NO_API_SERVER,
+  automountServiceAccountToken: NO_API_SERVER,
+  runtimeClassName: 'has no effect: minipod is the only runtime on this host',
+  readinessGates: 'has no effect: no controller sets pod conditions on one host',
+  enableServiceLinks: 'has no effect: there are no Services, so no service environment variables',
+  overhead: 'has no effect: it is set from a RuntimeClass, and minipod has one runtime',
 };
-const SPEC_SHAPE: ObjectShape = {
+
+export const POD_SHAPE: ObjectShape = { type: 'Pod', known: ['apiVersion', 'kind', 'metadata', 'spec', 'status'] };
+export const METADATA_SHAPE: ObjectShape = { type: 'ObjectMeta', known: ['name', 'namespace', 'labels', 'annotations'] };
+export const SPEC_SHAPE: ObjectShape = {
+  type: 'PodSpec',
   known: [
     'containers', 'initContainers', 'volumes', 'hostname', 'restartPolicy', 'terminationGracePeriodSeconds',
     'shareProcessNamespace', 'hostNetwork', 'dnsPolicy', 'dnsConfig', 'resources', 'securityContext',
+    'imagePullSecrets',
   ],
-  unsupported: [
-    'ephemeralContainers', 'activeDeadlineSeconds', 'nodeSelector', 'serviceAccountName', 'serviceAccount',
-    'automountServiceAccountToken', 'nodeName', 'hostPID', 'hostIPC', 'imagePullSecrets', 'subdomain',
-    'affinity', 'schedulerName', 'tolerations', 'hostAliases', 'priorityClassName', 'priority',
-    'readinessGates', 'runtimeClassName', 'enableServiceLinks', 'preemptionPolicy', 'overhead',
-    'topologySpreadConstraints', 'setHostnameAsFQDN', 'os', 'hostUsers', 'schedulingGates', 'resourceClaims',
-  ],
+  clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
-const POD_SECURITY_SHAPE: ObjectShape = {
-  known: ['runAsUser', 'runAsGroup', 'runAsNonRoot'],
-  unsupported: [
-    'seLinuxOptions', 'windowsOptions', 'supplementalGroups', 'supplementalGroupsPolicy', 'fsGroup',
-    'fsGroupChangePolicy', 'sysctls', 'seccompProfile', 'appArmorProfile', 'seLinuxChangePolicy',
-  ],
-};
+export const LOCAL_OBJECT_REFERENCE_SHAPE: ObjectShape = { type: 'LocalObjectReference', known: ['name'] };
+export const POD_SECURITY_SHAPE: ObjectShape = { type: 'PodSecurityContext', known: ['runAsUser', 'runAsGroup', 'runAsNonRoot'] };
 const VOLUME_SOURCES = ['hostPath', 'emptyDir'] as const;
-const VOLUME_SHAPE: ObjectShape = {
-  known: ['name', ...VOLUME_SOURCES],
-  unsupported: [
-    'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
-    'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc',
-    'azureFile', 'configMap', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected',
-    'portworxVolume', 'scaleIO', 'storageos', 'csi', 'ephemeral', 'image',
-  ],
-};
-const HOST_PATH_SHAPE: ObjectShape = { known: ['path', 'type'] };
-const EMPTY_DIR_SHAPE: ObjectShape = { known: ['medium', 'sizeLimit'] };
-const DNS_CONFIG_SHAPE: ObjectShape = { known: ['nameservers', 'searches', 'options'] };
-const DNS_OPTION_SHAPE: ObjectShape = { known: ['name', 'value'] };
+export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
+export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
+export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
+export const DNS_CONFIG_SHAPE: ObjectShape = { type: 'PodDNSConfig', known: ['nameservers', 'searches', 'options'] };
+export const DNS_OPTION_SHAPE: ObjectShape = { type: 'PodDNSConfigOption', known: ['name', 'value'] };
 
 const HOST_PATH_TYPES: readonly HostPathType[] = [
   '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice',
@@ -105,12 +108,20 @@ function checkKind(doc: Record<string, unknown>, issues: Issues): void {
   else if (apiVersion !== 'v1') issues.add('apiVersion', `${quote(apiVersion)} is not supported: a Pod is apiVersion v1`);
 }
 
+export interface PodDecodeContext {
+  /** Where problems go (a fresh list by default). */
+  issues?: Issues;
+  /** The ConfigMaps and Secrets that came with the pod (none by default). */
+  objects?: ObjectLookup;
+}
+
 /**
  * Turns a parsed manifest into a PodSpec, or returns the issues found. Cross-field rules are
  * in validate.ts and run afterwards.
  */
-export function decodePod(doc: unknown, manifestDir: string): { pod?: PodSpec; issues: Issues } {
-  const issues = new Issues();
+export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeContext = {}): { pod?: PodSpec; issues: Issues } {
+  const issues = ctx.issues ?? new Issues();
+  const objects = ctx.objects ?? NO_OBJECTS;
   if (!isObject(doc)) {
     issues.add('', `a manifest must be an object (a Pod), got ${typeName(doc)}`);
     return { issues };
@@ -122,7 +133,7 @@ export function decodePod(doc: unknown, manifestDir: string): { pod?: PodSpec; i
   // `kubectl run --dry-run=client -o yaml` writes `status: {}`: that carries nothing. A real
   // status comes from a running pod and means the user copied live state.
   if (status !== undefined && !(isObject(status) && Object.keys(status).length === 0)) {
-    issues.add('status', 'field is not supported by minipod (it is written by a runtime, not by the user; remove it)');
+    issues.add('status', 'is written by a runtime, not by the user: remove it (it usually comes from `kubectl get -o yaml`)');
   }
 
   const meta = decodeMetadata(root, issues);
@@ -143,6 +154,7 @@ export function decodePod(doc: unknown, manifestDir: string): { pod?: PodSpec; i
     decodeContainer(item, p, { issues, init: false, podSecurity }),
   );
   const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) => decodeVolume(issues, item, p));
+  const pullSecrets = decodePullSecrets(spec, objects, meta.namespace);
 
   let hostname: string | undefined = spec.optionalString('hostname', 253);
   if (hostname !== undefined) {
@@ -186,7 +198,37 @@ export function decodePod(doc: unknown, manifestDir: string): { pod?: PodSpec; i
   if (meta.namespace !== undefined) pod.namespace = meta.namespace;
   if (dnsConfig !== undefined) pod.dnsConfig = dnsConfig;
   if (resources !== undefined) pod.resources = resources;
+  if (pullSecrets.length > 0) pod.pullSecrets = pullSecrets;
   return { pod, issues };
+}
+
+const PULL_SECRET_TYPES: Readonly<Record<string, string>> = {
+  'kubernetes.io/dockerconfigjson': '.dockerconfigjson',
+  'kubernetes.io/dockercfg': '.dockercfg',
+};
+
+/**
+ * spec.imagePullSecrets -> the docker config of each named Secret. As kubelet does, a Secret that
+ * is missing or of another type is a warning, not an error: the pull may not need it.
+ */
+function decodePullSecrets(spec: Fields, objects: ObjectLookup, namespace: string | undefined): PullSecret[] {
+  const out: PullSecret[] = [];
+  spec.list('imagePullSecrets', 64, (item, p) => {
+    const ref = Fields.open(spec.issues, p, item, LOCAL_OBJECT_REFERENCE_SHAPE);
+    const name = ref?.optionalString('name', 253);
+    if (!ref || name === undefined) return undefined;
+    const secret = objects.secret(name, namespace);
+    const key = secret ? PULL_SECRET_TYPES[secret.type] : undefined;
+    if (!secret) spec.issues.warn(ref.at('name'), `no Secret ${quote(name)} among the documents: images are pulled without it`);
+    else if (!key) spec.issues.warn(ref.at('name'), `Secret ${quote(name)} is of type ${secret.type}, not kubernetes.io/dockerconfigjson: not used for pulls`);
+    else {
+      const parsed = JSON.parse(secret.data.get(key)!.toString('utf8')) as Record<string, unknown>;
+      // .dockercfg is the old format: the auths map itself.
+      out.push({ name, dockerConfig: key === '.dockercfg' ? { auths: parsed } : parsed });
+    }
+    return undefined;
+  });
+  return out;
 }
 
 interface Metadata {
@@ -293,7 +335,7 @@ function decodeVolume(issues: Issues, value: unknown, path: string): Volume | un
     if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
   }
   const present = VOLUME_SOURCES.filter((k) => f.has(k));
-  const unsupported = (VOLUME_SHAPE.unsupported ?? []).some((k) => f.has(k));
+  const unsupported = unsupportedFields(VOLUME_SHAPE).some((k) => f.has(k));
   if (present.length > 1) {
     issues.add(path, `must specify exactly one volume source (got ${present.join(' and ')})`);
     return undefined;

@@ -1,8 +1,8 @@
 /**
  * Problems found in a manifest, each tied to a field path, and the error that carries them.
  *
- * Decoding and the checks collect every problem they see (so a future `minipod lint` can show
- * them all), but the user gets the first one, on one line, as the message of a ManifestError.
+ * Decoding and the checks collect every problem they see (`run --dry-run` shows them all);
+ * `run` gives the first one, on one line, as the message of a ManifestError.
  */
 import { UserError } from '../errors.js';
 
@@ -39,8 +39,13 @@ export function oneLine(s: string): string {
 /** Collects issues while decoding and checking. */
 export class Issues {
   readonly list: Issue[] = [];
+  /** Fields accepted that have no effect on one host: the user is told, once each. */
+  readonly warnings: Issue[] = [];
   add(path: string, message: string): void {
     this.list.push({ path, message });
+  }
+  warn(path: string, message: string): void {
+    this.warnings.push({ path, message });
   }
   get ok(): boolean {
     return this.list.length === 0;

@@ -19,6 +19,8 @@ export { MAX_MANIFEST_BYTES, readManifestFile } from './read-file.js';
 export const MAX_ALIASES = 16;
 /** Pod manifests are some 8 levels deep; this is a generous bound. */
 const MAX_DEPTH = 64;
+/** Documents in one file: far above a real bundle of a pod and its objects. */
+export const MAX_DOCUMENTS = 256;
 
 const ALLOWED_TAGS = new Set(
   ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
@@ -70,8 +72,21 @@ function checkYamlNodes(doc: Document, source: string | undefined, lines: LineCo
   walk(doc.contents, 0);
 }
 
-/** Parses the text into a plain JSON value (one document) or throws a ManifestError. */
-export function parseManifestDocument(text: string, source?: string): unknown {
+/** One YAML document of a manifest file, as a plain JSON value. */
+export interface ParsedDocument {
+  value: unknown;
+  /** 1-based position of the document in its file. */
+  index: number;
+  /** Line where the document starts, for messages. */
+  line: number;
+}
+
+/**
+ * Parses every document of the text (`---` separated) into plain JSON values, or throws a
+ * ManifestError naming the file and position. Empty documents (a trailing `---`, comments
+ * only) are skipped, as kubectl does.
+ */
+export function parseManifestDocuments(text: string, source?: string): ParsedDocument[] {
   if (Buffer.byteLength(text, 'utf8') > MAX_MANIFEST_BYTES) {
     throw fileError(source, `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
   }
@@ -91,21 +106,34 @@ export function parseManifestDocument(text: string, source?: string): unknown {
     throw fileError(source, `not valid YAML or JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!Array.isArray(docs)) throw fileError(source, 'not valid YAML or JSON');
-  if (docs.length === 0) throw fileError(source, 'manifest is empty');
+  if (docs.length > MAX_DOCUMENTS) throw fileError(source, `holds ${docs.length} YAML documents, at most ${MAX_DOCUMENTS}`);
+  const out: ParsedDocument[] = [];
+  docs.forEach((doc, i) => {
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) {
+      throw fileError(source, `not valid YAML or JSON: ${problem.message}`, lines.linePos(problem.pos[0]));
+    }
+    checkYamlNodes(doc, source, lines);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES * 4 });
+    } catch (err) {
+      throw fileError(source, `cannot read manifest: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (value === null || value === undefined) return;
+    out.push({ value, index: i + 1, line: lines.linePos(doc.range[0]).line });
+  });
+  if (out.length === 0) throw fileError(source, 'manifest is empty');
+  return out;
+}
+
+/** Parses the text into a plain JSON value (one document) or throws a ManifestError. */
+export function parseManifestDocument(text: string, source?: string): unknown {
+  const docs = parseManifestDocuments(text, source);
   if (docs.length > 1) {
-    throw fileError(source, `holds ${docs.length} YAML documents; minipod runs one Pod per file`, lines.linePos(docs[1]!.range[0]));
+    throw fileError(source, `holds ${docs.length} YAML documents; this reads one`, { line: docs[1]!.line, col: 1 });
   }
-  const doc = docs[0]!;
-  const problem = doc.errors[0] ?? doc.warnings[0];
-  if (problem) {
-    throw fileError(source, `not valid YAML or JSON: ${problem.message}`, lines.linePos(problem.pos[0]));
-  }
-  checkYamlNodes(doc, source, lines);
-  try {
-    return doc.toJS({ maxAliasCount: MAX_ALIASES * 4 });
-  } catch (err) {
-    throw fileError(source, `cannot read manifest: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return docs[0]!.value;
 }
 
 /** Manifest text -> validated PodSpec; throws ManifestError (a UserError) naming the field. */

@@ -8,6 +8,7 @@
  * Kubernetes' JSON rules: a `null` value is the same as an absent field.
  */
 import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
+import { K8S_FIELDS, nearestName, type K8sType } from './k8s-fields.js';
 
 /** Any one string in a manifest; far above anything real, small enough to stay harmless. */
 export const MAX_STRING_LENGTH = 64 * 1024;
@@ -15,10 +16,25 @@ export const MAX_STRING_LENGTH = 64 * 1024;
 export type JsonObject = Record<string, unknown>;
 
 export interface ObjectShape {
+  /**
+   * The Kubernetes type (K8S_FIELDS): any of its fields that is neither known nor clusterOnly is
+   * "a Kubernetes field minipod does not support"; anything else is an unknown field (a typo).
+   */
+  type?: K8sType;
   /** Fields minipod reads. */
   known: readonly string[];
-  /** Kubernetes fields minipod refuses, so the error says so instead of `unknown field`. */
+  /** Fields accepted with one warning each: why the field has no effect on one host. */
+  clusterOnly?: Readonly<Record<string, string>>;
+  /** Kubernetes fields minipod refuses, for shapes without a `type`. */
   unsupported?: readonly string[];
+}
+
+export const UNSUPPORTED_FIELD = 'is a Kubernetes field minipod does not support';
+
+/** A shape's Kubernetes fields that minipod refuses. */
+export function unsupportedFields(shape: ObjectShape): string[] {
+  const all: readonly string[] = shape.type ? K8S_FIELDS[shape.type] : (shape.unsupported ?? []);
+  return all.filter((k) => !shape.known.includes(k) && !(shape.clusterOnly && Object.hasOwn(shape.clusterOnly, k)));
 }
 
 export function isObject(value: unknown): value is JsonObject {
@@ -104,16 +120,25 @@ export function checkObject(issues: Issues, path: string, value: unknown): JsonO
   return value;
 }
 
-/** Reports unknown and unsupported keys; true when there were none. */
+/**
+ * Reports unknown and unsupported keys and warns about cluster-only ones; true when there was
+ * nothing to refuse. A null value counts as absent (Kubernetes' JSON rule), so it is neither.
+ */
 export function checkKeys(issues: Issues, path: string, obj: JsonObject, shape: ObjectShape): boolean {
   let ok = true;
+  const unsupported = unsupportedFields(shape);
   for (const key of Object.keys(obj)) {
     if (shape.known.includes(key)) continue;
-    if (shape.unsupported?.includes(key)) {
+    if (shape.clusterOnly && Object.hasOwn(shape.clusterOnly, key)) {
+      if (obj[key] !== null) issues.warn(childPath(path, key), shape.clusterOnly[key]!);
+      continue;
+    }
+    if (unsupported.includes(key)) {
       if (obj[key] === null) continue;
-      issues.add(childPath(path, key), 'field is not supported by minipod');
+      issues.add(childPath(path, key), UNSUPPORTED_FIELD);
     } else {
-      issues.add(childPath(path, key), 'unknown field');
+      const hint = nearestName(key, [...shape.known, ...Object.keys(shape.clusterOnly ?? {}), ...unsupported]);
+      issues.add(childPath(path, key), hint ? `unknown field (did you mean ${quote(hint)}?)` : 'unknown field');
     }
     ok = false;
   }

@@ -161,6 +161,12 @@ export interface MinipodOptions {
   swap: boolean;
 }
 
+/** A registry login from an imagePullSecrets Secret: a docker config (`{"auths": {...}}`). Secret data. */
+export interface PullSecret {
+  name: string;
+  dockerConfig: Record<string, unknown>;
+}
+
 export interface PodSpec {
   apiVersion: 'v1';
   kind: 'Pod';
@@ -185,4 +191,6 @@ export interface PodSpec {
   resources?: Resources;
   /** Absolute folder of the manifest file; relative image paths are resolved against it. */
   manifestDir: string;
+  /** spec.imagePullSecrets that name a docker-config Secret of the input, in order. */
+  pullSecrets?: PullSecret[];
 }

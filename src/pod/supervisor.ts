@@ -243,6 +243,7 @@ export class PodSupervisor {
           fieldPath: `spec.${list}[${index}].image`,
           pullPolicy: r.spec.imagePullPolicy,
           pinOwner: this.o.pinImagesPerPod ? spec.name : undefined,
+          pullSecrets: spec.pullSecrets,
         });
       }),
     );

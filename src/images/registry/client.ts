@@ -15,7 +15,7 @@ import { UserError } from '../../errors.js';
 import { digestHex, sha256Hex } from '../oci/digest.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/spec.js';
 import { parseChallenges, parseTokenResponse, type Challenge } from './auth.js';
-import { findCredentials, type Credentials } from './credentials.js';
+import { credentialsFrom, findCredentials, type Credentials } from './credentials.js';
 import { readBody, request, type HttpResponse } from './http.js';
 import { configuredInsecure, isInsecure } from './insecure.js';
 import { apiHost, type Reference } from './reference.js';
@@ -26,6 +26,8 @@ const ATTEMPTS = 4;
 
 export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
+  /** Docker config documents of a pod's imagePullSecrets: their logins come first, as kubelet's. */
+  pullSecrets?: readonly { name: string; dockerConfig: Record<string, unknown> }[];
   /** Backoff base; tests make it small. */
   backoffMs?: number;
 }
@@ -49,7 +51,13 @@ export class RegistryClient {
   }
 
   private credentials(): Credentials | null {
-    if (this.creds === undefined) this.creds = findCredentials(this.ref.domain, this.o.env);
+    if (this.creds === undefined) {
+      for (const s of this.o.pullSecrets ?? []) {
+        this.creds = credentialsFrom(s.dockerConfig, this.ref.domain, `imagePullSecrets Secret "${s.name}"`);
+        if (this.creds) return this.creds;
+      }
+      this.creds = findCredentials(this.ref.domain, this.o.env);
+    }
     return this.creds;
   }
 

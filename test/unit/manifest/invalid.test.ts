@@ -48,14 +48,14 @@ describe('refused manifests name the field', () => {
     ['apiVersion', (p) => (p.apiVersion = 'v2'), 'apiVersion: "v2" is not supported: a Pod is apiVersion v1'],
     ['no kind', (p) => delete p.kind, 'kind: field is required (minipod runs kind: Pod)'],
     ['unknown top-level', (p) => (p.extra = 1), 'extra: unknown field'],
-    ['status', (p) => (p.status = { phase: 'Running' }), 'status: field is not supported by minipod (it is written by a runtime, not by the user; remove it)'],
+    ['status', (p) => (p.status = { phase: 'Running' }), 'status: is written by a runtime, not by the user: remove it (it usually comes from `kubectl get -o yaml`)'],
     ['no metadata', (p) => delete p.metadata, 'metadata: field is required (metadata.name names the pod)'],
     ['no name', (p) => delete p.metadata.name, 'metadata.name: field is required'],
     ['bad name', (p) => (p.metadata.name = 'My_Pod'), `metadata.name: "My_Pod" must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`],
     ['long name', (p) => (p.metadata.name = 'a'.repeat(64)), 'metadata.name: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" must be at most 63 characters'],
     ['name type', (p) => (p.metadata.name = 5), 'metadata.name: expected a string, got number'],
-    ['uid', (p) => (p.metadata.uid = 'abc'), 'metadata.uid: field is not supported by minipod'],
-    ['metadata typo', (p) => (p.metadata.lables = {}), 'metadata.lables: unknown field'],
+    ['uid', (p) => (p.metadata.uid = 'abc'), 'metadata.uid: is a Kubernetes field minipod does not support'],
+    ['metadata typo', (p) => (p.metadata.lables = {}), 'metadata.lables: unknown field (did you mean "labels"?)'],
     ['label value type', (p) => (p.metadata.labels = { app: 1 }), 'metadata.labels.app: expected a string, got number'],
     ['label value syntax', (p) => (p.metadata.labels = { app: 'a b' }), `metadata.labels.app: "a b" must consist of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`],
     ['annotation value type', (p) => (p.metadata.annotations = { 'example.com/x': true }), 'metadata.annotations["example.com/x"]: expected a string, got boolean'],
@@ -67,9 +67,9 @@ describe('refused manifests name the field', () => {
     ['minipod typo', (p) => (p.metadata.annotations = { 'minipod.io/pid-max': '5' }), 'metadata.annotations["minipod.io/pid-max"]: unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap)'],
     // spec
     ['no spec', (p) => delete p.spec, 'spec: field is required'],
-    ['nodeSelector', (p) => (p.spec.nodeSelector = { disk: 'ssd' }), 'spec.nodeSelector: field is not supported by minipod'],
-    ['hostPID', (p) => (p.spec.hostPID = true), 'spec.hostPID: field is not supported by minipod'],
-    ['spec typo', (p) => (p.spec.container = []), 'spec.container: unknown field'],
+    ['activeDeadlineSeconds', (p) => (p.spec.activeDeadlineSeconds = 5), 'spec.activeDeadlineSeconds: is a Kubernetes field minipod does not support'],
+    ['hostPID', (p) => (p.spec.hostPID = true), 'spec.hostPID: is a Kubernetes field minipod does not support'],
+    ['spec typo', (p) => (p.spec.container = []), 'spec.container: unknown field (did you mean "containers"?)'],
     ['no containers', (p) => delete p.spec.containers, 'spec.containers: field is required (at least one container)'],
     ['empty containers', (p) => (p.spec.containers = []), 'spec.containers: must have at least one container'],
     ['containers type', (p) => (p.spec.containers = { name: 'a' }), 'spec.containers: expected an array, got object'],
@@ -85,8 +85,8 @@ describe('refused manifests name the field', () => {
     ['nameserver', (p) => (p.spec.dnsConfig = { nameservers: ['dns.google'] }), 'spec.dnsConfig.nameservers[0]: "dns.google" is not an IP address'],
     ['too many nameservers', (p) => (p.spec.dnsConfig = { nameservers: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'] }), 'spec.dnsConfig.nameservers: too many entries (4, at most 3)'],
     ['dns option', (p) => (p.spec.dnsConfig = { options: [{ value: '1' }] }), 'spec.dnsConfig.options[0].name: field is required'],
-    ['pod securityContext', (p) => (p.spec.securityContext = { fsGroup: 1 }), 'spec.securityContext.fsGroup: field is not supported by minipod'],
-    ['pod resources storage', (p) => (p.spec.resources = { limits: { 'ephemeral-storage': '1Gi' } }), 'spec.resources.limits.ephemeral-storage: resource is not supported by minipod'],
+    ['pod securityContext', (p) => (p.spec.securityContext = { fsGroup: 1 }), 'spec.securityContext.fsGroup: is a Kubernetes field minipod does not support'],
+    ['pod resources storage', (p) => (p.spec.resources = { limits: { 'ephemeral-storage': '1Gi' } }), 'spec.resources.limits.ephemeral-storage: is a Kubernetes resource minipod does not support'],
     ['pod limit below container', (p) => {
       p.spec.resources = { limits: { memory: '64Mi' } };
       c0(p).resources = { limits: { memory: '128Mi' } };
@@ -99,7 +99,7 @@ describe('refused manifests name the field', () => {
     // volumes
     ['volume name', (p) => (p.spec.volumes[0].name = 'Data'), `spec.volumes[0].name: "Data" must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`],
     ['volume twice', (p) => p.spec.volumes.push({ name: 'data', emptyDir: {} }), 'spec.volumes[1].name: "data" is used twice'],
-    ['configMap', (p) => p.spec.volumes.push({ name: 'cfg', configMap: { name: 'x' } }), 'spec.volumes[1].configMap: field is not supported by minipod'],
+    ['configMap', (p) => p.spec.volumes.push({ name: 'cfg', configMap: { name: 'x' } }), 'spec.volumes[1].configMap: is a Kubernetes field minipod does not support'],
     ['no source', (p) => p.spec.volumes.push({ name: 'x' }), 'spec.volumes[1]: must specify a volume source: hostPath or emptyDir'],
     ['null emptyDir', (p) => p.spec.volumes.push({ name: 'x', emptyDir: null }), 'spec.volumes[1]: must specify a volume source: hostPath or emptyDir (an empty emptyDir is written `emptyDir: {}`)'],
     ['two sources', (p) => p.spec.volumes.push({ name: 'x', emptyDir: {}, hostPath: { path: '/' } }), 'spec.volumes[1]: must specify exactly one volume source (got hostPath and emptyDir)'],
@@ -112,8 +112,8 @@ describe('refused manifests name the field', () => {
     // containers
     ['container not an object', (p) => (p.spec.containers[1] = 'app'), 'spec.containers[1]: expected an object, got string'],
     ['container unknown', (p) => (c0(p).foo = 1), 'spec.containers[0].foo: unknown field'],
-    ['envFrom', (p) => (c0(p).envFrom = [{ configMapRef: { name: 'x' } }]), 'spec.containers[0].envFrom: field is not supported by minipod'],
-    ['terminationMessagePath', (p) => (c0(p).terminationMessagePath = '/dev/termination-log'), 'spec.containers[0].terminationMessagePath: field is not supported by minipod'],
+    ['envFrom', (p) => (c0(p).envFrom = [{ configMapRef: { name: 'x' } }]), 'spec.containers[0].envFrom: is a Kubernetes field minipod does not support'],
+    ['terminationMessagePath', (p) => (c0(p).terminationMessagePath = '/dev/termination-log'), 'spec.containers[0].terminationMessagePath: is a Kubernetes field minipod does not support'],
     ['no image', (p) => delete c0(p).image, 'spec.containers[0].image: field is required'],
     ['empty image', (p) => (c0(p).image = ''), 'spec.containers[0].image: field is required'],
     ['image spaces', (p) => (c0(p).image = ' img'), 'spec.containers[0].image: " img" must not have leading or trailing whitespace'],
@@ -133,7 +133,7 @@ describe('refused manifests name the field', () => {
     ['env empty name', (p) => (c0(p).env = [{ name: '' }]), 'spec.containers[0].env[0].name: "" must not be empty'],
     ['env =', (p) => (c0(p).env = [{ name: 'A=B' }]), `spec.containers[0].env[0].name: "A=B" must not contain '='`],
     ['env value type', (p) => (c0(p).env = [{ name: 'A', value: 1 }]), 'spec.containers[0].env[0].value: expected a string, got number'],
-    ['valueFrom', (p) => (c0(p).env = [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]), 'spec.containers[0].env[0].valueFrom: field is not supported by minipod'],
+    ['valueFrom', (p) => (c0(p).env = [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]), 'spec.containers[0].env[0].valueFrom: is a Kubernetes field minipod does not support'],
     ['env item null', (p) => (c0(p).env = [null]), 'spec.containers[0].env[0]: expected an object, got null'],
     // volumeMounts
     ['mount unknown volume', (p) => (c0(p).volumeMounts = [{ name: 'nope', mountPath: '/x' }]), 'spec.containers[0].volumeMounts[0].name: "nope" is not a volume of the pod (spec.volumes)'],
@@ -142,7 +142,7 @@ describe('refused manifests name the field', () => {
     ['mountPath twice', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x' }, { name: 'data', mountPath: '/x/' }]), 'spec.containers[0].volumeMounts[1].mountPath: "/x" is mounted twice'],
     ['subPath ..', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x', subPath: 'a/../../etc' }]), `spec.containers[0].volumeMounts[0].subPath: "a/../../etc" must not contain '..'`],
     ['subPath absolute', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x', subPath: '/etc' }]), 'spec.containers[0].volumeMounts[0].subPath: "/etc" must be a relative path'],
-    ['mountPropagation', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x', mountPropagation: 'Bidirectional' }]), 'spec.containers[0].volumeMounts[0].mountPropagation: field is not supported by minipod'],
+    ['mountPropagation', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x', mountPropagation: 'Bidirectional' }]), 'spec.containers[0].volumeMounts[0].mountPropagation: is a Kubernetes field minipod does not support'],
     ['readOnly type', (p) => (c0(p).volumeMounts = [{ name: 'data', mountPath: '/x', readOnly: 'true' }]), 'spec.containers[0].volumeMounts[0].readOnly: expected a boolean, got string'],
     // resources
     ['bad memory', (p) => (p.spec.containers[1].resources = { limits: { memory: '12XB' } }), 'spec.containers[1].resources.limits.memory: "12XB" is not a valid quantity'],
@@ -153,16 +153,16 @@ describe('refused manifests name the field', () => {
     ['memory too small', (p) => (c0(p).resources = { limits: { memory: '4Mi' } }), 'spec.containers[0].resources.limits.memory: 4Mi is below the minimum of 6Mi (as docker and podman): the container would be killed at once'],
     ['request over limit', (p) => (c0(p).resources = { limits: { cpu: '1' }, requests: { cpu: '1500m' } }), 'spec.containers[0].resources.requests.cpu: 1500m must be less than or equal to the cpu limit (1)'],
     ['memory request over limit', (p) => (c0(p).resources = { limits: { memory: '64Mi' }, requests: { memory: '1Gi' } }), 'spec.containers[0].resources.requests.memory: 1Gi must be less than or equal to the memory limit (64Mi)'],
-    ['hugepages', (p) => (c0(p).resources = { limits: { 'hugepages-2Mi': '2Mi' } }), 'spec.containers[0].resources.limits.hugepages-2Mi: resource is not supported by minipod'],
-    ['extended resource', (p) => (c0(p).resources = { limits: { 'nvidia.com/gpu': 1 } }), 'spec.containers[0].resources.limits["nvidia.com/gpu"]: resource is not supported by minipod'],
+    ['hugepages', (p) => (c0(p).resources = { limits: { 'hugepages-2Mi': '2Mi' } }), 'spec.containers[0].resources.limits.hugepages-2Mi: is a Kubernetes resource minipod does not support'],
+    ['extended resource', (p) => (c0(p).resources = { limits: { 'nvidia.com/gpu': 1 } }), 'spec.containers[0].resources.limits["nvidia.com/gpu"]: is a Kubernetes resource minipod does not support'],
     ['resource typo', (p) => (c0(p).resources = { limits: { cpus: 1 } }), 'spec.containers[0].resources.limits.cpus: unknown field'],
-    ['resources typo', (p) => (c0(p).resources = { limit: { cpu: 1 } }), 'spec.containers[0].resources.limit: unknown field'],
-    ['claims', (p) => (c0(p).resources = { claims: [{ name: 'gpu' }] }), 'spec.containers[0].resources.claims: field is not supported by minipod'],
+    ['resources typo', (p) => (c0(p).resources = { limit: { cpu: 1 } }), 'spec.containers[0].resources.limit: unknown field (did you mean "limits"?)'],
+    ['claims', (p) => (c0(p).resources = { claims: [{ name: 'gpu' }] }), 'spec.containers[0].resources.claims: is a Kubernetes field minipod does not support'],
     // securityContext
     ['runAsUser range', (p) => (c0(p).securityContext = { runAsUser: 2 ** 32 - 1 }), 'spec.containers[0].securityContext.runAsUser: must be between 0 and 4294967294, got 4294967295'],
     ['runAsGroup negative', (p) => (c0(p).securityContext = { runAsGroup: -1 }), 'spec.containers[0].securityContext.runAsGroup: must be between 0 and 4294967294, got -1'],
-    ['seccompProfile', (p) => (c0(p).securityContext = { seccompProfile: { type: 'RuntimeDefault' } }), 'spec.containers[0].securityContext.seccompProfile: field is not supported by minipod'],
-    ['procMount', (p) => (c0(p).securityContext = { procMount: 'Unmasked' }), 'spec.containers[0].securityContext.procMount: field is not supported by minipod'],
+    ['seccompProfile', (p) => (c0(p).securityContext = { seccompProfile: { type: 'RuntimeDefault' } }), 'spec.containers[0].securityContext.seccompProfile: is a Kubernetes field minipod does not support'],
+    ['procMount', (p) => (c0(p).securityContext = { procMount: 'Unmasked' }), 'spec.containers[0].securityContext.procMount: is a Kubernetes field minipod does not support'],
     ['capability', (p) => (c0(p).securityContext = { capabilities: { add: ['NET_ADMIN', 'FLY'] } }), 'spec.containers[0].securityContext.capabilities.add[1]: "FLY" is not a Linux capability'],
     ['CAP_ALL', (p) => (c0(p).securityContext = { capabilities: { drop: ['CAP_ALL'] } }), 'spec.containers[0].securityContext.capabilities.drop[0]: "CAP_ALL" is not a Linux capability'],
     ['privileged without escalation', (p) => (c0(p).securityContext = { privileged: true, allowPrivilegeEscalation: false }), 'spec.containers[0].securityContext.allowPrivilegeEscalation: cannot be false when privileged is true'],
@@ -197,7 +197,7 @@ describe('refused manifests name the field', () => {
     // probes and lifecycle
     ['probe without handler', (p) => (c0(p).livenessProbe = { periodSeconds: 5 }), 'spec.containers[0].livenessProbe: must specify exactly one of exec, httpGet or tcpSocket'],
     ['probe two handlers', (p) => (c0(p).readinessProbe = { exec: { command: ['true'] }, tcpSocket: { port: 80 } }), 'spec.containers[0].readinessProbe: must specify exactly one of exec, httpGet or tcpSocket (got exec and tcpSocket)'],
-    ['grpc probe', (p) => (c0(p).livenessProbe = { grpc: { port: 80 } }), 'spec.containers[0].livenessProbe.grpc: field is not supported by minipod'],
+    ['grpc probe', (p) => (c0(p).livenessProbe = { grpc: { port: 80 } }), 'spec.containers[0].livenessProbe.grpc: is a Kubernetes field minipod does not support'],
     ['unknown named port', (p) => (c0(p).livenessProbe = { httpGet: { port: 'https' } }), 'spec.containers[0].livenessProbe.httpGet.port: "https" is not the name of a port of container "web"'],
     ['probe port range', (p) => (c0(p).livenessProbe = { tcpSocket: { port: 0 } }), 'spec.containers[0].livenessProbe.tcpSocket.port: must be between 1 and 65535, got 0'],
     ['probe period', (p) => (c0(p).livenessProbe = { tcpSocket: { port: 80 }, periodSeconds: 0 }), 'spec.containers[0].livenessProbe.periodSeconds: must be between 1 and 2147483647, got 0'],
@@ -206,12 +206,12 @@ describe('refused manifests name the field', () => {
     ['exec empty', (p) => (c0(p).livenessProbe = { exec: { command: [] } }), 'spec.containers[0].livenessProbe.exec.command: must not be empty'],
     ['httpGet scheme', (p) => (c0(p).livenessProbe = { httpGet: { port: 80, scheme: 'FTP' } }), 'spec.containers[0].livenessProbe.httpGet.scheme: "FTP" is not one of HTTP, HTTPS'],
     ['header name', (p) => (c0(p).livenessProbe = { httpGet: { port: 80, httpHeaders: [{ name: 'a b', value: 'x' }] } }), 'spec.containers[0].livenessProbe.httpGet.httpHeaders[0].name: "a b" is not a valid HTTP header name'],
-    ['lifecycle sleep', (p) => (c0(p).lifecycle = { preStop: { sleep: { seconds: 5 } } }), 'spec.containers[0].lifecycle.preStop.sleep: field is not supported by minipod'],
+    ['lifecycle sleep', (p) => (c0(p).lifecycle = { preStop: { sleep: { seconds: 5 } } }), 'spec.containers[0].lifecycle.preStop.sleep: is a Kubernetes field minipod does not support'],
     ['lifecycle empty handler', (p) => (c0(p).lifecycle = { postStart: {} }), 'spec.containers[0].lifecycle.postStart: must specify exactly one of exec, httpGet or tcpSocket'],
     ['lifecycle typo', (p) => (c0(p).lifecycle = { preStart: { exec: { command: ['x'] } } }), 'spec.containers[0].lifecycle.preStart: unknown field'],
     ['init with probe', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', readinessProbe: { exec: { command: ['true'] } } }]), 'spec.initContainers[0].readinessProbe: must not be set for an init container'],
     ['init with lifecycle', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', lifecycle: { preStop: { exec: { command: ['true'] } } } }]), 'spec.initContainers[0].lifecycle: must not be set for an init container'],
-    ['init restartPolicy (sidecar)', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', restartPolicy: 'Always' }]), 'spec.initContainers[0].restartPolicy: field is not supported by minipod'],
+    ['init restartPolicy (sidecar)', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', restartPolicy: 'Always' }]), 'spec.initContainers[0].restartPolicy: is a Kubernetes field minipod does not support'],
   ];
 
   it.each(cases)('%s', (_name, mutate, message) => {
@@ -247,7 +247,7 @@ describe('refused files', () => {
     ['comment only', '# nothing\n', 'pod.yaml: manifest is empty'],
     ['not an object', '- a\n- b\n', 'a manifest must be an object (a Pod), got array'],
     ['scalar', 'hello\n', 'a manifest must be an object (a Pod), got string'],
-    ['two documents', `${ok}---\n${ok}`, 'pod.yaml:17:1: holds 2 YAML documents; minipod runs one Pod per file'],
+    ['two documents', `${ok}---\n${ok}`, 'pod.yaml:17:1: holds 2 YAML documents; this reads one'],
     ['duplicate key', 'apiVersion: v1\nkind: Pod\nkind: Pod\n', 'pod.yaml:3:1: not valid YAML or JSON: Map keys must be unique'],
     ['duplicate JSON key', '{"apiVersion": "v1", "kind": "Pod", "apiVersion": "v1"}', 'pod.yaml:1:37: not valid YAML or JSON: Map keys must be unique'],
     ['syntax', 'apiVersion: v1\nkind: [Pod\n', 'pod.yaml:3:1: not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ]'],
@@ -287,7 +287,7 @@ spec:
   it('YAML 1.1 booleans are strings under the 1.2 core schema', () => {
     expect(messageFor((p) => (p.spec.hostNetwork = 'yes'))).toBe('spec.hostNetwork: expected a boolean, got string');
     const text = stringify(base()).replace('kind: Pod', 'kind: Pod\nspec2: yes');
-    expect(errorOf(text).message).toBe('spec2: unknown field');
+    expect(errorOf(text).message).toBe('spec2: unknown field (did you mean "spec"?)');
   });
 
   it('.nan is not an integer', () => {
