@@ -7,10 +7,6 @@ import type {
   Capabilities,
   ContainerPort,
   ContainerSpec,
-  EnvVar,
-  ExecAction,
-  Handler,
-  HttpGetAction,
   ImagePullPolicy,
   Lifecycle,
   PortProtocol,
@@ -18,16 +14,15 @@ import type {
   ResourceList,
   Resources,
   SecurityContext,
-  TcpSocketAction,
   VolumeMount,
 } from './types.js';
 import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
-import { checkInteger, checkString, Fields, isObject, type ObjectShape } from './reader.js';
+import { Fields, isObject, type ObjectShape } from './reader.js';
+import { decodeEnv } from './env.js';
+import { decodeLifecycle, decodeProbe, LIFECYCLE_SHAPE, PROBE_SHAPE, portResolver } from './probes.js';
 import { parseBytes, parseCpuMilli, QuantityError } from './quantity.js';
 import {
   dns1123LabelProblem,
-  envNameProblem,
-  headerNameProblem,
   isIpAddress,
   normaliseAbsolutePath,
   normaliseCapability,
@@ -53,7 +48,6 @@ export const CONTAINER_SHAPE: ObjectShape = {
   ],
 };
 
-export const ENV_SHAPE: ObjectShape = { type: 'EnvVar', known: ['name', 'value'] };
 export const MOUNT_SHAPE: ObjectShape = { type: 'VolumeMount', known: ['name', 'mountPath', 'readOnly', 'subPath'] };
 export const RESOURCES_SHAPE: ObjectShape = { type: 'ResourceRequirements', known: ['limits', 'requests'] };
 export const SECURITY_SHAPE: ObjectShape = {
@@ -65,25 +59,8 @@ export const SECURITY_SHAPE: ObjectShape = {
 };
 export const CAPABILITIES_SHAPE: ObjectShape = { type: 'Capabilities', known: ['add', 'drop'] };
 export const PORT_SHAPE: ObjectShape = { type: 'ContainerPort', known: ['name', 'containerPort', 'hostPort', 'hostIP', 'protocol'] };
-export const LIFECYCLE_SHAPE: ObjectShape = { type: 'Lifecycle', known: ['postStart', 'preStop'] };
-const HANDLER_KINDS = ['exec', 'httpGet', 'tcpSocket'] as const;
-export const HANDLER_SHAPE: ObjectShape = { type: 'LifecycleHandler', known: HANDLER_KINDS };
-export const PROBE_SHAPE: ObjectShape = {
-  type: 'Probe',
-  known: [
-    ...HANDLER_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
-    'failureThreshold',
-  ],
-};
-export const EXEC_SHAPE: ObjectShape = { type: 'ExecAction', known: ['command'] };
-export const HTTP_GET_SHAPE: ObjectShape = { type: 'HTTPGetAction', known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };
-export const HEADER_SHAPE: ObjectShape = { type: 'HTTPHeader', known: ['name', 'value'] };
-export const TCP_SOCKET_SHAPE: ObjectShape = { type: 'TCPSocketAction', known: ['port', 'host'] };
-
 /** Highest uid/gid: 2^32-1 is (uid_t)-1, "no change" to the kernel. */
 const MAX_ID = 2 ** 32 - 2;
-/** Kubernetes' fields are int32. */
-const MAX_INT32 = 2 ** 31 - 1;
 
 /** Pod-level securityContext fields that apply to every container that does not set its own. */
 export interface PodSecurityDefaults {
@@ -180,24 +157,6 @@ export function decodeAbsolutePath(f: Fields, key: string): string | undefined {
     return undefined;
   }
   return normaliseAbsolutePath(p);
-}
-
-function decodeEnv(issues: Issues, value: unknown, path: string): EnvVar | undefined {
-  const f = Fields.open(issues, path, value, ENV_SHAPE);
-  if (!f) return undefined;
-  const name = f.string('name', 4096);
-  if (name === undefined) {
-    if (!f.has('name')) issues.add(f.at('name'), 'field is required');
-    return undefined;
-  }
-  const p = envNameProblem(name);
-  if (p) {
-    issues.add(f.at('name'), `${quote(name)} ${p}`);
-    return undefined;
-  }
-  const v = f.string('value');
-  if (f.has('value') && v === undefined) return undefined;
-  return { name, value: v ?? '' };
 }
 
 function decodeMount(issues: Issues, value: unknown, path: string): VolumeMount | undefined {
@@ -365,127 +324,4 @@ function decodePort(issues: Issues, value: unknown, path: string): ContainerPort
   if (hostPort !== undefined) port.hostPort = hostPort;
   if (hostIP !== undefined) port.hostIP = hostIP;
   return port;
-}
-
-type PortResolver = (f: Fields, key: string) => number | undefined;
-
-/** httpGet/tcpSocket `port`: a number, or the name of one of this container's ports. */
-function portResolver(ports: ContainerPort[], container: string | undefined): PortResolver {
-  return (f, key) => {
-    const v = f.required(key);
-    if (v === undefined) return undefined;
-    const path = f.at(key);
-    if (typeof v === 'number') return checkInteger(f.issues, path, v, { min: 1, max: 65535 });
-    const s = checkString(f.issues, path, v, 64);
-    if (s === undefined) return undefined;
-    const found = ports.find((p) => p.name === s);
-    if (!found) {
-      const of = container === undefined ? 'the container' : `container ${quote(container)}`;
-      f.issues.add(path, `${quote(s)} is not the name of a port of ${of}`);
-      return undefined;
-    }
-    return found.containerPort;
-  };
-}
-
-function decodeHandler(f: Fields, resolvePort: PortResolver): Handler | undefined {
-  const present = HANDLER_KINDS.filter((k) => f.has(k));
-  if (present.length !== 1) {
-    // An unsupported handler (sleep, grpc) is already reported by the shape check.
-    if (present.length > 1 || !['sleep', 'grpc'].some((k) => f.has(k))) {
-      const got = present.length > 1 ? ` (got ${present.join(' and ')})` : '';
-      f.issues.add(f.path, `must specify exactly one of exec, httpGet or tcpSocket${got}`);
-    }
-    return undefined;
-  }
-  const h: Handler = {};
-  const exec = f.object('exec', EXEC_SHAPE);
-  if (exec) {
-    const e = decodeExec(exec);
-    if (e) h.exec = e;
-  }
-  const http = f.object('httpGet', HTTP_GET_SHAPE);
-  if (http) {
-    const g = decodeHttpGet(http, resolvePort);
-    if (g) h.httpGet = g;
-  }
-  const tcp = f.object('tcpSocket', TCP_SOCKET_SHAPE);
-  if (tcp) {
-    const t = decodeTcpSocket(tcp, resolvePort);
-    if (t) h.tcpSocket = t;
-  }
-  return h.exec || h.httpGet || h.tcpSocket ? h : undefined;
-}
-
-function decodeExec(f: Fields): ExecAction | undefined {
-  if (f.required('command') === undefined) return undefined;
-  const command = f.stringArray('command', LIMITS.argv);
-  if (command === undefined) return undefined;
-  if (command.length === 0) {
-    f.issues.add(f.at('command'), 'must not be empty');
-    return undefined;
-  }
-  return { command };
-}
-
-function decodeHttpGet(f: Fields, resolvePort: PortResolver): HttpGetAction | undefined {
-  const port = resolvePort(f, 'port');
-  const path = f.optionalString('path', 4096) ?? '/';
-  const host = f.optionalString('host', 253);
-  const scheme = f.enumOf<'HTTP' | 'HTTPS'>('scheme', ['HTTP', 'HTTPS']) ?? 'HTTP';
-  const httpHeaders = f.list('httpHeaders', LIMITS.httpHeaders, (item, p) => {
-    const h = Fields.open(f.issues, p, item, HEADER_SHAPE);
-    if (!h) return undefined;
-    const name = h.requiredString('name', 256);
-    if (name !== undefined) {
-      const problem = headerNameProblem(name);
-      if (problem) h.issues.add(h.at('name'), `${quote(name)} ${problem}`);
-    }
-    const value = h.string('value', 8192) ?? '';
-    return name === undefined ? undefined : { name, value };
-  });
-  if (port === undefined) return undefined;
-  const g: HttpGetAction = { path, port, scheme, httpHeaders };
-  if (host !== undefined) g.host = host;
-  return g;
-}
-
-function decodeTcpSocket(f: Fields, resolvePort: PortResolver): TcpSocketAction | undefined {
-  const port = resolvePort(f, 'port');
-  const host = f.optionalString('host', 253);
-  if (port === undefined) return undefined;
-  const t: TcpSocketAction = { port };
-  if (host !== undefined) t.host = host;
-  return t;
-}
-
-function decodeLifecycle(f: Fields, resolvePort: PortResolver): Lifecycle | undefined {
-  const lc: Lifecycle = {};
-  for (const key of ['postStart', 'preStop'] as const) {
-    const h = f.object(key, HANDLER_SHAPE);
-    if (!h) continue;
-    const handler = decodeHandler(h, resolvePort);
-    if (handler) lc[key] = handler;
-  }
-  return lc.postStart || lc.preStop ? lc : undefined;
-}
-
-function decodeProbe(
-  f: Fields | undefined,
-  resolvePort: PortResolver,
-  kind: 'livenessProbe' | 'readinessProbe' | 'startupProbe',
-): Probe | undefined {
-  if (!f) return undefined;
-  const handler = decodeHandler(f, resolvePort);
-  const initialDelaySeconds = f.integer('initialDelaySeconds', { min: 0, max: MAX_INT32 }) ?? 0;
-  const periodSeconds = f.integer('periodSeconds', { min: 1, max: MAX_INT32 }) ?? 10;
-  const timeoutSeconds = f.integer('timeoutSeconds', { min: 1, max: MAX_INT32 }) ?? 1;
-  const successThreshold = f.integer('successThreshold', { min: 1, max: MAX_INT32 }) ?? 1;
-  const failureThreshold = f.integer('failureThreshold', { min: 1, max: MAX_INT32 }) ?? 3;
-  // Kubernetes: only readiness can need several successes; the others act on the first.
-  if (kind !== 'readinessProbe' && successThreshold !== 1) {
-    f.issues.add(f.at('successThreshold'), `must be 1 for a ${kind}, got ${successThreshold}`);
-  }
-  if (!handler) return undefined;
-  return { ...handler, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold };
 }

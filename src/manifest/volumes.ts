@@ -1,0 +1,71 @@
+/**
+ * `spec.volumes[]`: one source per volume, decoded with its field-local rules. Host-side
+ * preparation is src/pod/volumes.ts.
+ */
+import type { HostPathType, Volume, VolumeSource } from './types.js';
+import { Issues, quote } from './issues.js';
+import { Fields, unsupportedFields, type ObjectShape } from './reader.js';
+import { quantity } from './container.js';
+import { parseBytes } from './quantity.js';
+import { dns1123LabelProblem, normaliseAbsolutePath } from './syntax.js';
+
+const VOLUME_SOURCES = ['hostPath', 'emptyDir'] as const;
+export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
+export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
+export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
+
+const HOST_PATH_TYPES: readonly HostPathType[] = [
+  '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice',
+];
+
+
+export function decodeVolume(issues: Issues, value: unknown, path: string): Volume | undefined {
+  const f = Fields.open(issues, path, value, VOLUME_SHAPE);
+  if (!f) return undefined;
+  const name = f.requiredString('name', 253);
+  if (name !== undefined) {
+    const p = dns1123LabelProblem(name);
+    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
+  }
+  const present = VOLUME_SOURCES.filter((k) => f.has(k));
+  const unsupported = unsupportedFields(VOLUME_SHAPE).some((k) => f.has(k));
+  if (present.length > 1) {
+    issues.add(path, `must specify exactly one volume source (got ${present.join(' and ')})`);
+    return undefined;
+  }
+  if (present.length === 0) {
+    // An unsupported source (configMap, ...) has been reported already.
+    if (unsupported) return undefined;
+    const hint = f.obj.emptyDir === null ? ' (an empty emptyDir is written `emptyDir: {}`)' : '';
+    issues.add(path, `must specify a volume source: hostPath or emptyDir${hint}`);
+    return undefined;
+  }
+  let source: VolumeSource | undefined;
+  const hp = f.object('hostPath', HOST_PATH_SHAPE);
+  if (hp) {
+    const raw = hp.requiredString('path', 4096);
+    const type = hp.enumOf<HostPathType>('type', HOST_PATH_TYPES) ?? '';
+    if (raw !== undefined && !raw.startsWith('/')) issues.add(hp.at('path'), `${quote(raw)} must be an absolute path`);
+    else if (raw !== undefined) source = { kind: 'hostPath', path: normaliseAbsolutePath(raw), type };
+  }
+  const ed = f.object('emptyDir', EMPTY_DIR_SHAPE);
+  if (ed) {
+    const mediumRaw = ed.get('medium');
+    const hugePages = typeof mediumRaw === 'string' && mediumRaw.startsWith('HugePages-') ? [mediumRaw] : [];
+    const medium = ed.enumOf<'' | 'Memory'>('medium', ['', 'Memory'], ['HugePages', ...hugePages]);
+    let sizeLimitBytes: number | undefined;
+    const sl = ed.get('sizeLimit');
+    if (sl !== undefined) {
+      sizeLimitBytes = quantity(issues, ed.at('sizeLimit'), sl, parseBytes);
+      // tmpfs reads size=0 as "no limit": the opposite of what was asked.
+      if (sizeLimitBytes === 0) {
+        issues.add(ed.at('sizeLimit'), `${quote(sl)} must be greater than 0`);
+        sizeLimitBytes = undefined;
+      }
+    }
+    source = { kind: 'emptyDir', medium: medium ?? '' };
+    if (sizeLimitBytes !== undefined) source.sizeLimitBytes = sizeLimitBytes;
+  }
+  if (name === undefined || source === undefined) return undefined;
+  return { name, source };
+}
