@@ -1,6 +1,6 @@
 /** `minipod exec [-i] [-t] [-e K=V]... [-u UID[:GID]] [-w DIR] POD CONTAINER -- CMD...` */
 import { execInContainer } from '../exec/exec.js';
-import { parseEnvFlags, parseUserFlag } from '../exec/plan.js';
+import { parseEnvFlags, parseUserFlag } from '../plan/exec.js';
 import { relayTerminal, terminalSize } from '../exec/relay.js';
 import { UserError } from '../errors.js';
 import { minipodPaths } from '../paths.js';

@@ -16,7 +16,7 @@ import type { ProcessSpec } from '../plan/types.js';
 import { exitStatus } from '../process/exit-status.js';
 import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
-import { buildExecPlan } from './plan.js';
+import { buildExecPlan } from '../plan/exec.js';
 import { containerPtmxPath, openPty, type Pty, setWindowSize, type WindowSize } from './pty.js';
 import { type ExecTarget, resolveExecTarget } from './target.js';
 

@@ -4,7 +4,7 @@ import type { MinipodPaths } from '../paths.js';
 import { readProcessRecord } from '../pod/container-files.js';
 import { containerLayout, podLayout } from '../pod/layout.js';
 import { isAlive, type PodState, readPodState } from '../state/pod-state.js';
-import type { ProcessRecord } from './plan.js';
+import type { ProcessRecord } from '../plan/exec.js';
 
 export interface ExecTarget {
   pod: string;

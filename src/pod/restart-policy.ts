@@ -48,3 +48,13 @@ export function podExitCode(finished: FinishedContainer[]): number {
 export function signalExitCode(signal: NodeJS.Signals | null, code: number | null): number {
   return exitStatus(code, signal);
 }
+
+/**
+ * The one back-off rule for every container that starts again (init, app, and restartable
+ * init containers alike): the count grows with each quick failure and drops back to zero after
+ * a long run, and a zero count restarts at once.
+ */
+export function nextRestart(previousBackoffs: number, ranForMs: number): { backoffs: number; delayMs: number } {
+  const backoffs = nextBackoffCount(previousBackoffs, ranForMs);
+  return { backoffs, delayMs: backoffs === 0 ? 0 : backoffDelay(backoffs - 1) };
+}

@@ -4,7 +4,9 @@
  * One supervisor object per pod, all of them in the daemon (src/daemon/server.ts), attached or
  * detached. It owns the helpers it spawns or takes from the warm pool (the daemon is their
  * parent, so Node reaps them and reports their exit), the pod's cgroups, network, host mounts
- * and state file.
+ * and state file. Each container is a ContainerRunner (container-runner.ts); everything that
+ * reaches the host comes through the PodHost it is given (host.ts), so this sequence is
+ * unit-tested against a fake host (test/unit/pod).
  *
  * Start, in order (docs/architecture.md has the why of each step):
  *  1. claim the name (mkdir of the pod's run dir), write a Pending state
@@ -24,59 +26,33 @@ import { ExitCode, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
-import { imageStopSignal, resolveImage } from '../images/index.js';
-import { unpinImages } from '../images/store/gc.js';
-import { storeDirs } from '../images/store/paths.js';
-import type { ResolvedImage } from '../images/types.js';
-import type { ContainerSpec, PodSpec } from '../manifest/types.js';
-import { checkHostPorts, readHostResolvConf, renderEtcHosts, renderResolvConf, setupPodNetwork } from '../network/index.js';
+import type { PodSpec } from '../manifest/types.js';
+import { renderEtcHosts, renderResolvConf } from '../network/index.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
-import { planContainer } from '../plan/container.js';
-import type { PodInitPlan } from '../plan/types.js';
-import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
-import { spawnInNamespaces, type NamespaceEntry, type SharedNamespace } from '../namespaces/pod-namespaces.js';
-import { discardHelper, HelperFailed, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
-import {
-  type ContainerState,
-  type PodPhase,
-  type PodState,
-  processRef,
-  specPath,
-  writePodState,
-} from '../state/pod-state.js';
+import { planPodInit } from '../plan/pod-init.js';
+import type { NamespaceEntry, SharedNamespace } from '../namespaces/pod-namespaces.js';
+import type { Helper } from '../process/helper-client.js';
+import { type PodPhase, type PodState, processRef, specPath, writePodState } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
+import { CgroupJoins } from './cgroup-join.js';
+import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './container-runner.js';
 import { mountTmpfs } from './host-mounts.js';
-import { containerLayout, type PodLayout, podLayout } from './layout.js';
-import { containerHostDirs, isFileOnHost, prepareContainerDirs, writeProcessRecord } from './container-files.js';
-import {
-  backoffDelay,
-  nextBackoffCount,
-  podExitCode,
-  shouldRestart,
-  signalExitCode,
-  type FinishedContainer,
-} from './restart-policy.js';
-import { teardownPod } from './teardown.js';
-import { ContainerProbes, actionRunner, runHandler, type ProbeTarget } from '../probes/index.js';
+import { type PodHost, realPodHost } from './host.js';
+import { type PodLayout, podLayout } from './layout.js';
+import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';
 
-/** Static init binaries we can run as the pod's PID 1, podman's choice first. */
-const INIT_BINARIES = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
-
-export interface SupervisorOutput {
-  /** A line of container output; attached runs print it with the container's name. */
-  line(container: string, stream: LogStream, text: string): void;
-  /** minipod's own messages about the pod (container exited, restarting, ...). */
-  event(message: string): void;
-}
+export type { SupervisorOutput } from './container-runner.js';
 
 export interface SupervisorOptions {
   paths: MinipodPaths;
   sys: Syscall;
   cgroups: CgroupManager;
   output: SupervisorOutput;
+  /** Images, ports, CNI, helpers, signals, teardown; the real host unless a test fakes it. */
+  host?: PodHost;
   manifestPath?: string;
   /**
    * Keep the pod's record (state, spec, logs) after it ends, for `ps -a`, `logs` and
@@ -84,7 +60,7 @@ export interface SupervisorOptions {
    */
   keepRecord?: boolean;
   /** Moves helpers into cgroups early, off the event loop (the daemon keeps one for all pods); without one each helper joins by itself before its exec. */
-  cgroupMover?: CgroupMover;
+  cgroupMover?: Pick<CgroupMover, 'move'>;
   /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
   warm?: { claim(spec: PodSpec): { init: Helper; containers: Helper[] } | undefined };
   /** Pin images for this pod rather than for this process (the daemon outlives its pods). */
@@ -95,36 +71,16 @@ export interface SupervisorOptions {
   trace?: (step: string) => void;
 }
 
-interface ContainerRun {
-  spec: ContainerSpec;
-  isInit: boolean;
-  state: ContainerState;
-  image?: ResolvedImage;
-  helper?: Helper;
-  /** The pre-spawned helper's move into the container's cgroups (true once it is in them). */
-  helperInCgroups?: Promise<boolean>;
-  /** Set when the helper reported that it could not exec. */
-  startFailure?: HelperFailed;
-  log?: CriLogWriter;
-  startedAtMs: number;
-  oomBaseline: number;
-  consecutiveBackoffs: number;
-  restartTimer?: NodeJS.Timeout;
-  /** Resolves when the current instance exits. */
-  exited?: Promise<number>;
-  probes?: ContainerProbes;
-  /** Why minipod killed the current instance (a failed probe or hook), for its reason. */
-  killedBecause?: string;
-}
-
 export class PodSupervisor {
   readonly spec: PodSpec;
   private readonly o: SupervisorOptions;
+  private readonly host: PodHost;
   private readonly layout: PodLayout;
-  private readonly runs: ContainerRun[];
+  private readonly joins: CgroupJoins;
+  private readonly runs: ContainerRunner[];
   private state: PodState;
   private initHelper?: Helper;
-  private initInCgroups?: Promise<boolean>;
+  private initBinary?: string;
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
   private stopping = false;
@@ -138,27 +94,17 @@ export class PodSupervisor {
   constructor(spec: PodSpec, options: SupervisorOptions) {
     this.spec = spec;
     this.o = options;
+    this.host = options.host ?? realPodHost(options);
     this.layout = podLayout(options.paths, spec.name);
+    this.joins = new CgroupJoins(spec.name, options.cgroups, options.cgroupMover, () => this.trace('helpers in their cgroups'));
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    const run = (c: ContainerSpec, isInit: boolean): ContainerRun => ({
-      spec: c,
-      isInit,
-      state: {
-        name: c.name,
-        init: isInit,
-        image: c.image,
-        state: 'waiting',
-        reason: 'ContainerCreating',
-        restartCount: 0,
-        ready: false,
-        cgroupPaths: [],
-        logPath: containerLayout(this.layout, c.name).logPath,
-      },
-      startedAtMs: 0,
-      oomBaseline: 0,
-      consecutiveBackoffs: 0,
-    });
-    this.runs = [...spec.initContainers.map((c) => run(c, true)), ...spec.containers.map((c) => run(c, false))];
+    const pod = this.runnerPod();
+    // Init containers run until they succeed (unless the pod's policy is Never), one by one.
+    const initPolicy = spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+    this.runs = [
+      ...spec.initContainers.map((c) => new ContainerRunner(pod, c, 'init', initPolicy)),
+      ...spec.containers.map((c) => new ContainerRunner(pod, c, 'app', spec.restartPolicy)),
+    ];
     this.state = {
       name: spec.name,
       phase: 'Pending',
@@ -195,7 +141,7 @@ export class PodSupervisor {
       this.setPhase('Running');
       await this.runInitContainers();
       if (!this.stopping && this.state.phase === 'Running') {
-        await Promise.all(this.runs.filter((r) => !r.isInit).map((r) => this.startContainer(r)));
+        await Promise.all(this.apps().map((r) => r.start()));
       }
       this.trace('containers started');
     } catch (err) {
@@ -210,6 +156,28 @@ export class PodSupervisor {
 
   private trace(step: string): void {
     (this.o.trace ?? trace)(step);
+  }
+
+  private apps(): ContainerRunner[] {
+    return this.runs.filter((r) => r.kind === 'app');
+  }
+
+  /** What the container runners see of their pod. */
+  private runnerPod(): RunnerPod {
+    return {
+      spec: this.spec,
+      layout: this.layout,
+      host: this.host,
+      cgroups: this.o.cgroups,
+      joins: this.joins,
+      output: this.o.output,
+      stopping: () => this.stopping,
+      namespaces: () => this.containerNamespaces(),
+      volumes: () => this.volumes!,
+      stateChanged: () => this.syncContainerStates(),
+      exited: (r, exitCode, finishedAt) => this.onContainerExit(r, exitCode, finishedAt),
+      trace: (step) => this.trace(step),
+    };
   }
 
   // ---- start steps ----
@@ -232,17 +200,16 @@ export class PodSupervisor {
   }
 
   private async prepareHost(): Promise<void> {
-    const { spec, o } = this;
+    const { spec, o, host } = this;
     const images = await Promise.all(
       this.runs.map((r, i) => {
-        const list = r.isInit ? 'initContainers' : 'containers';
-        const index = r.isInit ? i : i - spec.initContainers.length;
-        return resolveImage(r.spec.image, {
+        const list = r.kind === 'init' ? 'initContainers' : 'containers';
+        const index = r.kind === 'init' ? i : i - spec.initContainers.length;
+        return host.resolveImage(r.spec.image, {
           manifestDir: spec.manifestDir,
-          paths: o.paths,
           fieldPath: `spec.${list}[${index}].image`,
           pullPolicy: r.spec.imagePullPolicy,
-          pinOwner: this.o.pinImagesPerPod ? spec.name : undefined,
+          pinOwner: o.pinImagesPerPod ? spec.name : undefined,
           pullSecrets: spec.pullSecrets,
         });
       }),
@@ -254,9 +221,9 @@ export class PodSupervisor {
     if (o.pinImagesPerPod) {
       // The state names the images from here on; the pins only bridged the gap.
       this.saveState();
-      await unpinImages(storeDirs(o.paths), spec.name);
+      await host.unpinImages(spec.name);
     }
-    await checkHostPorts(spec, o.paths, spec.name);
+    await host.checkHostPorts(spec);
 
     fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });
     // A new pod of an old name starts with fresh logs.
@@ -266,9 +233,14 @@ export class PodSupervisor {
     // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
     mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k');
     this.volumes = prepareVolumes(o.sys, spec, this.layout.volumesDir);
-    fs.writeFileSync(this.layout.etcHostname, `${spec.hostNetwork ? os.hostname() : spec.hostname}\n`);
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(spec.hostNetwork ? os.hostname() : spec.hostname));
+    fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname()));
     fs.writeFileSync(this.layout.resolvConf, '');
+  }
+
+  /** A hostNetwork pod keeps the host's UTS namespace, and so its hostname. */
+  private hostname(): string {
+    return this.spec.hostNetwork ? os.hostname() : this.spec.hostname;
   }
 
   private createCgroups(plan: PodCgroupPlan): void {
@@ -279,36 +251,11 @@ export class PodSupervisor {
     this.saveState();
   }
 
-  /**
-   * Moves the helpers that already run into their cgroups from here, in the background, while
-   * the pod's init and network come up. Moving a process between cgroups waits for an RCU grace
-   * period (~5-15 ms on this kernel, much more than the write itself); done by each helper just
-   * before its exec, that wait sat on the start path. A helper whose move failed joins by
-   * itself, as a restarted container's helper does, and reports the error.
-   */
+  /** The helpers that already run go into their cgroups in the background (cgroup-join.ts). */
   private moveHelpersIntoCgroups(): void {
-    const { cgroups, cgroupMover: mover } = this.o;
-    if (!mover) return; // Each helper joins by itself just before its exec.
-    // Only booted helpers: Node's start-up (~40 MB, ~10 threads) must not be charged to a
-    // container's memory and pids limits. One still booting joins by itself just before exec.
-    const containers = this.runs.filter((r) => r.helper?.isBooted);
-    const init = this.initHelper?.isBooted ? this.initHelper : undefined;
-    if (containers.length === 0 && !init) return;
+    const containers = this.runs.filter((r) => r.helper).map((r) => ({ helper: r.helper!, cgroup: r.spec.name }));
     // The containers' first: their exec waits for the move, PID 1's does not.
-    const moved = mover
-      .move([
-        ...containers.map((r) => ({ pid: r.helper!.pid, files: cgroups.procsFiles(this.spec.name, r.spec.name) })),
-        ...(init ? [{ pid: init.pid, files: cgroups.procsFiles(this.spec.name, INIT_CGROUP) }] : []),
-      ])
-      .then(
-        () => {
-          this.trace('helpers in their cgroups');
-          return true;
-        },
-        () => false,
-      );
-    for (const r of containers) r.helperInCgroups = moved;
-    if (init) this.initInCgroups = moved;
+    this.joins.moveEarly([...containers, ...(this.initHelper ? [{ helper: this.initHelper, cgroup: INIT_CGROUP }] : [])]);
   }
 
   /** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */
@@ -324,13 +271,14 @@ export class PodSupervisor {
    * images, volumes, cgroups and CNI. The helpers wait for their plans.
    */
   private spawnPodProcesses(): void {
-    if (!INIT_BINARIES.some((b) => fs.existsSync(b))) {
+    this.initBinary = this.host.findInitBinary();
+    if (!this.initBinary) {
       throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', {
         code: 'host.missing-init',
       });
     }
     const sandbox = this.o.warm?.claim(this.spec);
-    const helper = sandbox?.init ?? spawnInNamespaces(this.o.sys, { create: this.podNamespaces(), join: null }, () => spawnHelper());
+    const helper = sandbox?.init ?? this.host.spawnHelper({ create: this.podNamespaces(), join: null });
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
@@ -340,82 +288,63 @@ export class PodSupervisor {
       // Booted helpers serve the first start of each container in order; what is left over goes.
       const spare = [...sandbox.containers];
       for (const r of this.runs) if (!r.spec.stdin && spare.length > 0) r.helper = spare.shift();
-      for (const h of spare) discardHelper(h);
+      for (const h of spare) this.host.discardHelper(h);
       this.trace(`warm sandbox claimed (${sandbox.containers.length - spare.length} booted container helpers used)`);
       return;
     }
     const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
-    for (const r of first) r.helper = this.spawnContainerHelper(r);
+    for (const r of first) r.helper = r.spawnHelper();
   }
 
   private async execInit(): Promise<void> {
     const helper = this.initHelper!;
-    const plan: PodInitPlan = {
-      kind: 'pod-init',
-      id: `${this.spec.name}/init`,
+    const plan = planPodInit({
+      pod: this.spec,
       rootDir: this.layout.initRoot,
-      initBinary: INIT_BINARIES.find((b) => fs.existsSync(b))!,
-      args: ['catatonit', '-P'],
-      hostname: this.spec.hostNetwork ? undefined : this.spec.hostname,
-      loopbackUp: !this.spec.hostNetwork,
-      // PID 1 does not fork: its move may finish after its exec, in parallel with it.
-      cgroupProcs: this.initInCgroups ? [] : this.o.cgroups.procsFiles(this.spec.name, INIT_CGROUP),
-    };
-    await sendPlan(helper, plan);
-    void this.initInCgroups?.then((moved) => {
-      if (moved || this.stopping) return;
-      try {
-        this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid);
-      } catch (err) {
-        this.o.output.event(`warning: the pod's init is not in its cgroup: ${(err as Error).message}`);
-      }
+      initBinary: this.initBinary!,
+      cgroupProcs: this.joins.pid1ProcsToJoin(helper, INIT_CGROUP),
     });
+    await this.host.sendPlan(helper, plan);
+    this.joins.afterPid1Exec(helper, INIT_CGROUP, () => this.stopping, (m) => this.o.output.event(`warning: ${m}`));
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
     this.saveState();
   }
 
   private async setupNetwork(): Promise<void> {
-    const { spec, o } = this;
-    this.network = await setupPodNetwork({
+    const { spec, o, host } = this;
+    this.network = await host.setupNetwork({
       pod: spec,
       podId: spec.name,
       netnsPath: this.state.netnsPath,
-      paths: o.paths,
       loopbackReady: true,
       warn: (m) => o.output.event(`warning: ${m}`),
     });
     this.state.network = this.network;
-    const hostname = spec.hostNetwork ? os.hostname() : spec.hostname;
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(hostname, this.network.ip));
-    const host = readHostResolvConf();
-    const resolv = renderResolvConf(spec, host.text, { upstreamResolvConfText: host.upstream });
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), this.network.ip));
+    const hostResolv = host.readHostResolvConf();
+    const resolv = renderResolvConf(spec, hostResolv.text, { upstreamResolvConfText: hostResolv.upstream });
     for (const w of resolv.warnings) o.output.event(`warning: ${w}`);
     fs.writeFileSync(this.layout.resolvConf, resolv.text);
     this.saveState();
   }
 
+  /** One after another; each must succeed before the next starts (Kubernetes' init containers). */
   private async runInitContainers(): Promise<void> {
-    for (const r of this.runs.filter((run) => run.isInit)) {
+    for (const r of this.runs.filter((run) => run.kind === 'init')) {
+      await r.start();
       for (;;) {
-        await this.startContainer(r);
         const code = await r.exited!;
         if (this.stopping) return;
         if (code === 0) break;
-        if (this.spec.restartPolicy === 'Never') {
-          this.o.output.event(`init container ${r.spec.name} failed with exit code ${code}: the pod failed`);
-          this.finished.push({ name: r.spec.name, exitCode: code, finishedAt: Date.now() });
+        if (r.restartPolicy === 'Never') {
+          this.o.output.event(`init container ${r.name} failed with exit code ${code}: the pod failed`);
+          this.finished.push({ name: r.name, exitCode: code, finishedAt: Date.now() });
           this.setPhase('Failed');
           await this.finish();
           return;
         }
-        const delay = backoffDelay(r.consecutiveBackoffs++);
-        this.o.output.event(`init container ${r.spec.name} failed with exit code ${code}; restarting in ${delay / 1000}s`);
-        r.state = { ...r.state, state: 'waiting', reason: 'CrashLoopBackOff' };
-        this.syncContainerStates();
-        await new Promise<void>((resolve) => (r.restartTimer = setTimeout(resolve, delay)));
-        if (this.stopping) return;
-        r.state.restartCount++;
+        if (!(await r.restart(code))) return;
       }
     }
   }
@@ -430,190 +359,26 @@ export class PodSupervisor {
     return { create: ['pid'], join: { pid: this.initHelper!.pid, namespaces: shared.filter((n) => n !== 'pid') } };
   }
 
-  private spawnContainerHelper(r: ContainerRun): Helper {
-    const helper = spawnInNamespaces(this.o.sys, this.containerNamespaces(), () => spawnHelper({ stdin: r.spec.stdin }));
-    if (r.spec.stdin) helper.child.stdin?.end();
-    return helper;
-  }
-
-  private async startContainer(r: ContainerRun): Promise<void> {
-    const { spec, o } = this;
-    const helper = r.helper ?? this.spawnContainerHelper(r);
-    // A container must be in its cgroups before its program runs: wait for the early move.
-    const inCgroups = r.helper && r.helperInCgroups ? await r.helperInCgroups : false;
-    r.helper = undefined;
-    r.helperInCgroups = undefined;
-    r.startFailure = undefined;
-    const layout = prepareContainerDirs(this.layout, r.spec.name, r.state.restartCount > 0);
-    r.log = new CriLogWriter(layout.logPath, (stream, text) => o.output.line(r.spec.name, stream, text));
-    const log = r.log;
-    helper.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
-    helper.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
-    r.exited = helperExit(helper).then(({ code, signal }) => this.onContainerExit(r, helper, code, signal));
-
-    r.oomBaseline = o.cgroups.oomKillCount(spec.name, r.spec.name);
-    const plan = planContainer({
-      pod: spec,
-      container: r.spec,
-      image: r.image!.config,
-      dirs: containerHostDirs(this.layout, layout, r.spec, r.image!.layers, this.volumes!),
-      cgroupProcs: o.cgroups.procsFiles(spec.name, r.spec.name),
-      isFile: isFileOnHost,
-    });
-    writeProcessRecord(layout, plan);
-    try {
-      this.trace(`container ${r.spec.name} plan sent`);
-      // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
-      await sendPlan(helper, inCgroups ? { ...plan, cgroupProcs: [] } : plan);
-      this.trace(`container ${r.spec.name} exec'd`);
-      r.startedAtMs = Date.now();
-      r.state = {
-        ...r.state,
-        state: 'running',
-        // Without a readiness probe a running container is ready, as in Kubernetes.
-        ready: !r.spec.readinessProbe,
-        reason: undefined,
-        message: undefined,
-        exitCode: undefined,
-        pid: helper.pid,
-        startTime: processRef(helper.pid).startTime,
-        startedAt: new Date(r.startedAtMs).toISOString(),
-        finishedAt: undefined,
-      };
-      this.syncContainerStates();
-    } catch (err) {
-      if (!(err instanceof HelperFailed)) throw err;
-      r.startFailure = err;
-      o.output.event(`container ${r.spec.name} could not start: ${err.message}`);
-      return;
-    }
-    await this.afterStart(r, helper.pid);
-  }
-
-  private probeTarget(r: ContainerRun): ProbeTarget {
-    return { paths: this.o.paths, sys: this.o.sys, pod: this.spec.name, container: r.spec.name };
-  }
-
-  /** postStart, then probes (Kubernetes: probes start once postStart succeeded). */
-  private async afterStart(r: ContainerRun, pid: number): Promise<void> {
-    const postStart = r.spec.lifecycle?.postStart;
-    if (postStart) {
-      const result = await runHandler(postStart, this.probeTarget(r), this.spec.terminationGracePeriodSeconds * 1000 || 30_000);
-      if (r.state.pid !== pid || this.stopping) return;
-      if (!result.success) {
-        this.o.output.event(`postStart hook of ${r.spec.name} failed: ${result.message}; killing the container`);
-        this.killContainer(r, 'FailedPostStartHook');
-        return;
-      }
-    }
-    const { startupProbe, livenessProbe, readinessProbe } = r.spec;
-    if (!startupProbe && !livenessProbe && !readinessProbe) return;
-    const failed = (why: string, message: string): void => {
-      if (r.state.pid !== pid) return;
-      this.o.output.event(`${why} of ${r.spec.name} failed: ${message}; killing the container`);
-      this.killContainer(r, why === 'liveness probe' ? 'LivenessProbeFailed' : 'StartupProbeFailed');
-    };
-    r.probes = new ContainerProbes({
-      probes: { startupProbe, livenessProbe, readinessProbe },
-      run: actionRunner(this.probeTarget(r)),
-      onReadyChange: (ready) => {
-        if (r.state.pid !== pid || r.state.ready === ready) return;
-        r.state.ready = ready;
-        this.syncContainerStates();
-      },
-      onLivenessFailed: (last) => failed('liveness probe', last.message ?? ''),
-      onStartupFailed: (last) => failed('startup probe', last.message ?? ''),
-    });
-    r.probes.start();
-  }
-
-  /** kubelet's kill: the stop signal (SIGTERM unless the image says), SIGKILL after the grace period; the restart policy then applies. */
-  private killContainer(r: ContainerRun, because: string): void {
-    const pid = r.state.pid;
-    if (!pid) return;
-    r.killedBecause = because;
-    r.probes?.stop();
-    this.signal(pid, imageStopSignal(r.image?.config.stopSignal));
-    const timer = setTimeout(() => {
-      if (r.state.pid === pid) this.signal(pid, 'SIGKILL');
-    }, this.spec.terminationGracePeriodSeconds * 1000);
-    void r.exited?.then(() => clearTimeout(timer));
-  }
-
-  /** Records an exit and decides what happens next; returns the exit code. */
-  private onContainerExit(r: ContainerRun, helper: Helper, code: number | null, signal: NodeJS.Signals | null): number {
-    const { spec, o } = this;
-    let exitCode = signalExitCode(signal, code);
-    let reason = exitCode === 0 ? 'Completed' : 'Error';
-    let message: string | undefined;
-    r.probes?.stop();
-    r.probes = undefined;
-    if (r.startFailure) {
-      exitCode = r.startFailure.exitCode;
-      reason = 'StartError';
-      message = r.startFailure.message;
-    } else if (r.killedBecause) {
-      reason = r.killedBecause;
-      r.killedBecause = undefined;
-    } else if (exitCode === 137 && o.cgroups.oomKillCount(spec.name, r.spec.name) > r.oomBaseline) {
-      // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
-      // killed while the main process carried on is not (containerd's rule).
-      reason = 'OOMKilled';
-    }
-    r.log?.close();
-    r.log = undefined;
-    const finishedAt = Date.now();
-    r.state = {
-      ...r.state,
-      state: 'terminated',
-      ready: false,
-      pid: undefined,
-      startTime: undefined,
-      exitCode,
-      reason,
-      message,
-      finishedAt: new Date(finishedAt).toISOString(),
-    };
-    void helper;
-    this.trace(`container ${r.spec.name} exited`);
+  /** What an exit means for the pod: the runner recorded it already. */
+  private onContainerExit(r: ContainerRunner, exitCode: number, finishedAt: number): void {
     // Exits caused by our own stop are not failures of the pod.
-    if (!r.isInit && !this.stopping) this.finished.push({ name: r.spec.name, exitCode, finishedAt });
-    if (!this.stopping) {
-      o.output.event(`container ${r.spec.name} exited with code ${exitCode} (${reason})`);
-    }
+    if (r.kind === 'app' && !this.stopping) this.finished.push({ name: r.name, exitCode, finishedAt });
     this.syncContainerStates();
-    if (!this.stopping && !r.isInit) this.afterAppContainerExit(r, exitCode, finishedAt);
-    return exitCode;
-  }
-
-  private afterAppContainerExit(r: ContainerRun, exitCode: number, finishedAt: number): void {
-    const policy = this.spec.restartPolicy;
-    // A command that cannot run will not run on a retry either; kubelet keeps retrying, but an
-    // attached user wants the error: restart only what actually ran.
-    if (!shouldRestart(policy, exitCode) || r.startFailure) {
+    // An init container's exit is awaited by runInitContainers.
+    if (this.stopping || r.kind === 'init') return;
+    if (!r.restartsAfter(exitCode)) {
       this.checkDone();
       return;
     }
-    r.consecutiveBackoffs = nextBackoffCount(r.consecutiveBackoffs, finishedAt - r.startedAtMs);
-    const delay = r.consecutiveBackoffs === 0 ? 0 : backoffDelay(r.consecutiveBackoffs - 1);
-    r.state = { ...r.state, state: 'waiting', reason: delay > 0 ? 'CrashLoopBackOff' : 'Restarting' };
-    if (delay > 0) this.o.output.event(`restarting ${r.spec.name} in ${delay / 1000}s (restart ${r.state.restartCount + 1})`);
-    this.syncContainerStates();
-    r.restartTimer = setTimeout(() => {
-      r.restartTimer = undefined;
-      if (this.stopping) return;
-      r.state.restartCount++;
-      this.startContainer(r).catch((err: unknown) => {
-        this.o.output.event(`restart of ${r.spec.name} failed: ${(err as Error).message}`);
-        void this.stop();
-      });
-    }, delay);
+    r.restart(exitCode).catch((err: unknown) => {
+      this.o.output.event(`restart of ${r.name} failed: ${(err as Error).message}`);
+      void this.stop();
+    });
   }
 
   private checkDone(): void {
     if (this.stopping) return;
-    const apps = this.runs.filter((r) => !r.isInit);
-    const allDone = apps.every((r) => r.state.state === 'terminated' && !r.restartTimer);
+    const allDone = this.apps().every((r) => r.state.state === 'terminated' && !r.restartPending);
     if (!allDone) return;
     const code = podExitCode(this.finished);
     this.setPhase(code === 0 ? 'Succeeded' : 'Failed');
@@ -641,23 +406,13 @@ export class PodSupervisor {
     }
     this.stopping = true;
     this.setPhase('Stopping');
-    for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
+    for (const r of this.runs) r.cancelRestart();
     const running = this.runs.filter((r) => r.state.state === 'running' && r.state.pid);
-    for (const r of running) r.probes?.stop();
+    for (const r of running) r.stopProbes();
     const grace = (options.graceSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000;
     const deadline = Date.now() + grace;
     // preStop hooks run first, in parallel, and their time counts against the grace period.
-    await Promise.all(
-      running.map(async (r) => {
-        const preStop = r.spec.lifecycle?.preStop;
-        if (preStop && grace > 0 && r.state.state === 'running') {
-          const result = await runHandler(preStop, this.probeTarget(r), Math.max(0, deadline - Date.now()));
-          if (!result.success) this.o.output.event(`preStop hook of ${r.spec.name} failed: ${result.message}`);
-        }
-        // The image's StopSignal (nginx: SIGQUIT) or SIGTERM, as kubelet does.
-        if (r.state.pid) this.signal(r.state.pid, imageStopSignal(r.image?.config.stopSignal));
-      }),
-    );
+    await Promise.all(running.map((r) => r.preStopThenSignal(deadline, grace > 0)));
     const exits = Promise.all(running.map((r) => r.exited));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -673,26 +428,15 @@ export class PodSupervisor {
     return this.done;
   }
 
-  private signal(pid: number, sig: NodeJS.Signals): void {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // Already gone.
-    }
-  }
-
   private killAll(): void {
-    for (const r of this.runs) {
-      if (r.state.pid) this.signal(r.state.pid, 'SIGKILL');
-      if (r.helper) this.signal(r.helper.pid, 'SIGKILL');
-    }
+    for (const r of this.runs) r.killNow();
   }
 
   private finish(): Promise<void> {
     this.finishing ??= (async () => {
       const stoppedByUser = this.stopping && this.state.phase === 'Stopping';
       this.stopping = true;
-      for (const r of this.runs) if (r.restartTimer) clearTimeout(r.restartTimer);
+      for (const r of this.runs) r.cancelRestart();
       await this.teardown();
       const failed = podExitCode(this.finished);
       const code = failed !== 0 ? failed : (this.stopSignalCode ?? 0);
@@ -702,9 +446,7 @@ export class PodSupervisor {
         this.state.init = undefined;
         this.state.netnsPath = undefined;
         this.state.exitCode = code;
-        for (const r of this.runs) {
-          if (r.state.state !== 'terminated') r.state = { ...r.state, state: 'terminated', pid: undefined, startTime: undefined, reason: r.state.reason ?? 'Stopped' };
-        }
+        for (const r of this.runs) r.markStopped();
         this.syncContainerStates();
       }
       this.resolveDone(code);
@@ -713,15 +455,12 @@ export class PodSupervisor {
   }
 
   private async teardown(keepRecord = this.o.keepRecord ?? false): Promise<void> {
-    if (this.o.pinImagesPerPod) await unpinImages(storeDirs(this.o.paths), this.spec.name).catch(() => {});
+    if (this.o.pinImagesPerPod) await this.host.unpinImages(this.spec.name).catch(() => {});
     const extra = [this.initHelper, ...this.runs.map((r) => r.helper)]
       .filter((h): h is Helper => h !== undefined)
       .map((h) => processRef(h.pid));
-    for (const r of this.runs) r.log?.close();
-    await teardownPod(this.spec.name, {
-      paths: this.o.paths,
-      sys: this.o.sys,
-      cgroups: this.o.cgroups,
+    for (const r of this.runs) r.closeLog();
+    await this.host.teardown(this.spec.name, {
       warn: (m) => this.o.output.event(`warning: ${m}`),
       extraProcesses: extra,
       keepLogs: true,

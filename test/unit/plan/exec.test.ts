@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildExecPlan, mergeEnv, parseEnvFlags, parseUserFlag, type ProcessRecord } from '../../../src/exec/plan.js';
+import { buildExecPlan, mergeEnv, parseEnvFlags, parseUserFlag, type ProcessRecord } from '../../../src/plan/exec.js';
 import { exitStatus } from '../../../src/exec/exec.js';
 import { UserError } from '../../../src/errors.js';
 

@@ -1,0 +1,328 @@
+/**
+ * One container of a pod, across its restarts: its helper, its plan, the exec, the exit and
+ * its reason, the restart with back-off, postStart, probes, and kubelet's kill.
+ *
+ * The pod (src/pod/supervisor.ts) decides what an exit means for the pod; the runner only
+ * records it and restarts when asked. Each runner carries its own restart policy: the pod's for
+ * app containers, OnFailure (Never when the pod's is) for init containers, and Always for a
+ * restartable init container (a sidecar), which restarts on its own whatever the pod's policy.
+ */
+import type { CgroupManager } from '../cgroups/manager.js';
+import { imageStopSignal } from '../images/signal.js';
+import type { ResolvedImage } from '../images/types.js';
+import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
+import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js';
+import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
+import { planContainer } from '../plan/container.js';
+import { ContainerProbes, runHandler } from '../probes/index.js';
+import { HelperFailed, type Helper } from '../process/helper-client.js';
+import { type ContainerState, processRef } from '../state/pod-state.js';
+import type { CgroupJoins } from './cgroup-join.js';
+import { containerHostDirs, isFileOnHost, prepareContainerDirs, writeProcessRecord } from './container-files.js';
+import type { PodHost } from './host.js';
+import { containerLayout, type PodLayout } from './layout.js';
+import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
+import type { PreparedVolumes } from './volumes.js';
+
+export interface SupervisorOutput {
+  /** A line of container output; attached runs print it with the container's name. */
+  line(container: string, stream: LogStream, text: string): void;
+  /** minipod's own messages about the pod (container exited, restarting, ...). */
+  event(message: string): void;
+}
+
+/** What a runner needs from its pod. */
+export interface RunnerPod {
+  readonly spec: PodSpec;
+  readonly layout: PodLayout;
+  readonly host: PodHost;
+  readonly cgroups: CgroupManager;
+  readonly joins: CgroupJoins;
+  readonly output: SupervisorOutput;
+  /** True once the pod is being stopped or torn down: nothing starts any more. */
+  stopping(): boolean;
+  /** The namespaces a fresh helper of this container is spawned into. */
+  namespaces(spec: ContainerSpec): NamespaceEntry;
+  volumes(): PreparedVolumes;
+  /** A container's state changed: save the pod's state. */
+  stateChanged(): void;
+  /** The runner recorded an exit of its container. */
+  exited(runner: ContainerRunner, exitCode: number, finishedAt: number): void;
+  trace(step: string): void;
+}
+
+export type ContainerKind = 'init' | 'app';
+
+export class ContainerRunner {
+  state: ContainerState;
+  image?: ResolvedImage;
+  /** A helper spawned ahead of the start (or taken from the warm pool); the start uses it. */
+  helper?: Helper;
+  /** Resolves with the exit code when the current instance exits. */
+  exited?: Promise<number>;
+  /** Set when the helper reported that it could not exec. */
+  private startFailure?: HelperFailed;
+  private log?: CriLogWriter;
+  private startedAtMs = 0;
+  private oomBaseline = 0;
+  private backoffs = 0;
+  private restartTimer?: { timer: NodeJS.Timeout; cancel: () => void };
+  private probes?: ContainerProbes;
+  /** Why minipod killed the current instance (a failed probe or hook), for its reason. */
+  private killedBecause?: string;
+
+  constructor(
+    private readonly pod: RunnerPod,
+    readonly spec: ContainerSpec,
+    readonly kind: ContainerKind,
+    readonly restartPolicy: RestartPolicy,
+  ) {
+    this.state = {
+      name: spec.name,
+      init: kind === 'init',
+      image: spec.image,
+      state: 'waiting',
+      reason: 'ContainerCreating',
+      restartCount: 0,
+      ready: false,
+      cgroupPaths: [],
+      logPath: containerLayout(pod.layout, spec.name).logPath,
+    };
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** True while a restart waits for its back-off. */
+  get restartPending(): boolean {
+    return this.restartTimer !== undefined;
+  }
+
+  /** Spawns a helper into the container's namespaces (stdin: a pipe closed at once, as `run` has no input to give). */
+  spawnHelper(): Helper {
+    const helper = this.pod.host.spawnHelper(this.pod.namespaces(this.spec), { stdin: this.spec.stdin });
+    if (this.spec.stdin) helper.child.stdin?.end();
+    return helper;
+  }
+
+  /** Starts an instance: plan, exec, then postStart and probes. A helper that cannot exec is recorded, not thrown. */
+  async start(): Promise<void> {
+    const { pod, spec } = this;
+    const helper = this.helper ?? this.spawnHelper();
+    const joinProcs = await pod.joins.procsToJoin(helper, spec.name);
+    this.helper = undefined;
+    this.startFailure = undefined;
+    // Set again at the exec; a start that fails counts as a run of zero length for the back-off.
+    this.startedAtMs = Date.now();
+    const layout = prepareContainerDirs(pod.layout, spec.name, this.state.restartCount > 0);
+    const log = new CriLogWriter(layout.logPath, (stream, text) => pod.output.line(spec.name, stream, text));
+    this.log = log;
+    helper.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
+    helper.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
+    this.exited = pod.host.helperExit(helper).then(({ code, signal }) => this.onExit(code, signal));
+
+    this.oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
+    const plan = planContainer({
+      pod: pod.spec,
+      container: spec,
+      image: this.image!.config,
+      dirs: containerHostDirs(pod.layout, layout, spec, this.image!.layers, pod.volumes()),
+      cgroupProcs: pod.cgroups.procsFiles(pod.spec.name, spec.name),
+      isFile: isFileOnHost,
+    });
+    // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
+    writeProcessRecord(layout, plan);
+    try {
+      pod.trace(`container ${spec.name} plan sent`);
+      await pod.host.sendPlan(helper, { ...plan, cgroupProcs: joinProcs });
+      pod.trace(`container ${spec.name} exec'd`);
+      this.startedAtMs = Date.now();
+      this.state = {
+        ...this.state,
+        state: 'running',
+        // Without a readiness probe a running container is ready, as in Kubernetes.
+        ready: !spec.readinessProbe,
+        reason: undefined,
+        message: undefined,
+        exitCode: undefined,
+        pid: helper.pid,
+        startTime: processRef(helper.pid).startTime,
+        startedAt: new Date(this.startedAtMs).toISOString(),
+        finishedAt: undefined,
+      };
+      pod.stateChanged();
+    } catch (err) {
+      if (!(err instanceof HelperFailed)) throw err;
+      this.startFailure = err;
+      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
+      return;
+    }
+    await this.afterStart(helper.pid);
+  }
+
+  /** postStart, then probes (Kubernetes: probes start once postStart succeeded). */
+  private async afterStart(pid: number): Promise<void> {
+    const { pod, spec } = this;
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const timeoutMs = pod.spec.terminationGracePeriodSeconds * 1000 || 30_000;
+      const result = await runHandler(postStart, pod.host.actionRunner(pod.spec.name, spec.name), timeoutMs);
+      if (this.state.pid !== pid || pod.stopping()) return;
+      if (!result.success) {
+        pod.output.event(`postStart hook of ${spec.name} failed: ${result.message}; killing the container`);
+        this.kill('FailedPostStartHook');
+        return;
+      }
+    }
+    const { startupProbe, livenessProbe, readinessProbe } = spec;
+    if (!startupProbe && !livenessProbe && !readinessProbe) return;
+    const failed = (why: string, message: string): void => {
+      if (this.state.pid !== pid) return;
+      pod.output.event(`${why} of ${spec.name} failed: ${message}; killing the container`);
+      this.kill(why === 'liveness probe' ? 'LivenessProbeFailed' : 'StartupProbeFailed');
+    };
+    this.probes = new ContainerProbes({
+      probes: { startupProbe, livenessProbe, readinessProbe },
+      run: pod.host.actionRunner(pod.spec.name, spec.name),
+      onReadyChange: (ready) => {
+        if (this.state.pid !== pid || this.state.ready === ready) return;
+        this.state.ready = ready;
+        pod.stateChanged();
+      },
+      onLivenessFailed: (last) => failed('liveness probe', last.message ?? ''),
+      onStartupFailed: (last) => failed('startup probe', last.message ?? ''),
+    });
+    this.probes.start();
+  }
+
+  /** The image's StopSignal (nginx: SIGQUIT) or SIGTERM, as kubelet sends it. */
+  sendStopSignal(): void {
+    if (this.state.pid) this.pod.host.signal(this.state.pid, imageStopSignal(this.image?.config.stopSignal));
+  }
+
+  /** kubelet's kill: the stop signal, SIGKILL after the grace period; the restart policy then applies. */
+  kill(because: string): void {
+    const pid = this.state.pid;
+    if (!pid) return;
+    this.killedBecause = because;
+    this.stopProbes();
+    this.sendStopSignal();
+    const timer = setTimeout(() => {
+      if (this.state.pid === pid) this.pod.host.signal(pid, 'SIGKILL');
+    }, this.pod.spec.terminationGracePeriodSeconds * 1000);
+    void this.exited?.then(() => clearTimeout(timer));
+  }
+
+  /** SIGKILL to the running instance and to a helper that waits for its plan. */
+  killNow(): void {
+    if (this.state.pid) this.pod.host.signal(this.state.pid, 'SIGKILL');
+    if (this.helper) this.pod.host.signal(this.helper.pid, 'SIGKILL');
+  }
+
+  /** preStop (its time counts against the grace period, as in kubelet), then the stop signal. */
+  async preStopThenSignal(deadline: number, runHook: boolean): Promise<void> {
+    const preStop = this.spec.lifecycle?.preStop;
+    if (preStop && runHook && this.state.state === 'running') {
+      const result = await runHandler(preStop, this.pod.host.actionRunner(this.pod.spec.name, this.spec.name), Math.max(0, deadline - Date.now()));
+      if (!result.success) this.pod.output.event(`preStop hook of ${this.spec.name} failed: ${result.message}`);
+    }
+    this.sendStopSignal();
+  }
+
+  stopProbes(): void {
+    this.probes?.stop();
+  }
+
+  closeLog(): void {
+    this.log?.close();
+  }
+
+  /** Whether this exit calls for another start, by the runner's own restart policy. */
+  restartsAfter(exitCode: number): boolean {
+    // A command that cannot run will not run on a retry either; kubelet keeps retrying, but an
+    // attached user wants the error: restart only what actually ran.
+    return !this.startFailure && shouldRestart(this.restartPolicy, exitCode);
+  }
+
+  /**
+   * Starts the container again after the back-off (one rule for every kind: restart-policy.ts).
+   * Resolves true once the new instance was started, false when the pod stopped meanwhile.
+   */
+  restart(exitCode: number): Promise<boolean> {
+    const { pod, spec } = this;
+    const { backoffs, delayMs } = nextRestart(this.backoffs, Date.now() - this.startedAtMs);
+    this.backoffs = backoffs;
+    this.state = { ...this.state, state: 'waiting', reason: delayMs > 0 ? 'CrashLoopBackOff' : 'Restarting' };
+    if (this.kind === 'init') {
+      pod.output.event(`init container ${spec.name} failed with exit code ${exitCode}; restarting in ${delayMs / 1000}s`);
+    } else if (delayMs > 0) {
+      pod.output.event(`restarting ${spec.name} in ${delayMs / 1000}s (restart ${this.state.restartCount + 1})`);
+    }
+    pod.stateChanged();
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (pod.stopping()) return resolve(false);
+        this.state.restartCount++;
+        this.start().then(() => resolve(true), reject);
+      }, delayMs);
+      this.restartTimer = { timer, cancel: () => resolve(false) };
+    });
+  }
+
+  /** Cancels a pending restart (the pod stops). */
+  cancelRestart(): void {
+    if (!this.restartTimer) return;
+    clearTimeout(this.restartTimer.timer);
+    this.restartTimer.cancel();
+    this.restartTimer = undefined;
+  }
+
+  /** Marks an instance that never got to exit (the pod was torn down) as terminated. */
+  markStopped(): void {
+    if (this.state.state !== 'terminated') {
+      this.state = { ...this.state, state: 'terminated', pid: undefined, startTime: undefined, reason: this.state.reason ?? 'Stopped' };
+    }
+  }
+
+  /** Records an exit and its reason; returns the exit code. */
+  private onExit(code: number | null, signal: NodeJS.Signals | null): number {
+    const { pod, spec } = this;
+    let exitCode = signalExitCode(signal, code);
+    let reason = exitCode === 0 ? 'Completed' : 'Error';
+    let message: string | undefined;
+    this.stopProbes();
+    this.probes = undefined;
+    if (this.startFailure) {
+      exitCode = this.startFailure.exitCode;
+      reason = 'StartError';
+      message = this.startFailure.message;
+    } else if (this.killedBecause) {
+      reason = this.killedBecause;
+      this.killedBecause = undefined;
+    } else if (exitCode === 137 && pod.cgroups.oomKillCount(pod.spec.name, spec.name) > this.oomBaseline) {
+      // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
+      // killed while the main process carried on is not (containerd's rule).
+      reason = 'OOMKilled';
+    }
+    this.log?.close();
+    this.log = undefined;
+    const finishedAt = Date.now();
+    this.state = {
+      ...this.state,
+      state: 'terminated',
+      ready: false,
+      pid: undefined,
+      startTime: undefined,
+      exitCode,
+      reason,
+      message,
+      finishedAt: new Date(finishedAt).toISOString(),
+    };
+    pod.trace(`container ${spec.name} exited`);
+    if (!pod.stopping()) pod.output.event(`container ${spec.name} exited with code ${exitCode} (${reason})`);
+    pod.exited(this, exitCode, finishedAt);
+    return exitCode;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The host side of a pod, as the supervisor sees it: everything that reaches outside the
+ * supervisor's own bookkeeping (images, ports, CNI, helper processes, signals, exec for probes
+ * and hooks, teardown). The supervisor and its container runners receive one PodHost, so their
+ * start / stop / restart sequence runs in unit tests against a fake (test/unit/pod) and against
+ * the real host in the daemon.
+ */
+import fs from 'node:fs';
+import { resolveImage } from '../images/index.js';
+import { unpinImages } from '../images/store/gc.js';
+import { storeDirs } from '../images/store/paths.js';
+import type { ResolvedImage, ResolveImageOptions } from '../images/types.js';
+import type { PodSpec } from '../manifest/types.js';
+import { spawnInNamespaces, type NamespaceEntry } from '../namespaces/pod-namespaces.js';
+import { checkHostPorts, readHostResolvConf, setupPodNetwork } from '../network/index.js';
+import type { SetupPodNetworkOptions } from '../network/pod.js';
+import type { PodNetworkStatus } from '../network/types.js';
+import type { MinipodPaths } from '../paths.js';
+import { INIT_BINARIES } from '../plan/pod-init.js';
+import type { HelperPlan } from '../plan/types.js';
+import { actionRunner, type ActionRunner } from '../probes/index.js';
+import { discardHelper, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
+import type { Syscall } from '../syscall/syscall.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { teardownPod, type TeardownOptions } from './teardown.js';
+
+export interface HelperExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export type PodTeardownOptions = Omit<TeardownOptions, 'paths' | 'sys' | 'cgroups'>;
+
+export interface PodHost {
+  /** The first pod init binary (catatonit) installed on the host, if any. */
+  findInitBinary(): string | undefined;
+  /** Spawns a helper in the given namespaces (synchronously: see spawnInNamespaces). */
+  spawnHelper(namespaces: NamespaceEntry, options?: { stdin?: boolean }): Helper;
+  /** Sends a plan; resolves once the helper exec'd, rejects with HelperFailed. */
+  sendPlan(helper: Helper, plan: HelperPlan): Promise<void>;
+  /** Resolves when the helper (or what it became) exited and its output is drained. */
+  helperExit(helper: Helper): Promise<HelperExit>;
+  /** Kills a helper that never got a plan. */
+  discardHelper(helper: Helper): void;
+  /** kill(2), ignoring a process that is already gone. */
+  signal(pid: number, signal: NodeJS.Signals): void;
+  resolveImage(image: string, options: Omit<ResolveImageOptions, 'paths'>): Promise<ResolvedImage>;
+  unpinImages(pod: string): Promise<void>;
+  checkHostPorts(pod: PodSpec): Promise<void>;
+  setupNetwork(options: Omit<SetupPodNetworkOptions, 'paths'>): Promise<PodNetworkStatus>;
+  readHostResolvConf(): { text: string; upstream?: string };
+  /** Runs probe and hook actions (exec, httpGet, tcpSocket) against one container. */
+  actionRunner(pod: string, container: string): ActionRunner;
+  teardown(pod: string, options: PodTeardownOptions): Promise<void>;
+}
+
+/** The real host: what the daemon's supervisors use. */
+export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: CgroupManager }): PodHost {
+  return {
+    findInitBinary: () => INIT_BINARIES.find((b) => fs.existsSync(b)),
+    spawnHelper: (namespaces, options = {}) => spawnInNamespaces(o.sys, namespaces, () => spawnHelper({ stdin: options.stdin })),
+    sendPlan,
+    helperExit: (helper) => helperExit(helper),
+    discardHelper,
+    signal: (pid, signal) => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    },
+    resolveImage: (image, options) => resolveImage(image, { ...options, paths: o.paths }),
+    unpinImages: (pod) => unpinImages(storeDirs(o.paths), pod),
+    checkHostPorts: (pod) => checkHostPorts(pod, o.paths, pod.name),
+    setupNetwork: (options) => setupPodNetwork({ ...options, paths: o.paths }),
+    readHostResolvConf,
+    actionRunner: (pod, container) => actionRunner({ paths: o.paths, sys: o.sys, pod, container }),
+    teardown: (pod, options) => teardownPod(pod, { ...options, paths: o.paths, sys: o.sys, cgroups: o.cgroups }),
+  };
+}

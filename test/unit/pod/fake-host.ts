@@ -1,0 +1,143 @@
+/**
+ * A fake PodHost for the supervisor's sequence tests: helpers are plain objects whose exits
+ * the test (or a script of exit codes per container) decides; every call is logged in order.
+ * Signals behave like the kernel's for the fake processes: SIGTERM/SIGKILL end a running one.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { NamespaceEntry } from '../../../src/namespaces/pod-namespaces.js';
+import type { HelperPlan } from '../../../src/plan/types.js';
+import { HelperFailed, type Helper } from '../../../src/process/helper-client.js';
+import type { HelperExit, PodHost, PodTeardownOptions } from '../../../src/pod/host.js';
+import type { ResolvedImage } from '../../../src/images/types.js';
+import type { PodNetworkStatus } from '../../../src/network/types.js';
+import type { ActionRunner } from '../../../src/probes/index.js';
+import { podLayout } from '../../../src/pod/layout.js';
+import type { MinipodPaths } from '../../../src/paths.js';
+
+export interface SentPlan {
+  pid: number;
+  plan: HelperPlan;
+}
+
+export class FakeHost implements PodHost {
+  readonly log: string[] = [];
+  readonly plans: SentPlan[] = [];
+  readonly helpers: Helper[] = [];
+  /** Exit codes per container name, one per start, taken in order once its plan was sent. */
+  readonly script: Record<string, number[]> = {};
+  /** Per container name: the helper reports this failure instead of exec'ing. */
+  readonly execFailures: Record<string, HelperFailed> = {};
+  initBinary: string | undefined = '/usr/bin/catatonit';
+  networkFailure?: Error;
+  private nextPid = 1000;
+  private readonly exits = new Map<number, (e: HelperExit) => void>();
+  private readonly exited = new Set<number>();
+  private readonly running = new Set<number>();
+
+  constructor(private readonly paths: MinipodPaths) {}
+
+  findInitBinary(): string | undefined {
+    return this.initBinary;
+  }
+
+  spawnHelper(namespaces: NamespaceEntry, options: { stdin?: boolean } = {}): Helper {
+    const pid = this.nextPid++;
+    const helper: Helper = {
+      child: Object.assign(new EventEmitter(), { stdin: options.stdin ? new PassThrough() : null }) as unknown as ChildProcess,
+      pid,
+      control: undefined as unknown as Socket,
+      booted: Promise.resolve(true),
+      isBooted: true,
+      closed: new Promise(() => {}),
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+    };
+    this.helpers.push(helper);
+    const ns = [...namespaces.create.map((n) => `+${n}`), ...(namespaces.join?.namespaces ?? []).map((n) => `${n}@${namespaces.join!.pid}`)];
+    this.log.push(`spawn ${pid} ${ns.join(',')}`);
+    return helper;
+  }
+
+  async sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
+    this.plans.push({ pid: helper.pid, plan });
+    this.log.push(`plan ${plan.id} -> ${helper.pid}`);
+    const container = plan.id.split('/')[1]!;
+    const failure = this.execFailures[container];
+    if (plan.kind === 'container' && failure) {
+      setImmediate(() => this.exit(helper.pid, failure.exitCode));
+      throw failure;
+    }
+    this.running.add(helper.pid);
+    const code = plan.kind === 'container' ? this.script[container]?.shift() : undefined;
+    if (code !== undefined) setImmediate(() => this.exit(helper.pid, code));
+  }
+
+  helperExit(helper: Helper): Promise<HelperExit> {
+    return new Promise((resolve) => this.exits.set(helper.pid, resolve));
+  }
+
+  /** The fake process `pid` exits. */
+  exit(pid: number, code: number | null, signal: NodeJS.Signals | null = null): void {
+    if (this.exited.has(pid)) return;
+    this.exited.add(pid);
+    this.running.delete(pid);
+    this.log.push(`exit ${pid} ${signal ?? code}`);
+    const helper = this.helpers.find((h) => h.pid === pid);
+    helper?.child.emit('exit', code, signal);
+    this.exits.get(pid)?.({ code, signal });
+  }
+
+  discardHelper(helper: Helper): void {
+    this.log.push(`discard ${helper.pid}`);
+  }
+
+  signal(pid: number, signal: NodeJS.Signals): void {
+    this.log.push(`signal ${pid} ${signal}`);
+    if (this.running.has(pid) && (signal === 'SIGTERM' || signal === 'SIGKILL')) setImmediate(() => this.exit(pid, null, signal));
+  }
+
+  async resolveImage(image: string, options: { fieldPath?: string }): Promise<ResolvedImage> {
+    this.log.push(`image ${options.fieldPath} ${image}`);
+    return { id: `dir:${image}`, layers: ['/nonexistent/layer'], config: {} };
+  }
+
+  async unpinImages(pod: string): Promise<void> {
+    this.log.push(`unpin ${pod}`);
+  }
+
+  async checkHostPorts(): Promise<void> {
+    this.log.push('ports checked');
+  }
+
+  async setupNetwork(options: { netnsPath?: string }): Promise<PodNetworkStatus> {
+    this.log.push(`network ${options.netnsPath}`);
+    if (this.networkFailure) throw this.networkFailure;
+    return { mode: 'bridge', ip: '10.88.0.2', prefixLength: 16, gateway: '10.88.0.1', interface: 'eth0' } as PodNetworkStatus;
+  }
+
+  readHostResolvConf(): { text: string; upstream?: string } {
+    return { text: 'nameserver 192.0.2.53\n' };
+  }
+
+  actionRunner(): ActionRunner {
+    throw new Error('no probes in these tests');
+  }
+
+  async teardown(pod: string, options: PodTeardownOptions): Promise<void> {
+    this.log.push(`teardown ${pod} keepState=${options.keepState ?? false}`);
+    // Like the real one: every process of the pod dies, and its directories go.
+    for (const pid of [...this.running]) this.exit(pid, null, 'SIGKILL');
+    const layout = podLayout(this.paths, pod);
+    fs.rmSync(layout.libDir, { recursive: true, force: true });
+    if (!options.keepState) fs.rmSync(layout.runDir, { recursive: true, force: true });
+  }
+
+  /** The log without the noise of a category. */
+  steps(...prefixes: string[]): string[] {
+    return this.log.filter((l) => prefixes.some((p) => l.startsWith(p)));
+  }
+}
