@@ -173,6 +173,47 @@ function program(setExit: (code: number) => void): Command {
     .option('-a, --all', 'also remove named images no pod uses')
     .action(wrap(async (o: { all?: boolean }) => (await images()).pruneCommand(o)));
 
+  // ---- named volumes (src/cli/volumes.ts) ----
+  const volumes = () => import('./volumes.js');
+  const collect = (v: string, acc: string[]): string[] => [...acc, v];
+  const volumeCmd = cli.command('volume').description('manage named volumes (persistentVolumeClaim, volume create)');
+  volumeCmd
+    .command('create')
+    .description('create a named volume (a random name when none is given)')
+    .argument('[name]', 'volume name')
+    .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [] as string[])
+    .option('--ignore', 'do nothing when the volume exists')
+    .option('-d, --driver <driver>', 'volume driver (local only)')
+    .option('-o, --opt <option>', 'driver option (none supported)', collect, [] as string[])
+    .action(wrap(async (name: string | undefined, o: import('./volumes.js').VolumeCreateOptions) => (await volumes()).volumeCreateCommand(name, o)));
+  volumeCmd
+    .command('ls')
+    .alias('list')
+    .description('list named volumes')
+    .option('--format <format>', 'table (default) or json')
+    .option('-q, --quiet', 'only volume names')
+    .action(wrap(async (o: { format?: string; quiet?: boolean }) => (await volumes()).volumeLsCommand(o)));
+  volumeCmd
+    .command('inspect')
+    .description('print named volumes as JSON (podman\'s keys, the claim, the pods using it)')
+    .argument('[names...]', 'volume names')
+    .option('-a, --all', 'every volume')
+    .option('-f, --format <format>', 'json (the only format)')
+    .action(wrap(async (names: string[], o: { all?: boolean; format?: string }) => (await volumes()).volumeInspectCommand(names, o)));
+  volumeCmd
+    .command('rm')
+    .alias('remove')
+    .description('remove named volumes; refused (exit 2) while a pod uses one')
+    .argument('[names...]', 'volume names')
+    .option('-f, --force', 'remove the pods that use the volume first')
+    .option('-a, --all', 'every volume')
+    .action(wrap(async (names: string[], o: { force?: boolean; all?: boolean }) => (await volumes()).volumeRmCommand(names, o)));
+  volumeCmd
+    .command('prune')
+    .description('remove every named volume no pod uses')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(wrap(async (o: { force?: boolean }) => (await volumes()).volumePruneCommand(o)));
+
   return cli;
 }
 

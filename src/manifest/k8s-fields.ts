@@ -86,6 +86,16 @@ export const K8S_FIELDS = {
   ConfigMap: ['apiVersion', 'kind', 'metadata', 'data', 'binaryData', 'immutable'],
   Secret: ['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type', 'immutable'],
   List: ['apiVersion', 'kind', 'metadata', 'items'],
+  PersistentVolumeClaimVolumeSource: ['claimName', 'readOnly'],
+  EphemeralVolumeSource: ['volumeClaimTemplate'],
+  ImageVolumeSource: ['reference', 'pullPolicy'],
+  PersistentVolumeClaimTemplate: ['metadata', 'spec'],
+  PersistentVolumeClaim: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  PersistentVolumeClaimSpec: [
+    'accessModes', 'selector', 'resources', 'volumeName', 'storageClassName', 'volumeMode', 'dataSource',
+    'dataSourceRef', 'volumeAttributesClassName',
+  ],
+  VolumeResourceRequirements: ['limits', 'requests'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type K8sType = keyof typeof K8S_FIELDS;

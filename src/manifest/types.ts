@@ -134,9 +134,30 @@ export type HostPathType =
   | 'CharDevice'
   | 'BlockDevice';
 
+/**
+ * What a PersistentVolumeClaim asks for (a PVC document, an ephemeral volume's template, a
+ * StatefulSet's volumeClaimTemplates): recorded with the named volume, not enforced.
+ */
+export interface ClaimSpec {
+  /** `resources.requests.storage`, in bytes. */
+  storageBytes?: number;
+  accessModes: string[];
+  storageClassName?: string;
+  /** `Filesystem` (the default); `Block` is refused. */
+  volumeMode?: 'Filesystem';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
 export type VolumeSource =
   | { kind: 'hostPath'; path: string; type: HostPathType }
-  | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number };
+  | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number }
+  /** A named volume under <lib>/volumes that outlives the pod; created on first use. */
+  | { kind: 'persistentVolumeClaim'; claimName: string; readOnly: boolean }
+  /** A named volume `<pod>-<volume>` made for this pod and removed with it. */
+  | { kind: 'ephemeral'; claim: ClaimSpec }
+  /** An image's file system, read-only (and noexec, as kubelet mounts it). */
+  | { kind: 'image'; reference: string; pullPolicy?: ImagePullPolicy };
 
 export interface Volume {
   name: string;
@@ -193,4 +214,16 @@ export interface PodSpec {
   manifestDir: string;
   /** spec.imagePullSecrets that name a docker-config Secret of the input, in order. */
   pullSecrets?: PullSecret[];
+  /** The workload object this pod was made from (a Deployment's replica), if any. */
+  owner?: PodOwner;
+}
+
+export type WorkloadKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job';
+
+/** Which object a pod belongs to: `Deployment/web`, replica 1. Kept in the pod's state. */
+export interface PodOwner {
+  kind: WorkloadKind;
+  name: string;
+  /** The replica's index: the pod is `<name>-<ordinal>`. */
+  ordinal: number;
 }

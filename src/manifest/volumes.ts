@@ -1,15 +1,16 @@
 /**
- * `spec.volumes[]`: one source per volume, decoded with its field-local rules. Host-side
- * preparation is src/pod/volumes.ts.
+ * `spec.volumes[]`: one source per volume, decoded with its field-local rules (claims,
+ * ephemeral and image volumes in claims.ts). Host-side preparation is src/pod/volumes.ts.
  */
 import type { HostPathType, Volume, VolumeSource } from './types.js';
 import { Issues, quote } from './issues.js';
 import { Fields, unsupportedFields, type ObjectShape } from './reader.js';
 import { quantity } from './container.js';
 import { parseBytes } from './quantity.js';
+import { decodeEphemeralSource, decodeImageSource, decodePvcSource, openPvcSource } from './claims.js';
 import { dns1123LabelProblem, normaliseAbsolutePath } from './syntax.js';
 
-const VOLUME_SOURCES = ['hostPath', 'emptyDir'] as const;
+const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'persistentVolumeClaim', 'ephemeral', 'image'] as const;
 export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
 export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
 export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
@@ -37,7 +38,7 @@ export function decodeVolume(issues: Issues, value: unknown, path: string): Volu
     // An unsupported source (configMap, ...) has been reported already.
     if (unsupported) return undefined;
     const hint = f.obj.emptyDir === null ? ' (an empty emptyDir is written `emptyDir: {}`)' : '';
-    issues.add(path, `must specify a volume source: hostPath or emptyDir${hint}`);
+    issues.add(path, `must specify a volume source: ${VOLUME_SOURCES.join(', ')}${hint}`);
     return undefined;
   }
   let source: VolumeSource | undefined;
@@ -66,6 +67,9 @@ export function decodeVolume(issues: Issues, value: unknown, path: string): Volu
     source = { kind: 'emptyDir', medium: medium ?? '' };
     if (sizeLimitBytes !== undefined) source.sizeLimitBytes = sizeLimitBytes;
   }
+  const pvc = openPvcSource(f);
+  if (pvc) source = decodePvcSource(pvc);
+  source ??= decodeImageSource(f) ?? decodeEphemeralSource(f);
   if (name === undefined || source === undefined) return undefined;
   return { name, source };
 }

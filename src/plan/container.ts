@@ -3,7 +3,7 @@
  * No I/O here; src/pod prepares the directories and src/process executes the plan.
  */
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
-import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -180,8 +180,23 @@ function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean):
   ];
 }
 
+/**
+ * What the volume itself imposes on every mount of it, as kubelet does: an image volume is
+ * read-only and noexec, a claim with `readOnly: true` is read-only whatever the mount says.
+ */
+export function volumeMountPolicy(volume: Volume | undefined): { readOnly: boolean; flags: MountStep['flags'] } {
+  if (volume?.source.kind === 'image') return { readOnly: true, flags: ['NOSUID', 'NODEV', 'NOEXEC'] };
+  if (volume?.source.kind === 'persistentVolumeClaim' && volume.source.readOnly) return { readOnly: true, flags: [] };
+  return { readOnly: false, flags: [] };
+}
+
 /** Volume mounts, parents before children so `/data` does not hide `/data/cache`. */
-export function volumeMountSteps(container: ContainerSpec, dirs: ContainerHostDirs, isFile: (p: string) => boolean): MountStep[] {
+export function volumeMountSteps(
+  container: ContainerSpec,
+  dirs: ContainerHostDirs,
+  isFile: (p: string) => boolean,
+  volumes: readonly Volume[] = [],
+): MountStep[] {
   return [...container.volumeMounts]
     .sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length)
     .map((vm) => {
@@ -189,13 +204,14 @@ export function volumeMountSteps(container: ContainerSpec, dirs: ContainerHostDi
       if (base === undefined) throw new Error(`volume ${vm.name} was not prepared`);
       const source = vm.subPath ? dirs.subPaths[`${vm.name}/${vm.subPath}`] : base;
       if (source === undefined) throw new Error(`subPath ${vm.subPath} of volume ${vm.name} was not prepared`);
+      const policy = volumeMountPolicy(volumes.find((v) => v.name === vm.name));
       return {
         source,
         destination: vm.mountPath,
         fstype: 'bind',
-        flags: [],
+        flags: policy.flags,
         destinationKind: isFile(source) ? 'file' : 'dir',
-        readOnly: vm.readOnly,
+        readOnly: vm.readOnly || policy.readOnly,
       } satisfies MountStep;
     });
 }
@@ -223,7 +239,7 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
       mountPoint: dirs.mountPoint,
       readOnly: container.securityContext.readOnlyRootFilesystem,
     },
-    mounts: [...baseMounts(pod, dirs, privileged), ...volumeMountSteps(container, dirs, input.isFile)],
+    mounts: [...baseMounts(pod, dirs, privileged), ...volumeMountSteps(container, dirs, input.isFile, pod.volumes)],
     devices: DEVICES,
     symlinks: DEV_SYMLINKS,
     maskedPaths: privileged ? [] : MASKED_PATHS,

@@ -115,6 +115,7 @@ export class PodSupervisor {
       cgroupPaths: [],
       containers: this.runs.map((r) => r.state),
       keepRecord: options.keepRecord ?? false,
+      owner: spec.owner,
     };
   }
 
@@ -232,7 +233,8 @@ export class PodSupervisor {
     fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
     // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
     mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k');
-    this.volumes = prepareVolumes(o.sys, spec, this.layout.volumesDir);
+    this.volumes = await prepareVolumes(o.sys, spec, this.layout.volumesDir, { paths: o.paths, pinOwner: o.pinImagesPerPod ? spec.name : undefined });
+    this.state.volumeImageIds = Object.values(this.volumes.imageIds);
     fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
     fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname()));
     fs.writeFileSync(this.layout.resolvConf, '');

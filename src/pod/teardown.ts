@@ -9,10 +9,21 @@ import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { teardownPodNetwork } from '../network/index.js';
 import type { MinipodPaths } from '../paths.js';
-import { isAlive, type ProcessRef, readPodState } from '../state/pod-state.js';
+import { isAlive, type ProcessRef, readPodState, specPath } from '../state/pod-state.js';
+import type { PodSpec } from '../manifest/types.js';
+import { removeEphemeralVolumes } from '../volumes/store.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { podLayout } from './layout.js';
+
+function hasEphemeralVolumes(paths: MinipodPaths, pod: string): boolean {
+  try {
+    const spec = JSON.parse(fs.readFileSync(specPath(paths, pod), 'utf8')) as PodSpec;
+    return (spec.volumes ?? []).some((v) => v.source?.kind === 'ephemeral');
+  } catch {
+    return false; // No spec: the pod never got as far as its volumes.
+  }
+}
 
 /** What a stopped pod's record keeps: its state and the spec to restart it from. */
 const KEPT_FILES = new Set(['state.json', 'spec.json']);
@@ -99,6 +110,11 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
     }
   };
   remove(layout.libDir);
+  // Ephemeral volumes go with their pod (as Kubernetes deletes their claims with it). The
+  // spec says whether there are any, so a pod without them pays no look at the volume store.
+  if (hasEphemeralVolumes(o.paths, name)) {
+    await removeEphemeralVolumes(o.paths, name).catch((err: unknown) => o.warn(`ephemeral volumes of ${name}: ${(err as Error).message}`));
+  }
   if (o.keepState && fs.existsSync(layout.runDir)) {
     for (const entry of fs.readdirSync(layout.runDir)) {
       if (!KEPT_FILES.has(entry)) remove(path.join(layout.runDir, entry));

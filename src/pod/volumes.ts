@@ -1,7 +1,8 @@
 /**
  * Preparing `spec.volumes` on the host before any container starts: hostPath type checks
- * (Kubernetes' semantics, errors naming the field), emptyDir directories, and memory-backed
- * emptyDirs as a tmpfs shared by every container that mounts it.
+ * (Kubernetes' semantics, errors naming the field), emptyDir directories, memory-backed
+ * emptyDirs as a tmpfs shared by every container that mounts it, named volumes for claims
+ * (src/volumes) and image volumes (image-volumes.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,9 @@ import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import { ensureInRoot } from '../rootfs/secure-join.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { mountTmpfs } from './host-mounts.js';
+import type { MinipodPaths } from '../paths.js';
+import { preparePodNamedVolumes } from '../volumes/pod-volumes.js';
+import { prepareImageVolumes } from './image-volumes.js';
 
 function checkHostPath(volume: Volume & { source: { kind: 'hostPath' } }, field: string): void {
   const { path: p, type } = volume.source;
@@ -57,10 +61,25 @@ function checkHostPath(volume: Volume & { source: { kind: 'hostPath' } }, field:
 export interface PreparedVolumes {
   /** Host path of each volume. */
   byName: Record<string, string>;
+  /** Image id of each image volume, by volume name (the pod's state lists them for `rmi`). */
+  imageIds: Record<string, string>;
 }
 
-export function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string): PreparedVolumes {
+export interface VolumeContext {
+  paths: MinipodPaths;
+  /** Pin owner for image volumes' images (the daemon pins per pod). */
+  pinOwner?: string;
+}
+
+export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string, ctx: VolumeContext): Promise<PreparedVolumes> {
   const byName: Record<string, string> = {};
+  const imageIds: Record<string, string> = {};
+  Object.assign(byName, await preparePodNamedVolumes(ctx.paths, pod));
+  const images = await prepareImageVolumes({ ...ctx, sys, volumesDir }, pod);
+  for (const [name, v] of Object.entries(images)) {
+    byName[name] = v.hostPath;
+    imageIds[name] = v.imageId;
+  }
   pod.volumes.forEach((volume, i) => {
     const field = `spec.volumes[${i}]`;
     if (volume.source.kind === 'hostPath') {
@@ -68,6 +87,7 @@ export function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string): 
       byName[volume.name] = volume.source.path;
       return;
     }
+    if (volume.source.kind !== 'emptyDir') return;
     const dir = path.join(volumesDir, volume.name);
     fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
     fs.chmodSync(dir, 0o777); // emptyDir is writable by any uid, as in Kubernetes.
@@ -77,7 +97,7 @@ export function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string): 
     }
     byName[volume.name] = dir;
   });
-  return { byName };
+  return { byName, imageIds };
 }
 
 /**

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import type { PodOwner } from '../manifest/types.js';
 import { type MinipodPaths, podRunDir } from '../paths.js';
 import { withFileLock, writeFileAtomic } from './lock.js';
 
@@ -63,6 +64,10 @@ export interface PodState {
   exitCode?: number;
   /** Detached pods keep their record after they end (until `rm`); attached ones leave nothing. */
   keepRecord?: boolean;
+  /** The workload object (Deployment, Job, ...) the pod was made from. */
+  owner?: PodOwner;
+  /** Images mounted as image volumes: kept by `rmi` and `image prune` as the containers' are. */
+  volumeImageIds?: string[];
 }
 
 export function statePath(paths: MinipodPaths, pod: string): string {

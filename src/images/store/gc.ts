@@ -1,7 +1,8 @@
 /**
  * Removing images: `rmi` and `image prune`, under the store's exclusive lock (imports hold it
  * shared, so nothing being written is removed). What pods use is never removed:
- * - every pod's state (`<runDir>/pods/*\/state.json`, `containers[].imageId`), running or only
+ * - every pod's state (`<runDir>/pods/*\/state.json`, `containers[].imageId` and the image
+ *   volumes' `volumeImageIds`), running or only
  *   recorded (a stopped pod can be restarted from its spec);
  * - pins: `pins/<pid>[.<pod>]/<hex>`, written by resolveImage in the process that will run the
  *   pod (the daemon, per pod), so an image is kept between its resolution and the pod's first
@@ -49,8 +50,9 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
   const podsDir = path.join(paths.runDir, 'pods');
   for (const pod of await fsp.readdir(podsDir).catch(() => [] as string[])) {
     try {
-      const state = JSON.parse(await fsp.readFile(path.join(podsDir, pod, 'state.json'), 'utf8')) as { containers?: { imageId?: unknown }[] };
+      const state = JSON.parse(await fsp.readFile(path.join(podsDir, pod, 'state.json'), 'utf8')) as { containers?: { imageId?: unknown }[]; volumeImageIds?: unknown };
       for (const c of state.containers ?? []) if (typeof c.imageId === 'string') add(c.imageId, pod);
+      if (Array.isArray(state.volumeImageIds)) for (const id of state.volumeImageIds) if (typeof id === 'string') add(id, pod);
     } catch {
       // no state (yet): its supervisor's pins cover it
     }
