@@ -50,6 +50,7 @@ export const MNT = {
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   CAPBSET_READ: 23,
   CAPBSET_DROP: 24,
@@ -67,7 +68,11 @@ export const SYS = {
   capget: 125,
   capset: 126,
   pivot_root: 155,
+  close_range: 436,
 } as const;
+
+/** close_range(2) flags. */
+export const CLOSE_RANGE = { CLOEXEC: 4 } as const;
 
 export const F = {
   GETFD: 1,

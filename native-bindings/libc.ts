@@ -32,6 +32,8 @@ export interface Libc {
   /** syscall(2) with up to three pointer/long arguments (x86_64). */
   syscall3(nr: number, a: unknown, b: unknown): number;
   capset(hdr: Buffer, data: Buffer): number;
+  /** close_range(2): acts on every fd from first to last (no glibc 2.36 wrapper in Debian 12's headers). */
+  closeRange(first: number, last: number, flags: number): number;
   mknod(path: string, mode: number, dev: bigint): number;
   /** ioctl(2) whose argument is a plain int (TIOCSCTTY, TIOCGPTPEER). */
   ioctlInt(fd: number, request: number, arg: number): number;
@@ -79,6 +81,7 @@ export function libc(): Libc {
     sigprocmask: f('int sigprocmask(int how, const void *set, void *old)') as Libc['sigprocmask'],
     syscall3: (nr, a, b) => Number(syscall(nr, 'const char *', a, 'const char *', b)),
     capset: (hdr, data) => Number(syscall(126, 'void *', hdr, 'void *', data)),
+    closeRange: (first, last, flags) => Number(syscall(SYS.close_range, 'uint32_t', first, 'uint32_t', last, 'uint32_t', flags)),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)') as Libc['mknod'],
     ioctlInt: (fd, request, arg) => ioctl(fd, request, 'long', arg) as number,
     ioctlPtr: (fd, request, arg) => ioctl(fd, request, 'void *', arg) as number,

@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
   iptables iproute2 curl
   tmux                         # the exec -it test drives a real terminal
+  gcc libc6-dev                # static test programs (the /proc race scanner)
   crun runc podman tini        # peers, for comparison tests and benchmarks
   umoci skopeo docker-registry # image tests
   apache2-utils                # htpasswd: the image tests' registry with basic auth

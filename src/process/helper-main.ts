@@ -65,9 +65,13 @@ function joinCgroups(fds: number[]): void {
   }
 }
 
-/** Everything a raw execve needs that Node took away: stdio without CLOEXEC, default signals. */
+/**
+ * Everything a raw execve needs that Node took away: stdio without CLOEXEC, default signals.
+ * Every other descriptor, whoever opened it (us, Node, koffi, whoever ran minipod), is closed
+ * by the execve (CVE-2024-21626: a leaked host descriptor is a way out of the root).
+ */
 function prepareExec(sys: Syscall): void {
-  sys.setCloseOnExec(CONTROL_FD, true);
+  sys.closeOnExecFrom(CONTROL_FD);
   for (const fd of [0, 1, 2]) sys.setCloseOnExec(fd, false);
   sys.resetSignals();
   sys.umask(0o022);
@@ -87,6 +91,23 @@ function isDirectory(p: string): boolean {
     return fs.statSync(p).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/**
+ * CVE-2024-21626: a working directory reached through a descriptor (`/proc/self/fd/N`) can be
+ * a directory outside the container's root; getcwd then answers "(unreachable)/...", which
+ * realpath(3) turns into an error. Node's process.cwd() is cached, so ask the kernel.
+ */
+function checkCwdInsideRoot(cwd: string): void {
+  let actual = '';
+  try {
+    actual = fs.realpathSync.native('.');
+  } catch {
+    // Unreachable from our root.
+  }
+  if (!actual.startsWith('/')) {
+    throw new UserError(`workingDir ${cwd}: outside the container's root filesystem`, { exitCode: ExitCode.cannotExecute });
   }
 }
 
@@ -122,6 +143,7 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
     ensureCwd(spec.cwd);
   }
   sys.chdir(spec.cwd);
+  checkCwdInsideRoot(spec.cwd);
   const env = spec.env.some((e) => e.startsWith('HOME=')) ? spec.env : [...spec.env, `HOME=${user.home}`];
   const program = lookupExecutable(spec.args[0] ?? '', env);
   joinCgroups(cgroupFds);
@@ -171,27 +193,13 @@ function report(err: unknown): never {
   process.exit(exitCode);
 }
 
-/**
- * Descriptors the helper inherited without close-on-exec (from whoever ran minipod) must not
- * reach the container: mark every one above the control socket close-on-exec. Done first,
- * while /proc is the host's.
- */
-function closeInheritedFds(sys: Syscall): void {
-  for (const name of fs.readdirSync('/proc/self/fd')) {
-    const fd = Number(name);
-    if (fd > CONTROL_FD) {
-      try {
-        sys.setCloseOnExec(fd, true);
-      } catch {
-        // The fd of the readdir itself is gone by now.
-      }
-    }
-  }
-}
-
 function main(): void {
   const sys = new LinuxSyscall();
-  closeInheritedFds(sys);
+  // First of all (CVE-2019-5736): until it execs, this process runs the host's `node`, and
+  // from the pod's PID namespace its /proc/PID/exe, fd, cwd and root lead to the host. Non-
+  // dumpable, they are closed to every process without CAP_SYS_PTRACE; before this line the
+  // helper still has every capability, which the kernel also requires of anyone who looks.
+  sys.setDumpable(false);
   let plan: HelperPlan;
   try {
     plan = readPlan();

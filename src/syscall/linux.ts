@@ -1,6 +1,6 @@
 /** The real Syscall: libc through koffi. */
 import { libc } from '../../native-bindings/libc.js';
-import { F, LINUX_CAPABILITY_VERSION_3, MS, NET, PR, SIG, SYS } from '../../native-bindings/constants.js';
+import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, MS, NET, PR, SIG, SYS } from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall } from './syscall.js';
 
@@ -106,6 +106,12 @@ export class LinuxSyscall implements Syscall {
     const flags = check(libc().fcntl(fd, F.GETFD, 0), 'fcntl(F_GETFD)', String(fd));
     const next = on ? flags | F.FD_CLOEXEC : flags & ~F.FD_CLOEXEC;
     check(libc().fcntl(fd, F.SETFD, next), 'fcntl(F_SETFD)', String(fd));
+  }
+  closeOnExecFrom(fd: number): void {
+    check(libc().closeRange(fd, 0xffffffff, CLOSE_RANGE.CLOEXEC), 'close_range', String(fd));
+  }
+  setDumpable(on: boolean): void {
+    check(libc().prctl(PR.SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), 'prctl(PR_SET_DUMPABLE)');
   }
   resetSignals(): void {
     // SIGKILL (9) and SIGSTOP (19) cannot be changed; 32 and 33 are glibc's own.

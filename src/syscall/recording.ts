@@ -59,6 +59,8 @@ export class RecordingSyscall implements Syscall {
   setKeepCaps(on: boolean): void { this.record('setKeepCaps', on); }
   setNoNewPrivileges(): void { this.record('setNoNewPrivileges'); }
   setCloseOnExec(fd: number, on: boolean): void { this.record('setCloseOnExec', fd, on); }
+  closeOnExecFrom(fd: number): void { this.record('closeOnExecFrom', fd); }
+  setDumpable(on: boolean): void { this.record('setDumpable', on); }
   resetSignals(): void { this.record('resetSignals'); }
   umask(mask: number): number { this.record('umask', mask); return 0o022; }
   execve(path: string, argv: string[], envp: string[]): never {

@@ -34,6 +34,13 @@ export interface Syscall {
   setKeepCaps(on: boolean): void;
   setNoNewPrivileges(): void;
   setCloseOnExec(fd: number, on: boolean): void;
+  /** Marks every descriptor from `fd` up close-on-exec (close_range with CLOSE_RANGE_CLOEXEC). */
+  closeOnExecFrom(fd: number): void;
+  /**
+   * PR_SET_DUMPABLE. A non-dumpable process's /proc/PID/{exe,fd,cwd,root,environ,mem} are
+   * closed to every process without CAP_SYS_PTRACE; execve makes it dumpable again.
+   */
+  setDumpable(on: boolean): void;
   /** Restores every signal to SIG_DFL and empties the mask (Node ignores SIGPIPE and SIGXFSZ). */
   resetSignals(): void;
   umask(mask: number): number;
