@@ -146,6 +146,13 @@ function program(setExit: (code: number) => void): Command {
     .argument('<pod>', 'pod name')
     .action(wrap(async (pod: string) => (await ps()).inspectCommand(pod)));
 
+  cli
+    .command('explain')
+    .description('the pod as the kernel sees it: processes, namespaces, cgroups, mounts, network (read from /proc and /sys)')
+    .argument('<pod>', 'pod name')
+    .option('--format <format>', 'text (default), json, svg or dot')
+    .action(wrap(async (pod: string, o: { format?: string }) => (await import('./explain.js')).explainCommand(pod, o)));
+
   // ---- images (src/cli/images.ts) ----
   const images = () => import('./images.js');
   cli

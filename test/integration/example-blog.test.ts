@@ -15,6 +15,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExplainSnapshot } from '../../src/explain/snapshot.js';
 import { MINIPOD, REPO, isRoot, makeTestEnv, minipodSync, networkSkipReason, type TestEnv } from '../support/minipod.js';
 
 const EXAMPLE = path.join(REPO, 'examples/blog/pod.yaml');
@@ -196,6 +197,38 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
       const cpu = [...read('cpu.max'), ...read('cpu.cfs_quota_us')];
       expect(cpu.some((v) => v === '25000' || v.startsWith('25000 ')), `${name}: ${cpu.join(', ')}`).toBe(true);
     }
+  });
+
+  it('explain: the init and the containers share one net, ipc, uts and pid namespace, a mount namespace each, 64Mi cgroups', () => {
+    const r = minipodSync(t, ['explain', 'blog', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as ExplainSnapshot;
+    const live = s.members.filter((m) => m.process);
+    expect(live.map((m) => m.name)).toEqual(['init', 'web', 'app', 'client']);
+    // The init container ran and ended: no process, and explain says so.
+    expect(s.members.find((m) => m.name === 'setup')).toMatchObject({ kind: 'initContainer', process: null, recorded: { state: 'terminated', exitCode: 0 } });
+    const inode = (pid: number, type: string) => Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${type}`))![1]);
+    for (const type of ['net', 'ipc', 'uts', 'pid']) {
+      const groups = s.namespaces.filter((g) => g.type === type);
+      expect(groups.map((g) => [g.scope, g.members.join(',')]), type).toEqual([['pod', 'init,web,app,client']]);
+      for (const m of live) expect(inode(m.process!.pid, type), `${m.name} ${type}`).toBe(groups[0]!.inode);
+    }
+    const mnts = s.namespaces.filter((g) => g.type === 'mnt');
+    expect(mnts.map((g) => [g.scope, g.members.join(',')])).toEqual(live.map((m) => ['private', m.name]));
+    for (const m of live) expect(inode(m.process!.pid, 'mnt')).toBe(mnts.find((g) => g.members[0] === m.name)!.inode);
+    for (const name of ['web', 'app', 'client']) {
+      const m = live.find((x) => x.name === name)!;
+      expect(m.cgroup?.limits.memoryMaxBytes, name).toBe(64 * 1024 * 1024);
+      expect(m.cgroup?.limits.cpuQuotaUs, name).toBe(25_000);
+      expect(m.cgroup?.usage.memoryCurrentBytes, name).toBeGreaterThan(0);
+    }
+    expect(s.network.ports).toEqual([expect.objectContaining({ container: 'web', hostPort: port, containerPort: 80, dnat: true, listening: true })]);
+    expect(s.network.ip).toBe(podIp);
+    expect(s.differences).toEqual([]);
+    const text = minipodSync(t, ['explain', 'blog']).stdout;
+    expect(text).toContain('init, web, app and client are 4 ordinary processes');
+    const svg = minipodSync(t, ['explain', 'blog', '--format', 'svg']).stdout;
+    expect(svg).toContain('<svg');
   });
 
   it('stops on SIGTERM with status 143 and leaves no pod state', async () => {
