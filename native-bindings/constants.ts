@@ -69,6 +69,7 @@ export const SYS = {
   capset: 126,
   pivot_root: 155,
   close_range: 436,
+  seccomp: 317,
 } as const;
 
 /** close_range(2) flags. */

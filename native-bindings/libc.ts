@@ -45,10 +45,14 @@ export interface Libc {
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
   /** pipe2(2): fills fds with [read end, write end]. */
   pipe2(fds: Int32Array, flags: number): number;
+  /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, program}) for the calling thread. */
+  seccompFilter(flags: number, program: Buffer): number;
   errno(): number;
 }
 
 let cached: Libc | undefined;
+
+const SECCOMP_SET_MODE_FILTER = 1;
 
 export function libc(): Libc {
   if (cached) return cached;
@@ -58,6 +62,7 @@ export function libc(): Libc {
   const syscall = f('long syscall(long number, ...)');
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
   const ioctl = f('int ioctl(int fd, unsigned long request, ...)');
+  const sockFprog = koffi.struct('minipod_sock_fprog', { len: 'uint16_t', filter: 'void *' });
   cached = {
     unshare: f('int unshare(int flags)') as Libc['unshare'],
     setns: f('int setns(int fd, int nstype)') as Libc['setns'],
@@ -90,6 +95,8 @@ export function libc(): Libc {
     socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
     close: f('int close(int fd)') as Libc['close'],
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
+    seccompFilter: (flags, program) =>
+      Number(syscall(SYS.seccomp, 'uint32_t', SECCOMP_SET_MODE_FILTER, 'uint32_t', flags, koffi.pointer(sockFprog), { len: program.length / 8, filter: program })),
     errno: () => koffi.errno() as number,
   };
   return cached;

@@ -16,6 +16,9 @@ DEBIAN_PACKAGES=(
   umoci skopeo docker-registry # image tests
   apache2-utils                # htpasswd: the image tests' registry with basic auth
   qemu-system-x86 xz-utils cpio # the cgroup v2 VM tests
+  libseccomp2                  # compiles seccomp profiles (src/seccomp/compile.ts)
+  gcc libc6-dev                # the seccomp test builds its static probe program
+  golang-github-containers-common # /usr/share/containers/seccomp.json: the Localhost profile test
 )
 
 missing=()

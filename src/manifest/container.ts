@@ -13,9 +13,11 @@ import type {
   Probe,
   ResourceList,
   Resources,
+  SeccompProfileRef,
   SecurityContext,
   VolumeMount,
 } from './types.js';
+import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
 import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
 import { Fields, isObject, type ObjectShape } from './reader.js';
 import { decodeEnv } from './env.js';
@@ -54,7 +56,7 @@ export const SECURITY_SHAPE: ObjectShape = {
   type: 'SecurityContext',
   known: [
     'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation',
-    'privileged', 'capabilities',
+    'privileged', 'capabilities', 'seccompProfile',
   ],
 };
 export const CAPABILITIES_SHAPE: ObjectShape = { type: 'Capabilities', known: ['add', 'drop'] };
@@ -67,6 +69,7 @@ export interface PodSecurityDefaults {
   runAsUser?: number;
   runAsGroup?: number;
   runAsNonRoot?: boolean;
+  seccompProfile?: SeccompProfileRef;
 }
 
 export interface ContainerContext {
@@ -97,7 +100,7 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   const workingDir = decodeAbsolutePath(f, 'workingDir');
   const volumeMounts = f.list('volumeMounts', LIMITS.volumeMounts, (item, p) => decodeMount(issues, item, p));
   const resources = decodeResources(f.object('resources', RESOURCES_SHAPE), ['cpu', 'memory', 'ephemeral-storage']);
-  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity);
+  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity, f.at('securityContext'));
   const ports = f.list('ports', LIMITS.ports, (item, p) => decodePort(issues, item, p));
   const resolvePort = portResolver(ports, name);
 
@@ -267,12 +270,15 @@ export function quantity(
   }
 }
 
-function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults): SecurityContext {
+function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults, at: string): SecurityContext {
+  const seccompProfile = decodeSeccompProfile(f?.object('seccompProfile', SECCOMP_PROFILE_SHAPE)) ??
+    pod.seccompProfile ?? { type: 'RuntimeDefault', field: `${at}.seccompProfile` };
   const sc: SecurityContext = {
     readOnlyRootFilesystem: false,
     allowPrivilegeEscalation: true,
     privileged: false,
     capabilities: { add: [], drop: [] },
+    seccompProfile,
   };
   const runAsUser = f?.integer('runAsUser', { min: 0, max: MAX_ID }) ?? pod.runAsUser;
   const runAsGroup = f?.integer('runAsGroup', { min: 0, max: MAX_ID }) ?? pod.runAsGroup;

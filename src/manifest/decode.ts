@@ -19,6 +19,7 @@ import { Fields, isObject, type ObjectShape } from './reader.js';
 import { decodeContainer, decodeResources, RESOURCES_SHAPE, type PodSecurityDefaults } from './container.js';
 import { decodeVolume } from './volumes.js';
 import { NO_OBJECTS, type ObjectLookup } from './objects/types.js';
+import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
 import {
   dns1123LabelProblem,
   dns1123SubdomainProblem,
@@ -80,7 +81,7 @@ export const SPEC_SHAPE: ObjectShape = {
   clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
 export const LOCAL_OBJECT_REFERENCE_SHAPE: ObjectShape = { type: 'LocalObjectReference', known: ['name'] };
-export const POD_SECURITY_SHAPE: ObjectShape = { type: 'PodSecurityContext', known: ['runAsUser', 'runAsGroup', 'runAsNonRoot'] };
+export const POD_SECURITY_SHAPE: ObjectShape = { type: 'PodSecurityContext', known: ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile'] };
 export const DNS_CONFIG_SHAPE: ObjectShape = { type: 'PodDNSConfig', known: ['nameservers', 'searches', 'options'] };
 export const DNS_OPTION_SHAPE: ObjectShape = { type: 'PodDNSConfigOption', known: ['name', 'value'] };
 
@@ -312,6 +313,8 @@ function decodePodSecurity(f: Fields | undefined): PodSecurityDefaults {
   if (runAsUser !== undefined) out.runAsUser = runAsUser;
   if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
   if (runAsNonRoot !== undefined) out.runAsNonRoot = runAsNonRoot;
+  const seccompProfile = decodeSeccompProfile(f.object('seccompProfile', SECCOMP_PROFILE_SHAPE));
+  if (seccompProfile) out.seccompProfile = seccompProfile;
   return out;
 }
 

@@ -40,6 +40,7 @@ export const K8S_FIELDS = {
     'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'procMount', 'seccompProfile', 'appArmorProfile',
   ],
   Capabilities: ['add', 'drop'],
+  SeccompProfile: ['type', 'localhostProfile'],
   Volume: [
     'name', 'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi',
     'glusterfs', 'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc',

@@ -50,6 +50,16 @@ export interface SecurityContext {
   allowPrivilegeEscalation: boolean;
   privileged: boolean;
   capabilities: Capabilities;
+  /** The container's own, else the pod's, else RuntimeDefault. */
+  seccompProfile: SeccompProfileRef;
+}
+
+export interface SeccompProfileRef {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** Relative to minipod's seccomp directory; set for Localhost only. */
+  localhostProfile?: string;
+  /** Where it was set (`spec.containers[0].securityContext.seccompProfile`), for messages. */
+  field: string;
 }
 
 export type PortProtocol = 'TCP' | 'UDP';

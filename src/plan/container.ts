@@ -4,7 +4,7 @@
  */
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
 import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
-import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec } from './types.js';
+import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec, SeccompFilter } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -224,11 +224,15 @@ export interface PlanContainerInput {
   cgroupProcs: string[];
   /** Whether a volume source is a regular file (for the bind target), decided by the caller. */
   isFile: (hostPath: string) => boolean;
+  /** The compiled seccomp filter (src/seccomp/plan.ts); undefined for none. */
+  seccomp?: SeccompFilter;
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
   const { pod, container, dirs } = input;
   const privileged = container.securityContext.privileged;
+  const process = processSpec(pod, container, input.image);
+  if (input.seccomp) process.seccomp = input.seccomp;
   return {
     kind: 'container',
     id: `${pod.name}/${container.name}`,
@@ -244,7 +248,7 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
     symlinks: DEV_SYMLINKS,
     maskedPaths: privileged ? [] : MASKED_PATHS,
     readonlyPaths: privileged ? [] : READONLY_PATHS,
-    process: processSpec(pod, container, input.image),
+    process,
     cgroupProcs: input.cgroupProcs,
   };
 }

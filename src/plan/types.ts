@@ -45,6 +45,18 @@ export interface ProcessSpec {
   noNewPrivileges: boolean;
   /** Refuse to start when the user resolves to uid 0 (securityContext.runAsNonRoot). */
   runAsNonRoot?: boolean;
+  /** The seccomp filter loaded just before execve; none when unset (Unconfined, privileged). */
+  seccomp?: SeccompFilter;
+}
+
+/** A compiled seccomp profile (src/seccomp), loaded by the helper with seccomp(2). */
+export interface SeccompFilter {
+  /** `RuntimeDefault` or `Localhost/<path>`: what the container runs under. */
+  profile: string;
+  /** The classic BPF program (struct sock_filter[], 8 bytes each), base64. */
+  program: string;
+  /** seccomp(2) SECCOMP_FILTER_FLAG_* bits. */
+  flags: number;
 }
 
 export interface RootfsSpec {

@@ -14,6 +14,7 @@ import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js';
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
 import { planContainer } from '../plan/container.js';
+import type { SeccompFilter } from '../plan/types.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
 import { type ContainerState, processRef } from '../state/pod-state.js';
@@ -56,6 +57,8 @@ export type ContainerKind = 'init' | 'app';
 export class ContainerRunner {
   state: ContainerState;
   image?: ResolvedImage;
+  /** The compiled seccomp filter, planned with the pod before anything exists; none when unset. */
+  seccomp?: SeccompFilter;
   /** A helper spawned ahead of the start (or taken from the warm pool); the start uses it. */
   helper?: Helper;
   /** Resolves with the exit code when the current instance exits. */
@@ -130,6 +133,7 @@ export class ContainerRunner {
       dirs: containerHostDirs(pod.layout, layout, spec, this.image!.layers, pod.volumes()),
       cgroupProcs: pod.cgroups.procsFiles(pod.spec.name, spec.name),
       isFile: isFileOnHost,
+      seccomp: this.seccomp,
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);

@@ -30,7 +30,9 @@ import type { PodSpec } from '../manifest/types.js';
 import { renderEtcHosts, renderResolvConf } from '../network/index.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
+import { containerCapabilities } from '../plan/container.js';
 import { planPodInit } from '../plan/pod-init.js';
+import { planPodSeccomp, seccompProfileDir } from '../seccomp/plan.js';
 import type { NamespaceEntry, SharedNamespace } from '../namespaces/pod-namespaces.js';
 import type { Helper } from '../process/helper-client.js';
 import { type PodPhase, type PodState, processRef, specPath, writePodState } from '../state/pod-state.js';
@@ -122,7 +124,16 @@ export class PodSupervisor {
   /** Creates the pod and starts its containers; resolves once app containers were started. */
   async start(): Promise<void> {
     // Pure, and it refuses limits the kernel cannot honour: before anything exists.
-    const cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
+    let cgroupPlan: PodCgroupPlan;
+    try {
+      cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
+      // Reads and compiles Localhost profiles: a missing or broken one fails here.
+      const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
+      for (const r of this.runs) r.seccomp = filters.get(r.spec.name);
+    } catch (err) {
+      this.resolveDone(ExitCode.runtime);
+      throw err;
+    }
     this.claimName();
     this.trace('name claimed');
     try {

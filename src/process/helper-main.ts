@@ -147,8 +147,15 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   const env = spec.env.some((e) => e.startsWith('HOME=')) ? spec.env : [...spec.env, `HOME=${user.home}`];
   const program = lookupExecutable(spec.args[0] ?? '', env);
   joinCgroups(cgroupFds);
+  // Seccomp as late as possible, as runc does: with no_new_privs right before execve, after
+  // every call of ours; without it the kernel wants CAP_SYS_ADMIN, so before the drop. Only
+  // this thread gets the filter (no TSYNC): it is the one that calls execve, execve ends
+  // Node's other threads, and the program keeps the calling thread's filter.
+  const seccomp = spec.seccomp ? Buffer.from(spec.seccomp.program, 'base64') : undefined;
+  if (seccomp && !spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
   applyCredentials(sys, spec, user);
   prepareExec(sys);
+  if (seccomp && spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
   try {
     sys.execve(program, spec.args, env);
   } catch (err) {

@@ -124,6 +124,9 @@ export class LinuxSyscall implements Syscall {
   umask(mask: number): number {
     return libc().umask(mask);
   }
+  loadSeccompFilter(program: Buffer, flags: number): void {
+    check(libc().seccompFilter(flags, program), 'seccomp(SECCOMP_SET_MODE_FILTER)', `${program.length / 8} instructions`);
+  }
   execve(path: string, argv: string[], envp: string[]): never {
     libc().execve(path, [...argv, null], [...envp, null]);
     throw new SyscallError('execve', libc().errno(), path);

@@ -63,6 +63,7 @@ export class RecordingSyscall implements Syscall {
   setDumpable(on: boolean): void { this.record('setDumpable', on); }
   resetSignals(): void { this.record('resetSignals'); }
   umask(mask: number): number { this.record('umask', mask); return 0o022; }
+  loadSeccompFilter(program: Buffer, flags: number): void { this.record('loadSeccompFilter', program.length / 8, flags); }
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', path, argv, envp);
     throw new ExecveCalled(path, argv, envp);

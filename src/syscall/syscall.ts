@@ -44,6 +44,11 @@ export interface Syscall {
   /** Restores every signal to SIG_DFL and empties the mask (Node ignores SIGPIPE and SIGXFSZ). */
   resetSignals(): void;
   umask(mask: number): number;
+  /**
+   * Attaches a seccomp filter (classic BPF, 8 bytes an instruction) to the calling thread; the
+   * kernel wants no_new_privs or CAP_SYS_ADMIN. The thread that execs keeps it.
+   */
+  loadSeccompFilter(program: Buffer, flags: number): void;
   /** Only returns on failure, by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
 }

@@ -161,7 +161,7 @@ describe('refused manifests name the field', () => {
     // securityContext
     ['runAsUser range', (p) => (c0(p).securityContext = { runAsUser: 2 ** 32 - 1 }), 'spec.containers[0].securityContext.runAsUser: must be between 0 and 4294967294, got 4294967295'],
     ['runAsGroup negative', (p) => (c0(p).securityContext = { runAsGroup: -1 }), 'spec.containers[0].securityContext.runAsGroup: must be between 0 and 4294967294, got -1'],
-    ['seccompProfile', (p) => (c0(p).securityContext = { seccompProfile: { type: 'RuntimeDefault' } }), 'spec.containers[0].securityContext.seccompProfile: is a Kubernetes field minipod does not support'],
+    ['seccompProfile type', (p) => (c0(p).securityContext = { seccompProfile: { type: 'Strict' } }), 'spec.containers[0].securityContext.seccompProfile.type: "Strict" is not one of RuntimeDefault, Unconfined, Localhost'],
     ['procMount', (p) => (c0(p).securityContext = { procMount: 'Unmasked' }), 'spec.containers[0].securityContext.procMount: is a Kubernetes field minipod does not support'],
     ['capability', (p) => (c0(p).securityContext = { capabilities: { add: ['NET_ADMIN', 'FLY'] } }), 'spec.containers[0].securityContext.capabilities.add[1]: "FLY" is not a Linux capability'],
     ['CAP_ALL', (p) => (c0(p).securityContext = { capabilities: { drop: ['CAP_ALL'] } }), 'spec.containers[0].securityContext.capabilities.drop[0]: "CAP_ALL" is not a Linux capability'],

@@ -122,6 +122,11 @@ const DEFAULT_SECURITY = {
   capabilities: { add: [], drop: [] },
 };
 
+/** minipod's default profile, and where the container would have set it. */
+function runtimeDefault(at: string) {
+  return { type: 'RuntimeDefault' as const, field: `spec.${at}.securityContext.seccompProfile` };
+}
+
 const FULL_POD: PodSpec = {
   apiVersion: 'v1',
   kind: 'Pod',
@@ -165,7 +170,7 @@ const FULL_POD: PodSpec = {
       volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: false }],
       resources: { limits: {}, requests: {} },
       // spec.securityContext.runAsUser applies where the container sets none.
-      securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000 },
+      securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000, seccompProfile: runtimeDefault('initContainers[0]') },
       ports: [],
       stdin: false,
       tty: false,
@@ -201,6 +206,7 @@ const FULL_POD: PodSpec = {
         allowPrivilegeEscalation: false,
         privileged: false,
         capabilities: { add: ['NET_BIND_SERVICE', 'CHOWN'], drop: ['ALL'] },
+        seccompProfile: runtimeDefault('containers[0]'),
       },
       livenessProbe: {
         httpGet: { path: '/', port: 80, scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: '1' }] },
@@ -228,7 +234,7 @@ const FULL_POD: PodSpec = {
       env: [],
       volumeMounts: [],
       resources: { limits: {}, requests: {} },
-      securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000 },
+      securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000, seccompProfile: runtimeDefault('containers[1]') },
       ports: [],
       startupProbe: {
         exec: { command: ['cat', '/tmp/ready'] },
@@ -282,7 +288,7 @@ describe('parsePodManifest: a full manifest', () => {
           env: [],
           volumeMounts: [],
           resources: { limits: {}, requests: {} },
-          securityContext: DEFAULT_SECURITY,
+          securityContext: { ...DEFAULT_SECURITY, seccompProfile: runtimeDefault('containers[0]') },
           ports: [],
           stdin: false,
           tty: false,
