@@ -220,6 +220,15 @@ function program(setExit: (code: number) => void): Command {
     .description('remove every named volume no pod uses')
     .option('-f, --force', 'do not ask for confirmation')
     .action(wrap(async (o: { force?: boolean }) => (await volumes()).volumePruneCommand(o)));
+  cli
+    .command('seccomp-default')
+    .description('print the default seccomp profile (RuntimeDefault) as JSON: a starting point for a Localhost profile')
+    .action(
+      wrap(async () => {
+        process.stdout.write((await import('../seccomp/default-profile.js')).defaultProfileJson());
+        return 0;
+      }),
+    );
 
   return cli;
 }
