@@ -4,6 +4,7 @@
  */
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
 import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
+import { type CgroupViewInput, planCgroupView } from './cgroup-view.js';
 import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec, SeccompFilter } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -226,6 +227,8 @@ export interface PlanContainerInput {
   isFile: (hostPath: string) => boolean;
   /** The compiled seccomp filter (src/seccomp/plan.ts); undefined for none. */
   seccomp?: SeccompFilter;
+  /** The host's cgroup layout and the container's cgroup directories: its /sys/fs/cgroup view. */
+  cgroups?: Omit<CgroupViewInput, 'privileged'>;
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
@@ -233,6 +236,7 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
   const privileged = container.securityContext.privileged;
   const process = processSpec(pod, container, input.image);
   if (input.seccomp) process.seccomp = input.seccomp;
+  const cgroupView = input.cgroups ? planCgroupView({ ...input.cgroups, privileged }) : undefined;
   return {
     kind: 'container',
     id: `${pod.name}/${container.name}`,
@@ -243,12 +247,17 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
       mountPoint: dirs.mountPoint,
       readOnly: container.securityContext.readOnlyRootFilesystem,
     },
-    mounts: [...baseMounts(pod, dirs, privileged), ...volumeMountSteps(container, dirs, input.isFile, pod.volumes)],
+    mounts: [
+      ...baseMounts(pod, dirs, privileged),
+      ...(cgroupView?.mounts ?? []),
+      ...volumeMountSteps(container, dirs, input.isFile, pod.volumes),
+    ],
     devices: DEVICES,
     symlinks: DEV_SYMLINKS,
     maskedPaths: privileged ? [] : MASKED_PATHS,
-    readonlyPaths: privileged ? [] : READONLY_PATHS,
+    readonlyPaths: [...(privileged ? [] : READONLY_PATHS), ...(cgroupView?.readonlyPaths ?? [])],
     process,
     cgroupProcs: input.cgroupProcs,
+    ...(cgroupView ? { cgroupView: cgroupView.view } : {}),
   };
 }

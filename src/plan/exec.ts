@@ -58,6 +58,7 @@ export function buildExecPlan(id: string, pid: number, record: ProcessRecord, o:
     kind: 'exec',
     id,
     mountNamespace: `/proc/${pid}/ns/mnt`,
+    cgroupNamespace: `/proc/${pid}/ns/cgroup`,
     process: {
       ...base,
       args: [...o.argv],

@@ -69,6 +69,14 @@ export interface RootfsSpec {
   readOnly: boolean;
 }
 
+/** What the helper does about cgroups once it is in them (see src/plan/cgroup-view.ts). */
+export interface CgroupView {
+  /** unshare(CLONE_NEWCGROUP) after joining: /proc/self/cgroup shows `/`. */
+  namespace: boolean;
+  /** cgroup v2: mount cgroup2 (the namespace's root, the container's cgroup) at /sys/fs/cgroup. */
+  cgroup2?: { readOnly: boolean };
+}
+
 export interface ContainerPlan {
   kind: 'container';
   /** `pod/container`, for messages. */
@@ -82,6 +90,8 @@ export interface ContainerPlan {
   process: ProcessSpec;
   /** cgroup.procs files (one per hierarchy) the process joins just before execve. */
   cgroupProcs: string[];
+  /** The container's own cgroup view; absent: none (the host has no cgroups for it). */
+  cgroupView?: CgroupView;
 }
 
 export interface PodInitPlan {
@@ -107,6 +117,8 @@ export interface ExecPlan {
   mountNamespace: string;
   process: ProcessSpec;
   cgroupProcs: string[];
+  /** /proc/<pid>/ns/cgroup of the container's process, joined once in its cgroups. */
+  cgroupNamespace?: string;
   /** fds 0-2 are a pty slave: the helper makes it its controlling terminal (exec -t). */
   terminal?: boolean;
 }

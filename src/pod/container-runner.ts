@@ -134,6 +134,7 @@ export class ContainerRunner {
       cgroupProcs: pod.cgroups.procsFiles(pod.spec.name, spec.name),
       isFile: isFileOnHost,
       seccomp: this.seccomp,
+      cgroups: { mode: pod.cgroups.mode, dirs: pod.cgroups.paths(pod.spec.name, spec.name) },
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);

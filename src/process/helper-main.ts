@@ -20,6 +20,7 @@ import { CLONE, F, MS } from '../../native-bindings/constants.js';
 import { libc } from '../../native-bindings/libc.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { ContainerPlan, ExecPlan, HelperFailure, HelperPlan, PodInitPlan } from '../plan/types.js';
+import { enterCgroupView } from '../rootfs/cgroup-view.js';
 import { makeMountsPrivate, pivotInto, setupRootfs } from '../rootfs/mount-rootfs.js';
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -113,16 +114,19 @@ function checkCwdInsideRoot(cwd: string): void {
 
 function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   const cgroupFds = openCgroupProcs(plan.cgroupProcs);
+  let cgroupNs: number | undefined;
   if (plan.kind === 'container') {
     sys.unshare(CLONE.NEWNS);
     setupRootfs(sys, plan);
   } else {
     // setns(CLONE_NEWNS) needs a private fs_struct; it then sets root and cwd to the
     // container's root.
+    // Both opened first: the paths name host PIDs, and /proc is the container's after the setns.
+    const mountNs = fs.openSync(plan.mountNamespace, 'r');
+    cgroupNs = plan.cgroupNamespace === undefined ? undefined : fs.openSync(plan.cgroupNamespace, 'r');
     sys.unshare(CLONE.FS);
-    const fd = fs.openSync(plan.mountNamespace, 'r');
-    sys.setns(fd, CLONE.NEWNS);
-    fs.closeSync(fd);
+    sys.setns(mountNs, CLONE.NEWNS);
+    fs.closeSync(mountNs);
   }
   const spec = plan.process;
   const user = resolveUser(spec.user);
@@ -147,6 +151,11 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   const env = spec.env.some((e) => e.startsWith('HOME=')) ? spec.env : [...spec.env, `HOME=${user.home}`];
   const program = lookupExecutable(spec.args[0] ?? '', env);
   joinCgroups(cgroupFds);
+  if (plan.kind === 'container') enterCgroupView(sys, plan.cgroupView);
+  else if (cgroupNs !== undefined) {
+    sys.setns(cgroupNs, CLONE.NEWCGROUP);
+    fs.closeSync(cgroupNs);
+  }
   // Seccomp as late as possible, as runc does: with no_new_privs right before execve, after
   // every call of ours; without it the kernel wants CAP_SYS_ADMIN, so before the drop. Only
   // this thread gets the filter (no TSYNC): it is the one that calls execve, execve ends

@@ -87,6 +87,15 @@ describe('planContainer', () => {
     expect(plan.cgroupProcs).toEqual(['/cg/cgroup.procs']);
   });
 
+  it('puts the cgroup view after /sys and before the volumes, its tmpfs read-only at the end', () => {
+    const pod = podOf({ volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { volumes: [{ name: 'data', emptyDir: {} }] });
+    const cgroups = { mode: 'hybrid' as const, dirs: { memory: '/sys/fs/cgroup/memory/minipod/p/c', unified: '/sys/fs/cgroup/unified/minipod/p/c' } };
+    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false, cgroups });
+    expect(plan.mounts.map((m) => m.destination).slice(5)).toEqual(['/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/data']);
+    expect(plan.readonlyPaths.at(-1)).toBe('/sys/fs/cgroup');
+    expect(plan.cgroupView).toEqual({ namespace: true });
+  });
+
   it('leaves /sys writable and nothing masked for privileged containers', () => {
     const pod = podOf({ securityContext: { privileged: true } });
     const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });

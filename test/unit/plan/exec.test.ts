@@ -22,6 +22,8 @@ describe('buildExecPlan', () => {
       kind: 'exec',
       id: 'web/app',
       mountNamespace: '/proc/4242/ns/mnt',
+      // Joined once in the cgroups: the exec'd process sees the container's own cgroup view.
+      cgroupNamespace: '/proc/4242/ns/cgroup',
       process: { ...record.process, args: ['sh', '-c', 'id'] },
       cgroupProcs: record.cgroupProcs,
     });
