@@ -7,6 +7,7 @@ import { teardownPod } from '../pod/teardown.js';
 import { isAlive, listPodNames, readPodState, requirePodState, specPath, withPodLock } from '../state/pod-state.js';
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
+import { expandPodArguments } from '../state/owners.js';
 import { runSpecDetached } from './run.js';
 
 function control(): PodControl {
@@ -21,10 +22,10 @@ function parseSeconds(value: string | undefined, flag: string): number | undefin
   return n;
 }
 
-export async function stopCommand(pods: string[], o: { time?: string }): Promise<number> {
+export async function stopCommand(args: string[], o: { time?: string }): Promise<number> {
   const c = control();
   const grace = parseSeconds(o.time, '--time');
-  for (const pod of pods) {
+  for (const pod of expandPodArguments(c.paths, args)) {
     await withPodLock(c.paths, pod, () => stopPod(c, pod, grace));
     process.stdout.write(`${pod}\n`);
   }
@@ -66,9 +67,9 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
   return runSpecDetached(c.paths, spec, manifestPath);
 }
 
-export async function rmCommand(pods: string[], o: { force?: boolean }): Promise<number> {
+export async function rmCommand(args: string[], o: { force?: boolean }): Promise<number> {
   const c = control();
-  for (const pod of pods) {
+  for (const pod of expandPodArguments(c.paths, args)) {
     await withPodLock(c.paths, pod, () => removePod(c, pod, o.force ?? false));
     process.stdout.write(`${pod}\n`);
   }

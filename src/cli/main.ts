@@ -63,7 +63,7 @@ function program(setExit: (code: number) => void): Command {
   cli
     .command('stop')
     .description('stop pods: SIGTERM, SIGKILL after the grace period, teardown; the record stays until rm')
-    .argument('<pods...>', 'pod names')
+    .argument('<pods...>', 'pod names, or KIND/NAME (Deployment/web) for the pods of a workload object')
     .option('-t, --time <seconds>', 'grace period (default: the pod\'s terminationGracePeriodSeconds)')
     .action(wrap(async (pods: string[], o: { time?: string }) => (await lifecycle()).stopCommand(pods, o)));
 
@@ -85,7 +85,7 @@ function program(setExit: (code: number) => void): Command {
   cli
     .command('rm')
     .description('remove stopped pods (their record and logs); -f stops running ones first')
-    .argument('<pods...>', 'pod names')
+    .argument('<pods...>', 'pod names, or KIND/NAME (Deployment/web) for the pods of a workload object')
     .option('-f, --force', 'stop running pods without a grace period, then remove them')
     .action(wrap(async (pods: string[], o: { force?: boolean }) => (await lifecycle()).rmCommand(pods, o)));
 

@@ -25,6 +25,11 @@ function portsOf(state: PodState): string {
     .join(',');
 }
 
+/** `Deployment/web` for a pod a workload object made; empty for a Pod of its own. */
+export function ownerOf(state: Pick<PodState, 'owner'>): string {
+  return state.owner ? `${state.owner.kind}/${state.owner.name}` : '';
+}
+
 export function psRows(states: PodState[]): string[][] {
   return states.map((s) => {
     const apps = s.containers.filter((c) => !c.init);
@@ -32,7 +37,7 @@ export function psRows(states: PodState[]): string[][] {
     const restarts = apps.reduce((n, c) => n + c.restartCount, 0);
     const phase = effectivePhase(s);
     const ports = isTerminalPhase(s.phase) ? '' : portsOf(s);
-    return [s.name, phase, `${ready}/${apps.length}`, String(restarts), age(s.createdAt), ports];
+    return [s.name, phase, `${ready}/${apps.length}`, String(restarts), age(s.createdAt), ownerOf(s), ports];
   });
 }
 
@@ -52,7 +57,7 @@ export function psCommand(options: { format?: string; all?: boolean }): number {
     process.stdout.write(JSON.stringify(states.map((s) => ({ ...s, phase: effectivePhase(s) })), null, 2) + '\n');
     return 0;
   }
-  process.stdout.write(renderTable(['NAME', 'STATUS', 'READY', 'RESTARTS', 'AGE', 'PORTS'], psRows(states)));
+  process.stdout.write(renderTable(['NAME', 'STATUS', 'READY', 'RESTARTS', 'AGE', 'OWNER', 'PORTS'], psRows(states)));
   return 0;
 }
 

@@ -17,6 +17,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { ExitCode, UserError } from '../errors.js';
 import { formatWarning, loadManifestBundle } from '../manifest/bundle.js';
+import { ensureClaimVolumes } from '../volumes/pod-volumes.js';
+import type { BundleClaim } from '../manifest/kinds.js';
 import { cleanHostNetworkIfIdle } from '../network/index.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc } from '../pod/control.js';
@@ -205,11 +207,13 @@ export class PodDaemon {
     const received = performance.now();
     const trace = req.trace ? (step: string) => writeJsonLine(conn, { t: 'trace', ms: performance.now() - received, step }) : () => {};
     let specs: PodSpec[];
+    let claims: BundleClaim[] = [];
     if (req.spec) specs = [req.spec];
     else if (req.manifests && req.manifests.length > 0) {
       const { bundle, warnings } = loadManifestBundle(req.manifests);
       for (const w of warnings) writeJsonLine(conn, { t: 'out', s: 'stderr', x: `${formatWarning(w)}\n` });
       specs = bundle.pods;
+      claims = bundle.claims;
     } else throw new UserError('run: no manifest');
     trace('manifest parsed');
     for (const spec of specs) {
@@ -219,6 +223,13 @@ export class PodDaemon {
     }
     if (specs.length > 1 && !req.detach) {
       throw new UserError(`the manifests hold ${specs.length} pods (${specs.map((s) => s.name).join(', ')}): run them with -d, an attached run follows one pod`, { code: 'run.several-pods' });
+    }
+    // Claims before pods, as kube play makes volumes first; an existing volume is used as it is.
+    await ensureClaimVolumes(this.rt.paths, claims);
+    if (specs.length === 0) {
+      const names = claims.map((c) => c.name); // Only claims: kube play prints the volumes it made.
+      this.finish(conn, { t: 'started', name: names[0]!, more: names.length > 1 ? names.slice(1) : undefined });
+      return;
     }
     const started: string[] = [];
     for (const spec of specs) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { type Issue, Issues, ManifestError, oneLine, quote, typeName } from './issues.js';
 import { isObject, type JsonObject } from './reader.js';
 import { parseManifestDocuments } from './load.js';
-import { KINDS, KUBERNETES_KINDS_NOT_RUN, type DocumentContext, type ManifestBundle } from './kinds.js';
+import { KINDS, KUBERNETES_KINDS_NOT_RUN, REFUSED_KINDS, type DocumentContext, type ManifestBundle } from './kinds.js';
 import type { ConfigMapObject, ObjectLookup, ObjectOrigin, SecretObject } from './objects/types.js';
 import { nearestName } from './k8s-fields.js';
 
@@ -104,7 +104,8 @@ function checkKind(d: PendingDocument): boolean {
   const decoder = typeof kind === 'string' && Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
   if (!decoder) {
     const k = String(kind);
-    if (KUBERNETES_KINDS_NOT_RUN.includes(k)) d.issues.add('kind', `${quote(k)} is a Kubernetes kind minipod does not run (it runs ${known.join(', ')} and List)`);
+    if (Object.hasOwn(REFUSED_KINDS, k)) d.issues.add('kind', REFUSED_KINDS[k]!);
+    else if (KUBERNETES_KINDS_NOT_RUN.includes(k)) d.issues.add('kind', `${quote(k)} is a Kubernetes kind minipod does not run (it runs ${known.join(', ')} and List)`);
     else {
       const hint = nearestName(k, known);
       d.issues.add('kind', `${quote(kind)} is not a known kind${hint ? ` (did you mean ${quote(hint)}?)` : ''}; minipod runs ${known.join(', ')} and List`);
@@ -136,7 +137,7 @@ function lookupOf(bundle: ManifestBundle): ObjectLookup {
 export function decodeManifestBundle(sources: readonly ManifestSource[]): BundleResult {
   const fileIssues = new Issues();
   const docs = collectDocuments(sources, fileIssues);
-  const bundle: ManifestBundle = { pods: [], configMaps: [], secrets: [] };
+  const bundle: ManifestBundle = { pods: [], configMaps: [], secrets: [], claims: [] };
   const objects = lookupOf(bundle);
   const names = new Map<string, string>();
   const total = docs.length + fileIssues.list.length;
@@ -163,7 +164,7 @@ export function decodeManifestBundle(sources: readonly ManifestSource[]): Bundle
     errors.push(...d.issues.list.map(at));
     warnings.push(...d.issues.warnings.map(at));
   }
-  if (errors.length === 0 && bundle.pods.length === 0) {
+  if (errors.length === 0 && bundle.pods.length === 0 && bundle.claims.length === 0) {
     errors.push({ path: '', message: 'no Pod among the documents: nothing to run' });
   }
   return errors.length > 0 ? { errors, warnings } : { bundle, errors, warnings };

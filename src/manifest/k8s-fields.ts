@@ -97,6 +97,29 @@ export const K8S_FIELDS = {
     'dataSourceRef', 'volumeAttributesClassName',
   ],
   VolumeResourceRequirements: ['limits', 'requests'],
+  // apps/v1 and batch/v1: the workload kinds that hold a pod template.
+  Deployment: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  DeploymentSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'paused', 'progressDeadlineSeconds'],
+  ReplicaSet: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  ReplicaSetSpec: ['replicas', 'minReadySeconds', 'selector', 'template'],
+  StatefulSet: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  StatefulSetSpec: [
+    'replicas', 'selector', 'template', 'volumeClaimTemplates', 'serviceName', 'podManagementPolicy', 'updateStrategy',
+    'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals',
+  ],
+  StatefulSetOrdinals: ['start'],
+  StatefulSetPersistentVolumeClaimRetentionPolicy: ['whenDeleted', 'whenScaled'],
+  DaemonSet: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  DaemonSetSpec: ['selector', 'template', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'],
+  Job: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  JobSpec: [
+    'parallelism', 'completions', 'activeDeadlineSeconds', 'podFailurePolicy', 'successPolicy', 'backoffLimit',
+    'backoffLimitPerIndex', 'maxFailedIndexes', 'selector', 'manualSelector', 'template', 'ttlSecondsAfterFinished',
+    'completionMode', 'suspend', 'podReplacementPolicy', 'managedBy',
+  ],
+  PodTemplateSpec: ['metadata', 'spec'],
+  LabelSelector: ['matchLabels', 'matchExpressions'],
+  LabelSelectorRequirement: ['key', 'operator', 'values'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type K8sType = keyof typeof K8S_FIELDS;

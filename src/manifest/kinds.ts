@@ -1,6 +1,6 @@
 /**
- * The table of kinds `minipod run` reads: kind -> apiVersions, phase and decoder. This is the
- * extension point for more kinds (PersistentVolumeClaim, workloads): add a row.
+ * The table of kinds `minipod run` reads: kind -> apiVersions, phase and decoder: a row per
+ * kind (PersistentVolumeClaim in claims.ts, the workload kinds in workloads.ts).
  *
  * Phases: `object` documents (ConfigMap, Secret, ...) are decoded first, in any order, so that
  * `pods` documents (Pod, and kinds that hold a pod template) can refer to any of them wherever
@@ -12,6 +12,10 @@ import type { PodSpec } from './types.js';
 import type { ConfigMapObject, ObjectLookup, ObjectOrigin, SecretObject } from './objects/types.js';
 import { decodeConfigMap, decodeSecret } from './objects/config-objects.js';
 import { decodePod } from './decode.js';
+import type { ClaimSpec, WorkloadKind } from './types.js';
+import { decodeClaimObject } from './claims.js';
+import { decodeWorkload, WORKLOAD_API_VERSIONS } from './workloads.js';
+import { workloadPods } from './workload-pods.js';
 import { validatePod } from './validate.js';
 
 /** Everything the documents hold, decoded and checked. */
@@ -19,6 +23,14 @@ export interface ManifestBundle {
   pods: PodSpec[];
   configMaps: ConfigMapObject[];
   secrets: SecretObject[];
+  /** Named volumes to create before the pods start (PersistentVolumeClaim documents, StatefulSet claims). */
+  claims: BundleClaim[];
+}
+
+export interface BundleClaim {
+  name: string;
+  claim: ClaimSpec;
+  origin: 'PersistentVolumeClaim' | 'StatefulSet';
 }
 
 export interface DocumentContext {
@@ -64,6 +76,15 @@ export const KINDS: Readonly<Record<string, KindDecoder>> = {
       return secret;
     },
   },
+  PersistentVolumeClaim: {
+    apiVersions: ['v1'],
+    phase: 'object',
+    decode(doc, ctx) {
+      const pvc = decodeClaimObject(doc, ctx.issues);
+      if (pvc) ctx.bundle.claims.push({ ...pvc, origin: 'PersistentVolumeClaim' });
+      return pvc;
+    },
+  },
   Pod: {
     apiVersions: ['v1'],
     phase: 'pods',
@@ -76,13 +97,52 @@ export const KINDS: Readonly<Record<string, KindDecoder>> = {
       return pod;
     },
   },
+  Deployment: workloadDecoder('Deployment'),
+  ReplicaSet: workloadDecoder('ReplicaSet'),
+  StatefulSet: workloadDecoder('StatefulSet'),
+  DaemonSet: workloadDecoder('DaemonSet'),
+  Job: workloadDecoder('Job'),
+};
+
+/** A kind that holds a pod template: its pods (and a StatefulSet's claims) join the bundle. */
+function workloadDecoder(kind: WorkloadKind): KindDecoder {
+  return {
+    apiVersions: [WORKLOAD_API_VERSIONS[kind]],
+    phase: 'pods',
+    decode(doc, ctx) {
+      const plan = decodeWorkload(kind, doc, ctx.issues);
+      if (!plan) return undefined;
+      const made = workloadPods(
+        plan,
+        (podDoc, issues) => {
+          const { pod } = decodePod(podDoc, ctx.manifestDir, { issues, objects: ctx.objects });
+          return { pod, problems: pod ? validatePod(pod) : [] };
+        },
+        ctx.issues,
+      );
+      if (!made) return undefined;
+      for (const pod of made.pods) {
+        if (ctx.bundle.pods.some((p) => p.name === pod.name)) {
+          ctx.issues.add('metadata.name', `its pod ${JSON.stringify(pod.name)} has the name of another pod of the input`);
+          return undefined;
+        }
+      }
+      ctx.bundle.pods.push(...made.pods);
+      ctx.bundle.claims.push(...made.claims.map((c) => ({ ...c, origin: 'StatefulSet' as const })));
+      return plan;
+    },
+  };
+}
+
+/** Kinds refused with a reason of their own rather than the generic one. */
+export const REFUSED_KINDS: Readonly<Record<string, string>> = {
+  CronJob: '"CronJob" is not supported: minipod has no scheduler to start Jobs on a schedule; run its spec.jobTemplate as a Job (kind: Job, apiVersion: batch/v1) from cron or a systemd timer',
 };
 
 /** Kubernetes kinds people put beside a pod that minipod does not run, for a clearer refusal. */
 export const KUBERNETES_KINDS_NOT_RUN = [
   'Service', 'Ingress', 'Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
   'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'LimitRange', 'ResourceQuota',
-  'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'Deployment', 'ReplicaSet', 'StatefulSet',
-  'DaemonSet', 'Job', 'CronJob', 'ReplicationController', 'PodTemplate', 'Endpoints', 'EndpointSlice',
+  'PersistentVolume', 'StorageClass', 'ReplicationController', 'PodTemplate', 'Endpoints', 'EndpointSlice',
   'CustomResourceDefinition', 'PriorityClass', 'RuntimeClass',
 ];

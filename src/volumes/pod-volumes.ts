@@ -66,13 +66,16 @@ function ensurePodVolume(paths: MinipodPaths, pod: string, volume: Volume, field
  * Claims among the inputs: each is created unless a volume of that name exists, which is then
  * used as it is (its data is what a claim is for). Returns the names it created.
  */
-export async function ensureClaimVolumes(paths: MinipodPaths, claims: readonly ClaimObject[], origin: VolumeOrigin): Promise<string[]> {
+export async function ensureClaimVolumes(paths: MinipodPaths, claims: readonly (ClaimObject & { origin: VolumeOrigin })[]): Promise<string[]> {
   if (claims.length === 0) return [];
   return withVolumesLock(paths, async () => {
     const created: string[] = [];
     for (const c of claims) {
       if (readVolume(paths, c.name)) continue;
-      createVolumeUnlocked(paths, newVolumeRecord(c.name, origin, { claim: c.claim, labels: c.claim.labels }));
+      if (fs.existsSync(volumeDir(paths, c.name))) {
+        throw new UserError(`PersistentVolumeClaim "${c.name}": ${volumeDir(paths, c.name)} exists but is not a minipod volume`, { code: 'volume.invalid' });
+      }
+      createVolumeUnlocked(paths, newVolumeRecord(c.name, c.origin, { claim: c.claim, labels: c.claim.labels }));
       created.push(c.name);
     }
     return created;

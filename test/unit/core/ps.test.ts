@@ -20,12 +20,15 @@ const state = (over: Partial<PodState> = {}): PodState => ({
 
 describe('ps', () => {
   it('counts ready app containers and restarts, shows ports only while the pod lives', () => {
-    expect(psRows([state({ phase: 'Succeeded' })])[0]).toEqual(['web', 'Succeeded', '1/2', '3', '90s', '']);
+    expect(psRows([state({ phase: 'Succeeded' })])[0]).toEqual(['web', 'Succeeded', '1/2', '3', '90s', '', '']);
+  });
+  it('names the object a pod belongs to', () => {
+    expect(psRows([state({ owner: { kind: 'Deployment', name: 'web', ordinal: 1 } })])[0]![5]).toBe('Deployment/web');
   });
   it('shows a pod whose supervisor is gone as Unknown', () => {
     const row = psRows([state({ phase: 'Running', supervisor: { pid: 999_999_999, startTime: 1 } })])[0]!;
     expect(row[1]).toBe('Unknown');
-    expect(row[5]).toBe('0.0.0.0:8080->80/tcp');
+    expect(row[6]).toBe('0.0.0.0:8080->80/tcp');
   });
   it('formats ages like kubectl', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');

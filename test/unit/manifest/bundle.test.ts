@@ -79,8 +79,8 @@ describe('several documents', () => {
     expect(errors).toEqual([
       'all.yaml: Secret "db": data.password: is not valid base64 (standard alphabet, padded with =)',
       'all.yaml: ConfigMap "settings": metadata.name: "settings" is already the name of a ConfigMap in all.yaml: ConfigMap "settings"',
-      'all.yaml: Sekret "x": kind: "Sekret" is not a known kind (did you mean "Secret"?); minipod runs ConfigMap, Secret, Pod and List',
-      'svc.yaml: Service "s": kind: "Service" is a Kubernetes kind minipod does not run (it runs ConfigMap, Secret, Pod and List)',
+      'all.yaml: Sekret "x": kind: "Sekret" is not a known kind (did you mean "Secret"?); minipod runs ConfigMap, Secret, PersistentVolumeClaim, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and List',
+      'svc.yaml: Service "s": kind: "Service" is a Kubernetes kind minipod does not run (it runs ConfigMap, Secret, PersistentVolumeClaim, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and List)',
     ]);
     for (const e of errors) expect(e).not.toMatch(/\n/);
   });

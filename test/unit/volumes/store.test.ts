@@ -97,8 +97,8 @@ describe('the named volume store', () => {
 
   it('creates claims among the inputs unless the volume exists', async () => {
     await createVolume(paths, newVolumeRecord('old', 'cli'));
-    expect(await ensureClaimVolumes(paths, [{ name: 'old', claim }, { name: 'new', claim }], 'PersistentVolumeClaim')).toEqual(['new']);
-    expect(readVolume(paths, 'new')).toMatchObject({ origin: 'PersistentVolumeClaim', claim });
+    expect(await ensureClaimVolumes(paths, [{ name: 'old', claim, origin: 'PersistentVolumeClaim' }, { name: 'new', claim, origin: 'StatefulSet' }])).toEqual(['new']);
+    expect(readVolume(paths, 'new')).toMatchObject({ origin: 'StatefulSet', claim });
     expect(readVolume(paths, 'old')).toMatchObject({ origin: 'cli' });
   });
 
