@@ -23,10 +23,7 @@ export interface WorkloadPods {
 
 /** A path inside the generated Pod -> the same field in the workload document. */
 export function templatePath(path: string): string {
-  if (path === '') return 'spec.template';
-  if (path === 'metadata' || path.startsWith('metadata.') || path.startsWith('metadata[')) return `spec.template.${path}`;
-  if (path === 'spec' || path.startsWith('spec.') || path.startsWith('spec[')) return `spec.template.${path}`;
-  return `spec.template.${path}`;
+  return path === '' ? 'spec.template' : `spec.template.${path}`;
 }
 
 function copyIssues(from: Issues, to: Issues): void {
