@@ -61,6 +61,9 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
   } catch {
     throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
   }
+  if (spec.secretDataRemoved) {
+    throw new UserError(`pod "${pod}" uses Secrets, whose content minipod does not write to disk: \`minipod rm -f ${pod}\` and run its manifests again`, { code: 'pod.secret-data' });
+  }
   const manifestPath = readPodState(c.paths, pod)?.manifestPath;
   await stopPod(c, pod, parseSeconds(o.time, '--time'));
   await teardownPod(pod, { ...c, keepLogs: true, keepState: false });

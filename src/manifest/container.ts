@@ -20,7 +20,8 @@ import type {
 import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
 import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
 import { Fields, isObject, type ObjectShape } from './reader.js';
-import { decodeEnv } from './env.js';
+import { decodeEnv, decodeEnvFrom } from './env.js';
+import type { ObjectLookup } from './objects/types.js';
 import { decodeLifecycle, decodeProbe, LIFECYCLE_SHAPE, PROBE_SHAPE, portResolver } from './probes.js';
 import { parseBytes, parseCpuMilli, QuantityError } from './quantity.js';
 import {
@@ -44,7 +45,7 @@ export const LIMITS = {
 export const CONTAINER_SHAPE: ObjectShape = {
   type: 'Container',
   known: [
-    'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'volumeMounts',
+    'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'envFrom', 'workingDir', 'volumeMounts',
     'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
     'startupProbe', 'stdin', 'tty',
   ],
@@ -76,6 +77,9 @@ export interface ContainerContext {
   issues: Issues;
   init: boolean;
   podSecurity: PodSecurityDefaults;
+  /** The ConfigMaps and Secrets env values come from. */
+  objects: ObjectLookup;
+  namespace?: string;
 }
 
 export function decodeContainer(value: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
@@ -96,7 +100,10 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   // The kubelet replaces the image's Entrypoint/Cmd only with a non-empty list.
   const command = nonEmpty(f.stringArray('command', LIMITS.argv));
   const args = nonEmpty(f.stringArray('args', LIMITS.argv));
-  const env = f.list('env', LIMITS.env, (item, p) => decodeEnv(issues, item, p));
+  const envCtx = { issues, objects: ctx.objects, namespace: ctx.namespace, container: name };
+  // As kubelet: envFrom first, then env; a later entry of one name wins.
+  const envFrom = f.list('envFrom', LIMITS.env, (item, p) => decodeEnvFrom(envCtx, item, p)).flat();
+  const env = [...envFrom, ...f.list('env', LIMITS.env, (item, p) => decodeEnv(envCtx, item, p))];
   const workingDir = decodeAbsolutePath(f, 'workingDir');
   const volumeMounts = f.list('volumeMounts', LIMITS.volumeMounts, (item, p) => decodeMount(issues, item, p));
   const resources = decodeResources(f.object('resources', RESOURCES_SHAPE), ['cpu', 'memory', 'ephemeral-storage']);

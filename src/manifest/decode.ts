@@ -134,17 +134,20 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   }
   const podSecurity = decodePodSecurity(spec.object('securityContext', POD_SECURITY_SHAPE));
   const initContainers = spec.list('initContainers', POD_LIMITS.initContainers, (item, p) =>
-    decodeContainer(item, p, { issues, init: true, podSecurity }),
+    decodeContainer(item, p, { issues, init: true, podSecurity, objects, namespace: meta.namespace }),
   );
   if (!spec.has('containers')) issues.add(spec.at('containers'), 'field is required (at least one container)');
   else if (Array.isArray(spec.get('containers')) && (spec.get('containers') as unknown[]).length === 0) {
     issues.add(spec.at('containers'), 'must have at least one container');
   }
   const containers = spec.list('containers', POD_LIMITS.containers, (item, p) =>
-    decodeContainer(item, p, { issues, init: false, podSecurity }),
+    decodeContainer(item, p, { issues, init: false, podSecurity, objects, namespace: meta.namespace }),
   );
-  const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) => decodeVolume(issues, item, p));
+  const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) => decodeVolume({ issues, objects, namespace: meta.namespace }, item, p));
   const pullSecrets = decodePullSecrets(spec, objects, meta.namespace);
+  // Warned about (no effect), but the downward API's spec.serviceAccountName reads it.
+  const sa = spec.get('serviceAccountName') ?? spec.get('serviceAccount');
+  const serviceAccountName = typeof sa === 'string' && sa !== '' ? sa : undefined;
 
   let hostname: string | undefined = spec.optionalString('hostname', 253);
   if (hostname !== undefined) {
@@ -189,6 +192,7 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   if (dnsConfig !== undefined) pod.dnsConfig = dnsConfig;
   if (resources !== undefined) pod.resources = resources;
   if (pullSecrets.length > 0) pod.pullSecrets = pullSecrets;
+  if (serviceAccountName !== undefined) pod.serviceAccountName = serviceAccountName;
   return { pod, issues };
 }
 

@@ -8,9 +8,32 @@
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
+/**
+ * A `resourceFieldRef`: a container's limit or request, divided by `divisor` and rounded up.
+ * cpu is in millicores (divisor 1 or 1000), memory and ephemeral-storage in bytes.
+ */
+export interface ResourceFieldRef {
+  containerName: string;
+  resource: 'limits.cpu' | 'requests.cpu' | 'limits.memory' | 'requests.memory' | 'limits.ephemeral-storage' | 'requests.ephemeral-storage';
+  divisor: number;
+}
+
+/** A value known only once the pod exists (its uid, IP, the host): resolved at container start. */
+export type DownwardSource = { fieldPath: string } | { resourceFieldRef: ResourceFieldRef };
+
 export interface EnvVar {
   name: string;
+  /** The value; '' when `from` gives it at start. */
   value: string;
+  /** Set for the downward API (fieldRef, resourceFieldRef). */
+  from?: DownwardSource;
+  /**
+   * Not `$(VAR)`-expanded: values from ConfigMaps, Secrets and the downward API (kubelet
+   * expands only `value`).
+   */
+  literal?: boolean;
+  /** Came from a Secret: never written to disk (spec.json keeps the name only). */
+  secret?: boolean;
 }
 
 export interface VolumeMount {
@@ -159,6 +182,20 @@ export interface ClaimSpec {
   annotations: Record<string, string>;
 }
 
+/** One file of a configMap, secret, downwardAPI or projected volume, relative to the volume. */
+export interface ProjectedFile {
+  /** Relative path, `/`-separated, without `.` or `..` components. */
+  path: string;
+  /** Permission bits (0 to 0o777). */
+  mode: number;
+  /** The content, base64, for a ConfigMap or Secret key. */
+  data?: string;
+  /** Or a downward API value, resolved when the pod starts. */
+  from?: DownwardSource;
+  /** From a Secret: the volume is a tmpfs, and spec.json keeps no content. */
+  secret?: boolean;
+}
+
 export type VolumeSource =
   | { kind: 'hostPath'; path: string; type: HostPathType }
   | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number }
@@ -167,7 +204,13 @@ export type VolumeSource =
   /** A named volume `<pod>-<volume>` made for this pod and removed with it. */
   | { kind: 'ephemeral'; claim: ClaimSpec }
   /** An image's file system, read-only (and noexec, as kubelet mounts it). */
-  | { kind: 'image'; reference: string; pullPolicy?: ImagePullPolicy };
+  | { kind: 'image'; reference: string; pullPolicy?: ImagePullPolicy }
+  /**
+   * configMap, secret, downwardAPI and projected volumes: files written as kubelet's atomic
+   * writer lays them out (`..data` -> a timestamped folder), mounted read-only. `tmpfs` for
+   * secret and projected volumes, as kubelet: their content never reaches the disk.
+   */
+  | { kind: 'files'; type: 'configMap' | 'secret' | 'downwardAPI' | 'projected'; files: ProjectedFile[]; tmpfs: boolean };
 
 export interface Volume {
   name: string;
@@ -222,8 +265,12 @@ export interface PodSpec {
   resources?: Resources;
   /** Absolute folder of the manifest file; relative image paths are resolved against it. */
   manifestDir: string;
+  /** spec.serviceAccountName (no effect, but the downward API can read it). */
+  serviceAccountName?: string;
   /** spec.imagePullSecrets that name a docker-config Secret of the input, in order. */
   pullSecrets?: PullSecret[];
+  /** Set on a saved spec whose Secret content was left out (redact.ts): it cannot run as is. */
+  secretDataRemoved?: boolean;
   /** The workload object this pod was made from (a Deployment's replica), if any. */
   owner?: PodOwner;
 }

@@ -3,7 +3,7 @@
  * style: a list of small checks). Each check adds issues with their field path; the caller
  * throws the first. Field-local syntax (types, enums, names) was checked while decoding.
  */
-import type { ContainerSpec, PodSpec, ResourceList, Resources } from './types.js';
+import type { ContainerSpec, DownwardSource, PodSpec, ResourceList, Resources } from './types.js';
 import { Issues, quote, type Issue } from './issues.js';
 import { formatBytes, formatCpu } from './quantity.js';
 
@@ -224,6 +224,23 @@ export const networkMode: PodCheck = (pod, issues) => {
   }
 };
 
+/** A resourceFieldRef names a container of the pod (an env var's own container by default). */
+export const downwardResourceRefs: PodCheck = (pod, issues) => {
+  const names = new Set(allContainers(pod).map((c) => c.container.name));
+  const check = (ref: DownwardSource | undefined, at: string): void => {
+    if (ref && 'resourceFieldRef' in ref && !names.has(ref.resourceFieldRef.containerName)) {
+      issues.add(`${at}.resourceFieldRef.containerName`, `${quote(ref.resourceFieldRef.containerName)} is not a container of the pod`);
+    }
+  };
+  for (const { container, path } of allContainers(pod)) {
+    container.env.forEach((e, i) => check(e.from, `${path}.env[${i}].valueFrom`));
+  }
+  pod.volumes.forEach((v, i) => {
+    if (v.source.kind !== 'files') return;
+    for (const f of v.source.files) check(f.from, `spec.volumes[${i}].${v.source.type}`);
+  });
+};
+
 /** In order: names before references to them, so the first error is the root cause. */
 export const podChecks: readonly PodCheck[] = [
   uniqueContainerNames,
@@ -237,6 +254,7 @@ export const podChecks: readonly PodCheck[] = [
   securityContexts,
   dnsSettings,
   networkMode,
+  downwardResourceRefs,
 ];
 
 /** Runs every check; an empty list means the pod is valid. */

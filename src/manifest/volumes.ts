@@ -3,14 +3,16 @@
  * ephemeral and image volumes in claims.ts). Host-side preparation is src/pod/volumes.ts.
  */
 import type { HostPathType, Volume, VolumeSource } from './types.js';
-import { Issues, quote } from './issues.js';
+import { quote } from './issues.js';
 import { Fields, unsupportedFields, type ObjectShape } from './reader.js';
 import { quantity } from './container.js';
 import { parseBytes } from './quantity.js';
 import { decodeEphemeralSource, decodeImageSource, decodePvcSource, openPvcSource } from './claims.js';
 import { dns1123LabelProblem, normaliseAbsolutePath } from './syntax.js';
+import { decodeFileVolume, type FileVolumeContext } from './file-volumes.js';
 
-const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'persistentVolumeClaim', 'ephemeral', 'image'] as const;
+const FILE_SOURCES = ['configMap', 'secret', 'downwardAPI', 'projected'] as const;
+const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'persistentVolumeClaim', 'ephemeral', 'image', ...FILE_SOURCES] as const;
 export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
 export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
 export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
@@ -19,8 +21,8 @@ const HOST_PATH_TYPES: readonly HostPathType[] = [
   '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice',
 ];
 
-
-export function decodeVolume(issues: Issues, value: unknown, path: string): Volume | undefined {
+export function decodeVolume(ctx: FileVolumeContext, value: unknown, path: string): Volume | undefined {
+  const { issues } = ctx;
   const f = Fields.open(issues, path, value, VOLUME_SHAPE);
   if (!f) return undefined;
   const name = f.requiredString('name', 253);
@@ -70,6 +72,9 @@ export function decodeVolume(issues: Issues, value: unknown, path: string): Volu
   const pvc = openPvcSource(f);
   if (pvc) source = decodePvcSource(pvc);
   source ??= decodeImageSource(f) ?? decodeEphemeralSource(f);
+  for (const key of FILE_SOURCES) {
+    if (f.has(key)) source = decodeFileVolume(ctx, f, key);
+  }
   if (name === undefined || source === undefined) return undefined;
   return { name, source };
 }

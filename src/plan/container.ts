@@ -6,6 +6,7 @@ import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-
 import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import { type CgroupViewInput, planCgroupView } from './cgroup-view.js';
 import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec, SeccompFilter } from './types.js';
+import { type DownwardValues, resolveDownward } from './downward.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -84,7 +85,7 @@ export function containerArgs(container: ContainerSpec, image: ImageConfigLike, 
  * Later entries win by name, so the order is: defaults, image, HOSTNAME, container env. A
  * container env value may refer to variables defined before it with `$(VAR)`.
  */
-export function containerEnvMap(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): Map<string, string> {
+export function containerEnvMap(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): Map<string, string> {
   const byName = new Map<string, string>();
   const put = (entry: string): void => {
     const eq = entry.indexOf('=');
@@ -94,12 +95,20 @@ export function containerEnvMap(pod: PodSpec, container: ContainerSpec, image: I
   for (const e of image.env ?? []) put(e);
   put(`HOSTNAME=${pod.hostname}`);
   if (container.tty) put('TERM=xterm');
-  for (const e of container.env) byName.set(e.name, expandVars(e.value, byName));
+  for (const e of container.env) {
+    if (e.from) {
+      if (!downward) throw new Error(`env ${e.name}: the downward API needs the pod's runtime values`);
+      byName.set(e.name, resolveDownward(e.from, pod, downward));
+    } else {
+      // Values from ConfigMaps and Secrets are not expanded (kubelet expands only `value`).
+      byName.set(e.name, e.literal ? e.value : expandVars(e.value, byName));
+    }
+  }
   return byName;
 }
 
-export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): string[] {
-  return [...containerEnvMap(pod, container, image)].map(([k, v]) => `${k}=${v}`);
+export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): string[] {
+  return [...containerEnvMap(pod, container, image, downward)].map(([k, v]) => `${k}=${v}`);
 }
 
 export function containerCapabilities(container: ContainerSpec): number[] {
@@ -135,14 +144,14 @@ export function containerUser(container: ContainerSpec, image: ImageConfigLike):
   return user;
 }
 
-export function processSpec(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike): ProcessSpec {
+export function processSpec(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): ProcessSpec {
   const caps = containerCapabilities(container);
   const user = containerUser(container, image);
   // A non-root user keeps capabilities across execve only as ambient ones: give it the ones
   // the manifest added explicitly, as podman does.
   const nonRoot = user.uid !== undefined ? user.uid !== 0 : user.name !== undefined && user.name !== 'root';
   const added = new Set(container.securityContext.capabilities.add.filter((c) => c !== 'ALL').map(capabilityBit));
-  const env = containerEnvMap(pod, container, image);
+  const env = containerEnvMap(pod, container, image, downward);
   return {
     args: containerArgs(container, image, env),
     env: [...env].map(([k, v]) => `${k}=${v}`),
@@ -183,11 +192,14 @@ function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean):
 
 /**
  * What the volume itself imposes on every mount of it, as kubelet does: an image volume is
- * read-only and noexec, a claim with `readOnly: true` is read-only whatever the mount says.
+ * read-only and noexec, a claim with `readOnly: true` and the runtime's file volumes
+ * (configMap, secret, downwardAPI, projected) are read-only whatever the mount says.
  */
 export function volumeMountPolicy(volume: Volume | undefined): { readOnly: boolean; flags: MountStep['flags'] } {
   if (volume?.source.kind === 'image') return { readOnly: true, flags: ['NOSUID', 'NODEV', 'NOEXEC'] };
   if (volume?.source.kind === 'persistentVolumeClaim' && volume.source.readOnly) return { readOnly: true, flags: [] };
+  // configMap, secret, downwardAPI and projected volumes: the runtime's files, read-only.
+  if (volume?.source.kind === 'files') return { readOnly: true, flags: [] };
   return { readOnly: false, flags: [] };
 }
 
@@ -229,12 +241,14 @@ export interface PlanContainerInput {
   seccomp?: SeccompFilter;
   /** The host's cgroup layout and the container's cgroup directories: its /sys/fs/cgroup view. */
   cgroups?: Omit<CgroupViewInput, 'privileged'>;
+  /** The pod's uid, IPs and host, for env from the downward API (known after CNI ADD). */
+  downward?: DownwardValues;
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
   const { pod, container, dirs } = input;
   const privileged = container.securityContext.privileged;
-  const process = processSpec(pod, container, input.image);
+  const process = processSpec(pod, container, input.image, input.downward);
   if (input.seccomp) process.seccomp = input.seccomp;
   const cgroupView = input.cgroups ? planCgroupView({ ...input.cgroups, privileged }) : undefined;
   return {

@@ -15,6 +15,7 @@ import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
 import { planContainer } from '../plan/container.js';
 import type { SeccompFilter } from '../plan/types.js';
+import type { DownwardValues } from '../plan/downward.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
 import { type ContainerState, processRef } from '../state/pod-state.js';
@@ -45,6 +46,8 @@ export interface RunnerPod {
   /** The namespaces a fresh helper of this container is spawned into. */
   namespaces(spec: ContainerSpec): NamespaceEntry;
   volumes(): PreparedVolumes;
+  /** The downward API's values now (the pod IP once the network is up). */
+  downward(): DownwardValues;
   /** A container's state changed: save the pod's state. */
   stateChanged(): void;
   /** The runner recorded an exit of its container. */
@@ -135,6 +138,8 @@ export class ContainerRunner {
       isFile: isFileOnHost,
       seccomp: this.seccomp,
       cgroups: { mode: pod.cgroups.mode, dirs: pod.cgroups.paths(pod.spec.name, spec.name) },
+      // Started after CNI ADD: status.podIP is known.
+      downward: pod.downward(),
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);

@@ -20,6 +20,7 @@
  *  7. init containers one after another, then every app container in parallel
  * Any failure on the way tears down what was made and reports one error.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
@@ -45,6 +46,9 @@ import { type PodLayout, podLayout } from './layout.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';
+import { downwardValues, hostDownward, type HostDownward } from './downward-host.js';
+import type { DownwardValues } from '../plan/downward.js';
+import { withoutSecretData } from '../manifest/redact.js';
 
 export type { SupervisorOutput } from './container-runner.js';
 
@@ -85,6 +89,7 @@ export class PodSupervisor {
   private initBinary?: string;
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
+  private hostValues?: HostDownward;
   private stopping = false;
   private stopSignalCode?: number;
   private finished: FinishedContainer[] = [];
@@ -109,6 +114,8 @@ export class PodSupervisor {
     ];
     this.state = {
       name: spec.name,
+      // The pod's identity for the downward API (metadata.uid); a restart is a new pod.
+      uid: randomUUID(),
       phase: 'Pending',
       createdAt: new Date().toISOString(),
       manifestPath: options.manifestPath,
@@ -175,6 +182,12 @@ export class PodSupervisor {
   }
 
   /** What the container runners see of their pod. */
+  /** The downward API's values as they are now (the pod IP once the network is up). */
+  private downward(): DownwardValues {
+    this.hostValues ??= hostDownward(this.o.paths.libDir);
+    return downwardValues(this.state.uid!, this.hostValues, this.spec, this.network);
+  }
+
   private runnerPod(): RunnerPod {
     return {
       spec: this.spec,
@@ -186,6 +199,7 @@ export class PodSupervisor {
       stopping: () => this.stopping,
       namespaces: () => this.containerNamespaces(),
       volumes: () => this.volumes!,
+      downward: () => this.downward(),
       stateChanged: () => this.syncContainerStates(),
       exited: (r, exitCode, finishedAt) => this.onContainerExit(r, exitCode, finishedAt),
       trace: (step) => this.trace(step),
@@ -207,7 +221,8 @@ export class PodSupervisor {
       }
       throw err;
     }
-    fs.writeFileSync(specPath(this.o.paths, this.spec.name), JSON.stringify(this.spec));
+    // Secret content stays in memory: the saved spec says where it came from.
+    fs.writeFileSync(specPath(this.o.paths, this.spec.name), JSON.stringify(withoutSecretData(this.spec)));
     this.saveState();
   }
 
@@ -244,7 +259,11 @@ export class PodSupervisor {
     fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
     // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
     mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k');
-    this.volumes = await prepareVolumes(o.sys, spec, this.layout.volumesDir, { paths: o.paths, pinOwner: o.pinImagesPerPod ? spec.name : undefined });
+    this.volumes = await prepareVolumes(o.sys, spec, this.layout.volumesDir, {
+      paths: o.paths,
+      pinOwner: o.pinImagesPerPod ? spec.name : undefined,
+      downward: this.downward(),
+    });
     this.state.volumeImageIds = Object.values(this.volumes.imageIds);
     fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
     fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname()));

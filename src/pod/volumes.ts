@@ -2,7 +2,8 @@
  * Preparing `spec.volumes` on the host before any container starts: hostPath type checks
  * (Kubernetes' semantics, errors naming the field), emptyDir directories, memory-backed
  * emptyDirs as a tmpfs shared by every container that mounts it, named volumes for claims
- * (src/volumes) and image volumes (image-volumes.ts).
+ * (src/volumes), image volumes (image-volumes.ts), and the files of configMap, secret,
+ * downwardAPI and projected volumes (file-volumes.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { mountTmpfs } from './host-mounts.js';
 import type { MinipodPaths } from '../paths.js';
 import { preparePodNamedVolumes } from '../volumes/pod-volumes.js';
 import { prepareImageVolumes } from './image-volumes.js';
+import { planFileVolume, randomSuffix, writeFileVolume } from './file-volumes.js';
+import type { DownwardValues } from '../plan/downward.js';
 
 function checkHostPath(volume: Volume & { source: { kind: 'hostPath' } }, field: string): void {
   const { path: p, type } = volume.source;
@@ -69,6 +72,8 @@ export interface VolumeContext {
   paths: MinipodPaths;
   /** Pin owner for image volumes' images (the daemon pins per pod). */
   pinOwner?: string;
+  /** The pod's uid and host, for downwardAPI files. */
+  downward: DownwardValues;
 }
 
 export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string, ctx: VolumeContext): Promise<PreparedVolumes> {
@@ -87,8 +92,13 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
       byName[volume.name] = volume.source.path;
       return;
     }
-    if (volume.source.kind !== 'emptyDir') return;
     const dir = path.join(volumesDir, volume.name);
+    if (volume.source.kind === 'files') {
+      writeFileVolume(sys, dir, planFileVolume(volume.source, pod, ctx.downward, new Date(), randomSuffix()));
+      byName[volume.name] = dir;
+      return;
+    }
+    if (volume.source.kind !== 'emptyDir') return;
     fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
     fs.chmodSync(dir, 0o777); // emptyDir is writable by any uid, as in Kubernetes.
     if (volume.source.medium === 'Memory') {

@@ -49,6 +49,8 @@ export interface ContainerState {
 
 export interface PodState {
   name: string;
+  /** metadata.uid: generated for each pod minipod starts. */
+  uid?: string;
   phase: PodPhase;
   createdAt: string;
   manifestPath?: string;

@@ -99,9 +99,10 @@ describe('refused manifests name the field', () => {
     // volumes
     ['volume name', (p) => (p.spec.volumes[0].name = 'Data'), `spec.volumes[0].name: "Data" must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`],
     ['volume twice', (p) => p.spec.volumes.push({ name: 'data', emptyDir: {} }), 'spec.volumes[1].name: "data" is used twice'],
-    ['configMap', (p) => p.spec.volumes.push({ name: 'cfg', configMap: { name: 'x' } }), 'spec.volumes[1].configMap: is a Kubernetes field minipod does not support'],
-    ['no source', (p) => p.spec.volumes.push({ name: 'x' }), 'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image'],
-    ['null emptyDir', (p) => p.spec.volumes.push({ name: 'x', emptyDir: null }), 'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image (an empty emptyDir is written `emptyDir: {}`)'],
+    ['configMap missing', (p) => p.spec.volumes.push({ name: 'cfg', configMap: { name: 'x' } }), 'spec.volumes[1].configMap.name: no ConfigMap "x" among the documents (set optional: true to run without it)'],
+    ['nfs', (p) => p.spec.volumes.push({ name: 'n', nfs: { server: 's', path: '/' } }), 'spec.volumes[1].nfs: is a Kubernetes field minipod does not support'],
+    ['no source', (p) => p.spec.volumes.push({ name: 'x' }), 'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected'],
+    ['null emptyDir', (p) => p.spec.volumes.push({ name: 'x', emptyDir: null }), 'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected (an empty emptyDir is written `emptyDir: {}`)'],
     ['two sources', (p) => p.spec.volumes.push({ name: 'x', emptyDir: {}, hostPath: { path: '/' } }), 'spec.volumes[1]: must specify exactly one volume source (got hostPath and emptyDir)'],
     ['hostPath relative', (p) => p.spec.volumes.push({ name: 'x', hostPath: { path: 'data' } }), 'spec.volumes[1].hostPath.path: "data" must be an absolute path'],
     ['hostPath type', (p) => p.spec.volumes.push({ name: 'x', hostPath: { path: '/d', type: 'Dir' } }), 'spec.volumes[1].hostPath.type: "Dir" is not one of DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice, BlockDevice'],
@@ -112,7 +113,7 @@ describe('refused manifests name the field', () => {
     // containers
     ['container not an object', (p) => (p.spec.containers[1] = 'app'), 'spec.containers[1]: expected an object, got string'],
     ['container unknown', (p) => (c0(p).foo = 1), 'spec.containers[0].foo: unknown field'],
-    ['envFrom', (p) => (c0(p).envFrom = [{ configMapRef: { name: 'x' } }]), 'spec.containers[0].envFrom: is a Kubernetes field minipod does not support'],
+    ['envFrom', (p) => (c0(p).envFrom = [{ configMapRef: { name: 'x' } }]), 'spec.containers[0].envFrom[0].configMapRef.name: no ConfigMap "x" among the documents (set optional: true to run without it)'],
     ['terminationMessagePath', (p) => (c0(p).terminationMessagePath = '/dev/termination-log'), 'spec.containers[0].terminationMessagePath: is a Kubernetes field minipod does not support'],
     ['no image', (p) => delete c0(p).image, 'spec.containers[0].image: field is required'],
     ['empty image', (p) => (c0(p).image = ''), 'spec.containers[0].image: field is required'],
@@ -133,7 +134,8 @@ describe('refused manifests name the field', () => {
     ['env empty name', (p) => (c0(p).env = [{ name: '' }]), 'spec.containers[0].env[0].name: "" must not be empty'],
     ['env =', (p) => (c0(p).env = [{ name: 'A=B' }]), `spec.containers[0].env[0].name: "A=B" must not contain '='`],
     ['env value type', (p) => (c0(p).env = [{ name: 'A', value: 1 }]), 'spec.containers[0].env[0].value: expected a string, got number'],
-    ['valueFrom', (p) => (c0(p).env = [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]), 'spec.containers[0].env[0].valueFrom: is a Kubernetes field minipod does not support'],
+    ['valueFrom', (p) => (c0(p).env = [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'spec.host' } } }]), `spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: "spec.host" is not a field the downward API gives an env var (one of metadata.name, metadata.namespace, metadata.uid, spec.nodeName, spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP, status.hostIPs, metadata.labels['KEY'], metadata.annotations['KEY'])`],
+    ['fileKeyRef', (p) => (c0(p).env = [{ name: 'A', valueFrom: { fileKeyRef: { path: 'x' } } }]), 'spec.containers[0].env[0].valueFrom.fileKeyRef: is a Kubernetes field minipod does not support'],
     ['env item null', (p) => (c0(p).env = [null]), 'spec.containers[0].env[0]: expected an object, got null'],
     // volumeMounts
     ['mount unknown volume', (p) => (c0(p).volumeMounts = [{ name: 'nope', mountPath: '/x' }]), 'spec.containers[0].volumeMounts[0].name: "nope" is not a volume of the pod (spec.volumes)'],
