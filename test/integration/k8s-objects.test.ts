@@ -221,7 +221,7 @@ describe('run --dry-run', () => {
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('minipod: ') && !l.startsWith('minipod: warning:'));
     expect(errors).toEqual([
       `minipod: ${file}: ConfigMap "app-config": binaryData.blob: is not valid base64 (standard alphabet, padded with =)`,
-      `minipod: ${file}: Secrett "s": kind: "Secrett" is not a known kind (did you mean "Secret"?); minipod runs ConfigMap, Secret, Pod and List`,
+      `minipod: ${file}: Secrett "s": kind: "Secrett" is not a known kind (did you mean "Secret"?); minipod runs ConfigMap, Secret, PersistentVolumeClaim, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and List`,
       `minipod: ${file}: Pod "objs": spec.containers[0].imag: unknown field (did you mean "image"?)`,
       `minipod: ${file}: Pod "objs": spec.containers[0].env[1].valueFrom.secretKeyRef.name: no Secret "env-secret" among the documents (set optional: true to run without it)`,
       `minipod: ${file}: Pod "objs": spec.volumes[1].secret.secretName: no Secret "vol-secret" among the documents (set optional: true to run without it)`,
