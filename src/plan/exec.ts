@@ -4,11 +4,10 @@
  * container's own, so an exec'd process can do no more than the container could.
  */
 import { UserError } from '../errors.js';
-import type { ExecPlan, ProcessSpec } from '../plan/types.js';
+import type { ContainerProcessRecord as ProcessRecord, ExecPlan, ProcessSpec } from './types.js';
 
 /** What the supervisor writes at every container start (src/pod/container-files.ts). */
-export type { ContainerProcessRecord as ProcessRecord } from '../pod/container-files.js';
-import type { ContainerProcessRecord as ProcessRecord } from '../pod/container-files.js';
+export type { ContainerProcessRecord as ProcessRecord } from './types.js';
 
 export interface ExecOverrides {
   argv: string[];

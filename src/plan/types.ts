@@ -125,9 +125,11 @@ export interface ExecPlan {
 
 export type HelperPlan = ContainerPlan | PodInitPlan | ExecPlan;
 
-/** What a helper writes back on its control socket when it cannot exec. */
-export interface HelperFailure {
-  type: 'error';
-  message: string;
-  exitCode: number;
+/**
+ * What the supervisor records at every container start (src/pod/container-files.ts) and exec
+ * and probes start from: the container's process and the cgroups to join.
+ */
+export interface ContainerProcessRecord {
+  process: ProcessSpec;
+  cgroupProcs: string[];
 }

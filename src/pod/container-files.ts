@@ -7,15 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerSpec } from '../manifest/types.js';
 import type { ContainerHostDirs } from '../plan/container.js';
-import type { ContainerPlan, ProcessSpec } from '../plan/types.js';
+import type { ContainerPlan, ContainerProcessRecord } from '../plan/types.js';
 import { type ContainerLayout, containerLayout, type PodLayout } from './layout.js';
 import { prepareSubPaths, type PreparedVolumes } from './volumes.js';
 
 /** Written at every container start (`containers/<name>.json` in the pod's run dir). */
-export interface ContainerProcessRecord {
-  process: ProcessSpec;
-  cgroupProcs: string[];
-}
+export type { ContainerProcessRecord } from '../plan/types.js';
 
 /**
  * A restart is a new container, as in Kubernetes: a fresh writable layer; the last instance's

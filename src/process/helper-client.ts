@@ -10,7 +10,8 @@ import net, { type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { libc } from '../../native-bindings/libc.js';
 import { SyscallError } from '../errors.js';
-import type { HelperFailure, HelperPlan } from '../plan/types.js';
+import type { HelperPlan } from '../plan/types.js';
+import { encodeMessage, type ErrorMessage, LineReader, parseHelperMessage, ProtocolError } from './protocol.js';
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
 
@@ -29,6 +30,11 @@ export interface Helper {
   booted: Promise<boolean>;
   /** True from the moment `booted` resolved true. */
   isBooted: boolean;
+  /**
+   * Resolves when the control socket closed (the exec succeeded or the helper died) with the
+   * failure the helper reported on it, if any (protocol.ts).
+   */
+  closed: Promise<ErrorMessage | undefined>;
   /** The container's output, read from real pipes (see spawnHelper); null when inherited. */
   stdout: Readable | null;
   stderr: Readable | null;
@@ -68,6 +74,45 @@ function readableFrom(fd: number): Readable {
 }
 
 /**
+ * The one reader of a helper's control socket, for its whole life: `ready` resolves `booted`,
+ * an `error` (or anything unparsable, as a 125 failure) is what `closed` resolves with.
+ */
+function readMessages(control: Socket): { booted: Promise<boolean>; closed: Promise<ErrorMessage | undefined> } {
+  const lines = new LineReader();
+  let failure: ErrorMessage | undefined;
+  let resolveBooted!: (ok: boolean) => void;
+  const booted = new Promise<boolean>((resolve) => (resolveBooted = resolve));
+  const take = (line: string): void => {
+    try {
+      const message = parseHelperMessage(line);
+      if (message.type === 'ready') resolveBooted(true);
+      else failure ??= message;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      failure ??= { type: 'error', message: err.message, exitCode: 125 };
+    }
+  };
+  control.on('data', (chunk: Buffer) => lines.push(chunk).forEach(take));
+  const closed = new Promise<ErrorMessage | undefined>((resolve) => {
+    let done = false;
+    const finish = (socketError?: Error): void => {
+      if (done) return;
+      done = true;
+      const rest = lines.rest();
+      if (rest) take(rest);
+      if (socketError) failure ??= { type: 'error', message: `helper control socket: ${socketError.message}`, exitCode: 125 };
+      resolveBooted(false);
+      resolve(failure);
+    };
+    control.once('end', () => finish());
+    control.once('close', () => finish());
+    // Kept for the socket's life: a write to a helper that died must not be an unhandled error.
+    control.on('error', (e) => finish(e));
+  });
+  return { booted, closed };
+}
+
+/**
  * Spawns a helper. Synchronous on purpose: the caller may be inside spawnInNamespaces, and the
  * child is created before this returns. The helper gets its own session so a Ctrl-C on the
  * user's terminal reaches the supervisor, which stops containers in order, and not every
@@ -98,23 +143,14 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
     throw new Error('could not start a helper process');
   }
   const control = child.stdio[3] as Socket;
-  const booted = new Promise<boolean>((resolve) => {
-    const onData = (d: Buffer): void => {
-      if (d.toString().includes('"ready"')) done(true);
-    };
-    const done = (ok: boolean): void => {
-      control.off('data', onData);
-      resolve(ok);
-    };
-    control.on('data', onData);
-    control.once('close', () => done(false));
-  });
+  const { booted, closed } = readMessages(control);
   const helper: Helper = {
     child,
     pid: child.pid,
     control,
     booted,
     isBooted: false,
+    closed,
     stdout: out ? readableFrom(out.read) : null,
     stderr: err ? readableFrom(err.read) : null,
   };
@@ -149,42 +185,10 @@ export function helperExit(helper: Helper, drainMs = 200): Promise<{ code: numbe
  * Sends the plan and resolves once the helper has exec'd (its control socket closed without a
  * message); rejects with HelperFailed carrying the helper's message and exit code.
  */
-export function sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    const onData = (chunk: Buffer): void => {
-      received += chunk.toString();
-    };
-    const onEnd = (): void => {
-      cleanup();
-      const line = received.split('\n').find((l) => l.trim() !== '' && !l.includes('"type":"ready"'));
-      if (!line) {
-        resolve();
-        return;
-      }
-      try {
-        const failure = JSON.parse(line) as HelperFailure;
-        reject(new HelperFailed(failure.message, failure.exitCode));
-      } catch {
-        reject(new HelperFailed(`helper sent garbage: ${line.slice(0, 200)}`, 125));
-      }
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(new HelperFailed(`helper control socket: ${err.message}`, 125));
-    };
-    const cleanup = (): void => {
-      helper.control.off('data', onData);
-      helper.control.off('end', onEnd);
-      helper.control.off('close', onEnd);
-      helper.control.off('error', onError);
-    };
-    helper.control.on('data', onData);
-    helper.control.once('end', onEnd);
-    helper.control.once('close', onEnd);
-    helper.control.once('error', onError);
-    helper.control.write(JSON.stringify(plan) + '\n');
-  });
+export async function sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
+  helper.control.write(encodeMessage(plan));
+  const failure = await helper.closed;
+  if (failure) throw new HelperFailed(failure.message, failure.exitCode);
 }
 
 /** Kills a helper that was never given a plan (still Node, nothing of a container yet). */

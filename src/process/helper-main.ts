@@ -5,37 +5,32 @@
  * so the container keeps the helper's PID. Node cannot fork safely, so this is how we get a
  * clean process in the right namespaces (see docs/architecture.md, "helper protocol").
  *
- * Protocol on fd 3 (a socketpair, made close-on-exec before execve):
- *   helper -> supervisor   one JSON line {type:'ready'} once booted (a warm pool waits for it)
- *   supervisor -> helper   one JSON line: the HelperPlan
- *   helper -> supervisor   on failure only: one JSON line {type:'error', message, exitCode}
- *   EOF without a message  the execve succeeded
+ * The protocol on fd 3 (a socketpair, made close-on-exec before execve) is in protocol.ts.
  * Only synchronous calls after unshare(CLONE_NEWNS): libuv's pool threads stay in the host's
  * mount namespace and would see the host's files.
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { CLONE, F, MS } from '../../native-bindings/constants.js';
+import { CLONE, F } from '../../native-bindings/constants.js';
 import { libc } from '../../native-bindings/libc.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { ContainerPlan, ExecPlan, HelperFailure, HelperPlan, PodInitPlan } from '../plan/types.js';
+import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan } from '../plan/types.js';
 import { enterCgroupView } from '../rootfs/cgroup-view.js';
-import { makeMountsPrivate, pivotInto, setupRootfs } from '../rootfs/mount-rootfs.js';
+import { setupRootfs } from '../rootfs/mount-rootfs.js';
+import { pivotIntoPodInitRoot, POD_INIT_PATH, setupPodInitRoot } from '../rootfs/pod-init-root.js';
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { makeControllingTerminal } from '../exec/pty.js';
 import { applyCredentials, resolveUser } from './credentials.js';
 import { lookupExecutable } from './exec-lookup.js';
-
-const CONTROL_FD = 3;
+import { CONTROL_FD, encodeMessage, parsePlan } from './protocol.js';
 
 function readPlan(): HelperPlan {
   // libuv leaves our end of the socketpair non-blocking; readSync would spin on EAGAIN.
   const flags = libc().fcntl(CONTROL_FD, F.GETFL, 0);
   libc().fcntl(CONTROL_FD, F.SETFL, flags & ~F.O_NONBLOCK);
   try {
-    fs.writeSync(CONTROL_FD, '{"type":"ready"}\n');
+    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'ready' }));
   } catch {
     process.exit(ExitCode.runtime); // The supervisor is gone.
   }
@@ -51,7 +46,7 @@ function readPlan(): HelperPlan {
     }
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as HelperPlan;
+  return parsePlan(Buffer.concat(chunks).toString('utf8'));
 }
 
 function openCgroupProcs(files: string[]): number[] {
@@ -177,32 +172,19 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
 function runPodInit(sys: Syscall, plan: PodInitPlan): never {
   const cgroupFds = openCgroupProcs(plan.cgroupProcs);
   sys.unshare(CLONE.NEWNS);
-  makeMountsPrivate(sys);
-  // An empty tmpfs holding only the init binary: nothing of the host is reachable from the
-  // pod's PID 1 through /proc/1/root, /proc/1/cwd or /proc/1/exe.
-  sys.mount('tmpfs', plan.rootDir, 'tmpfs', MS.NOSUID | MS.NODEV, 'size=64k,mode=0755');
-  const initPath = path.join(plan.rootDir, 'init');
-  fs.writeFileSync(initPath, '', { mode: 0o555 });
-  sys.mount(plan.initBinary, initPath, null, MS.BIND);
-  sys.mount(null, initPath, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV);
-  sys.mount(null, plan.rootDir, null, MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV);
+  setupPodInitRoot(sys, plan);
   if (plan.hostname) sys.sethostname(plan.hostname);
   if (plan.loopbackUp) sys.bringInterfaceUp('lo');
-  pivotInto(sys, plan.rootDir);
+  pivotIntoPodInitRoot(sys, plan);
   joinCgroups(cgroupFds);
   prepareExec(sys);
-  sys.execve('/init', plan.args, []);
+  sys.execve(POD_INIT_PATH, plan.args, []);
 }
 
 function report(err: unknown): never {
   const exitCode = err instanceof UserError ? err.exitCode : ExitCode.runtime;
-  const failure: HelperFailure = {
-    type: 'error',
-    message: err instanceof Error ? err.message : String(err),
-    exitCode,
-  };
   try {
-    fs.writeSync(CONTROL_FD, JSON.stringify(failure) + '\n');
+    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), exitCode }));
   } catch {
     // The supervisor is gone; the exit code is all that is left.
   }

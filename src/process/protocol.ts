@@ -1,0 +1,82 @@
+/**
+ * The helper protocol, in one place: what the daemon (or `minipod exec`) and a helper say to
+ * each other on the helper's fd 3, a socketpair (runc's sync.go, reduced to what we need).
+ *
+ * | # | from   | message                                   | meaning                                   |
+ * |---|--------|-------------------------------------------|-------------------------------------------|
+ * | 1 | helper | `{"type":"ready"}`                        | booted, waits for its plan (warm pool)     |
+ * | 2 | parent | a HelperPlan (`kind` container, pod-init or exec) | what to set up and exec           |
+ * | 3a| helper | EOF, no message                           | the execve succeeded (fd 3 is close-on-exec) |
+ * | 3b| helper | `{"type":"error","message":…,"exitCode":N}` | the start failed; the helper exits N     |
+ *
+ * Every message is one JSON line. Both sides parse whole lines with the functions below: no
+ * substring matching on the stream.
+ */
+import type { HelperPlan } from '../plan/types.js';
+
+/** The helper's end of the control socketpair. */
+export const CONTROL_FD = 3;
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** What a helper writes back when it cannot exec. */
+export interface ErrorMessage {
+  type: 'error';
+  message: string;
+  /** 125 setup failed, 126 cannot execute, 127 not found (podman's codes). */
+  exitCode: number;
+}
+
+export type HelperMessage = ReadyMessage | ErrorMessage;
+
+export function encodeMessage(message: HelperMessage | HelperPlan): string {
+  return JSON.stringify(message) + '\n';
+}
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+/** Parses one line a helper sent; anything but a known message is a ProtocolError. */
+export function parseHelperMessage(line: string): HelperMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ProtocolError(`helper sent garbage: ${line.slice(0, 200)}`);
+  }
+  const m = (value ?? {}) as { type?: unknown; message?: unknown; exitCode?: unknown };
+  if (m.type === 'ready') return { type: 'ready' };
+  if (m.type === 'error' && typeof m.message === 'string' && typeof m.exitCode === 'number' && Number.isInteger(m.exitCode)) {
+    return { type: 'error', message: m.message, exitCode: m.exitCode };
+  }
+  throw new ProtocolError(`helper sent an unknown message: ${line.slice(0, 200)}`);
+}
+
+/** Parses a plan line the parent sent (the helper trusts its parent: no deep validation). */
+export function parsePlan(line: string): HelperPlan {
+  const plan = JSON.parse(line) as HelperPlan;
+  if (plan.kind !== 'container' && plan.kind !== 'pod-init' && plan.kind !== 'exec') {
+    throw new ProtocolError(`unknown plan kind ${String((plan as { kind?: unknown }).kind)}`);
+  }
+  return plan;
+}
+
+/** Splits a byte stream into lines: feed chunks, get the complete lines so far. */
+export class LineReader {
+  private pending = '';
+
+  push(chunk: Buffer | string): string[] {
+    this.pending += chunk.toString();
+    const lines = this.pending.split('\n');
+    this.pending = lines.pop()!;
+    return lines.filter((l) => l.trim() !== '');
+  }
+
+  /** What is left without a newline at EOF (a helper that died mid-line). */
+  rest(): string {
+    return this.pending.trim();
+  }
+}
