@@ -84,6 +84,14 @@ export const F = {
   O_NONBLOCK: 0o4000,
 } as const;
 
+/** flock(2) operations (sys/file.h). */
+export const LOCK = {
+  SH: 1,
+  EX: 2,
+  NB: 4,
+  UN: 8,
+} as const;
+
 /** Terminal ioctls (asm-generic/ioctls.h) and the open(2) flags a pty needs. */
 export const TIOC = {
   GWINSZ: 0x5413,

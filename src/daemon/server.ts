@@ -26,7 +26,6 @@ import { podLayout } from '../pod/layout.js';
 import { PodSupervisor, type SupervisorOutput } from '../pod/supervisor.js';
 import { readPodState, withPodLock } from '../state/pod-state.js';
 import { teardownPod } from '../pod/teardown.js';
-import { libc } from '../../native-bindings/libc.js';
 import { hostRuntime, type Runtime } from '../cli/common.js';
 import {
   type AttachedClientMessage,
@@ -45,9 +44,6 @@ import { CgroupMover } from '../cgroups/mover.js';
 
 /** How long pods must have stopped starting and stopping before the warm pool refills. */
 const REFILL_QUIET_MS = 250;
-
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 
 export interface DaemonOptions {
   /** Exit after this long without pods or clients; 0 = never. */
@@ -90,7 +86,7 @@ export class PodDaemon {
     fs.mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
     // Held until we exit: the kernel drops it if we die, so a successor can always start.
     const lockFd = fs.openSync(daemonLockPath(paths), 'a', 0o600);
-    if (libc().flock(lockFd, LOCK_EX | LOCK_NB) !== 0) {
+    if (!this.rt.sys.flock(lockFd, 'exclusive')) {
       fs.closeSync(lockFd);
       this.o.ready({ busy: true });
       return 0;

@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import net, { type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { libc } from '../../native-bindings/libc.js';
-import { SyscallError } from '../errors.js';
+import { hostSyscall } from '../syscall/linux.js';
 import type { HelperPlan } from '../plan/types.js';
 import { encodeMessage, type ErrorMessage, LineReader, parseHelperMessage, ProtocolError } from './protocol.js';
 
@@ -56,17 +55,14 @@ export interface SpawnHelperOptions {
   background?: boolean;
 }
 
-const O_CLOEXEC = 0o2000000;
-
 /**
  * A pipe(2), not the socketpair Node makes for 'pipe' stdio: programs open /dev/stdout (nginx's
  * `access_log /dev/stdout`), and opening a socket through /proc/self/fd fails with ENXIO.
  * Close-on-exec in the parent; the child gets its end dup2()ed onto 1 or 2.
  */
 function outputPipe(): { read: number; write: number } {
-  const fds = new Int32Array(2);
-  if (libc().pipe2(fds, O_CLOEXEC) !== 0) throw new SyscallError('pipe2', libc().errno());
-  return { read: fds[0]!, write: fds[1]! };
+  const [read, write] = hostSyscall().pipe();
+  return { read, write };
 }
 
 function readableFrom(fd: number): Readable {

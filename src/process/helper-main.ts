@@ -11,8 +11,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { CLONE, F } from '../../native-bindings/constants.js';
-import { libc } from '../../native-bindings/libc.js';
+import { CLONE } from '../../native-bindings/constants.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan } from '../plan/types.js';
 import { enterCgroupView } from '../rootfs/cgroup-view.js';
@@ -20,15 +19,13 @@ import { setupRootfs } from '../rootfs/mount-rootfs.js';
 import { pivotIntoPodInitRoot, POD_INIT_PATH, setupPodInitRoot } from '../rootfs/pod-init-root.js';
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
-import { makeControllingTerminal } from '../exec/pty.js';
 import { applyCredentials, resolveUser } from './credentials.js';
 import { lookupExecutable } from './exec-lookup.js';
 import { CONTROL_FD, encodeMessage, parsePlan } from './protocol.js';
 
-function readPlan(): HelperPlan {
+function readPlan(sys: Syscall): HelperPlan {
   // libuv leaves our end of the socketpair non-blocking; readSync would spin on EAGAIN.
-  const flags = libc().fcntl(CONTROL_FD, F.GETFL, 0);
-  libc().fcntl(CONTROL_FD, F.SETFL, flags & ~F.O_NONBLOCK);
+  sys.setNonBlocking(CONTROL_FD, false);
   try {
     fs.writeSync(CONTROL_FD, encodeMessage({ type: 'ready' }));
   } catch {
@@ -134,7 +131,7 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
       throw new UserError(`workdir ${spec.cwd}: no such directory in the container`, { exitCode: ExitCode.cannotExecute });
     }
     if (plan.terminal) {
-      makeControllingTerminal(0);
+      sys.setControllingTerminal(0);
       // The user owns their terminal, as with a login: programs like `script` or `mesg` check.
       fs.fchownSync(0, user.uid, -1);
     }
@@ -200,7 +197,7 @@ function main(): void {
   sys.setDumpable(false);
   let plan: HelperPlan;
   try {
-    plan = readPlan();
+    plan = readPlan(sys);
     // Booted in the background (a warm pool): the container gets the daemon's priority back.
     const nice = process.argv.indexOf('--nice');
     if (nice > 0) os.setPriority(Number(process.argv[nice + 1]));

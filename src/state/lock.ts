@@ -3,21 +3,16 @@
  * (port reservations, pod network state), commands that change one pod (stop, rm, restart,
  * gc), and the image store (imports, rmi, prune).
  *
- * flock(2) through koffi (Node has none): the kernel releases a lock when its holder dies, so
+ * flock(2) through the Syscall seam (Node has none): the kernel releases a lock when its holder dies, so
  * a `kill -9` never leaves anything locked and no stale-owner takeover is needed. Taken
  * non-blocking and polled, so the event loop keeps running (downloads, progress).
  */
 import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { libc } from '../../native-bindings/libc.js';
-import { UserError } from '../errors.js';
-
-const LOCK_SH = 1;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-const LOCK_UN = 8;
-const EWOULDBLOCK = 11;
+import { inContext, UserError } from '../errors.js';
+import { hostSyscall } from '../syscall/linux.js';
+import type { Syscall } from '../syscall/syscall.js';
 
 export interface FileLock {
   release(): Promise<void>;
@@ -27,20 +22,19 @@ export interface LockOptions {
   timeoutMs?: number;
   /** Called once when someone else holds the lock (for a "waiting for ..." line). */
   onWait?: () => void;
+  sys?: Syscall;
 }
 
 /** Locks `file` (created if missing); gives up after the timeout with a UserError naming `what`. */
 export async function lockFile(file: string, mode: 'shared' | 'exclusive', what: string, opts: LockOptions = {}): Promise<FileLock> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const fh = await fsp.open(file, 'a', 0o600);
-  const op = (mode === 'shared' ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  const sys = opts.sys ?? hostSyscall();
   const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
   let waited = false;
   try {
     for (;;) {
-      if (libc().flock(fh.fd, op) === 0) break;
-      const errno = libc().errno();
-      if (errno !== EWOULDBLOCK) throw new Error(`flock ${file}: errno ${errno}`);
+      if (inContext(`lock ${file}`, () => sys.flock(fh.fd, mode))) break;
       if (!waited) opts.onWait?.();
       waited = true;
       if (Date.now() > deadline) throw new UserError(`timed out waiting for ${what} (held by another minipod process)`, { code: 'locked' });
@@ -52,7 +46,7 @@ export async function lockFile(file: string, mode: 'shared' | 'exclusive', what:
   }
   return {
     release: async () => {
-      libc().flock(fh.fd, LOCK_UN);
+      sys.flock(fh.fd, 'unlock');
       await fh.close();
     },
   };

@@ -1,8 +1,11 @@
 /** The real Syscall: libc through koffi. */
 import { libc } from '../../native-bindings/libc.js';
-import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, MS, NET, PR, SIG, SYS } from '../../native-bindings/constants.js';
+import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, LOCK, MS, NET, O, PR, SIG, SYS, TIOC } from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
-import type { CapabilitySets, Syscall } from './syscall.js';
+import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
+import { decodeWinsize, encodeWinsize } from './winsize.js';
+
+const EWOULDBLOCK = 11;
 
 /** Throws SyscallError when a libc call returned -1, reading errno at once (it is per thread and live). */
 function check(result: number, call: string, detail?: string): number {
@@ -131,4 +134,57 @@ export class LinuxSyscall implements Syscall {
     libc().execve(path, [...argv, null], [...envp, null]);
     throw new SyscallError('execve', libc().errno(), path);
   }
+
+  flock(fd: number, operation: 'shared' | 'exclusive' | 'unlock'): boolean {
+    const op = operation === 'unlock' ? LOCK.UN : (operation === 'shared' ? LOCK.SH : LOCK.EX) | LOCK.NB;
+    if (libc().flock(fd, op) === 0) return true;
+    const errno = libc().errno();
+    if (errno === EWOULDBLOCK && operation !== 'unlock') return false;
+    throw new SyscallError(`flock(${operation})`, errno, `fd ${fd}`);
+  }
+  pipe(): [number, number] {
+    const fds = new Int32Array(2);
+    check(libc().pipe2(fds, O.CLOEXEC), 'pipe2');
+    return [fds[0]!, fds[1]!];
+  }
+  setNonBlocking(fd: number, on: boolean): void {
+    const flags = check(libc().fcntl(fd, F.GETFL, 0), 'fcntl(F_GETFL)', String(fd));
+    check(libc().fcntl(fd, F.SETFL, on ? flags | F.O_NONBLOCK : flags & ~F.O_NONBLOCK), 'fcntl(F_SETFL)', String(fd));
+  }
+  lsetxattr(path: string, name: string, value: Buffer): void {
+    check(libc().lsetxattr(path, name, value, value.length, 0), 'lsetxattr', `${path} ${name}`);
+  }
+  unlockPty(master: number): void {
+    check(libc().ioctlPtr(master, TIOC.SPTLCK, Buffer.alloc(4)), 'ioctl(TIOCSPTLCK)', `fd ${master}`);
+  }
+  openPtyPeer(master: number, flags: number): number {
+    return check(libc().ioctlInt(master, TIOC.GPTPEER, flags), 'ioctl(TIOCGPTPEER)', `fd ${master}`);
+  }
+  ptyNumber(master: number): number {
+    const buf = Buffer.alloc(4);
+    check(libc().ioctlPtr(master, TIOC.GPTN, buf), 'ioctl(TIOCGPTN)', `fd ${master}`);
+    return buf.readUInt32LE(0);
+  }
+  setWindowSize(fd: number, size: WindowSize): void {
+    check(libc().ioctlPtr(fd, TIOC.SWINSZ, encodeWinsize(size)), 'ioctl(TIOCSWINSZ)', `fd ${fd}`);
+  }
+  getWindowSize(fd: number): WindowSize {
+    const buf = Buffer.alloc(8);
+    check(libc().ioctlPtr(fd, TIOC.GWINSZ, buf), 'ioctl(TIOCGWINSZ)', `fd ${fd}`);
+    return decodeWinsize(buf);
+  }
+  setControllingTerminal(fd: number): void {
+    check(libc().ioctlInt(fd, TIOC.SCTTY, 0), 'ioctl(TIOCSCTTY)', `fd ${fd}`);
+  }
+}
+
+let host: Syscall | undefined;
+
+/**
+ * The real Syscall for code at the edge that is not handed one (the daemon's lock, the image
+ * unpacker, the exec client). Logic worth testing receives a Syscall instead.
+ */
+export function hostSyscall(): Syscall {
+  host ??= new LinuxSyscall();
+  return host;
 }

@@ -4,7 +4,7 @@
  * errno into the next matching call(s).
  */
 import { SyscallError } from '../errors.js';
-import type { CapabilitySets, Syscall } from './syscall.js';
+import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
 
 export interface RecordedCall {
   name: keyof Syscall;
@@ -68,4 +68,16 @@ export class RecordingSyscall implements Syscall {
     this.record('execve', path, argv, envp);
     throw new ExecveCalled(path, argv, envp);
   }
+  flock(fd: number, operation: 'shared' | 'exclusive' | 'unlock'): boolean { this.record('flock', fd, operation); return true; }
+  private nextFd = 100;
+  pipe(): [number, number] { this.record('pipe'); return [this.nextFd++, this.nextFd++]; }
+  setNonBlocking(fd: number, on: boolean): void { this.record('setNonBlocking', fd, on); }
+  lsetxattr(path: string, name: string, value: Buffer): void { this.record('lsetxattr', path, name, value); }
+  unlockPty(master: number): void { this.record('unlockPty', master); }
+  openPtyPeer(master: number, flags: number): number { this.record('openPtyPeer', master, flags); return this.nextFd++; }
+  ptyNumber(master: number): number { this.record('ptyNumber', master); return 0; }
+  private sizes = new Map<number, WindowSize>();
+  setWindowSize(fd: number, size: WindowSize): void { this.record('setWindowSize', fd, size); this.sizes.set(fd, { ...size }); }
+  getWindowSize(fd: number): WindowSize { this.record('getWindowSize', fd); return this.sizes.get(fd) ?? { rows: 24, cols: 80 }; }
+  setControllingTerminal(fd: number): void { this.record('setControllingTerminal', fd); }
 }

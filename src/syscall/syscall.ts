@@ -11,6 +11,12 @@ export interface CapabilitySets {
   inheritable: number[];
 }
 
+/** struct winsize without the pixel fields (always 0). */
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
 export interface Syscall {
   unshare(flags: number): void;
   setns(fd: number, nstype: number): void;
@@ -51,4 +57,29 @@ export interface Syscall {
   loadSeccompFilter(program: Buffer, flags: number): void;
   /** Only returns on failure, by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
+
+  // ---- files and descriptors ----
+  /**
+   * flock(2), always non-blocking (callers poll, so the event loop keeps running): true when
+   * taken (or released), false when another holder has it (EWOULDBLOCK).
+   */
+  flock(fd: number, operation: 'shared' | 'exclusive' | 'unlock'): boolean;
+  /** pipe2(2) with O_CLOEXEC: [read end, write end]. */
+  pipe(): [number, number];
+  /** Sets or clears O_NONBLOCK on an open file. */
+  setNonBlocking(fd: number, on: boolean): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+
+  // ---- terminals ----
+  /** TIOCSPTLCK 0: lets the slave of a new master be opened. */
+  unlockPty(master: number): void;
+  /** TIOCGPTPEER: opens a master's slave from the master itself, no path lookup. */
+  openPtyPeer(master: number, flags: number): number;
+  /** TIOCGPTN: the N of /dev/pts/N. */
+  ptyNumber(master: number): number;
+  /** TIOCSWINSZ: the kernel then sends SIGWINCH to the terminal's foreground group. */
+  setWindowSize(fd: number, size: WindowSize): void;
+  getWindowSize(fd: number): WindowSize;
+  /** TIOCSCTTY: the caller must be a session leader without a controlling terminal. */
+  setControllingTerminal(fd: number): void;
 }
