@@ -1,6 +1,7 @@
 /** `stop`, `kill`, `restart`, `rm`, `gc`, `stats`: verbs on pods that already exist. */
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
+import { callDaemon, throwIfError } from '../daemon/client.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc, killPod, removePod, stopPod, type PodControl } from '../pod/control.js';
 import { teardownPod } from '../pod/teardown.js';
@@ -12,7 +13,17 @@ import { runSpecDetached } from './run.js';
 
 function control(): PodControl {
   requireRoot();
-  return { ...hostRuntime(), warn: (m) => process.stderr.write(`minipod: warning: ${m}\n`) };
+  const rt = hostRuntime();
+  return {
+    ...rt,
+    warn: (m) => process.stderr.write(`minipod: warning: ${m}\n`),
+    stopSupervised: async (pod, graceSeconds) => {
+      const answer = await callDaemon(rt.paths, { op: 'stop', pod, graceSeconds });
+      if (answer?.t === 'exit') return 'stopped';
+      if (answer?.t === 'error' && answer.code !== 'daemon.unknown-pod') throwIfError(answer);
+      return answer === undefined ? 'no-answer' : 'unknown';
+    },
+  };
 }
 
 function parseSeconds(value: string | undefined, flag: string): number | undefined {

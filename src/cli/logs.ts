@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { type LogLine, filterLines, mergeByTime, parseLogText, parseSince, readLogFile } from '../logs/read-logs.js';
 import { minipodPaths } from '../paths.js';
-import { containerLayout, podLayout } from '../pod/layout.js';
+import { containerLayout, podLayout } from '../paths.js';
 import { isTerminalPhase, readPodState, requirePodState } from '../state/pod-state.js';
 import { requireRoot } from './common.js';
 

@@ -22,11 +22,11 @@ import type { BundleClaim } from '../manifest/kinds.js';
 import { cleanHostNetworkIfIdle } from '../network/index.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc } from '../pod/control.js';
-import { podLayout } from '../pod/layout.js';
+import { podLayout } from '../paths.js';
 import { PodSupervisor, type SupervisorOutput } from '../pod/supervisor.js';
 import { readPodState, withPodLock } from '../state/pod-state.js';
 import { teardownPod } from '../pod/teardown.js';
-import { hostRuntime, type Runtime } from '../cli/common.js';
+import { hostRuntime, type Runtime } from '../pod/runtime.js';
 import {
   type AttachedClientMessage,
   type DaemonMessage,

@@ -1,8 +1,8 @@
 /** Finding a running container to exec into: its host pid and its recorded process. */
 import { UserError } from '../errors.js';
 import type { MinipodPaths } from '../paths.js';
-import { readProcessRecord } from '../pod/container-files.js';
-import { containerLayout, podLayout } from '../pod/layout.js';
+import { containerLayout, podLayout } from '../paths.js';
+import { readProcessRecord } from '../state/process-record.js';
 import { isAlive, type PodState, readPodState } from '../state/pod-state.js';
 import type { ProcessRecord } from '../plan/exec.js';
 

@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import type { ContainerProcessRecord as ProcessRecord, ExecPlan, ProcessSpec } from './types.js';
 
-/** What the supervisor writes at every container start (src/pod/container-files.ts). */
+/** What the supervisor writes at every container start (src/state/process-record.ts). */
 export type { ContainerProcessRecord as ProcessRecord } from './types.js';
 
 export interface ExecOverrides {

@@ -1,18 +1,14 @@
 /**
  * The host side of one container instance: a fresh writable layer per start, the previous
- * instance's log kept beside the new one, the host directories its plan refers to, and the
- * process record that `exec` and probes read to run processes the way the container runs.
+ * instance's log kept beside the new one, and the host directories its plan refers to. (The
+ * process record that exec and probes read is src/state/process-record.ts.)
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ContainerSpec } from '../manifest/types.js';
 import type { ContainerHostDirs } from '../plan/container.js';
-import type { ContainerPlan, ContainerProcessRecord } from '../plan/types.js';
-import { type ContainerLayout, containerLayout, type PodLayout } from './layout.js';
+import { type ContainerLayout, containerLayout, type PodLayout } from '../paths.js';
 import { prepareSubPaths, type PreparedVolumes } from './volumes.js';
 
-/** Written at every container start (`containers/<name>.json` in the pod's run dir). */
-export type { ContainerProcessRecord } from '../plan/types.js';
 
 /**
  * A restart is a new container, as in Kubernetes: a fresh writable layer; the last instance's
@@ -57,14 +53,4 @@ export function isFileOnHost(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function writeProcessRecord(layout: ContainerLayout, plan: ContainerPlan): void {
-  fs.mkdirSync(path.dirname(layout.processFile), { recursive: true, mode: 0o700 });
-  const record: ContainerProcessRecord = { process: plan.process, cgroupProcs: plan.cgroupProcs };
-  fs.writeFileSync(layout.processFile, JSON.stringify(record));
-}
-
-export function readProcessRecord(layout: ContainerLayout): ContainerProcessRecord {
-  return JSON.parse(fs.readFileSync(layout.processFile, 'utf8')) as ContainerProcessRecord;
 }

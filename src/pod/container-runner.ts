@@ -20,9 +20,10 @@ import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
 import { type ContainerState, processRef } from '../state/pod-state.js';
 import type { CgroupJoins } from './cgroup-join.js';
-import { containerHostDirs, isFileOnHost, prepareContainerDirs, writeProcessRecord } from './container-files.js';
+import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
+import { writeProcessRecord } from '../state/process-record.js';
 import type { PodHost } from './host.js';
-import { containerLayout, type PodLayout } from './layout.js';
+import { containerLayout, type PodLayout } from '../paths.js';
 import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
 import type { PreparedVolumes } from './volumes.js';
 

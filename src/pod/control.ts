@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UserError } from '../errors.js';
-import { callDaemon, throwIfError } from '../daemon/client.js';
 import { gcNetwork } from '../network/index.js';
 import type { MinipodPaths } from '../paths.js';
 import {
@@ -22,7 +21,7 @@ import {
 } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { unmountAllUnder } from './host-mounts.js';
-import { podLayout } from './layout.js';
+import { podLayout } from '../paths.js';
 import { teardownPod } from './teardown.js';
 
 export interface PodControl {
@@ -30,6 +29,12 @@ export interface PodControl {
   sys: Syscall;
   cgroups: CgroupManager;
   warn: (message: string) => void;
+  /**
+   * Asks the live supervisor of a pod (the daemon) to stop it; resolves once it is down
+   * ('stopped'), when the supervisor does not run this pod ('unknown'), or when nothing answers
+   * ('no-answer'). Given by the CLI, which talks to the daemon; without it, 'no-answer'.
+   */
+  stopSupervised?: (pod: string, graceSeconds?: number) => Promise<'stopped' | 'unknown' | 'no-answer'>;
 }
 
 /** A pod has live processes while its supervisor, its init or any container still runs. */
@@ -75,11 +80,10 @@ export async function stopPod(c: PodControl, name: string, graceSeconds?: number
   const state = requirePodState(c.paths, name);
   if (isAlive(state.supervisor) && !isTerminalPhase(state.phase)) {
     // The daemon stops it in order and keeps the record; it answers once the pod is down.
-    const answer = await callDaemon(c.paths, { op: 'stop', pod: name, graceSeconds });
-    if (answer?.t === 'exit') return;
-    if (answer?.t === 'error' && answer.code !== 'daemon.unknown-pod') throwIfError(answer);
+    const answer = c.stopSupervised ? await c.stopSupervised(name, graceSeconds) : 'no-answer';
+    if (answer === 'stopped') return;
     // No daemon runs this pod (it died in it, or is going away): what is on the host is orphaned.
-    if (answer === undefined && !(await waitUntil(() => !isAlive(state.supervisor), 10_000))) {
+    if (answer === 'no-answer' && !(await waitUntil(() => !isAlive(state.supervisor), 10_000))) {
       c.warn(`the supervisor of ${name} (pid ${state.supervisor.pid}) does not answer; tearing the pod down directly`);
     }
   }

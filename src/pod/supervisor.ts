@@ -42,7 +42,7 @@ import { CgroupJoins } from './cgroup-join.js';
 import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './container-runner.js';
 import { mountTmpfs } from './host-mounts.js';
 import { type PodHost, realPodHost } from './host.js';
-import { type PodLayout, podLayout } from './layout.js';
+import { type PodLayout, podLayout } from '../paths.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';

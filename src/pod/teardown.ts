@@ -14,7 +14,7 @@ import type { PodSpec } from '../manifest/types.js';
 import { removeEphemeralVolumes } from '../volumes/store.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { unmountAllUnder } from './host-mounts.js';
-import { podLayout } from './layout.js';
+import { podLayout } from '../paths.js';
 
 function hasEphemeralVolumes(paths: MinipodPaths, pod: string): boolean {
   try {

@@ -15,7 +15,7 @@ import type { HelperExit, PodHost, PodTeardownOptions } from '../../../src/pod/h
 import type { ResolvedImage } from '../../../src/images/types.js';
 import type { PodNetworkStatus } from '../../../src/network/types.js';
 import type { ActionRunner } from '../../../src/probes/index.js';
-import { podLayout } from '../../../src/pod/layout.js';
+import { podLayout } from '../../../src/paths.js';
 import type { MinipodPaths } from '../../../src/paths.js';
 
 export interface SentPlan {
