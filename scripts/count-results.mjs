@@ -29,6 +29,18 @@ for (const project of ['unit', 'integration']) {
   }
 }
 
+// The lint checks (scripts/test.sh): one line "PASS|FAIL <check>" each.
+const lint = path.join(dir, 'lint');
+if (fs.existsSync(lint)) {
+  for (const line of fs.readFileSync(lint, 'utf8').split('\n').filter(Boolean)) {
+    if (line.startsWith('PASS ')) passed++;
+    else failed++;
+  }
+} else {
+  console.log('lint: no results (the lint checks did not run)');
+  failed++;
+}
+
 const vm = path.join(dir, 'vm');
 if (fs.existsSync(vm)) {
   const jsonDir = path.join(vm, 'json');

@@ -24,7 +24,6 @@ import { renderDefaultConfList } from '../../src/network/defaultConfig.js';
 import { container, pod } from '../unit/network/fixtures.js';
 import { networkSkipReason } from '../support/minipod.js';
 
-const isRoot = process.getuid?.() === 0;
 const skipReason = networkSkipReason();
 if (skipReason) console.warn(`network integration tests skipped: ${skipReason}`);
 

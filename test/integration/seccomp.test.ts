@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDaemonInfrastructure, leaksSince, snapshotHost } from '../support/host-leaks.js';
 import {
-  BUSYBOX_ROOTFS, MINIPOD, REPO, busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest,
+  MINIPOD, REPO, busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest,
   type TestEnv,
 } from '../support/minipod.js';
 

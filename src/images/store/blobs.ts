@@ -54,7 +54,7 @@ export async function ensureBlob(
         throw new UserError(`${what}: ${st.size} bytes where its descriptor says ${size}: truncated or tampered`, { code: 'image.digest-mismatch' });
       }
       const d = new DigestingStream();
-      await pipeline(createReadStream(partial), d, async function* (src: AsyncIterable<Buffer>) {
+      await pipeline(createReadStream(partial), d, async (src: AsyncIterable<Buffer>) => {
         for await (const _ of src) { /* hashing only */ }
       });
       checkDigest(what, hex, d.hex());

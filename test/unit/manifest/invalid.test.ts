@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { ManifestError, parsePodManifest } from '../../../src/manifest/index.js';
 import { UserError } from '../../../src/errors.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 /** A valid pod; each case changes one thing. */
 function base(): Json {
