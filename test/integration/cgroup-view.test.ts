@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_ROOTFS, busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import { busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
 
 const MI64 = 64 * 1024 * 1024;
 
