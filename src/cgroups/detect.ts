@@ -10,7 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type CgroupMode = 'unified' | 'hybrid' | 'legacy';
+import type { CgroupMode } from '../plan/types.js';
+
+export type { CgroupMode } from '../plan/types.js';
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const TMPFS_MAGIC = 0x01021994;

@@ -15,8 +15,7 @@
  * (CVE-2022-0492). The namespace is entered on v1 too: /proc/self/cgroup then shows `/` for
  * each hierarchy, consistent with the view, and the host's cgroup paths stay hidden.
  */
-import type { CgroupMode } from '../cgroups/detect.js';
-import type { CgroupView, MountStep } from './types.js';
+import type { CgroupMode, CgroupView, MountStep } from './types.js';
 
 export const CGROUP_MOUNT_POINT = '/sys/fs/cgroup';
 

@@ -133,3 +133,9 @@ export interface ContainerProcessRecord {
   process: ProcessSpec;
   cgroupProcs: string[];
 }
+
+/**
+ * How the host mounts cgroups (src/cgroups/detect.ts decides): unified (v2 only), hybrid (v1 with
+ * a cgroup2 `unified/` beside), legacy (v1 only). Here because planners take it as input.
+ */
+export type CgroupMode = 'unified' | 'hybrid' | 'legacy';
