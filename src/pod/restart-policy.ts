@@ -37,10 +37,17 @@ export interface FinishedContainer {
 
 /**
  * `run`'s exit status: 0 when every container succeeded, else the exit code of the first
- * container that failed (by the time it finished).
+ * container that failed (by the time it finished). Only each container's last exit counts: a
+ * run that failed and was restarted (OnFailure) is superseded by the run after it, as the pod
+ * phase in Kubernetes looks at the containers' final state.
  */
 export function podExitCode(finished: FinishedContainer[]): number {
-  const failed = finished.filter((c) => c.exitCode !== 0).sort((a, b) => a.finishedAt - b.finishedAt);
+  const last = new Map<string, FinishedContainer>();
+  for (const c of finished) {
+    const seen = last.get(c.name);
+    if (!seen || c.finishedAt >= seen.finishedAt) last.set(c.name, c);
+  }
+  const failed = [...last.values()].filter((c) => c.exitCode !== 0).sort((a, b) => a.finishedAt - b.finishedAt);
   return failed[0]?.exitCode ?? 0;
 }
 

@@ -83,6 +83,22 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     expect(minipodSync(t, ['rm', '-f', 'crash']).code).toBe(0);
   });
 
+  it('exits 0 when an OnFailure container fails twice, then succeeds (the pod Succeeded)', async () => {
+    // The count lives in an emptyDir, which outlives the container's restarts.
+    const pod = busyboxPod('flaky', [['c', 'n=$(( $(cat /data/n 2>/dev/null || echo 0) + 1 )); echo $n > /data/n; echo run $n; [ $n -ge 3 ]']], {
+      spec: { restartPolicy: 'OnFailure', volumes: [{ name: 'data', emptyDir: {} }] },
+    });
+    (pod as { spec: { containers: object[] } }).spec.containers[0] = {
+      ...(pod as { spec: { containers: object[] } }).spec.containers[0],
+      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+    };
+    // Back-off 10 s, then 20 s before the third run.
+    const r = await minipod(t, ['run', writeManifest(t, 'flaky.json', pod)], { timeoutMs: 80_000 });
+    expect(r.stdout).toMatch(/run 1[^]*run 2[^]*run 3/);
+    expect(r.stderr).toMatch(/exited with code 1/);
+    expect(r.code, r.stderr).toBe(0);
+  }, 90_000);
+
   it('runs init containers in order before the app containers', async () => {
     const pod = {
       apiVersion: 'v1',

@@ -18,6 +18,17 @@ describe('restart policy', () => {
     expect(podExitCode([])).toBe(0);
     expect(podExitCode([{ name: 'a', exitCode: 0, finishedAt: 1 }, { name: 'b', exitCode: 3, finishedAt: 5 }, { name: 'c', exitCode: 9, finishedAt: 2 }])).toBe(9);
   });
+  it('counts only the last run of each container: OnFailure that failed twice, then succeeded, is 0', () => {
+    const runs = [
+      { name: 'flaky', exitCode: 1, finishedAt: 1 },
+      { name: 'ok', exitCode: 0, finishedAt: 2 },
+      { name: 'flaky', exitCode: 1, finishedAt: 11 },
+      { name: 'flaky', exitCode: 0, finishedAt: 31 },
+    ];
+    expect(podExitCode(runs)).toBe(0);
+    // Its last run failing still fails the pod, with that run's code.
+    expect(podExitCode([...runs, { name: 'flaky', exitCode: 4, finishedAt: 40 }])).toBe(4);
+  });
   it('maps signals to 128+n', () => {
     expect(signalExitCode('SIGKILL', null)).toBe(137);
     expect(signalExitCode(null, 4)).toBe(4);

@@ -182,8 +182,10 @@ describe('PodSupervisor exits and restarts', () => {
     expect(containerPlans()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(containerPlans()).toHaveLength(2);
-    // `run` reports the first failure even when a restart then succeeded.
-    expect(await s.done).toBe(3);
+    // The restart succeeded: the pod Succeeded and `run` exits 0 (issue #18), the failed run
+    // before it does not count.
+    expect(await s.done).toBe(0);
+    expect(readPodState(paths, 'p')!.phase).toBe('Succeeded');
     expect(readPodState(paths, 'p')!.containers[0]).toMatchObject({ exitCode: 0, restartCount: 1 });
     // A restart is a new instance: a fresh helper.
     expect(host.steps('spawn')).toHaveLength(3);
