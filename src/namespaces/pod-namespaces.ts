@@ -25,6 +25,23 @@ function selfNamespacePath(ns: SharedNamespace): string {
   return `/proc/thread-self/ns/${ns === 'pid' ? 'pid_for_children' : ns}`;
 }
 
+/** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */
+export function podSharedNamespaces(pod: { hostNetwork: boolean }): SharedNamespace[] {
+  const ns: SharedNamespace[] = ['pid', 'ipc'];
+  if (!pod.hostNetwork) ns.push('net', 'uts');
+  return ns;
+}
+
+/**
+ * How a container's helper enters the pod: it joins the init's namespaces, and creates a PID
+ * namespace of its own unless the pod shares one (shareProcessNamespace).
+ */
+export function containerNamespaceEntry(pod: { hostNetwork: boolean; shareProcessNamespace: boolean }, initPid: number): NamespaceEntry {
+  const shared = podSharedNamespaces(pod);
+  if (pod.shareProcessNamespace) return { create: [], join: { pid: initPid, namespaces: shared } };
+  return { create: ['pid'], join: { pid: initPid, namespaces: shared.filter((n) => n !== 'pid') } };
+}
+
 export interface NamespaceEntry {
   /** Namespaces to create fresh for the child. */
   create: SharedNamespace[];

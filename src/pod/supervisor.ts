@@ -34,13 +34,14 @@ import type { MinipodPaths } from '../paths.js';
 import { containerCapabilities } from '../plan/container.js';
 import { planPodInit } from '../plan/pod-init.js';
 import { planPodSeccomp, seccompProfileDir } from '../seccomp/plan.js';
-import type { NamespaceEntry, SharedNamespace } from '../namespaces/pod-namespaces.js';
+import { containerNamespaceEntry, podSharedNamespaces } from '../namespaces/pod-namespaces.js';
 import type { Helper } from '../process/helper-client.js';
-import { type PodPhase, type PodState, processRef, specPath, writePodState } from '../state/pod-state.js';
+import { type PodPhase, type PodState, processRef } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { CgroupJoins } from './cgroup-join.js';
 import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './container-runner.js';
 import { mountTmpfs } from './host-mounts.js';
+import { claimPodName, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
 import { type PodLayout, podLayout } from '../paths.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
@@ -48,7 +49,6 @@ import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';
 import { downwardValues, hostDownward, type HostDownward } from './downward-host.js';
 import type { DownwardValues } from '../plan/downward.js';
-import { withoutSecretData } from '../manifest/redact.js';
 
 export type { SupervisorOutput } from './container-runner.js';
 
@@ -197,7 +197,7 @@ export class PodSupervisor {
       joins: this.joins,
       output: this.o.output,
       stopping: () => this.stopping,
-      namespaces: () => this.containerNamespaces(),
+      namespaces: () => containerNamespaceEntry(this.spec, this.initHelper!.pid),
       volumes: () => this.volumes!,
       downward: () => this.downward(),
       stateChanged: () => this.syncContainerStates(),
@@ -209,20 +209,7 @@ export class PodSupervisor {
   // ---- start steps ----
 
   private claimName(): void {
-    fs.mkdirSync(`${this.o.paths.runDir}/pods`, { recursive: true, mode: 0o700 });
-    try {
-      fs.mkdirSync(this.layout.runDir, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new UserError(
-          `pod "${this.spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${this.spec.name}\``,
-          { code: 'pod.exists' },
-        );
-      }
-      throw err;
-    }
-    // Secret content stays in memory: the saved spec says where it came from.
-    fs.writeFileSync(specPath(this.o.paths, this.spec.name), JSON.stringify(withoutSecretData(this.spec)));
+    claimPodName(this.o.paths, this.spec);
     this.saveState();
   }
 
@@ -290,13 +277,6 @@ export class PodSupervisor {
     this.joins.moveEarly([...containers, ...(this.initHelper ? [{ helper: this.initHelper, cgroup: INIT_CGROUP }] : [])]);
   }
 
-  /** The namespaces the pod shares; hostNetwork pods keep the host's network and hostname. */
-  private podNamespaces(): SharedNamespace[] {
-    const ns: SharedNamespace[] = ['pid', 'ipc'];
-    if (!this.spec.hostNetwork) ns.push('net', 'uts');
-    return ns;
-  }
-
   /**
    * Spawns the pod's init into new namespaces and the first containers' helpers into them,
    * before anything else: Node's start-up (~50 ms per helper) then overlaps with resolving
@@ -310,7 +290,7 @@ export class PodSupervisor {
       });
     }
     const sandbox = this.o.warm?.claim(this.spec);
-    const helper = sandbox?.init ?? this.host.spawnHelper({ create: this.podNamespaces(), join: null });
+    const helper = sandbox?.init ?? this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null });
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
@@ -382,14 +362,6 @@ export class PodSupervisor {
   }
 
   // ---- containers ----
-
-  private containerNamespaces(): NamespaceEntry {
-    const shared = this.podNamespaces();
-    if (this.spec.shareProcessNamespace) {
-      return { create: [], join: { pid: this.initHelper!.pid, namespaces: shared } };
-    }
-    return { create: ['pid'], join: { pid: this.initHelper!.pid, namespaces: shared.filter((n) => n !== 'pid') } };
-  }
 
   /** What an exit means for the pod: the runner recorded it already. */
   private onContainerExit(r: ContainerRunner, exitCode: number, finishedAt: number): void {
@@ -515,11 +487,6 @@ export class PodSupervisor {
   }
 
   private saveState(): void {
-    if (!fs.existsSync(this.layout.runDir)) return; // Torn down already.
-    try {
-      writePodState(this.o.paths, this.state);
-    } catch (err) {
-      this.o.output.event(`warning: could not write the pod's state: ${(err as Error).message}`);
-    }
+    savePodState(this.o.paths, this.state, (m) => this.o.output.event(`warning: ${m}`));
   }
 }
