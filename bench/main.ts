@@ -2,7 +2,7 @@
  * `npm run bench` (root): minipod against crun, runc and podman on the same busybox rootfs.
  *
  *   sudo npm run bench -- [--rounds N] [--warmup N] [--pods N] [--s4-rounds N]
- *                         [--only s1,bd,s2,s4] [--no-podman] [--no-podman-concurrent]
+ *                         [--only s1,bd,s2,s4,sc] [--no-podman] [--no-podman-concurrent]
  *                         [--memory-rounds N] [--settle-ms N]
  *                         [--report docs/performance.md] [--json bench/results/latest.json]
  *
@@ -26,6 +26,7 @@ import { outsideMeasures, rowBreakdown } from './scenarios/breakdown.js';
 import { scenarioConcurrent } from './scenarios/concurrent.js';
 import { S1_COMMAND, S1_MINIPOD_ROWS, scenarioOneContainer } from './scenarios/one-container.js';
 import { scenarioPod } from './scenarios/pod.js';
+import { scenarioSeccomp } from './scenarios/seccomp.js';
 import { DaemonControl } from './tools/daemon.js';
 import { REPO, detectDetach, minipodEnv, minipodVersion, removeAllPods } from './tools/minipod.js';
 import { makeBundle, ociVersions, removeNewRuntimeDirs, runtimeDirsBefore, runtimeDirsLeft } from './tools/oci.js';
@@ -53,7 +54,7 @@ function parseArgs(argv: string[]): Options {
     warmup: 2,
     pods: 20,
     s4Rounds: 2,
-    only: new Set(['s1', 'bd', 's2', 's4']),
+    only: new Set(['s1', 'bd', 's2', 's4', 'sc']),
     podman: true,
     podmanConcurrent: true,
     report: path.join(REPO, 'docs/performance.md'),
@@ -113,6 +114,8 @@ const RATIOS: RatioSpec[] = [
   { label: '3. memory per pod (RSS): minipod detached / podman', ours: 's3.rss.minipod-detached', peer: 's3.rss.podman' },
   { label: '4. N pods at once, all running: minipod / podman', ours: 's4.up.minipod', peer: 's4.up.podman' },
   { label: '4. N pods at once, all removed: minipod / podman', ours: 's4.down.minipod', peer: 's4.down.podman' },
+  { label: '5. seccomp: one-container pod start, default profile / Unconfined', ours: 'sc.default-1', peer: 'sc.unconfined-1' },
+  { label: '5. seccomp: three-container pod start, default profile / Unconfined', ours: 'sc.default-3', peer: 'sc.unconfined-3' },
 ];
 
 function log(message: string): void {
@@ -230,6 +233,9 @@ async function main(): Promise<number> {
           });
         }
       }
+    });
+    await step('sc', async () => {
+      rows.push(...(await scenarioSeccomp(ctx)));
     });
   } catch (err) {
     errors.push(`setup: ${(err as Error).message}`);

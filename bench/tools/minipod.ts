@@ -88,7 +88,8 @@ export interface ContainerDef {
 }
 
 /** A Pod manifest, written as JSON (YAML's superset) into the bench dir. */
-export function writePod(m: MinipodEnv, name: string, image: string, network: NetworkMode, containers: ContainerDef[]): string {
+/** `spec` adds pod-level fields (a `securityContext`, ...). */
+export function writePod(m: MinipodEnv, name: string, image: string, network: NetworkMode, containers: ContainerDef[], spec: object = {}): string {
   const manifest = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -98,6 +99,7 @@ export function writePod(m: MinipodEnv, name: string, image: string, network: Ne
       // "down" measures teardown, not a grace period (podman: pod rm -t 0).
       terminationGracePeriodSeconds: 0,
       containers: containers.map((c) => ({ name: c.name, image, command: c.command })),
+      ...spec,
     },
   };
   const file = path.join(m.dir, `${name}.json`);
