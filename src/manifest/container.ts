@@ -4,6 +4,7 @@
  * fields to each other or to the rest of the pod are checks in validate.ts.
  */
 import type {
+  AppArmorProfileRef,
   Capabilities,
   ContainerPort,
   ContainerSpec,
@@ -15,9 +16,11 @@ import type {
   Resources,
   SeccompProfileRef,
   SecurityContext,
+  SeLinuxOptionsRef,
   VolumeMount,
 } from './types.js';
 import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
+import { APPARMOR_PROFILE_SHAPE, decodeAppArmorProfile, decodeSeLinuxOptions, SELINUX_OPTIONS_SHAPE } from './lsm-fields.js';
 import { childPath, indexPath, Issues, quote, typeName } from './issues.js';
 import { Fields, isObject, type ObjectShape } from './reader.js';
 import { decodeEnv, decodeEnvFrom } from './env.js';
@@ -57,7 +60,7 @@ export const SECURITY_SHAPE: ObjectShape = {
   type: 'SecurityContext',
   known: [
     'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation',
-    'privileged', 'capabilities', 'seccompProfile',
+    'privileged', 'capabilities', 'seccompProfile', 'procMount', 'appArmorProfile', 'seLinuxOptions',
   ],
 };
 export const CAPABILITIES_SHAPE: ObjectShape = { type: 'Capabilities', known: ['add', 'drop'] };
@@ -71,6 +74,10 @@ export interface PodSecurityDefaults {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   seccompProfile?: SeccompProfileRef;
+  appArmorProfile?: AppArmorProfileRef;
+  seLinuxOptions?: SeLinuxOptionsRef;
+  /** From `container.apparmor.security.beta.kubernetes.io/<name>` annotations, by container. */
+  appArmorAnnotations?: ReadonlyMap<string, AppArmorProfileRef>;
 }
 
 export interface ContainerContext {
@@ -107,7 +114,7 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   const workingDir = decodeAbsolutePath(f, 'workingDir');
   const volumeMounts = f.list('volumeMounts', LIMITS.volumeMounts, (item, p) => decodeMount(issues, item, p));
   const resources = decodeResources(f.object('resources', RESOURCES_SHAPE), ['cpu', 'memory', 'ephemeral-storage']);
-  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity, f.at('securityContext'));
+  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity, f.at('securityContext'), name);
   const ports = f.list('ports', LIMITS.ports, (item, p) => decodePort(issues, item, p));
   const resolvePort = portResolver(ports, name);
 
@@ -277,7 +284,7 @@ export function quantity(
   }
 }
 
-function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults, at: string): SecurityContext {
+function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults, at: string, name: string | undefined): SecurityContext {
   const seccompProfile = decodeSeccompProfile(f?.object('seccompProfile', SECCOMP_PROFILE_SHAPE)) ??
     pod.seccompProfile ?? { type: 'RuntimeDefault', field: `${at}.seccompProfile` };
   const sc: SecurityContext = {
@@ -286,7 +293,11 @@ function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults, 
     privileged: false,
     capabilities: { add: [], drop: [] },
     seccompProfile,
+    procMount: 'Default',
   };
+  const podAppArmor = (name !== undefined ? pod.appArmorAnnotations?.get(name) : undefined) ?? pod.appArmorProfile;
+  if (podAppArmor) sc.appArmorProfile = podAppArmor;
+  if (pod.seLinuxOptions) sc.seLinuxOptions = pod.seLinuxOptions;
   const runAsUser = f?.integer('runAsUser', { min: 0, max: MAX_ID }) ?? pod.runAsUser;
   const runAsGroup = f?.integer('runAsGroup', { min: 0, max: MAX_ID }) ?? pod.runAsGroup;
   const runAsNonRoot = f?.boolean('runAsNonRoot') ?? pod.runAsNonRoot;
@@ -299,6 +310,11 @@ function decodeSecurityContext(f: Fields | undefined, pod: PodSecurityDefaults, 
   sc.privileged = f.boolean('privileged') ?? false;
   const caps = f.object('capabilities', CAPABILITIES_SHAPE);
   if (caps) sc.capabilities = decodeCapabilities(caps);
+  sc.procMount = f.enumOf('procMount', ['Default', 'Unmasked'] as const) ?? 'Default';
+  const appArmor = decodeAppArmorProfile(f.object('appArmorProfile', APPARMOR_PROFILE_SHAPE));
+  if (appArmor) sc.appArmorProfile = appArmor;
+  const seLinux = decodeSeLinuxOptions(f.object('seLinuxOptions', SELINUX_OPTIONS_SHAPE));
+  if (seLinux) sc.seLinuxOptions = seLinux;
   return sc;
 }
 

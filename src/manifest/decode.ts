@@ -6,6 +6,7 @@
  * support`); anything else is an `unknown field`. So nothing a user writes is dropped silently.
  */
 import type {
+  AppArmorProfileRef,
   DnsConfig,
   DnsPolicy,
   MinipodOptions,
@@ -20,6 +21,14 @@ import { decodeContainer, decodeResources, RESOURCES_SHAPE, type PodSecurityDefa
 import { decodeVolume } from './volumes.js';
 import { NO_OBJECTS, type ObjectLookup } from './objects/types.js';
 import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
+import {
+  APPARMOR_ANNOTATION_PREFIX,
+  APPARMOR_PROFILE_SHAPE,
+  appArmorFromAnnotation,
+  decodeAppArmorProfile,
+  decodeSeLinuxOptions,
+  SELINUX_OPTIONS_SHAPE,
+} from './lsm-fields.js';
 import {
   dns1123LabelProblem,
   dns1123SubdomainProblem,
@@ -81,7 +90,10 @@ export const SPEC_SHAPE: ObjectShape = {
   clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
 export const LOCAL_OBJECT_REFERENCE_SHAPE: ObjectShape = { type: 'LocalObjectReference', known: ['name'] };
-export const POD_SECURITY_SHAPE: ObjectShape = { type: 'PodSecurityContext', known: ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile'] };
+export const POD_SECURITY_SHAPE: ObjectShape = {
+  type: 'PodSecurityContext',
+  known: ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile', 'appArmorProfile', 'seLinuxOptions'],
+};
 export const DNS_CONFIG_SHAPE: ObjectShape = { type: 'PodDNSConfig', known: ['nameservers', 'searches', 'options'] };
 export const DNS_OPTION_SHAPE: ObjectShape = { type: 'PodDNSConfigOption', known: ['name', 'value'] };
 
@@ -133,6 +145,7 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
     return { issues };
   }
   const podSecurity = decodePodSecurity(spec.object('securityContext', POD_SECURITY_SHAPE));
+  podSecurity.appArmorAnnotations = appArmorAnnotations(meta.annotations, issues);
   const initContainers = spec.list('initContainers', POD_LIMITS.initContainers, (item, p) =>
     decodeContainer(item, p, { issues, init: true, podSecurity, objects, namespace: meta.namespace }),
   );
@@ -319,6 +332,22 @@ function decodePodSecurity(f: Fields | undefined): PodSecurityDefaults {
   if (runAsNonRoot !== undefined) out.runAsNonRoot = runAsNonRoot;
   const seccompProfile = decodeSeccompProfile(f.object('seccompProfile', SECCOMP_PROFILE_SHAPE));
   if (seccompProfile) out.seccompProfile = seccompProfile;
+  const appArmorProfile = decodeAppArmorProfile(f.object('appArmorProfile', APPARMOR_PROFILE_SHAPE));
+  if (appArmorProfile) out.appArmorProfile = appArmorProfile;
+  const seLinuxOptions = decodeSeLinuxOptions(f.object('seLinuxOptions', SELINUX_OPTIONS_SHAPE));
+  if (seLinuxOptions) out.seLinuxOptions = seLinuxOptions;
+  return out;
+}
+
+/** `container.apparmor.security.beta.kubernetes.io/<container>` annotations, by container name. */
+function appArmorAnnotations(annotations: Record<string, string>, issues: Issues): Map<string, AppArmorProfileRef> {
+  const out = new Map<string, AppArmorProfileRef>();
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith(APPARMOR_ANNOTATION_PREFIX)) continue;
+    const field = childPath('metadata.annotations', key);
+    const ref = appArmorFromAnnotation(value, field, (msg) => issues.add(field, msg));
+    if (ref) out.set(key.slice(APPARMOR_ANNOTATION_PREFIX.length), ref);
+  }
   return out;
 }
 

@@ -41,6 +41,8 @@ export const K8S_FIELDS = {
   ],
   Capabilities: ['add', 'drop'],
   SeccompProfile: ['type', 'localhostProfile'],
+  AppArmorProfile: ['type', 'localhostProfile'],
+  SELinuxOptions: ['user', 'role', 'type', 'level'],
   Volume: [
     'name', 'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi',
     'glusterfs', 'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc',

@@ -75,6 +75,29 @@ export interface SecurityContext {
   capabilities: Capabilities;
   /** The container's own, else the pod's, else RuntimeDefault. */
   seccompProfile: SeccompProfileRef;
+  /** `Unmasked` (hostUsers: false only) leaves /proc unmasked and writable. */
+  procMount: 'Default' | 'Unmasked';
+  /** The container's field, else its annotation, else the pod's; absent: none asked for. */
+  appArmorProfile?: AppArmorProfileRef;
+  /** The container's own, else the pod's. */
+  seLinuxOptions?: SeLinuxOptionsRef;
+}
+
+export interface AppArmorProfileRef {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** The name of a profile loaded on the host; set for Localhost only. */
+  localhostProfile?: string;
+  /** Where it was set, for messages. */
+  field: string;
+}
+
+export interface SeLinuxOptionsRef {
+  user?: string;
+  role?: string;
+  type?: string;
+  level?: string;
+  /** Where it was set, for messages. */
+  field: string;
 }
 
 export interface SeccompProfileRef {

@@ -209,6 +209,10 @@ export const securityContexts: PodCheck = (pod, issues) => {
     if (sc.runAsNonRoot === true && sc.runAsUser === 0) {
       issues.add(`${at}.runAsUser`, '0 (root) contradicts runAsNonRoot: true');
     }
+    // Kubernetes' rule: an unmasked /proc only in a user namespace, where it cannot reach the host.
+    if (sc.procMount === 'Unmasked' && (pod as { hostUsers?: boolean }).hostUsers !== false) {
+      issues.add(`${at}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), as in Kubernetes');
+    }
   }
 };
 

@@ -5,7 +5,7 @@
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityBit } from '../../native-bindings/constants.js';
 import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import { type CgroupViewInput, planCgroupView } from './cgroup-view.js';
-import type { ContainerPlan, DeviceNode, MountStep, ProcessSpec, SeccompFilter } from './types.js';
+import type { ContainerPlan, DeviceNode, LsmLabel, MountStep, ProcessSpec, SeccompFilter } from './types.js';
 import { type DownwardValues, resolveDownward } from './downward.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -239,6 +239,8 @@ export interface PlanContainerInput {
   isFile: (hostPath: string) => boolean;
   /** The compiled seccomp filter (src/seccomp/plan.ts); undefined for none. */
   seccomp?: SeccompFilter;
+  /** AppArmor/SELinux labels (src/lsm/plan.ts). */
+  lsmLabels?: LsmLabel[];
   /** The host's cgroup layout and the container's cgroup directories: its /sys/fs/cgroup view. */
   cgroups?: Omit<CgroupViewInput, 'privileged'>;
   /** The pod's uid, IPs and host, for env from the downward API (known after CNI ADD). */
@@ -250,6 +252,9 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
   const privileged = container.securityContext.privileged;
   const process = processSpec(pod, container, input.image, input.downward);
   if (input.seccomp) process.seccomp = input.seccomp;
+  if (input.lsmLabels?.length) process.lsmLabels = input.lsmLabels;
+  // procMount Unmasked (hostUsers: false only, see validate.ts): /proc as the kernel shows it.
+  const maskProc = !privileged && container.securityContext.procMount !== 'Unmasked';
   const cgroupView = input.cgroups ? planCgroupView({ ...input.cgroups, privileged }) : undefined;
   return {
     kind: 'container',
@@ -268,8 +273,8 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
     ],
     devices: DEVICES,
     symlinks: DEV_SYMLINKS,
-    maskedPaths: privileged ? [] : MASKED_PATHS,
-    readonlyPaths: [...(privileged ? [] : READONLY_PATHS), ...(cgroupView?.readonlyPaths ?? [])],
+    maskedPaths: maskProc ? MASKED_PATHS : privileged ? [] : MASKED_PATHS.filter((p) => !p.startsWith('/proc/')),
+    readonlyPaths: [...(maskProc ? READONLY_PATHS : []), ...(cgroupView?.readonlyPaths ?? [])],
     process,
     cgroupProcs: input.cgroupProcs,
     ...(cgroupView ? { cgroupView: cgroupView.view } : {}),

@@ -43,6 +43,8 @@ export interface ProcessSpec {
     ambient: number[];
   };
   noNewPrivileges: boolean;
+  /** AppArmor profile / SELinux context for the program, written to /proc/self/attr before execve. */
+  lsmLabels?: LsmLabel[];
   /** Refuse to start when the user resolves to uid 0 (securityContext.runAsNonRoot). */
   runAsNonRoot?: boolean;
   /** The seccomp filter loaded just before execve; none when unset (Unconfined, privileged). */
@@ -57,6 +59,12 @@ export interface SeccompFilter {
   program: string;
   /** seccomp(2) SECCOMP_FILTER_FLAG_* bits. */
   flags: number;
+}
+
+export interface LsmLabel {
+  module: 'apparmor' | 'selinux';
+  /** AppArmor: a loaded profile's name; SELinux: `user:role:type:level`. */
+  label: string;
 }
 
 export interface RootfsSpec {

@@ -14,7 +14,7 @@ import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
 import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js';
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
 import { planContainer } from '../plan/container.js';
-import type { SeccompFilter } from '../plan/types.js';
+import type { LsmLabel, SeccompFilter } from '../plan/types.js';
 import type { DownwardValues } from '../plan/downward.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
@@ -63,6 +63,8 @@ export class ContainerRunner {
   image?: ResolvedImage;
   /** The compiled seccomp filter, planned with the pod before anything exists; none when unset. */
   seccomp?: SeccompFilter;
+  /** AppArmor/SELinux labels, planned with the pod before anything exists. */
+  lsmLabels: LsmLabel[] = [];
   /** A helper spawned ahead of the start (or taken from the warm pool); the start uses it. */
   helper?: Helper;
   /** Resolves with the exit code when the current instance exits. */
@@ -138,6 +140,7 @@ export class ContainerRunner {
       cgroupProcs: pod.cgroups.procsFiles(pod.spec.name, spec.name),
       isFile: isFileOnHost,
       seccomp: this.seccomp,
+      lsmLabels: this.lsmLabels,
       cgroups: { mode: pod.cgroups.mode, dirs: pod.cgroups.paths(pod.spec.name, spec.name) },
       // Started after CNI ADD: status.podIP is known.
       downward: pod.downward(),

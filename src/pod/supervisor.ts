@@ -35,6 +35,7 @@ import { containerCapabilities } from '../plan/container.js';
 import { planPodInit } from '../plan/pod-init.js';
 import { planPodSeccomp, seccompProfileDir } from '../seccomp/plan.js';
 import { containerNamespaceEntry, podSharedNamespaces } from '../namespaces/pod-namespaces.js';
+import { detectHostLsm, planLsmLabels } from '../lsm/plan.js';
 import type { Helper } from '../process/helper-client.js';
 import { type PodPhase, type PodState, processRef } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -136,7 +137,7 @@ export class PodSupervisor {
       cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
       // Reads and compiles Localhost profiles: a missing or broken one fails here.
       const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
-      for (const r of this.runs) r.seccomp = filters.get(r.spec.name);
+      for (const r of this.runs) [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
     } catch (err) {
       this.resolveDone(ExitCode.runtime);
       throw err;

@@ -15,6 +15,7 @@ import { CLONE } from '../../native-bindings/constants.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan } from '../plan/types.js';
 import { enterCgroupView } from '../rootfs/cgroup-view.js';
+import { applyLsmLabels } from '../lsm/apply.js';
 import { setupRootfs } from '../rootfs/mount-rootfs.js';
 import { pivotIntoPodInitRoot, POD_INIT_PATH, setupPodInitRoot } from '../rootfs/pod-init-root.js';
 import { LinuxSyscall } from '../syscall/linux.js';
@@ -148,6 +149,7 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
     sys.setns(cgroupNs, CLONE.NEWCGROUP);
     fs.closeSync(cgroupNs);
   }
+  applyLsmLabels(spec.lsmLabels);
   // Seccomp as late as possible, as runc does: with no_new_privs right before execve, after
   // every call of ours; without it the kernel wants CAP_SYS_ADMIN, so before the drop. Only
   // this thread gets the filter (no TSYNC): it is the one that calls execve, execve ends

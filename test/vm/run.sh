@@ -28,6 +28,7 @@ DEFAULT_VM_TESTS=(
   test/integration/pod-core.test.ts
   test/integration/lifecycle.test.ts
   test/integration/exec.test.ts
+  test/integration/cgroup-view.test.ts
 )
 
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -96,6 +96,16 @@ describe('planContainer', () => {
     expect(plan.cgroupView).toEqual({ namespace: true });
   });
 
+  it('procMount Unmasked leaves /proc unmasked and writable, and still hides /sys/firmware', () => {
+    // Decoded as Default, then set: the manifest accepts Unmasked only with hostUsers: false.
+    const pod = podOf({});
+    pod.containers[0]!.securityContext.procMount = 'Unmasked';
+    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });
+    expect(plan.maskedPaths.filter((p) => p.startsWith('/proc/'))).toEqual([]);
+    expect(plan.maskedPaths).toContain('/sys/firmware');
+    expect(plan.readonlyPaths).toEqual([]);
+  });
+
   it('leaves /sys writable and nothing masked for privileged containers', () => {
     const pod = podOf({ securityContext: { privileged: true } });
     const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });

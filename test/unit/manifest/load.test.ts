@@ -120,6 +120,7 @@ const DEFAULT_SECURITY = {
   allowPrivilegeEscalation: true,
   privileged: false,
   capabilities: { add: [], drop: [] },
+  procMount: 'Default',
 };
 
 /** minipod's default profile, and where the container would have set it. */
@@ -207,6 +208,7 @@ const FULL_POD: PodSpec = {
         privileged: false,
         capabilities: { add: ['NET_BIND_SERVICE', 'CHOWN'], drop: ['ALL'] },
         seccompProfile: runtimeDefault('containers[0]'),
+        procMount: 'Default',
       },
       livenessProbe: {
         httpGet: { path: '/', port: 80, scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: '1' }] },
