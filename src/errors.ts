@@ -2,12 +2,14 @@
  * Error classes and the exit-code mapping.
  *
  * Three kinds of failure, kept apart so the CLI can tell the user what went wrong without a
- * stack trace when it is their mistake, and with one when it is ours:
+ * stack trace when it is their mistake or the host's, and with one when it is ours:
  * - UserError: bad input (manifest, flags, tarball, missing pod). One line, exit 125.
- * - SyscallError: a kernel call failed. Carries the call, its key arguments and errno so the
- *   message reads like crun's: `mount /proc: EBUSY (Device or resource busy)`.
- * - anything else is an internal failure.
- * Context is added outward with `withContext`, keeping the original as `cause`.
+ * - HostError: the host's state stopped us (a kernel call refused, EBUSY, a missing CNI plugin,
+ *   a cgroup write): what failed, on what, and a hint of what to check. SyscallError (the call,
+ *   its key arguments and errno, crun style: `mount /proc: EBUSY`) and CniError are HostErrors.
+ * - anything else is an internal failure (a bug: printed as one, with the stack under
+ *   MINIPOD_DEBUG).
+ * Context is added outward with `withContext`, keeping the original as `cause` and its kind.
  */
 
 /** Exit codes shared with podman and docker. */
@@ -46,12 +48,37 @@ export function errnoName(errno: number): string {
   return ERRNO_NAMES[errno] ?? `errno ${errno}`;
 }
 
-export class SyscallError extends Error {
+/** The host's state, not the user's input nor our code, made an operation fail. */
+export class HostError extends Error {
+  override name = 'HostError';
+  /** What to check on the host, for the user (one line). */
+  readonly hint?: string;
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+  }
+}
+
+/** What to look at when a kernel call fails with this errno. */
+const ERRNO_HINTS: Record<string, string> = {
+  EPERM: 'minipod needs root; a security module (AppArmor, SELinux) or an outer container may forbid this call',
+  EACCES: 'permissions on the path, or a security module (AppArmor, SELinux)',
+  EBUSY: 'something else holds it: a mount (findmnt), a process in the cgroup, a leftover of an earlier pod (minipod gc)',
+  ENOENT: 'a path or a kernel interface is missing (is the filesystem mounted, the module loaded?)',
+  ENODEV: 'the kernel lacks this filesystem or device (a module not loaded?)',
+  ENOSYS: 'the kernel lacks this call (too old, or filtered by seccomp in an outer container)',
+  EINVAL: 'the kernel refused the arguments: an unsupported option or feature on this kernel',
+  ENOSPC: 'a disk, or a kernel limit (inotify, keys, cgroup or namespace counts), is full',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+  EROFS: 'the filesystem is mounted read-only',
+};
+
+export class SyscallError extends HostError {
   override name = 'SyscallError';
   readonly call: string;
   readonly errno: number;
   constructor(call: string, errno: number, detail?: string) {
-    super(`${call}${detail ? ` ${detail}` : ''}: ${errnoName(errno)}`);
+    super(`${call}${detail ? ` ${detail}` : ''}: ${errnoName(errno)}`, { hint: ERRNO_HINTS[errnoName(errno)] });
     this.call = call;
     this.errno = errno;
   }
@@ -67,6 +94,7 @@ export function withContext(context: string, err: unknown): Error {
   if (inner instanceof UserError) {
     return new UserError(message, { code: inner.code, exitCode: inner.exitCode, cause: inner });
   }
+  if (inner instanceof HostError) return new HostError(message, { hint: inner.hint, cause: inner });
   const wrapped = new Error(message, { cause: inner });
   return wrapped;
 }
@@ -86,6 +114,16 @@ export async function inContextAsync<T>(context: string, fn: () => Promise<T>): 
   } catch (err) {
     throw withContext(context, err);
   }
+}
+
+/** `minipod: <message>`, plus `minipod: check: <hint>` for a host failure; "internal error" only for bugs. */
+export function describeError(err: unknown): { lines: string[]; internal: boolean } {
+  if (err instanceof UserError) return { lines: [err.message.split('\n')[0]!], internal: false };
+  if (err instanceof HostError) {
+    return { lines: [`host: ${err.message.split('\n')[0]}`, ...(err.hint ? [`check: ${err.hint}`] : [])], internal: false };
+  }
+  const e = err as Error;
+  return { lines: [`internal error: ${e?.message ?? String(err)}`], internal: true };
 }
 
 export function isUserError(err: unknown): err is UserError {

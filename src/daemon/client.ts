@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, HostError } from '../errors.js';
 import type { MinipodPaths } from '../paths.js';
 import {
   type DaemonMessage,
@@ -118,10 +118,11 @@ export function sendRequest(socket: Socket, paths: MinipodPaths, body: RequestBo
   return { socket, result };
 }
 
-/** Turns an `error` answer into the UserError it was in the daemon (or an internal error). */
+/** Turns an `error` answer into the UserError or HostError it was in the daemon (or an internal error). */
 export function throwIfError(m: DaemonMessage): void {
   if (m.t !== 'error') return;
   if (m.message.startsWith('internal error: ')) throw new Error(m.message.slice('internal error: '.length));
+  if (m.code === 'host') throw new HostError(m.message, { hint: m.hint });
   throw new UserError(m.message, { exitCode: m.exitCode, code: m.code });
 }
 

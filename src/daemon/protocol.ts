@@ -81,7 +81,8 @@ export type DaemonMessage =
   | { t: 'trace'; ms: number; step: string }
   // ---- final ----
   | { t: 'exit'; code: number }
-  | { t: 'error'; message: string; exitCode: number; code?: string }
+  /** code 'host': a HostError, with `hint` (what to check on the host). */
+  | { t: 'error'; message: string; exitCode: number; code?: string; hint?: string }
   /** Detached start done; `failed` names a container that could not start; `more` names the pods started after the first. */
   | { t: 'started'; name: string; failed?: { name: string; message: string; exitCode: number }; more?: string[] }
   | { t: 'status'; status: DaemonStatus };

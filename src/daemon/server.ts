@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, HostError, UserError } from '../errors.js';
 import { formatWarning, loadManifestBundle } from '../manifest/bundle.js';
 import { ensureClaimVolumes } from '../volumes/pod-volumes.js';
 import type { BundleClaim } from '../manifest/kinds.js';
@@ -181,6 +181,11 @@ export class PodDaemon {
   private fail(conn: net.Socket, err: unknown): void {
     if (err instanceof UserError) {
       this.finish(conn, { t: 'error', message: err.message.split('\n')[0]!, exitCode: err.exitCode, code: err.code });
+      return;
+    }
+    if (err instanceof HostError) {
+      this.o.log(`host error: ${err.message}`);
+      this.finish(conn, { t: 'error', message: err.message.split('\n')[0]!, exitCode: ExitCode.runtime, code: 'host', hint: err.hint });
       return;
     }
     const e = err as Error;

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, inContext, UserError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
@@ -246,7 +246,7 @@ export class PodSupervisor {
     fs.mkdirSync(this.layout.logDir, { recursive: true, mode: 0o750 });
     fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
     // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
-    mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k');
+    inContext("mount the pod's /dev/shm", () => mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k'));
     this.volumes = await prepareVolumes(o.sys, spec, this.layout.volumesDir, {
       paths: o.paths,
       pinOwner: o.pinImagesPerPod ? spec.name : undefined,
@@ -265,7 +265,7 @@ export class PodSupervisor {
 
   private createCgroups(plan: PodCgroupPlan): void {
     const { cgroups } = this.o;
-    cgroups.create(plan);
+    inContext(`create the cgroups of pod ${this.spec.name}`, () => cgroups.create(plan));
     this.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name));
     for (const r of this.runs) r.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name, r.spec.name));
     this.saveState();

@@ -4,6 +4,8 @@
  * link of the chain broke.
  */
 
+import { HostError } from '../../errors.js';
+
 /** Well-known codes from the spec; 100+ are plugin-specific. */
 export const CNI_ERROR_CODES: Record<number, string> = {
   1: 'incompatible CNI version',
@@ -16,7 +18,8 @@ export const CNI_ERROR_CODES: Record<number, string> = {
   11: 'try again later',
 };
 
-export class CniError extends Error {
+/** A CNI plugin failed: the host's network setup (a missing plugin, a broken conflist, a busy address). */
+export class CniError extends HostError {
   override name = 'CniError';
   readonly plugin: string;
   readonly command: string;
@@ -24,7 +27,9 @@ export class CniError extends Error {
   readonly cniCode?: number;
   readonly details?: string;
   constructor(plugin: string, command: string, message: string, cniCode?: number, details?: string) {
-    super(`CNI plugin ${plugin} ${command}: ${message}`);
+    super(`CNI plugin ${plugin} ${command}: ${message}`, {
+      hint: 'the plugins in MINIPOD_CNI_PATH (/usr/lib/cni:/opt/cni/bin; apt-get install containernetworking-plugins) and the network in /etc/minipod/cni/minipod.conflist',
+    });
     this.plugin = plugin;
     this.command = command;
     this.cniCode = cniCode;
