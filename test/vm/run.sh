@@ -12,6 +12,7 @@
 # Env: VM_TESTS="a b"  replaces the list below      VM_TIMEOUT=1200  seconds, then qemu is killed
 #      VM_ACCEL=auto|kvm|tcg  VM_MEM=3072 (MiB)  VM_SMP=2  VM_DISK=8G (sparse scratch disk)
 #      VM_SKIP_DEPS=1  do not run scripts/install-deps.sh on the host first
+#      VM_PREPARE_ONLY=1  prepare the host (deps, dist/, build/rootfs/) and exit without the VM
 #      VM_ENV="NAME ..."  host variables passed to the guest (BREAK and DEBUG always are)
 #      VM_KEEP=1  keep the run directory (console.log, results) under .cache/vm/
 set -euo pipefail
@@ -51,7 +52,16 @@ bash "$HERE/check-vagrantfile.sh"
 if [ "${VM_SKIP_DEPS:-}" != 1 ]; then
   log "scripts/install-deps.sh (VM_SKIP_DEPS=1 skips it)"
   bash "$REPO/scripts/install-deps.sh"
+elif [ ! -f "$REPO/dist/bundle/cli.js" ]; then
+  # install-deps.sh builds; without it a fresh checkout has no dist/ for the guest to run.
+  log "npm run build (dist/ is missing)"
+  (cd "$REPO" && npm run --silent build)
 fi
+# The tests' root filesystems (build/rootfs/*.tar): the guest runs pods from them. build-all.sh
+# skips every tarball whose inputs did not change, so this costs nothing once they are built.
+log "rootfs-tools/build-all.sh (skipped when up to date)"
+bash "$REPO/rootfs-tools/build-all.sh"
+if [ "${VM_PREPARE_ONLY:-}" = 1 ]; then log "host prepared (VM_PREPARE_ONLY=1): not booting"; exit 0; fi
 bash "$HERE/build.sh"
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
