@@ -47,16 +47,17 @@ describe.skipIf(!isRoot)('the container\'s own cgroup view (root)', () => {
     // No bridge networking: nothing here needs it, and it is slow in the VM tests.
     const quiet = { metadata: { annotations: { 'minipod.io/network': 'none' } } };
     const other = busyboxPod('other', [['o', 'exec sleep 600']], quiet);
-    expect((await minipod(t, ['run', '-d', writeManifest(t, 'other.json', other)])).code).toBe(0);
+    // Generous timeouts: a pod start takes over a minute in the emulated VM tests.
+    expect((await minipod(t, ['run', '-d', writeManifest(t, 'other.json', other)], { timeoutMs: 150_000 })).code).toBe(0);
     const pod = busyboxPod('view', [['a', `${VIEW_SCRIPT}; exec sleep 600`], ['b', 'exec sleep 600']], quiet);
     const spec = (pod as { spec: { containers: { resources?: object }[] } }).spec;
     spec.containers[0]!.resources = { limits: { memory: '64Mi' } };
-    const up = await minipod(t, ['run', '-d', writeManifest(t, 'view.json', pod)]);
+    const up = await minipod(t, ['run', '-d', writeManifest(t, 'view.json', pod)], { timeoutMs: 150_000 });
     expect(up.code, up.stderr).toBe(0);
     const out = await waitFor('the view script', () => {
       const l = minipodSync(t, ['logs', 'view', 'a']).stdout;
       return /^mounted=/m.test(l) && l;
-    });
+    }, 120_000);
     const kv = parse(out);
     expect(kv.limit, out).toBe(String(MI64));
     expect(kv.write, out).toBe('denied');
@@ -81,5 +82,5 @@ describe.skipIf(!isRoot)('the container\'s own cgroup view (root)', () => {
     expect(ex.code, ex.stderr).toBe(0);
     expect(ex.stdout.split('\n')[0]).toBe('/');
     expect(Number(ex.stdout.split('\n')[1])).toBeGreaterThan(0);
-  }, 180_000);
+  }, 400_000);
 });
