@@ -52,6 +52,9 @@ export const CONTAINER_SHAPE: ObjectShape = {
     'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
     'startupProbe', 'stdin', 'tty',
   ],
+  clusterOnly: {
+    resizePolicy: 'has no effect: minipod does not resize a running container (there is no API to ask it to)',
+  },
 };
 
 export const MOUNT_SHAPE: ObjectShape = { type: 'VolumeMount', known: ['name', 'mountPath', 'readOnly', 'subPath'] };

@@ -50,7 +50,7 @@ export const K8S_FIELDS = {
     'portworxVolume', 'scaleIO', 'storageos', 'csi', 'ephemeral', 'image',
   ],
   HostPathVolumeSource: ['path', 'type'],
-  EmptyDirVolumeSource: ['medium', 'sizeLimit'],
+  EmptyDirVolumeSource: ['medium', 'sizeLimit', 'mode'],
   ConfigMapVolumeSource: ['name', 'items', 'defaultMode', 'optional'],
   SecretVolumeSource: ['secretName', 'items', 'defaultMode', 'optional'],
   KeyToPath: ['key', 'path', 'mode'],
