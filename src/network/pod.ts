@@ -15,7 +15,7 @@ import { loadConfList, requirePlugins } from './cni/conflist.js';
 import { addNetworkList, checkNetworkList, delNetworkList } from './cni/runner.js';
 import { summarizeResult } from './cni/result.js';
 import type { CniConfList, CniRuntime, CniRuntimeConfig } from './cni/types.js';
-import { conflistPath, ensureDefaultConfList } from './defaultConfig.js';
+import { conflistPath, ensureDefaultConfList } from './default-config.js';
 import {
   bridgesOf,
   clearHostState,
@@ -46,10 +46,10 @@ import {
   listPodStates,
   netnsIdentity,
   pidAlive,
-  readPodState,
+  readPodNetworkState,
   removeEmptyStateDir,
-  removePodState,
-  writePodState,
+  removePodNetworkState,
+  writePodNetworkState,
   type PodNetworkState,
 } from './state.js';
 import type { PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
@@ -133,7 +133,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   requirePlugins(confList, paths.cniPluginDirs, file);
 
   // A leftover from an earlier run of the same pod ID would make host-local refuse the ID.
-  if (readPodState(paths, podId)) await teardownPodNetwork({ podId, paths, warn });
+  if (readPodNetworkState(paths, podId)) await teardownPodNetwork({ podId, paths, warn });
 
   const state: PodNetworkState = {
     podId,
@@ -156,7 +156,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
     // DEL runs the same list from the saved state, so ADD and DEL always match.
     state.confList = pluginsNeeded(confList, state.runtimeConfig);
     // Written before ADD so that a crash half-way leaves something gc can undo.
-    writePodState(paths, state);
+    writePodNetworkState(paths, state);
     return reserved;
   });
 
@@ -165,7 +165,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
     const result = await addNetworkList(state.confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
     state.result = result;
     state.phase = 'ready';
-    writePodState(paths, state);
+    writePodNetworkState(paths, state);
     const s = summarizeResult(result, IFNAME);
     if (!s.ip) warn(`CNI network ${confList.name} gave pod ${pod.name} no IPv4 address`);
     return { mode, ip: s.ip, prefixLength: s.prefixLength, gateway: s.gateway, interface: s.interface, network: confList.name, ports };
@@ -284,13 +284,13 @@ export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<
   const { paths, podId } = o;
   // Nothing of this pod in the registry (network none, hostNetwork without ports): no lock,
   // no work. Only the pod's own start writes its entries, and that start is over.
-  if (!readPodState(paths, podId) && !readReservations(paths).some((r) => r.podId === podId)) return;
+  if (!readPodNetworkState(paths, podId) && !readReservations(paths).some((r) => r.podId === podId)) return;
   await withFileLock(networkLockFile(paths), async () => {
-    const state = readPodState(paths, podId);
+    const state = readPodNetworkState(paths, podId);
     const lists: CniConfList[] = [];
     if (state) {
       for (const p of await undoPod(state, paths, o.netnsPath)) warn(p);
-      removePodState(paths, podId);
+      removePodNetworkState(paths, podId);
       lists.push(state.confList);
     }
     releasePorts(paths, podId);
@@ -305,7 +305,7 @@ export async function cleanHostNetworkIfIdle(paths: MinipodPaths): Promise<strin
 
 /** Re-runs CNI CHECK for a running pod; throws a CniError naming the plugin if it fails. */
 export async function checkPodNetwork(o: { podId: string; paths: MinipodPaths; timeoutMs?: number }): Promise<void> {
-  const state = readPodState(o.paths, o.podId);
+  const state = readPodNetworkState(o.paths, o.podId);
   if (!state?.result) throw new UserError(`pod ${o.podId} has no CNI network`, { code: 'network.none' });
   const netns = safeNetns(state);
   if (!netns) throw new UserError(`network namespace of pod ${state.podName} is gone`, { code: 'network.netns-gone' });
@@ -393,7 +393,7 @@ export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPath
         continue;
       }
       report.warnings.push(...(await undoPod(state, paths)));
-      removePodState(paths, state.podId);
+      removePodNetworkState(paths, state.podId);
       lists.push(state.confList);
       report.removed.push(state.podId);
     }

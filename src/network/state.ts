@@ -35,11 +35,11 @@ function stateFile(paths: MinipodPaths, podId: string): string {
   return path.join(stateDir(paths), `${encodeURIComponent(podId)}.json`);
 }
 
-export function writePodState(paths: MinipodPaths, s: PodNetworkState): void {
+export function writePodNetworkState(paths: MinipodPaths, s: PodNetworkState): void {
   writeFileAtomic(stateFile(paths, s.podId), `${JSON.stringify(s, null, 2)}\n`, 0o600);
 }
 
-export function readPodState(paths: MinipodPaths, podId: string): PodNetworkState | undefined {
+export function readPodNetworkState(paths: MinipodPaths, podId: string): PodNetworkState | undefined {
   try {
     return JSON.parse(fs.readFileSync(stateFile(paths, podId), 'utf8')) as PodNetworkState;
   } catch {
@@ -47,7 +47,7 @@ export function readPodState(paths: MinipodPaths, podId: string): PodNetworkStat
   }
 }
 
-export function removePodState(paths: MinipodPaths, podId: string): void {
+export function removePodNetworkState(paths: MinipodPaths, podId: string): void {
   fs.rmSync(stateFile(paths, podId), { force: true });
 }
 
@@ -69,7 +69,7 @@ export function listPodStates(paths: MinipodPaths): PodNetworkState[] {
   const out: PodNetworkState[] = [];
   for (const n of names) {
     if (!n.endsWith('.json')) continue;
-    const s = readPodState(paths, decodeURIComponent(n.slice(0, -5)));
+    const s = readPodNetworkState(paths, decodeURIComponent(n.slice(0, -5)));
     if (s) out.push(s);
   }
   return out;

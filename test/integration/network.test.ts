@@ -20,7 +20,7 @@ import {
   teardownPodNetwork,
   type PodNetworkStatus,
 } from '../../src/network/index.js';
-import { renderDefaultConfList } from '../../src/network/defaultConfig.js';
+import { renderDefaultConfList } from '../../src/network/default-config.js';
 import { container, pod } from '../unit/network/fixtures.js';
 import { networkSkipReason } from '../support/minipod.js';
 

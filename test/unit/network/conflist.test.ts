@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildPluginConfig, requirePlugins, validateConfList } from '../../../src/network/cni/conflist.js';
-import { chooseSubnet, renderDefaultConfList } from '../../../src/network/defaultConfig.js';
+import { chooseSubnet, renderDefaultConfList } from '../../../src/network/default-config.js';
 import { parseCidr, parseProcNetRoute } from '../../../src/network/routes.js';
 import type { CniResult } from '../../../src/network/cni/types.js';
 
