@@ -9,6 +9,7 @@ import { isAlive, listPodNames, readPodState, requirePodState, specPath, withPod
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
 import { expandPodArguments } from '../state/owners.js';
+import { removeVolumesOfOwner } from '../volumes/store.js';
 import { runSpecDetached } from './run.js';
 
 function control(): PodControl {
@@ -36,7 +37,7 @@ function parseSeconds(value: string | undefined, flag: string): number | undefin
 export async function stopCommand(args: string[], o: { time?: string }): Promise<number> {
   const c = control();
   const grace = parseSeconds(o.time, '--time');
-  for (const pod of expandPodArguments(c.paths, args)) {
+  for (const pod of expandPodArguments(c.paths, args).pods) {
     await withPodLock(c.paths, pod, () => stopPod(c, pod, grace));
     process.stdout.write(`${pod}\n`);
   }
@@ -83,10 +84,13 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
 
 export async function rmCommand(args: string[], o: { force?: boolean }): Promise<number> {
   const c = control();
-  for (const pod of expandPodArguments(c.paths, args)) {
+  const { pods, owners } = expandPodArguments(c.paths, args);
+  for (const pod of pods) {
     await withPodLock(c.paths, pod, () => removePod(c, pod, o.force ?? false));
     process.stdout.write(`${pod}\n`);
   }
+  // A StatefulSet with persistentVolumeClaimRetentionPolicy.whenDeleted: Delete takes its claims along.
+  for (const owner of owners) await removeVolumesOfOwner(c.paths, owner);
   return 0;
 }
 

@@ -31,6 +31,8 @@ export interface BundleClaim {
   name: string;
   claim: ClaimSpec;
   origin: 'PersistentVolumeClaim' | 'StatefulSet';
+  /** `StatefulSet/<name>`: removed with it (persistentVolumeClaimRetentionPolicy.whenDeleted: Delete). */
+  deleteWith?: string;
 }
 
 export interface DocumentContext {

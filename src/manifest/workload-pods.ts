@@ -14,6 +14,8 @@ import { claimNameOf, podNameOf, type WorkloadPlan } from './workloads.js';
 export interface WorkloadClaim {
   name: string;
   claim: ClaimSpec;
+  /** `StatefulSet/<name>` when the claim goes with its StatefulSet (`whenDeleted: Delete`). */
+  deleteWith?: string;
 }
 
 export interface WorkloadPods {
@@ -132,7 +134,11 @@ export function workloadPods(
     return replica;
   });
   const claims = plan.claimTemplates.flatMap((t) =>
-    plan.ordinals.map((ordinal) => ({ name: claimNameOf(t.name, plan.name, ordinal), claim: t.claim })),
+    plan.ordinals.map((ordinal) => ({
+      name: claimNameOf(t.name, plan.name, ordinal),
+      claim: t.claim,
+      ...(plan.deleteClaims ? { deleteWith: `${plan.kind}/${plan.name}` } : {}),
+    })),
   );
   const badClaim = claims.find((c) => claimNameProblem(c.name));
   if (badClaim) {

@@ -99,6 +99,8 @@ export interface WorkloadPlan {
   claimTemplates: { name: string; claim: ClaimSpec }[];
   /** Job with `completionMode: Indexed`: each pod gets its index (JOB_COMPLETION_INDEX). */
   indexed: boolean;
+  /** StatefulSet `whenDeleted: Delete`: `rm StatefulSet/<name>` removes the claims' volumes too. */
+  deleteClaims: boolean;
 }
 
 export function podNameOf(plan: Pick<WorkloadPlan, 'name'>, ordinal: number): string {
@@ -176,11 +178,13 @@ function decodeOrdinalStart(kind: WorkloadKind, spec: Fields): number {
   return spec.object('ordinals', ORDINALS_SHAPE)?.integer('start', { min: 0, max: 1_000_000 }) ?? 0;
 }
 
-function checkStatefulSetPolicies(spec: Fields): void {
+/** Whether the claims go when the StatefulSet is removed (`whenDeleted: Delete`). */
+function checkStatefulSetPolicies(spec: Fields): boolean {
   spec.enumOf('podManagementPolicy', ['OrderedReady', 'Parallel']);
   const retention = spec.object('persistentVolumeClaimRetentionPolicy', RETENTION_SHAPE);
-  // Delete would remove the claims' volumes with the pods: minipod keeps them until `volume rm`.
-  for (const key of ['whenDeleted', 'whenScaled'] as const) retention?.enumOf(key, ['Retain'], ['Delete']);
+  const whenScaled = retention?.enumOf('whenScaled', ['Retain', 'Delete']);
+  if (whenScaled === 'Delete') retention!.issues.warn(retention!.at('whenScaled'), 'minipod never scales a StatefulSet down');
+  return retention?.enumOf('whenDeleted', ['Retain', 'Delete']) === 'Delete';
 }
 
 /** The workload's own metadata: its name is a DNS-1123 subdomain, and names its pods. */
@@ -229,7 +233,7 @@ export function decodeWorkload(kind: WorkloadKind, doc: JsonObject, issues: Issu
     issues.add(spec.at('paused'), 'true is not supported: a paused Deployment starts no pods, and minipod has no controller to resume it');
   }
   const ordinalStart = decodeOrdinalStart(kind, spec);
-  if (kind === 'StatefulSet') checkStatefulSetPolicies(spec);
+  const deleteClaims = kind === 'StatefulSet' && checkStatefulSetPolicies(spec);
   let indexed = false;
   if (kind === 'Job') indexed = spec.enumOf('completionMode', ['NonIndexed', 'Indexed']) === 'Indexed';
 
@@ -280,6 +284,7 @@ export function decodeWorkload(kind: WorkloadKind, doc: JsonObject, issues: Issu
     podSpec,
     claimTemplates,
     indexed,
+    deleteClaims,
   };
   if (meta.namespace !== undefined) plan.namespace = meta.namespace;
   return plan;

@@ -13,10 +13,11 @@ const KINDS = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'];
  * bare NAME is the pod of that name, or else the pods of the one object of that name. Each
  * argument's pods in ordinal order; unknown names are left for the caller's own error.
  */
-export function expandPodArguments(paths: MinipodPaths, args: readonly string[]): string[] {
+export function expandPodArguments(paths: MinipodPaths, args: readonly string[]): { pods: string[]; owners: string[] } {
   const states = listPodNames(paths).flatMap((n) => readPodState(paths, n) ?? []);
   const byOrdinal = (a: { owner?: { ordinal: number } }, b: { owner?: { ordinal: number } }): number => (a.owner?.ordinal ?? 0) - (b.owner?.ordinal ?? 0);
   const out: string[] = [];
+  const owners: string[] = [];
   for (const arg of args) {
     const slash = arg.indexOf('/');
     if (slash > 0) {
@@ -26,6 +27,7 @@ export function expandPodArguments(paths: MinipodPaths, args: readonly string[])
       const pods = states.filter((s) => s.owner?.kind === kind && s.owner.name === name).sort(byOrdinal);
       if (pods.length === 0) throw new UserError(`${kind}/${name} has no pods`, { code: 'pod.not-found' });
       out.push(...pods.map((s) => s.name));
+      owners.push(`${kind}/${name}`);
       continue;
     }
     if (states.some((s) => s.name === arg)) {
@@ -33,11 +35,12 @@ export function expandPodArguments(paths: MinipodPaths, args: readonly string[])
       continue;
     }
     const owned = states.filter((s) => s.owner?.name === arg).sort(byOrdinal);
-    const owners = [...new Set(owned.map((s) => `${s.owner!.kind}/${arg}`))];
-    if (owners.length > 1) {
-      throw new UserError(`"${arg}" is no pod, and names ${owners.join(' and ')}: say which`, { code: 'pod.ambiguous' });
+    const objects = [...new Set(owned.map((s) => `${s.owner!.kind}/${arg}`))];
+    if (objects.length > 1) {
+      throw new UserError(`"${arg}" is no pod, and names ${objects.join(' and ')}: say which`, { code: 'pod.ambiguous' });
     }
     out.push(...(owned.length > 0 ? owned.map((s) => s.name) : [arg]));
+    owners.push(...objects);
   }
-  return [...new Set(out)];
+  return { pods: [...new Set(out)], owners: [...new Set(owners)] };
 }

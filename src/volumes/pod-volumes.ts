@@ -66,7 +66,10 @@ function ensurePodVolume(paths: MinipodPaths, pod: string, volume: Volume, field
  * Claims among the inputs: each is created unless a volume of that name exists, which is then
  * used as it is (its data is what a claim is for). Returns the names it created.
  */
-export async function ensureClaimVolumes(paths: MinipodPaths, claims: readonly (ClaimObject & { origin: VolumeOrigin })[]): Promise<string[]> {
+export async function ensureClaimVolumes(
+  paths: MinipodPaths,
+  claims: readonly (ClaimObject & { origin: VolumeOrigin; deleteWith?: string })[],
+): Promise<string[]> {
   if (claims.length === 0) return [];
   return withVolumesLock(paths, async () => {
     const created: string[] = [];
@@ -75,7 +78,8 @@ export async function ensureClaimVolumes(paths: MinipodPaths, claims: readonly (
       if (fs.existsSync(volumeDir(paths, c.name))) {
         throw new UserError(`PersistentVolumeClaim "${c.name}": ${volumeDir(paths, c.name)} exists but is not a minipod volume`, { code: 'volume.invalid' });
       }
-      createVolumeUnlocked(paths, newVolumeRecord(c.name, c.origin, { claim: c.claim, labels: c.claim.labels }));
+      const extra = c.deleteWith ? { deleteWith: c.deleteWith } : {};
+      createVolumeUnlocked(paths, newVolumeRecord(c.name, c.origin, { claim: c.claim, labels: c.claim.labels, ...extra }));
       created.push(c.name);
     }
     return created;

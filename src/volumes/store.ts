@@ -33,6 +33,8 @@ export interface VolumeRecord {
   claim?: ClaimSpec;
   /** Set for an ephemeral volume: the pod it was made for, and is removed with. */
   ephemeralFor?: string;
+  /** `StatefulSet/<name>`: `rm` of that object removes the volume too (whenDeleted: Delete). */
+  deleteWith?: string;
 }
 
 /** podman's rule for volume names, bounded; claim names (DNS subdomains) always pass. */
@@ -205,6 +207,20 @@ export async function pruneVolumes(paths: MinipodPaths): Promise<string[]> {
       if (n.startsWith('.rm-') || n.startsWith('.tmp-')) fs.rmSync(path.join(volumesRoot(paths), n), { recursive: true, force: true });
     }
     return removed;
+  });
+}
+
+/**
+ * Removes the volumes that go with a workload object (`rm StatefulSet/db` of one with
+ * `whenDeleted: Delete`), except those a pod record still names; returns the names removed.
+ */
+export async function removeVolumesOfOwner(paths: MinipodPaths, owner: string): Promise<string[]> {
+  if (!fs.existsSync(volumesRoot(paths))) return [];
+  return withVolumesLock(paths, async () => {
+    const used = volumesInUse(paths);
+    const doomed = listVolumes(paths).filter((v) => v.deleteWith === owner && !used.has(v.name));
+    for (const v of doomed) removeUnlocked(paths, v.name);
+    return doomed.map((v) => v.name);
   });
 }
 

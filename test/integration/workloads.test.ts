@@ -124,6 +124,31 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
     expect(minipodSync(t, ['volume', 'prune', '-f']).stdout).toBe('data-db-0\ndata-db-1\nshared\n');
   });
 
+  it('removes the claims with their StatefulSet when its retention policy says Delete', async () => {
+    const sts = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'tmp' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            terminationGracePeriodSeconds: 2,
+            containers: [{ name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'sleep 300'], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'scratch' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Mi' } } } }],
+      },
+    };
+    expect((await minipod(t, ['run', '-d', writeManifest(t, 'tmp.yaml', stringify(sts))])).code).toBe(0);
+    expect(minipodSync(t, ['volume', 'ls', '-q']).stdout).toBe('scratch-tmp-0\n');
+    expect(minipodSync(t, ['rm', '-f', 'tmp']).stdout).toBe('tmp-0\n');
+    expect(minipodSync(t, ['volume', 'ls', '-q']).stdout).toBe('');
+  });
+
   it('refuses bad input with one line naming the document and field, and makes nothing', async () => {
     const bad = {
       apiVersion: 'apps/v1',

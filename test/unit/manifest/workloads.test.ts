@@ -69,6 +69,11 @@ describe('workload objects -> pods', () => {
       ['data-db-2', 'StatefulSet', 1024 ** 3],
     ]);
     expect(warnings.map((w) => w.path)).toEqual(['spec.serviceName']);
+    expect(bundle.claims.every((c) => c.deleteWith === undefined)).toBe(true);
+    // whenDeleted: Delete: the claims go with the StatefulSet.
+    const deleting = loadManifestBundle([src([{ ...sts, spec: { ...sts.spec, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } }])]);
+    expect(deleting.bundle.claims.map((c) => c.deleteWith)).toEqual(['StatefulSet/db', 'StatefulSet/db']);
+    expect(deleting.warnings.map((w) => w.path)).toEqual(['spec.serviceName', 'spec.persistentVolumeClaimRetentionPolicy.whenScaled']);
   });
 
   it('a Job runs its completions; Indexed pods know their index', () => {

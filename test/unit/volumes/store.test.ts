@@ -12,6 +12,7 @@ import {
   pruneVolumes,
   readVolume,
   removeEphemeralVolumes,
+  removeVolumesOfOwner,
   removeVolume,
   volumeDataDir,
   volumeNameProblem,
@@ -100,6 +101,17 @@ describe('the named volume store', () => {
     expect(await ensureClaimVolumes(paths, [{ name: 'old', claim, origin: 'PersistentVolumeClaim' }, { name: 'new', claim, origin: 'StatefulSet' }])).toEqual(['new']);
     expect(readVolume(paths, 'new')).toMatchObject({ origin: 'StatefulSet', claim });
     expect(readVolume(paths, 'old')).toMatchObject({ origin: 'cli' });
+  });
+
+  it('removes the volumes that go with a workload object, unless a pod still uses one', async () => {
+    await ensureClaimVolumes(paths, [
+      { name: 'data-db-0', claim, origin: 'StatefulSet', deleteWith: 'StatefulSet/db' },
+      { name: 'data-db-1', claim, origin: 'StatefulSet', deleteWith: 'StatefulSet/db' },
+      { name: 'other', claim, origin: 'StatefulSet' },
+    ]);
+    recordPod(podWith('db-1', [{ name: 'data', source: { kind: 'persistentVolumeClaim', claimName: 'data-db-1', readOnly: false } }]));
+    expect(await removeVolumesOfOwner(paths, 'StatefulSet/db')).toEqual(['data-db-0']);
+    expect(listVolumes(paths).map((v) => v.name)).toEqual(['data-db-1', 'other']);
   });
 
   it('volume names follow podman', () => {
