@@ -6,7 +6,7 @@ import { Issues } from '../../../src/manifest/issues.js';
 import { volumeMountPolicy, volumeMountSteps } from '../../../src/plan/container.js';
 import type { ContainerHostDirs } from '../../../src/plan/container.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function pod(volumes: Json[], mounts: Json[] = []): Json {
   return {

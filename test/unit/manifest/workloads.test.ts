@@ -4,7 +4,7 @@ import { decodeManifestBundle, loadManifestBundle, type ManifestSource } from '.
 import { formatIssue } from '../../../src/manifest/issues.js';
 import { selectorMatches } from '../../../src/manifest/workloads.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function src(docs: Json[], source = 'app.yaml'): ManifestSource {
   return { source, path: `/m/${source}`, text: docs.map((d) => stringify(d)).join('---\n') };
