@@ -8,7 +8,7 @@ import { containerEnv } from '../../../src/plan/container.js';
 import { formatMap, resolveDownward, type DownwardValues } from '../../../src/plan/downward.js';
 import { dataDirName, planFileVolume } from '../../../src/pod/file-volumes.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const CONFIG = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'app.conf': 'x=1\n', mode: 'fast', 'log.level': 'debug' } };
 const SECRET = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'hunter2', user: 'admin' } };
