@@ -70,6 +70,22 @@ export const SYS = {
   pivot_root: 155,
   close_range: 436,
   seccomp: 317,
+  open_tree: 428,
+  move_mount: 429,
+  mount_setattr: 442,
+} as const;
+
+/** The new mount API (linux/mount.h): detached mounts and idmapped mounts. */
+export const MOUNT_API = {
+  OPEN_TREE_CLONE: 1,
+  OPEN_TREE_CLOEXEC: 0o2000000,
+  AT_EMPTY_PATH: 0x1000,
+  AT_RECURSIVE: 0x8000,
+  AT_FDCWD: -100,
+  MOVE_MOUNT_F_EMPTY_PATH: 0x4,
+  MOUNT_ATTR_IDMAP: 0x00100000,
+  /** sizeof(struct mount_attr), MOUNT_ATTR_SIZE_VER0. */
+  MOUNT_ATTR_SIZE: 32,
 } as const;
 
 /** close_range(2) flags. */

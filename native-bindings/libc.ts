@@ -4,7 +4,7 @@
  * Callers go through src/syscall, which reads errno and turns failures into SyscallError.
  */
 import { createRequire } from 'node:module';
-import { SYS } from './constants.js';
+import { MOUNT_API, SYS } from './constants.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,6 +43,14 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   close(fd: number): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
+  lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
+  lremovexattr(path: string, name: string): number;
+  /** open_tree(2): a detached copy of the mount tree at path (OPEN_TREE_CLONE). */
+  openTree(path: string, flags: number): number;
+  /** mount_setattr(2) on the mount an fd refers to (AT_EMPTY_PATH). */
+  mountSetattr(fd: number, flags: number, attr: Buffer): number;
+  /** move_mount(2) of a detached mount fd onto a path. */
+  moveMount(fd: number, target: string): number;
   /** pipe2(2): fills fds with [read end, write end]. */
   pipe2(fds: Int32Array, flags: number): number;
   /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, program}) for the calling thread. */
@@ -97,6 +105,13 @@ export function libc(): Libc {
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     seccompFilter: (flags, program) =>
       Number(syscall(SYS.seccomp, 'uint32_t', SECCOMP_SET_MODE_FILTER, 'uint32_t', flags, koffi.pointer(sockFprog), { len: program.length / 8, filter: program })),
+    lgetxattr: f('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as Libc['lgetxattr'],
+    lremovexattr: f('int lremovexattr(const char *path, const char *name)') as Libc['lremovexattr'],
+    openTree: (path, flags) => Number(syscall(SYS.open_tree, 'int', MOUNT_API.AT_FDCWD, 'const char *', path, 'unsigned int', flags)),
+    mountSetattr: (fd, flags, attr) =>
+      Number(syscall(SYS.mount_setattr, 'int', fd, 'const char *', '', 'unsigned int', flags, 'void *', attr, 'size_t', attr.length)),
+    moveMount: (fd, target) =>
+      Number(syscall(SYS.move_mount, 'int', fd, 'const char *', '', 'int', MOUNT_API.AT_FDCWD, 'const char *', target, 'unsigned int', MOUNT_API.MOVE_MOUNT_F_EMPTY_PATH)),
     errno: () => koffi.errno() as number,
   };
   return cached;

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { ExitCode, UserError } from '../errors.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import type { MinipodPaths } from '../paths.js';
-import type { ProcessSpec } from '../plan/types.js';
+import type { ExecPlan, ProcessSpec } from '../plan/types.js';
 import { exitStatus } from '../process/exit-status.js';
 import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -65,6 +65,11 @@ function notRunning(t: ExecTarget, err: unknown): UserError {
   });
 }
 
+function joinCgroupsFromHost(plan: ExecPlan, pid: number): ExecPlan {
+  for (const file of plan.cgroupProcs) fs.writeFileSync(file, String(pid));
+  return { ...plan, cgroupProcs: [] };
+}
+
 /**
  * Starts the process and resolves once it has exec'd. Rejects with a UserError (exit code 126
  * or 127 when the command cannot run or is not there, as podman exec) otherwise.
@@ -96,7 +101,12 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
     helper = spawnInNamespaces(
       o.sys,
       { create: [], join: { pid: target.pid, namespaces: ['pid', 'net', 'ipc', 'uts'] } },
-      () => spawnHelper({ stdin: o.stdin, stdio: pty ? { terminal: pty.slave } : o.stdio }),
+      () =>
+        spawnHelper({
+          stdin: o.stdin,
+          stdio: pty ? { terminal: pty.slave } : o.stdio,
+          userNamespace: target.state.userNamespace ? `/proc/${target.pid}/ns/user` : undefined,
+        }),
     );
   } catch (err) {
     if (pty) fs.closeSync(pty.master);
@@ -108,7 +118,8 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
   const { child, pid } = helper;
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(exitStatus(code, signal))));
   try {
-    await sendPlan(helper, plan);
+    // The pod's root cannot write the host's cgroup files: join the helper from here.
+    await sendPlan(helper, target.state.userNamespace ? joinCgroupsFromHost(plan, pid) : plan);
   } catch (err) {
     if (pty) fs.closeSync(pty.master);
     await exited;

@@ -85,7 +85,7 @@ export const SPEC_SHAPE: ObjectShape = {
   known: [
     'containers', 'initContainers', 'volumes', 'hostname', 'restartPolicy', 'terminationGracePeriodSeconds',
     'shareProcessNamespace', 'hostNetwork', 'dnsPolicy', 'dnsConfig', 'resources', 'securityContext',
-    'imagePullSecrets',
+    'imagePullSecrets', 'hostUsers',
   ],
   clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
@@ -172,6 +172,7 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   const terminationGracePeriodSeconds = spec.integer('terminationGracePeriodSeconds', { min: 0 }) ?? 30;
   const shareProcessNamespace = spec.boolean('shareProcessNamespace') ?? true;
   const hostNetwork = spec.boolean('hostNetwork') ?? false;
+  const hostUsers = spec.boolean('hostUsers');
   const dnsPolicy =
     spec.enumOf<DnsPolicy>('dnsPolicy', ['ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet']) ?? 'ClusterFirst';
   const dnsConfig = decodeDnsConfig(spec.object('dnsConfig', DNS_CONFIG_SHAPE));
@@ -206,6 +207,7 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   if (resources !== undefined) pod.resources = resources;
   if (pullSecrets.length > 0) pod.pullSecrets = pullSecrets;
   if (serviceAccountName !== undefined) pod.serviceAccountName = serviceAccountName;
+  if (hostUsers !== undefined) pod.hostUsers = hostUsers;
   return { pod, issues };
 }
 
@@ -314,8 +316,12 @@ export function decodeMinipodAnnotations(
         if (value === 'true' || value === 'false') out.swap = value === 'true';
         else issues.add(p, `${quote(value)} is not one of true, false`);
         break;
+      case 'minipod.io/userns':
+        if (value === 'auto' || value === 'host') out.userns = value;
+        else issues.add(p, `${quote(value)} is not one of auto, host`);
+        break;
       default:
-        issues.add(p, 'unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap)');
+        issues.add(p, 'unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap, minipod.io/userns)');
     }
   }
   return out;

@@ -256,6 +256,12 @@ export interface MinipodOptions {
   network: 'bridge' | 'none';
   /** `minipod.io/swap`: `true` allows swap up to the memory limit; default off. */
   swap: boolean;
+  /**
+   * `minipod.io/userns`: `auto` gives the pod its own user namespace unless spec.hostUsers
+   * says otherwise (podman's --userns=auto); `host` keeps the host's users against a
+   * host-wide MINIPOD_USERNS=auto.
+   */
+  userns?: 'auto' | 'host';
 }
 
 /** A registry login from an imagePullSecrets Secret: a docker config (`{"auths": {...}}`). Secret data. */
@@ -279,6 +285,8 @@ export interface PodSpec {
   /** minipod's default is true: one PID namespace for the whole pod. */
   shareProcessNamespace: boolean;
   hostNetwork: boolean;
+  /** spec.hostUsers as written (false: a user namespace of its own); see src/userns/policy.ts. */
+  hostUsers?: boolean;
   dnsPolicy: DnsPolicy;
   dnsConfig?: DnsConfig;
   initContainers: ContainerSpec[];

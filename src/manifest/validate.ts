@@ -245,6 +245,31 @@ export const downwardResourceRefs: PodCheck = (pod, issues) => {
   });
 };
 
+/** Ids a pod in its own user namespace can use: the 65536 its range maps. */
+const USERNS_IDS = 65536;
+
+/**
+ * hostUsers: false needs the pod's own network (Kubernetes refuses it with hostNetwork) and one
+ * PID namespace for the pod (see docs/security.md: a container's own PID namespace would need a
+ * process between the daemon and the container), and every uid and gid inside the mapped range.
+ */
+export const userNamespace: PodCheck = (pod, issues) => {
+  if (pod.hostUsers !== false) return;
+  if (pod.hostNetwork) issues.add('spec.hostUsers', 'false cannot be combined with spec.hostNetwork: true (the host\'s network belongs to the host\'s users)');
+  if (!pod.shareProcessNamespace) {
+    issues.add('spec.shareProcessNamespace', 'false is not supported with spec.hostUsers: false (the containers of a pod with its own user namespace share its PID namespace)');
+  }
+  for (const { container, path } of allContainers(pod)) {
+    const sc = container.securityContext;
+    for (const field of ['runAsUser', 'runAsGroup'] as const) {
+      const id = sc[field];
+      if (id !== undefined && id >= USERNS_IDS) {
+        issues.add(`${path}.securityContext.${field}`, `${id} is outside the ${USERNS_IDS} ids a pod with spec.hostUsers: false has (0-${USERNS_IDS - 1})`);
+      }
+    }
+  }
+};
+
 /** In order: names before references to them, so the first error is the root cause. */
 export const podChecks: readonly PodCheck[] = [
   uniqueContainerNames,
@@ -259,6 +284,7 @@ export const podChecks: readonly PodCheck[] = [
   dnsSettings,
   networkMode,
   downwardResourceRefs,
+  userNamespace,
 ];
 
 /** Runs every check; an empty list means the pod is valid. */

@@ -100,6 +100,12 @@ export interface ContainerPlan {
   cgroupProcs: string[];
   /** The container's own cgroup view; absent: none (the host has no cgroups for it). */
   cgroupView?: CgroupView;
+  /**
+   * The pod has its own user namespace (the helper runs as its root): the supervisor mounted
+   * the overlay at rootfs.mountPoint already (idmapped layers, src/userns/rootfs.ts), and device
+   * nodes are bind mounts of the host's (mknod is refused in a user namespace).
+   */
+  inUserNamespace?: boolean;
 }
 
 export interface PodInitPlan {

@@ -26,6 +26,7 @@ import type { PodHost } from './host.js';
 import { containerLayout, type PodLayout } from '../paths.js';
 import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
 import type { PreparedVolumes } from './volumes.js';
+import type { UsernsPod } from '../userns/pod.js';
 
 export interface SupervisorOutput {
   /** A line of container output; attached runs print it with the container's name. */
@@ -46,6 +47,8 @@ export interface RunnerPod {
   stopping(): boolean;
   /** The namespaces a fresh helper of this container is spawned into. */
   namespaces(spec: ContainerSpec): NamespaceEntry;
+  /** The pod's own user namespace, when it has one. */
+  userns(): UsernsPod | undefined;
   volumes(): PreparedVolumes;
   /** The downward API's values now (the pod IP once the network is up). */
   downward(): DownwardValues;
@@ -110,7 +113,10 @@ export class ContainerRunner {
 
   /** Spawns a helper into the container's namespaces (stdin: a pipe closed at once, as `run` has no input to give). */
   spawnHelper(): Helper {
-    const helper = this.pod.host.spawnHelper(this.pod.namespaces(this.spec), { stdin: this.spec.stdin });
+    const helper = this.pod.host.spawnHelper(this.pod.namespaces(this.spec), {
+      stdin: this.spec.stdin,
+      userNamespace: this.pod.userns()?.namespacePath(),
+    });
     if (this.spec.stdin) helper.child.stdin?.end();
     return helper;
   }
@@ -148,8 +154,13 @@ export class ContainerRunner {
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);
     try {
+      // In a user namespace the supervisor mounts the root and joins the cgroups (src/userns/pod.ts).
+      const userns = pod.userns();
+      const sent = userns
+        ? await userns.prepareContainer(plan, helper, joinProcs, () => pod.cgroups.addProcess(pod.spec.name, spec.name, helper.pid))
+        : { ...plan, cgroupProcs: joinProcs };
       pod.trace(`container ${spec.name} plan sent`);
-      await pod.host.sendPlan(helper, { ...plan, cgroupProcs: joinProcs });
+      await pod.host.sendPlan(helper, sent).finally(() => userns?.afterExec(plan));
       pod.trace(`container ${spec.name} exec'd`);
       this.startedAtMs = Date.now();
       this.state = {

@@ -22,6 +22,8 @@ import { actionRunner, type ActionRunner } from '../probes/index.js';
 import { discardHelper, type Helper, helperExit, sendPlan, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 import type { CgroupManager } from '../cgroups/manager.js';
+import { UsernsPod } from '../userns/pod.js';
+import type { PodLayout } from '../paths.js';
 import { teardownPod, type TeardownOptions } from './teardown.js';
 
 export interface HelperExit {
@@ -35,7 +37,9 @@ export interface PodHost {
   /** The first pod init binary (catatonit) installed on the host, if any. */
   findInitBinary(): string | undefined;
   /** Spawns a helper in the given namespaces (synchronously: see spawnInNamespaces). */
-  spawnHelper(namespaces: NamespaceEntry, options?: { stdin?: boolean }): Helper;
+  spawnHelper(namespaces: NamespaceEntry, options?: { stdin?: boolean; userNamespace?: string }): Helper;
+  /** The pod's own user namespace when it gets one (src/userns/policy.ts); a fake host has none. */
+  userNamespace?(spec: PodSpec, layout: PodLayout): Promise<UsernsPod | undefined>;
   /** Sends a plan; resolves once the helper exec'd, rejects with HelperFailed. */
   sendPlan(helper: Helper, plan: HelperPlan): Promise<void>;
   /** Resolves when the helper (or what it became) exited and its output is drained. */
@@ -58,7 +62,9 @@ export interface PodHost {
 export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: CgroupManager }): PodHost {
   return {
     findInitBinary: () => INIT_BINARIES.find((b) => fs.existsSync(b)),
-    spawnHelper: (namespaces, options = {}) => spawnInNamespaces(o.sys, namespaces, () => spawnHelper({ stdin: options.stdin })),
+    spawnHelper: (namespaces, options = {}) =>
+      spawnInNamespaces(o.sys, namespaces, () => spawnHelper({ stdin: options.stdin, userNamespace: options.userNamespace })),
+    userNamespace: (spec, layout) => UsernsPod.create(spec, { paths: o.paths, sys: o.sys }, layout),
     sendPlan,
     helperExit: (helper) => helperExit(helper),
     discardHelper,

@@ -50,6 +50,7 @@ import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';
 import { downwardValues, hostDownward, type HostDownward } from './downward-host.js';
 import type { DownwardValues } from '../plan/downward.js';
+import type { UsernsPod } from '../userns/pod.js';
 
 export type { SupervisorOutput } from './container-runner.js';
 
@@ -87,6 +88,8 @@ export class PodSupervisor {
   private readonly runs: ContainerRunner[];
   private state: PodState;
   private initHelper?: Helper;
+  /** Set when the pod has its own user namespace (src/userns/pod.ts). */
+  private userns?: UsernsPod;
   private initBinary?: string;
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
@@ -145,7 +148,7 @@ export class PodSupervisor {
     this.claimName();
     this.trace('name claimed');
     try {
-      this.spawnPodProcesses();
+      await this.spawnPodProcesses();
       this.trace('helpers spawned');
       // Cgroups before images and volumes: the helpers' moves into them (an RCU grace period
       // each burst) then run while the host is prepared.
@@ -199,6 +202,7 @@ export class PodSupervisor {
       output: this.o.output,
       stopping: () => this.stopping,
       namespaces: () => containerNamespaceEntry(this.spec, this.initHelper!.pid),
+      userns: () => this.userns,
       volumes: () => this.volumes!,
       downward: () => this.downward(),
       stateChanged: () => this.syncContainerStates(),
@@ -253,6 +257,7 @@ export class PodSupervisor {
       downward: this.downward(),
     });
     this.state.volumeImageIds = Object.values(this.volumes.imageIds);
+    this.userns?.chownVolumes(spec, this.volumes.byName);
     fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
     fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname()));
     fs.writeFileSync(this.layout.resolvConf, '');
@@ -283,15 +288,18 @@ export class PodSupervisor {
    * before anything else: Node's start-up (~50 ms per helper) then overlaps with resolving
    * images, volumes, cgroups and CNI. The helpers wait for their plans.
    */
-  private spawnPodProcesses(): void {
+  private async spawnPodProcesses(): Promise<void> {
     this.initBinary = this.host.findInitBinary();
     if (!this.initBinary) {
-      throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', {
-        code: 'host.missing-init',
-      });
+      throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', { code: 'host.missing-init' });
     }
-    const sandbox = this.o.warm?.claim(this.spec);
-    const helper = sandbox?.init ?? this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null });
+    // A pod with its own user namespace gets it with its init; the warm pool's sandboxes have none.
+    this.userns = await this.host.userNamespace?.(this.spec, this.layout);
+    this.state.userNamespace = this.userns?.range;
+    const sandbox = this.userns ? undefined : this.o.warm?.claim(this.spec);
+    const helper =
+      sandbox?.init ??
+      (this.userns ? await this.userns.startInit(this.layout, this.initBinary) : this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null }));
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
@@ -317,7 +325,9 @@ export class PodSupervisor {
       initBinary: this.initBinary!,
       cgroupProcs: this.joins.pid1ProcsToJoin(helper, INIT_CGROUP),
     });
-    await this.host.sendPlan(helper, plan);
+    // The init of a user namespace runs already (src/userns/pod-init.ts); it only needs its cgroup.
+    if (this.userns) this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid);
+    else await this.host.sendPlan(helper, plan);
     this.joins.afterPid1Exec(helper, INIT_CGROUP, () => this.stopping, (m) => this.o.output.event(`warning: ${m}`));
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;

@@ -13,6 +13,7 @@ import { isAlive, type ProcessRef, readPodState, specPath } from '../state/pod-s
 import type { PodSpec } from '../manifest/types.js';
 import { removeEphemeralVolumes } from '../volumes/store.js';
 import type { Syscall } from '../syscall/syscall.js';
+import { freeRange } from '../userns/allocator.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { podLayout } from '../paths.js';
 
@@ -123,5 +124,7 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
     remove(layout.runDir);
   }
   if (!o.keepLogs) fs.rmSync(layout.logDir, { recursive: true, force: true });
+  // Its files are gone with the lib dir: the pod's id range is free for the next pod.
+  await freeRange(o.paths, name).catch((err: unknown) => o.warn(`user namespace range of ${name}: ${(err as Error).message}`));
   trace('teardown: files removed');
 }

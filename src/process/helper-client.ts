@@ -53,7 +53,15 @@ export interface SpawnHelperOptions {
    * starting or stopping); the helper returns to ours when its plan arrives.
    */
   background?: boolean;
+  /**
+   * /proc/<pid>/ns/user of a pod with its own user namespace: the helper starts through
+   * util-linux nsenter, which joins it (a multi-threaded process cannot) and becomes the pod's
+   * root before it execs node (see src/userns/pod-init.ts).
+   */
+  userNamespace?: string;
 }
+
+const NSENTER = '/usr/bin/nsenter';
 
 /**
  * A pipe(2), not the socketpair Node makes for 'pipe' stdio: programs open /dev/stdout (nginx's
@@ -126,7 +134,10 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
   let child: ChildProcess;
   try {
     const args = options.background ? [HELPER_SCRIPT, '--nice', String(os.getPriority())] : [HELPER_SCRIPT];
-    child = spawn(process.execPath, args, { stdio: stdio as StdioOptions, detached: true, env: {} });
+    const [command, argv] = options.userNamespace
+      ? [NSENTER, [`--user=${options.userNamespace}`, '--', process.execPath, ...args]]
+      : [process.execPath, args];
+    child = spawn(command, argv, { stdio: stdio as StdioOptions, detached: true, env: {} });
     if (options.background && child.pid !== undefined) os.setPriority(child.pid, 19);
   } finally {
     // The child has its copies; ours would keep the pipes open after the container exits.

@@ -69,9 +69,16 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
   // since unshare(CLONE_NEWNS) gave this thread its own fs_struct. prepareExec restores 022.
   sys.umask(0);
   makeMountsPrivate(sys);
-  inContext('mount the overlay root', () =>
-    sys.mount('overlay', root, 'overlay', MS.NODEV, overlayOptions(plan.rootfs)),
-  );
+  if (plan.inUserNamespace) {
+    // The supervisor's overlay came with the copy of its mount namespace, locked to its parent,
+    // and pivot_root refuses a locked mount (EINVAL): a bind of it made here is ours (runc does
+    // the same bind of the rootfs onto itself).
+    inContext('bind the root onto itself', () => sys.mount(root, root, null, MS.BIND | MS.REC));
+  } else {
+    inContext('mount the overlay root', () =>
+      sys.mount('overlay', root, 'overlay', MS.NODEV, overlayOptions(plan.rootfs)),
+    );
+  }
   for (const step of plan.mounts) {
     inContext(`mount ${step.destination}`, () => mountOne(sys, root, step));
   }
@@ -79,7 +86,13 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
     inContext(`create ${dev.path}`, () => {
       const target = resolveInRoot(root, dev.path);
       fs.rmSync(target, { force: true });
-      sys.mknod(target, dev.mode, dev.major, dev.minor);
+      if (plan.inUserNamespace) {
+        // runc's way in a user namespace: the host's node, bound (still before pivot_root).
+        fs.writeFileSync(target, '', { mode: 0o600 });
+        sys.mount(dev.path, target, null, MS.BIND);
+      } else {
+        sys.mknod(target, dev.mode, dev.major, dev.minor);
+      }
     });
   }
   for (const link of plan.symlinks) {

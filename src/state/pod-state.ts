@@ -70,6 +70,8 @@ export interface PodState {
   owner?: PodOwner;
   /** Images mounted as image volumes: kept by `rmi` and `image prune` as the containers' are. */
   volumeImageIds?: string[];
+  /** The host ids of a pod with its own user namespace (spec.hostUsers: false): container id N is host id base + N. */
+  userNamespace?: { base: number; size: number };
 }
 
 export function statePath(paths: MinipodPaths, pod: string): string {

@@ -1,6 +1,6 @@
 /** The real Syscall: libc through koffi. */
 import { libc } from '../../native-bindings/libc.js';
-import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, LOCK, MS, NET, O, PR, SIG, SYS, TIOC } from '../../native-bindings/constants.js';
+import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, LOCK, MOUNT_API, MS, NET, O, PR, SIG, SYS, TIOC } from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
 import { decodeWinsize, encodeWinsize } from './winsize.js';
@@ -129,6 +129,19 @@ export class LinuxSyscall implements Syscall {
   }
   loadSeccompFilter(program: Buffer, flags: number): void {
     check(libc().seccompFilter(flags, program), 'seccomp(SECCOMP_SET_MODE_FILTER)', `${program.length / 8} instructions`);
+  }
+  mountIdmapped(path: string, target: string, usernsFd: number): void {
+    const fd = check(libc().openTree(path, MOUNT_API.OPEN_TREE_CLONE | MOUNT_API.OPEN_TREE_CLOEXEC), 'open_tree', path);
+    try {
+      // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+      const attr = Buffer.alloc(MOUNT_API.MOUNT_ATTR_SIZE);
+      attr.writeBigUInt64LE(BigInt(MOUNT_API.MOUNT_ATTR_IDMAP), 0);
+      attr.writeBigUInt64LE(BigInt(usernsFd), 24);
+      check(libc().mountSetattr(fd, MOUNT_API.AT_EMPTY_PATH, attr), 'mount_setattr(MOUNT_ATTR_IDMAP)', path);
+      check(libc().moveMount(fd, target), 'move_mount', target);
+    } finally {
+      libc().close(fd);
+    }
   }
   execve(path: string, argv: string[], envp: string[]): never {
     libc().execve(path, [...argv, null], [...envp, null]);

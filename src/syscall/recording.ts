@@ -64,6 +64,7 @@ export class RecordingSyscall implements Syscall {
   resetSignals(): void { this.record('resetSignals'); }
   umask(mask: number): number { this.record('umask', mask); return 0o022; }
   loadSeccompFilter(program: Buffer, flags: number): void { this.record('loadSeccompFilter', program.length / 8, flags); }
+  mountIdmapped(path: string, target: string, usernsFd: number): void { this.record('mountIdmapped', path, target, usernsFd); }
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', path, argv, envp);
     throw new ExecveCalled(path, argv, envp);

@@ -55,6 +55,12 @@ export interface Syscall {
    * kernel wants no_new_privs or CAP_SYS_ADMIN. The thread that execs keeps it.
    */
   loadSeccompFilter(program: Buffer, flags: number): void;
+  /**
+   * A detached, idmapped copy of the mount at `path` (open_tree(OPEN_TREE_CLONE) then
+   * mount_setattr(MOUNT_ATTR_IDMAP) with the user namespace `usernsFd`), attached at `target`
+   * (move_mount). Ownership seen through `target` is mapped by that namespace's id maps.
+   */
+  mountIdmapped(path: string, target: string, usernsFd: number): void;
   /** Only returns on failure, by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
 

@@ -61,7 +61,7 @@ export function snapshotHost(): HostSnapshot {
     ),
     iptables: safe(() => run('iptables-save', []).split('\n').filter((l) => /CNI|minipod/i.test(l) && !l.startsWith('#'))),
     processes: safe(() =>
-      run('ps', ['-eo', 'pid=,args=']).split('\n').filter((l) => /catatonit -P|helper-main\.js|minipod-daemon|daemon run --ready-fd/.test(l)).map((l) => l.trim()),
+      run('ps', ['-eo', 'pid=,args=']).split('\n').filter((l) => /catatonit -P|\/init -P|helper-main\.js|minipod-daemon|daemon run --ready-fd/.test(l)).map((l) => l.trim()),
     ),
   };
 }

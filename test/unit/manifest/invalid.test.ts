@@ -64,7 +64,7 @@ describe('refused manifests name the field', () => {
     ['pids-max text', (p) => (p.metadata.annotations = { 'minipod.io/pids-max': 'lots' }), 'metadata.annotations["minipod.io/pids-max"]: "lots" must be a positive integer'],
     ['network', (p) => (p.metadata.annotations = { 'minipod.io/network': 'host' }), 'metadata.annotations["minipod.io/network"]: "host" is not one of bridge, none'],
     ['swap', (p) => (p.metadata.annotations = { 'minipod.io/swap': 'yes' }), 'metadata.annotations["minipod.io/swap"]: "yes" is not one of true, false'],
-    ['minipod typo', (p) => (p.metadata.annotations = { 'minipod.io/pid-max': '5' }), 'metadata.annotations["minipod.io/pid-max"]: unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap)'],
+    ['minipod typo', (p) => (p.metadata.annotations = { 'minipod.io/pid-max': '5' }), 'metadata.annotations["minipod.io/pid-max"]: unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap, minipod.io/userns)'],
     // spec
     ['no spec', (p) => delete p.spec, 'spec: field is required'],
     ['activeDeadlineSeconds', (p) => (p.spec.activeDeadlineSeconds = 5), 'spec.activeDeadlineSeconds: is a Kubernetes field minipod does not support'],
