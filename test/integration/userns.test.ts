@@ -100,7 +100,7 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
       // to work on the host), a block device node.
       'echo "time=$(date -s "$(date "+%Y-%m-%d %H:%M:%S")" 2>&1)"',
       'echo "mknod=$(mknod /tmp/vda b 254 0 2>&1)"',
-      'echo "nice=$(renice -n -5 -p $$ 2>&1 && echo raised)"',
+      'echo "nice=$(renice -n -5 -p 0 2>&1 && echo raised)"',
       'echo evil > /proc/sys/kernel/hostname 2>/dev/null; echo "after=$(hostname)"',
     ].join('; '));
     (pod as { spec: { containers: { securityContext?: object }[] } }).spec.containers[0]!.securityContext = {
