@@ -2,7 +2,7 @@
  * `npm run bench` (root): minipod against crun, runc and podman on the same busybox rootfs.
  *
  *   sudo npm run bench -- [--rounds N] [--warmup N] [--pods N] [--s4-rounds N]
- *                         [--only s1,bd,s2,s4,sc] [--no-podman] [--no-podman-concurrent]
+ *                         [--only s1,bd,s2,s4,sc,un] [--no-podman] [--no-podman-concurrent]
  *                         [--memory-rounds N] [--settle-ms N]
  *                         [--report docs/performance.md] [--json bench/results/latest.json]
  *
@@ -27,6 +27,7 @@ import { scenarioConcurrent } from './scenarios/concurrent.js';
 import { S1_COMMAND, S1_MINIPOD_ROWS, scenarioOneContainer } from './scenarios/one-container.js';
 import { scenarioPod } from './scenarios/pod.js';
 import { scenarioSeccomp } from './scenarios/seccomp.js';
+import { scenarioUserns } from './scenarios/userns.js';
 import { DaemonControl } from './tools/daemon.js';
 import { REPO, detectDetach, minipodEnv, minipodVersion, removeAllPods } from './tools/minipod.js';
 import { makeBundle, ociVersions, removeNewRuntimeDirs, runtimeDirsBefore, runtimeDirsLeft } from './tools/oci.js';
@@ -54,7 +55,7 @@ function parseArgs(argv: string[]): Options {
     warmup: 2,
     pods: 20,
     s4Rounds: 2,
-    only: new Set(['s1', 'bd', 's2', 's4', 'sc']),
+    only: new Set(['s1', 'bd', 's2', 's4', 'sc', 'un']),
     podman: true,
     podmanConcurrent: true,
     report: path.join(REPO, 'docs/performance.md'),
@@ -116,6 +117,9 @@ const RATIOS: RatioSpec[] = [
   { label: '4. N pods at once, all removed: minipod / podman', ours: 's4.down.minipod', peer: 's4.down.podman' },
   { label: '5. seccomp: one-container pod start, default profile / Unconfined', ours: 'sc.default-1', peer: 'sc.unconfined-1' },
   { label: '5. seccomp: three-container pod start, default profile / Unconfined', ours: 'sc.default-3', peer: 'sc.unconfined-3' },
+  { label: '6. pod up: hostUsers: false / host users (warm pool)', ours: 'un.up.userns', peer: 'un.up.default' },
+  { label: '6. pod up: hostUsers: false / host users, pool disabled (the user namespace itself)', ours: 'un.up.userns', peer: 'un.up.default-nopool' },
+  { label: '6. pod down: hostUsers: false / host users', ours: 'un.down.userns', peer: 'un.down.default' },
 ];
 
 function log(message: string): void {
@@ -236,6 +240,9 @@ async function main(): Promise<number> {
     });
     await step('sc', async () => {
       rows.push(...(await scenarioSeccomp(ctx)));
+    });
+    await step('un', async () => {
+      rows.push(...(await scenarioUserns(ctx)));
     });
   } catch (err) {
     errors.push(`setup: ${(err as Error).message}`);
