@@ -82,6 +82,8 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
       const file = path.join(t.env.MINIPOD_LIB_DIR!, 'pods', 'ua', 'volumes', 'data', 'from-pod');
       const st = fs.statSync(file);
       expect([st.uid, st.gid]).toEqual([range.base, range.base]);
+      // The container's own cgroup view works in its user namespace too.
+      expect(minipodSync(t, ['exec', 'ua', 'main', '--', 'cat', '/proc/self/cgroup']).stdout.trim()).toBe('0::/');
       // A user inside is base + uid outside.
       const asUser = minipodSync(t, ['exec', '-u', '1000:1000', 'ua', 'main', '--', 'sh', '-c', 'touch /data/by-1000']);
       expect(asUser.code, asUser.stderr).toBe(0);
