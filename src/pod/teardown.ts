@@ -125,6 +125,6 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   }
   if (!o.keepLogs) fs.rmSync(layout.logDir, { recursive: true, force: true });
   // Its files are gone with the lib dir: the pod's id range is free for the next pod.
-  await freeRange(o.paths, name).catch((err: unknown) => o.warn(`user namespace range of ${name}: ${(err as Error).message}`));
+  await freeRange(o.sys, o.paths, name).catch((err: unknown) => o.warn(`user namespace range of ${name}: ${(err as Error).message}`));
   trace('teardown: files removed');
 }

@@ -30,6 +30,8 @@ function capMask(bits: number[]): [number, number] {
   return [lo >>> 0, hi >>> 0];
 }
 
+const ENODATA = 61;
+
 export class LinuxSyscall implements Syscall {
   unshare(flags: number): void {
     check(libc().unshare(flags), 'unshare', `0x${flags.toString(16)}`);
@@ -166,6 +168,19 @@ export class LinuxSyscall implements Syscall {
   }
   lsetxattr(path: string, name: string, value: Buffer): void {
     check(libc().lsetxattr(path, name, value, value.length, 0), 'lsetxattr', `${path} ${name}`);
+  }
+  lgetxattr(path: string, name: string): Buffer | undefined {
+    const buf = Buffer.alloc(4096);
+    const n = Number(libc().lgetxattr(path, name, buf, buf.length));
+    if (n >= 0) return buf.subarray(0, n);
+    const errno = libc().errno();
+    if (errno === ENODATA) return undefined;
+    throw new SyscallError('lgetxattr', errno, `${path} ${name}`);
+  }
+  lremovexattr(path: string, name: string): void {
+    if (libc().lremovexattr(path, name) === 0) return;
+    const errno = libc().errno();
+    if (errno !== ENODATA) throw new SyscallError('lremovexattr', errno, `${path} ${name}`);
   }
   unlockPty(master: number): void {
     check(libc().ioctlPtr(master, TIOC.SPTLCK, Buffer.alloc(4)), 'ioctl(TIOCSPTLCK)', `fd ${master}`);

@@ -74,6 +74,8 @@ export class RecordingSyscall implements Syscall {
   pipe(): [number, number] { this.record('pipe'); return [this.nextFd++, this.nextFd++]; }
   setNonBlocking(fd: number, on: boolean): void { this.record('setNonBlocking', fd, on); }
   lsetxattr(path: string, name: string, value: Buffer): void { this.record('lsetxattr', path, name, value); }
+  lgetxattr(path: string, name: string): Buffer | undefined { this.record('lgetxattr', path, name); return undefined; }
+  lremovexattr(path: string, name: string): void { this.record('lremovexattr', path, name); }
   unlockPty(master: number): void { this.record('unlockPty', master); }
   openPtyPeer(master: number, flags: number): number { this.record('openPtyPeer', master, flags); return this.nextFd++; }
   ptyNumber(master: number): number { this.record('ptyNumber', master); return 0; }

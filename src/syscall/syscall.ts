@@ -75,6 +75,10 @@ export interface Syscall {
   /** Sets or clears O_NONBLOCK on an open file. */
   setNonBlocking(fd: number, on: boolean): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
+  /** The xattr's value, or undefined when the file has none of that name (ENODATA). */
+  lgetxattr(path: string, name: string): Buffer | undefined;
+  /** Removes an xattr; one that is not there is not an error. */
+  lremovexattr(path: string, name: string): void;
 
   // ---- terminals ----
   /** TIOCSPTLCK 0: lets the slave of a new master be opened. */

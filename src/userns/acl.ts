@@ -17,8 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { libc } from '../../native-bindings/libc.js';
-import { SyscallError } from '../errors.js';
+import type { Syscall } from '../syscall/syscall.js';
 
 export const ACL_XATTR = 'system.posix_acl_access';
 const VERSION = 2;
@@ -96,24 +95,9 @@ export function modeOfAcl(entries: AclEntry[]): number {
   return (perm(TAG.USER_OBJ) << 6) | (perm(TAG.GROUP_OBJ) << 3) | perm(TAG.OTHER);
 }
 
-const ENODATA = 61;
-
-function readAcl(dir: string): AclEntry[] {
-  const buf = Buffer.alloc(4 + 8 * 64);
-  const n = Number(libc().lgetxattr(dir, ACL_XATTR, buf, buf.length));
-  if (n < 0) {
-    const errno = libc().errno();
-    if (errno === ENODATA) return aclFromMode(fs.statSync(dir).mode);
-    throw new SyscallError('lgetxattr', errno, `${dir} ${ACL_XATTR}`);
-  }
-  return decodeAcl(buf.subarray(0, n));
-}
-
-function writeAcl(dir: string, entries: AclEntry[]): void {
-  const buf = encodeAcl(entries);
-  if (libc().lsetxattr(dir, ACL_XATTR, buf, buf.length, 0) !== 0) {
-    throw new SyscallError('lsetxattr', libc().errno(), `${dir} ${ACL_XATTR}`);
-  }
+function readAcl(sys: Syscall, dir: string): AclEntry[] {
+  const buf = sys.lgetxattr(dir, ACL_XATTR);
+  return buf ? decodeAcl(buf) : aclFromMode(fs.statSync(dir).mode);
 }
 
 /** Each directory from / down to every target (inclusive) that others may not search. */
@@ -130,21 +114,22 @@ export function unsearchableDirs(targets: string[], statMode: (p: string) => num
 }
 
 /** Grants uid search on every directory leading to each target; returns those it touched. */
-export function grantSearch(uid: number, targets: string[]): string[] {
+export function grantSearch(sys: Syscall, uid: number, targets: string[]): string[] {
   const dirs = unsearchableDirs(targets, (p) => fs.statSync(p).mode);
-  for (const dir of dirs) writeAcl(dir, aclGranting(readAcl(dir), uid));
+  for (const dir of dirs) sys.lsetxattr(dir, ACL_XATTR, encodeAcl(aclGranting(readAcl(sys, dir), uid)));
   return dirs;
 }
 
 /** Undoes grantSearch on the directories that still exist. */
-export function revokeSearch(uid: number, dirs: string[]): void {
+export function revokeSearch(sys: Syscall, uid: number, dirs: string[]): void {
   for (const dir of dirs) {
     if (!fs.existsSync(dir)) continue;
-    const entries = readAcl(dir);
+    const entries = readAcl(sys, dir);
     const next = aclRevoking(entries, uid);
     if (next) {
-      writeAcl(dir, next);
-    } else if (libc().lremovexattr(dir, ACL_XATTR) === 0 || libc().errno() === ENODATA) {
+      sys.lsetxattr(dir, ACL_XATTR, encodeAcl(next));
+    } else {
+      sys.lremovexattr(dir, ACL_XATTR);
       // Without the xattr the mode's group bits mean the group owner again, not the mask.
       fs.chmodSync(dir, (fs.statSync(dir).mode & 0o7000) | modeOfAcl(entries));
     }

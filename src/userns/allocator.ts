@@ -10,6 +10,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { type MinipodPaths, podRunDir } from '../paths.js';
 import { withFileLock, writeFileAtomic } from '../state/lock.js';
+import type { Syscall } from '../syscall/syscall.js';
 import { grantSearch, revokeSearch } from './acl.js';
 import { type IdRange, parseSubordinateIds, pickSlot, rangeOfSlot, SLOT_COUNT } from './ranges.js';
 
@@ -55,13 +56,13 @@ function reservedOnHost(): IdRange[] {
  * The pod's range (the one it already has, or the lowest free one), with search access for
  * its root on the directories leading to `searchTargets`.
  */
-export async function allocateRange(paths: MinipodPaths, pod: string, searchTargets: string[]): Promise<IdRange> {
+export async function allocateRange(sys: Syscall, paths: MinipodPaths, pod: string, searchTargets: string[]): Promise<IdRange> {
   fs.mkdirSync(path.dirname(rangesFile(paths)), { recursive: true, mode: 0o700 });
   return withFileLock(lockPath(paths), async () => {
     const file = readRanges(paths);
     for (const [name, a] of Object.entries(file.pods)) {
       if (name !== pod && !fs.existsSync(podRunDir(paths, name))) {
-        revokeSearch(rangeOfSlot(a.slot).base, a.searchGrants);
+        revokeSearch(sys, rangeOfSlot(a.slot).base, a.searchGrants);
         delete file.pods[name];
       }
     }
@@ -78,7 +79,7 @@ export async function allocateRange(paths: MinipodPaths, pod: string, searchTarg
     // Recorded before the grants are made, so a failure half-way still revokes what was done.
     file.pods[pod] = allocation;
     writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
-    const granted = grantSearch(range.base, searchTargets);
+    const granted = grantSearch(sys, range.base, searchTargets);
     allocation.searchGrants = [...new Set([...allocation.searchGrants, ...granted])];
     writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
     return range;
@@ -86,13 +87,13 @@ export async function allocateRange(paths: MinipodPaths, pod: string, searchTarg
 }
 
 /** Gives the pod's range back (nothing when it has none). */
-export async function freeRange(paths: MinipodPaths, pod: string): Promise<void> {
+export async function freeRange(sys: Syscall, paths: MinipodPaths, pod: string): Promise<void> {
   if (!fs.existsSync(rangesFile(paths))) return;
   await withFileLock(lockPath(paths), async () => {
     const file = readRanges(paths);
     const allocation = file.pods[pod];
     if (!allocation) return;
-    revokeSearch(rangeOfSlot(allocation.slot).base, allocation.searchGrants);
+    revokeSearch(sys, rangeOfSlot(allocation.slot).base, allocation.searchGrants);
     delete file.pods[pod];
     writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
   });

@@ -38,7 +38,7 @@ export class UsernsPod {
     if (!usesUserNamespace(spec)) return undefined;
     // The pod's root must be able to walk to its bind sources and container roots.
     fs.mkdirSync(layout.libDir, { recursive: true, mode: 0o700 });
-    const range = await allocateRange(host.paths, spec.name, [layout.runDir, layout.libDir]);
+    const range = await allocateRange(host.sys, host.paths, spec.name, [layout.runDir, layout.libDir]);
     return new UsernsPod(host, range, spec.hostname);
   }
 

@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allocateRange, freeRange, rangeOf, rangesFile } from '../../../src/userns/allocator.js';
 import { FIRST_SLOT, IDS_PER_POD, SLOT_COUNT, idMapText, parseSubordinateIds, pickSlot, rangeOfSlot } from '../../../src/userns/ranges.js';
 import { minipodPaths, podRunDir, type MinipodPaths } from '../../../src/paths.js';
+import { RecordingSyscall } from '../../../src/syscall/recording.js';
+
+const sys = new RecordingSyscall();
 
 describe('id ranges', () => {
   it('are 65536 ids from 2^30, below 2^31', () => {
@@ -51,37 +54,37 @@ describe('the allocator', () => {
   it('gives disjoint ranges, the same one again to the same pod, and reuses a freed one', async () => {
     claim('a');
     claim('b');
-    const a = await allocateRange(paths, 'a', []);
-    const b = await allocateRange(paths, 'b', []);
+    const a = await allocateRange(sys, paths, 'a', []);
+    const b = await allocateRange(sys, paths, 'b', []);
     expect(a.base).not.toBe(b.base);
     expect(Math.abs(a.base - b.base)).toBeGreaterThanOrEqual(65536);
-    expect(await allocateRange(paths, 'a', [])).toEqual(a);
+    expect(await allocateRange(sys, paths, 'a', [])).toEqual(a);
     expect(rangeOf(paths, 'b')).toEqual(b);
-    await freeRange(paths, 'a');
+    await freeRange(sys, paths, 'a');
     expect(rangeOf(paths, 'a')).toBeUndefined();
     claim('c');
-    expect(await allocateRange(paths, 'c', [])).toEqual(a);
+    expect(await allocateRange(sys, paths, 'c', [])).toEqual(a);
     expect(JSON.parse(fs.readFileSync(rangesFile(paths), 'utf8')).pods).toHaveProperty('b');
   });
 
   it('takes back the range of a pod whose run dir is gone (its supervisor died before teardown)', async () => {
     claim('gone');
-    const r = await allocateRange(paths, 'gone', []);
+    const r = await allocateRange(sys, paths, 'gone', []);
     fs.rmSync(podRunDir(paths, 'gone'), { recursive: true });
     claim('next');
-    expect(await allocateRange(paths, 'next', [])).toEqual(r);
+    expect(await allocateRange(sys, paths, 'next', [])).toEqual(r);
     expect(rangeOf(paths, 'gone')).toBeUndefined();
   });
 
   it('allocates under concurrency without handing a range out twice', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
     names.forEach(claim);
-    const ranges = await Promise.all(names.map((n) => allocateRange(paths, n, [])));
+    const ranges = await Promise.all(names.map((n) => allocateRange(sys, paths, n, [])));
     expect(new Set(ranges.map((r) => r.base)).size).toBe(names.length);
   });
 
   it('freeing a pod without a range does nothing', async () => {
-    await freeRange(paths, 'never');
+    await freeRange(sys, paths, 'never');
     expect(fs.existsSync(rangesFile(paths))).toBe(false);
   });
 });
