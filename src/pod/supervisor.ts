@@ -88,8 +88,7 @@ export class PodSupervisor {
   private readonly runs: ContainerRunner[];
   private state: PodState;
   private initHelper?: Helper;
-  /** Set when the pod has its own user namespace (src/userns/pod.ts). */
-  private userns?: UsernsPod;
+  private userns?: UsernsPod; // the pod's own user namespace, if it has one (src/userns)
   private initBinary?: string;
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
@@ -294,12 +293,9 @@ export class PodSupervisor {
       throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', { code: 'host.missing-init' });
     }
     // A pod with its own user namespace gets it with its init; the warm pool's sandboxes have none.
-    this.userns = await this.host.userNamespace?.(this.spec, this.layout);
-    this.state.userNamespace = this.userns?.range;
+    this.state.userNamespace = (this.userns = await this.host.userNamespace?.(this.spec, this.layout))?.range;
     const sandbox = this.userns ? undefined : this.o.warm?.claim(this.spec);
-    const helper =
-      sandbox?.init ??
-      (this.userns ? await this.userns.startInit(this.layout, this.initBinary) : this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null }));
+    const helper = sandbox?.init ?? (await this.userns?.startInit(this.layout, this.initBinary)) ?? this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null });
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
@@ -325,9 +321,8 @@ export class PodSupervisor {
       initBinary: this.initBinary!,
       cgroupProcs: this.joins.pid1ProcsToJoin(helper, INIT_CGROUP),
     });
-    // The init of a user namespace runs already (src/userns/pod-init.ts); it only needs its cgroup.
-    if (this.userns) this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid);
-    else await this.host.sendPlan(helper, plan);
+    // The init of a user namespace runs already (src/userns/pod-init.ts): only its cgroup is left.
+    await (this.userns ? this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid) : this.host.sendPlan(helper, plan));
     this.joins.afterPid1Exec(helper, INIT_CGROUP, () => this.stopping, (m) => this.o.output.event(`warning: ${m}`));
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
