@@ -50,7 +50,7 @@ export const CONTAINER_SHAPE: ObjectShape = {
   known: [
     'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'envFrom', 'workingDir', 'volumeMounts',
     'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
-    'startupProbe', 'stdin', 'tty',
+    'startupProbe', 'stdin', 'tty', 'restartPolicy',
   ],
   clusterOnly: {
     resizePolicy: 'has no effect: minipod does not resize a running container (there is no API to ask it to)',
@@ -121,14 +121,22 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   const ports = f.list('ports', LIMITS.ports, (item, p) => decodePort(issues, item, p));
   const resolvePort = portResolver(ports, name);
 
+  // Kubernetes 1.29+: an init container with restartPolicy Always is a sidecar. Only Always
+  // exists, and only for init containers.
+  const restartPolicy = f.enumOf('restartPolicy', ['Always'] as const);
+  if (restartPolicy !== undefined && !ctx.init) {
+    issues.add(f.at('restartPolicy'), 'is only allowed for an init container (restartPolicy: Always makes it a sidecar)');
+  }
+  const sidecar = ctx.init && restartPolicy === 'Always';
+
   let lifecycle: Lifecycle | undefined;
   let livenessProbe: Probe | undefined;
   let readinessProbe: Probe | undefined;
   let startupProbe: Probe | undefined;
-  if (ctx.init) {
+  if (ctx.init && !sidecar) {
     // Kubernetes: an init container runs to completion, so it has nothing to probe or hook.
     for (const key of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe']) {
-      if (f.has(key)) issues.add(f.at(key), 'must not be set for an init container');
+      if (f.has(key)) issues.add(f.at(key), 'must not be set for an init container (unless it is a sidecar: restartPolicy: Always)');
     }
   } else {
     const lc = f.object('lifecycle', LIFECYCLE_SHAPE);
@@ -161,6 +169,7 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   if (livenessProbe !== undefined) c.livenessProbe = livenessProbe;
   if (readinessProbe !== undefined) c.readinessProbe = readinessProbe;
   if (startupProbe !== undefined) c.startupProbe = startupProbe;
+  if (sidecar) c.restartPolicy = 'Always';
   return c;
 }
 

@@ -17,18 +17,11 @@ import type {
 } from './types.js';
 import { childPath, Issues, ManifestError, quote, typeName } from './issues.js';
 import { Fields, isObject, type ObjectShape } from './reader.js';
-import { decodeContainer, decodeResources, RESOURCES_SHAPE, type PodSecurityDefaults } from './container.js';
+import { decodeContainer, decodeResources, RESOURCES_SHAPE } from './container.js';
+import { decodeHostAliases, decodePodSecurity, POD_SECURITY_SHAPE } from './pod-security.js';
 import { decodeVolume } from './volumes.js';
 import { NO_OBJECTS, type ObjectLookup } from './objects/types.js';
-import { decodeSeccompProfile, SECCOMP_PROFILE_SHAPE } from './seccomp-profile.js';
-import {
-  APPARMOR_ANNOTATION_PREFIX,
-  APPARMOR_PROFILE_SHAPE,
-  appArmorFromAnnotation,
-  decodeAppArmorProfile,
-  decodeSeLinuxOptions,
-  SELINUX_OPTIONS_SHAPE,
-} from './lsm-fields.js';
+import { APPARMOR_ANNOTATION_PREFIX, appArmorFromAnnotation } from './lsm-fields.js';
 import {
   dns1123LabelProblem,
   dns1123SubdomainProblem,
@@ -85,15 +78,11 @@ export const SPEC_SHAPE: ObjectShape = {
   known: [
     'containers', 'initContainers', 'volumes', 'hostname', 'restartPolicy', 'terminationGracePeriodSeconds',
     'shareProcessNamespace', 'hostNetwork', 'dnsPolicy', 'dnsConfig', 'resources', 'securityContext',
-    'imagePullSecrets', 'hostUsers',
+    'imagePullSecrets', 'hostUsers', 'hostAliases',
   ],
   clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
 export const LOCAL_OBJECT_REFERENCE_SHAPE: ObjectShape = { type: 'LocalObjectReference', known: ['name'] };
-export const POD_SECURITY_SHAPE: ObjectShape = {
-  type: 'PodSecurityContext',
-  known: ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile', 'appArmorProfile', 'seLinuxOptions'],
-};
 export const DNS_CONFIG_SHAPE: ObjectShape = { type: 'PodDNSConfig', known: ['nameservers', 'searches', 'options'] };
 export const DNS_OPTION_SHAPE: ObjectShape = { type: 'PodDNSConfigOption', known: ['name', 'value'] };
 
@@ -144,7 +133,9 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
     if (!root.has('spec')) issues.add('spec', 'field is required');
     return { issues };
   }
-  const podSecurity = decodePodSecurity(spec.object('securityContext', POD_SECURITY_SHAPE));
+  const security = decodePodSecurity(spec.object('securityContext', POD_SECURITY_SHAPE));
+  const podSecurity = security.defaults;
+  const hostAliases = decodeHostAliases(spec);
   podSecurity.appArmorAnnotations = appArmorAnnotations(meta.annotations, issues);
   const initContainers = spec.list('initContainers', POD_LIMITS.initContainers, (item, p) =>
     decodeContainer(item, p, { issues, init: true, podSecurity, objects, namespace: meta.namespace }),
@@ -197,6 +188,8 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
     shareProcessNamespace,
     hostNetwork,
     dnsPolicy,
+    hostAliases,
+    securityContext: security.pod,
     initContainers,
     containers,
     volumes,
@@ -324,24 +317,6 @@ export function decodeMinipodAnnotations(
         issues.add(p, 'unknown minipod annotation (known: minipod.io/pids-max, minipod.io/network, minipod.io/swap, minipod.io/userns)');
     }
   }
-  return out;
-}
-
-function decodePodSecurity(f: Fields | undefined): PodSecurityDefaults {
-  const out: PodSecurityDefaults = {};
-  if (!f) return out;
-  const runAsUser = f.integer('runAsUser', { min: 0, max: 2 ** 32 - 2 });
-  const runAsGroup = f.integer('runAsGroup', { min: 0, max: 2 ** 32 - 2 });
-  const runAsNonRoot = f.boolean('runAsNonRoot');
-  if (runAsUser !== undefined) out.runAsUser = runAsUser;
-  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
-  if (runAsNonRoot !== undefined) out.runAsNonRoot = runAsNonRoot;
-  const seccompProfile = decodeSeccompProfile(f.object('seccompProfile', SECCOMP_PROFILE_SHAPE));
-  if (seccompProfile) out.seccompProfile = seccompProfile;
-  const appArmorProfile = decodeAppArmorProfile(f.object('appArmorProfile', APPARMOR_PROFILE_SHAPE));
-  if (appArmorProfile) out.appArmorProfile = appArmorProfile;
-  const seLinuxOptions = decodeSeLinuxOptions(f.object('seLinuxOptions', SELINUX_OPTIONS_SHAPE));
-  if (seLinuxOptions) out.seLinuxOptions = seLinuxOptions;
   return out;
 }
 

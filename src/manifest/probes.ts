@@ -1,8 +1,9 @@
 /**
- * Probes and lifecycle hooks of a container: handlers (exec, httpGet, tcpSocket), their
- * timings, and named ports resolved against the container's ports.
+ * Probes and lifecycle hooks of a container: handlers (exec, httpGet, tcpSocket, and grpc for
+ * probes only, as in Kubernetes), their timings, and named ports resolved against the
+ * container's ports.
  */
-import type { ContainerPort, ExecAction, Handler, HttpGetAction, Lifecycle, Probe, TcpSocketAction } from './types.js';
+import type { ContainerPort, ExecAction, GrpcAction, Handler, HttpGetAction, Lifecycle, Probe, TcpSocketAction } from './types.js';
 import { quote } from './issues.js';
 import { checkInteger, checkString, Fields, type ObjectShape } from './reader.js';
 import { headerNameProblem } from './syntax.js';
@@ -13,11 +14,12 @@ const LIMITS = { argv: 4096, httpHeaders: 64 } as const;
 
 export const LIFECYCLE_SHAPE: ObjectShape = { type: 'Lifecycle', known: ['postStart', 'preStop'] };
 const HANDLER_KINDS = ['exec', 'httpGet', 'tcpSocket'] as const;
+const PROBE_KINDS = [...HANDLER_KINDS, 'grpc'] as const;
 export const HANDLER_SHAPE: ObjectShape = { type: 'LifecycleHandler', known: HANDLER_KINDS };
 export const PROBE_SHAPE: ObjectShape = {
   type: 'Probe',
   known: [
-    ...HANDLER_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
+    ...PROBE_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
     'failureThreshold',
   ],
 };
@@ -25,6 +27,7 @@ export const EXEC_SHAPE: ObjectShape = { type: 'ExecAction', known: ['command'] 
 export const HTTP_GET_SHAPE: ObjectShape = { type: 'HTTPGetAction', known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };
 export const HEADER_SHAPE: ObjectShape = { type: 'HTTPHeader', known: ['name', 'value'] };
 export const TCP_SOCKET_SHAPE: ObjectShape = { type: 'TCPSocketAction', known: ['port', 'host'] };
+export const GRPC_SHAPE: ObjectShape = { type: 'GRPCAction', known: ['port', 'service'] };
 
 export type PortResolver = (f: Fields, key: string) => number | undefined;
 
@@ -47,13 +50,14 @@ export function portResolver(ports: ContainerPort[], container: string | undefin
   };
 }
 
-function decodeHandler(f: Fields, resolvePort: PortResolver): Handler | undefined {
-  const present = HANDLER_KINDS.filter((k) => f.has(k));
+function decodeHandler(f: Fields, resolvePort: PortResolver, kinds: readonly string[]): Handler | undefined {
+  const present = kinds.filter((k) => f.has(k));
   if (present.length !== 1) {
-    // An unsupported handler (sleep, grpc) is already reported by the shape check.
-    if (present.length > 1 || !['sleep', 'grpc'].some((k) => f.has(k))) {
+    // An unsupported handler (sleep) is already reported by the shape check.
+    if (present.length > 1 || !f.has('sleep')) {
       const got = present.length > 1 ? ` (got ${present.join(' and ')})` : '';
-      f.issues.add(f.path, `must specify exactly one of exec, httpGet or tcpSocket${got}`);
+      const names = `${kinds.slice(0, -1).join(', ')} or ${kinds[kinds.length - 1]}`;
+      f.issues.add(f.path, `must specify exactly one of ${names}${got}`);
     }
     return undefined;
   }
@@ -73,7 +77,21 @@ function decodeHandler(f: Fields, resolvePort: PortResolver): Handler | undefine
     const t = decodeTcpSocket(tcp, resolvePort);
     if (t) h.tcpSocket = t;
   }
-  return h.exec || h.httpGet || h.tcpSocket ? h : undefined;
+  const grpc = kinds.includes('grpc') ? f.object('grpc', GRPC_SHAPE) : undefined;
+  if (grpc) {
+    const g = decodeGrpc(grpc);
+    if (g) h.grpc = g;
+  }
+  return h.exec || h.httpGet || h.tcpSocket || h.grpc ? h : undefined;
+}
+
+/** Kubernetes: the grpc port is a number (no named ports), the service a plain string. */
+function decodeGrpc(f: Fields): GrpcAction | undefined {
+  const raw = f.required('port');
+  const port = raw === undefined ? undefined : checkInteger(f.issues, f.at('port'), raw, { min: 1, max: 65535 });
+  const service = f.string('service', 1024) ?? '';
+  if (port === undefined) return undefined;
+  return { port, service };
 }
 
 function decodeExec(f: Fields): ExecAction | undefined {
@@ -123,7 +141,7 @@ export function decodeLifecycle(f: Fields, resolvePort: PortResolver): Lifecycle
   for (const key of ['postStart', 'preStop'] as const) {
     const h = f.object(key, HANDLER_SHAPE);
     if (!h) continue;
-    const handler = decodeHandler(h, resolvePort);
+    const handler = decodeHandler(h, resolvePort, HANDLER_KINDS);
     if (handler) lc[key] = handler;
   }
   return lc.postStart || lc.preStop ? lc : undefined;
@@ -135,7 +153,7 @@ export function decodeProbe(
   kind: 'livenessProbe' | 'readinessProbe' | 'startupProbe',
 ): Probe | undefined {
   if (!f) return undefined;
-  const handler = decodeHandler(f, resolvePort);
+  const handler = decodeHandler(f, resolvePort, PROBE_KINDS);
   const initialDelaySeconds = f.integer('initialDelaySeconds', { min: 0, max: MAX_INT32 }) ?? 0;
   const periodSeconds = f.integer('periodSeconds', { min: 1, max: MAX_INT32 }) ?? 10;
   const timeoutSeconds = f.integer('timeoutSeconds', { min: 1, max: MAX_INT32 }) ?? 1;

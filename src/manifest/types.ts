@@ -136,10 +136,19 @@ export interface TcpSocketAction {
   host?: string;
 }
 
+/** grpc.health.v1.Health/Check on the pod's address; SERVING is success. */
+export interface GrpcAction {
+  port: number;
+  /** HealthCheckRequest.service; "" asks about the server as a whole. */
+  service: string;
+}
+
 export interface Handler {
   exec?: ExecAction;
   httpGet?: HttpGetAction;
   tcpSocket?: TcpSocketAction;
+  /** Probes only: Kubernetes has no grpc lifecycle hook. */
+  grpc?: GrpcAction;
 }
 
 export interface Probe extends Handler {
@@ -178,6 +187,11 @@ export interface ContainerSpec {
   startupProbe?: Probe;
   stdin: boolean;
   tty: boolean;
+  /**
+   * Init containers only: `Always` makes it a sidecar (Kubernetes 1.29+): it keeps running
+   * beside the app containers, restarts whenever it exits, and stops after them.
+   */
+  restartPolicy?: 'Always';
 }
 
 export type HostPathType =
@@ -240,6 +254,29 @@ export interface Volume {
   source: VolumeSource;
 }
 
+/** One `spec.hostAliases` entry: extra lines for the pod's /etc/hosts. */
+export interface HostAlias {
+  ip: string;
+  hostnames: string[];
+}
+
+export interface Sysctl {
+  /** Dotted form (`net.ipv4.ip_local_port_range`); a slash-separated name is normalised. */
+  name: string;
+  value: string;
+}
+
+/** The pod-wide part of `spec.securityContext` (runAs* defaults are folded into each container). */
+export interface PodSecurityContext {
+  /** Volumes are group-owned by it (setgid dirs) and every container gets it as a group. */
+  fsGroup?: number;
+  fsGroupChangePolicy: 'Always' | 'OnRootMismatch';
+  supplementalGroups: number[];
+  /** Merge: also the groups the image's /etc/group gives the user; Strict: only the pod's. */
+  supplementalGroupsPolicy: 'Merge' | 'Strict';
+  sysctls: Sysctl[];
+}
+
 export type DnsPolicy = 'ClusterFirst' | 'Default' | 'None' | 'ClusterFirstWithHostNet';
 
 export interface DnsConfig {
@@ -289,6 +326,8 @@ export interface PodSpec {
   hostUsers?: boolean;
   dnsPolicy: DnsPolicy;
   dnsConfig?: DnsConfig;
+  hostAliases: HostAlias[];
+  securityContext: PodSecurityContext;
   initContainers: ContainerSpec[];
   containers: ContainerSpec[];
   volumes: Volume[];

@@ -6,6 +6,7 @@
 import type { ContainerSpec, DownwardSource, PodSpec, ResourceList, Resources } from './types.js';
 import { Issues, quote, type Issue } from './issues.js';
 import { formatBytes, formatCpu } from './quantity.js';
+import { sysctlNamespace } from './sysctls.js';
 
 export type PodCheck = (pod: PodSpec, issues: Issues) => void;
 
@@ -100,14 +101,22 @@ export const podResources: PodCheck = (pod, issues) => {
 
 /**
  * What the pod needs at its peak, as Kubernetes counts it: init containers run one at a time
- * before the app containers, so max(largest init request, sum of app requests).
+ * before the app containers, but a sidecar keeps running beside every later init container
+ * and the app containers. So the largest of (sidecars started so far + the init container)
+ * and (all sidecars + all app containers).
  */
 export function effectiveRequests(pod: PodSpec): ResourceList {
   const sum = (key: 'cpuMilli' | 'memoryBytes'): number | undefined => {
-    const vals = pod.containers.map((c) => c.resources.requests[key]).filter((v): v is number => v !== undefined);
-    const init = pod.initContainers.map((c) => c.resources.requests[key]).filter((v): v is number => v !== undefined);
-    if (vals.length === 0 && init.length === 0) return undefined;
-    return Math.max(vals.reduce((a, b) => a + b, 0), ...init);
+    const all = [...pod.initContainers, ...pod.containers];
+    if (all.every((c) => c.resources.requests[key] === undefined)) return undefined;
+    const req = (c: ContainerSpec): number => c.resources.requests[key] ?? 0;
+    let sidecars = 0;
+    let peak = 0;
+    for (const c of pod.initContainers) {
+      if (c.restartPolicy === 'Always') sidecars += req(c);
+      peak = Math.max(peak, c.restartPolicy === 'Always' ? sidecars : sidecars + req(c));
+    }
+    return Math.max(peak, sidecars + pod.containers.reduce((a, c) => a + req(c), 0));
   };
   const out: ResourceList = {};
   const cpu = sum('cpuMilli');
@@ -270,6 +279,22 @@ export const userNamespace: PodCheck = (pod, issues) => {
   }
 };
 
+/**
+ * A pod's sysctls are written inside its own namespaces: one the kernel keeps host-wide would
+ * change the host, and a net.* one of a hostNetwork pod would change the host's network.
+ */
+export const podSysctls: PodCheck = (pod, issues) => {
+  pod.securityContext.sysctls.forEach((s, i) => {
+    const at = `spec.securityContext.sysctls[${i}].name`;
+    const ns = sysctlNamespace(s.name);
+    if (ns === undefined) {
+      issues.add(at, `${quote(s.name)} is not a namespaced sysctl: setting it would change the whole host (a pod may set net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*)`);
+    } else if (ns === 'net' && pod.hostNetwork) {
+      issues.add(at, `${quote(s.name)} cannot be set with spec.hostNetwork: true: the pod shares the host's network namespace`);
+    }
+  });
+};
+
 /** In order: names before references to them, so the first error is the root cause. */
 export const podChecks: readonly PodCheck[] = [
   uniqueContainerNames,
@@ -285,6 +310,7 @@ export const podChecks: readonly PodCheck[] = [
   networkMode,
   downwardResourceRefs,
   userNamespace,
+  podSysctls,
 ];
 
 /** Runs every check; an empty list means the pod is valid. */

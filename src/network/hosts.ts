@@ -1,13 +1,12 @@
 /** The pod's /etc/hosts, laid out like the kubelet's. */
+import type { HostAlias } from '../manifest/types.js';
 
-export interface HostAlias {
-  ip: string;
-  hostnames: string[];
-}
+export type { HostAlias };
 
 /**
  * `ip` is the pod's address; without one (mode none) the hostname maps to 127.0.1.1 as on
- * Debian, so it resolves without claiming `localhost`'s line.
+ * Debian, so it resolves without claiming `localhost`'s line. `spec.hostAliases` follow under
+ * kubelet's comment, one line per entry with its hostnames tab-separated.
  */
 export function renderEtcHosts(hostname: string, ip?: string, extra: HostAlias[] = []): string {
   const lines = [

@@ -132,7 +132,12 @@ function imageUser(user: string | undefined): ProcessSpec['user'] {
   return out;
 }
 
-export function containerUser(container: ContainerSpec, image: ImageConfigLike): ProcessSpec['user'] {
+/**
+ * The container's identity. As kubelet builds it for the runtime: the pod's supplementalGroups
+ * and then its fsGroup are extra groups of every container (so each can use the volumes fsGroup
+ * made group-owned), on top of the image's /etc/group memberships unless the policy is Strict.
+ */
+export function containerUser(container: ContainerSpec, image: ImageConfigLike, pod?: PodSpec): ProcessSpec['user'] {
   const sc = container.securityContext;
   const fromImage = imageUser(image.user);
   const user: ProcessSpec['user'] = { ...fromImage };
@@ -141,12 +146,18 @@ export function containerUser(container: ContainerSpec, image: ImageConfigLike):
     delete user.name;
   }
   if (sc.runAsGroup !== undefined) user.gid = sc.runAsGroup;
+  const podSc = pod?.securityContext;
+  if (podSc) {
+    const groups = [...podSc.supplementalGroups, ...(podSc.fsGroup !== undefined ? [podSc.fsGroup] : [])];
+    if (groups.length > 0) user.groups = [...new Set(groups)];
+    if (podSc.supplementalGroupsPolicy === 'Strict') user.strictGroups = true;
+  }
   return user;
 }
 
 export function processSpec(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): ProcessSpec {
   const caps = containerCapabilities(container);
-  const user = containerUser(container, image);
+  const user = containerUser(container, image, pod);
   // A non-root user keeps capabilities across execve only as ambient ones: give it the ones
   // the manifest added explicitly, as podman does.
   const nonRoot = user.uid !== undefined ? user.uid !== 0 : user.name !== undefined && user.name !== 'root';

@@ -34,7 +34,15 @@ export interface ProcessSpec {
   env: string[];
   cwd: string;
   /** Numeric ids, or a user name from the image config resolved in the container's /etc/passwd. */
-  user: { uid?: number; gid?: number; name?: string };
+  user: {
+    uid?: number;
+    gid?: number;
+    name?: string;
+    /** The pod's supplementalGroups and fsGroup: extra groups of every container process. */
+    groups?: number[];
+    /** supplementalGroupsPolicy Strict: not the groups the image's /etc/group gives the user. */
+    strictGroups?: boolean;
+  };
   capabilities: {
     bounding: number[];
     effective: number[];

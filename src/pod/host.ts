@@ -24,6 +24,7 @@ import type { Syscall } from '../syscall/syscall.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UsernsPod } from '../userns/pod.js';
 import type { PodLayout } from '../paths.js';
+import { applySysctls, type SysctlWrite } from './sysctls.js';
 import { teardownPod, type TeardownOptions } from './teardown.js';
 
 export interface HelperExit {
@@ -53,7 +54,9 @@ export interface PodHost {
   checkHostPorts(pod: PodSpec): Promise<void>;
   setupNetwork(options: Omit<SetupPodNetworkOptions, 'paths'>): Promise<PodNetworkStatus>;
   readHostResolvConf(): { text: string; upstream?: string };
-  /** Runs probe and hook actions (exec, httpGet, tcpSocket) against one container. */
+  /** Writes the pod's sysctls inside the namespaces of its PID 1 (the pod's init). */
+  applySysctls(initPid: number, writes: SysctlWrite[]): void;
+  /** Runs probe and hook actions (exec, httpGet, tcpSocket, grpc) against one container. */
   actionRunner(pod: string, container: string): ActionRunner;
   teardown(pod: string, options: PodTeardownOptions): Promise<void>;
 }
@@ -80,6 +83,7 @@ export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: Cgr
     checkHostPorts: (pod) => checkHostPorts(pod, o.paths, pod.name),
     setupNetwork: (options) => setupPodNetwork({ ...options, paths: o.paths }),
     readHostResolvConf,
+    applySysctls: (initPid, writes) => applySysctls(o.sys, initPid, writes),
     actionRunner: (pod, container) => actionRunner({ paths: o.paths, sys: o.sys, pod, container }),
     teardown: (pod, options) => teardownPod(pod, { ...options, paths: o.paths, sys: o.sys, cgroups: o.cgroups }),
   };

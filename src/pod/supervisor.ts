@@ -44,6 +44,7 @@ import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './contai
 import { mountTmpfs } from './host-mounts.js';
 import { claimPodName, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
+import { planSysctls } from './sysctls.js';
 import { type PodLayout, podLayout } from '../paths.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { trace } from '../trace.js';
@@ -160,6 +161,8 @@ export class PodSupervisor {
       this.trace('pod init running');
       await this.setupNetwork();
       this.trace('network ready');
+      // Once eth0 exists (net.ipv4.conf.eth0.*), before any container.
+      this.host.applySysctls(this.initHelper!.pid, planSysctls(this.spec));
       this.setPhase('Running');
       await this.runInitContainers();
       if (!this.stopping && this.state.phase === 'Running') {
@@ -258,7 +261,7 @@ export class PodSupervisor {
     this.state.volumeImageIds = Object.values(this.volumes.imageIds);
     this.userns?.chownVolumes(spec, this.volumes.byName);
     fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname()));
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), undefined, this.spec.hostAliases));
     fs.writeFileSync(this.layout.resolvConf, '');
   }
 
@@ -339,7 +342,7 @@ export class PodSupervisor {
       warn: (m) => o.output.event(`warning: ${m}`),
     });
     this.state.network = this.network;
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), this.network.ip));
+    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), this.network.ip, spec.hostAliases));
     const hostResolv = host.readHostResolvConf();
     const resolv = renderResolvConf(spec, hostResolv.text, { upstreamResolvConfText: hostResolv.upstream });
     for (const w of resolv.warnings) o.output.event(`warning: ${w}`);

@@ -12,6 +12,7 @@ import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import { ensureInRoot } from '../rootfs/secure-join.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { mountTmpfs } from './host-mounts.js';
+import { setVolumeOwnership } from './volume-ownership.js';
 import type { MinipodPaths } from '../paths.js';
 import { preparePodNamedVolumes } from '../volumes/pod-volumes.js';
 import { prepareImageVolumes } from './image-volumes.js';
@@ -76,6 +77,33 @@ export interface VolumeContext {
   downward: DownwardValues;
 }
 
+/**
+ * The volumes kubelet applies fsGroup to, and whether they are group-writable: hostPath never
+ * (it belongs to the host), image volumes never (read-only layers), the ones kubelet writes
+ * itself read-only.
+ */
+const FS_GROUP_MANAGED: Record<string, 'rw' | 'ro'> = {
+  emptyDir: 'rw',
+  persistentVolumeClaim: 'rw',
+  ephemeral: 'rw',
+  // configMap, secret, downwardAPI and projected: a 0400 key becomes 0440, as on Kubernetes.
+  files: 'ro',
+};
+
+/** fsGroup on every managed volume, once all of them exist (before any container starts). */
+export function applyFsGroup(pod: PodSpec, byName: Record<string, string>): void {
+  const { fsGroup, fsGroupChangePolicy } = pod.securityContext;
+  if (fsGroup === undefined) return;
+  for (const volume of pod.volumes) {
+    const kind: string = volume.source.kind;
+    const readOnlyClaim = volume.source.kind === 'persistentVolumeClaim' && volume.source.readOnly;
+    const access = readOnlyClaim ? 'ro' : FS_GROUP_MANAGED[kind];
+    const dir = byName[volume.name];
+    if (!access || dir === undefined) continue;
+    setVolumeOwnership(dir, { fsGroup, readOnly: access === 'ro', policy: fsGroupChangePolicy });
+  }
+}
+
 export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: string, ctx: VolumeContext): Promise<PreparedVolumes> {
   const byName: Record<string, string> = {};
   const imageIds: Record<string, string> = {};
@@ -107,6 +135,7 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
     }
     byName[volume.name] = dir;
   });
+  applyFsGroup(pod, byName);
   return { byName, imageIds };
 }
 

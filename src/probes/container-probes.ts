@@ -27,6 +27,11 @@ export interface ProbeCallbacks {
   onLivenessFailed?(last: ProbeResult): void;
   /** The startup probe failed failureThreshold times in a row. Probing has stopped. */
   onStartupFailed?(last: ProbeResult): void;
+  /**
+   * The container counts as started: its startup probe succeeded, or at once (inside start())
+   * without one. The next init container may start after a sidecar is started.
+   */
+  onStarted?(): void;
   /** Every single probe result (events, debugging). */
   onResult?(kind: ProbeKind, result: ProbeResult): void;
 }
@@ -93,7 +98,8 @@ class ProbeWorker {
     const timeoutMs = this.probe.timeoutSeconds * 1000;
     const controller = new AbortController();
     this.controller = controller;
-    const handler: Handler = { exec: this.probe.exec, httpGet: this.probe.httpGet, tcpSocket: this.probe.tcpSocket };
+    const { exec, httpGet, tcpSocket, grpc } = this.probe;
+    const handler: Handler = { exec, httpGet, tcpSocket, grpc };
     return new Promise<ProbeResult>((resolve) => {
       let settled = false;
       const settle = (r: ProbeResult): void => {
@@ -170,6 +176,7 @@ export class ContainerProbes {
 
   private afterStartup(): void {
     this._started = true;
+    this.o.onStarted?.();
     const { livenessProbe, readinessProbe } = this.o.probes;
     if (livenessProbe) this.startWorker('liveness', livenessProbe);
     if (readinessProbe) this.startWorker('readiness', readinessProbe);

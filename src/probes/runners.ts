@@ -1,5 +1,5 @@
 /**
- * The real ActionRunner: exec through exec's helper, httpGet/tcpSocket from the host to the
+ * The real ActionRunner: exec through exec's helper, httpGet/tcpSocket/grpc from the host to the
  * pod's address, as kubelet does. A pod with no address the host can reach
  * (`minipod.io/network: none`) is probed from inside its network namespace by a small Node
  * process spawned there (the supervisor's own sockets must stay in the host's namespace).
@@ -7,14 +7,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runInContainer } from '../exec/run.js';
-import type { HttpGetAction, TcpSocketAction } from '../manifest/types.js';
+import type { GrpcAction, HttpGetAction, TcpSocketAction } from '../manifest/types.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
 import { type PodState, readPodState } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
-import { type CheckResult, httpGet, tcpConnect } from './net-check.js';
-import type { NetnsProbeRequest } from './netns-probe-main.js';
+import { type NetworkCheckRequest, runNetworkCheck } from './check-request.js';
+import type { CheckResult } from './net-check.js';
 import type { ActionRunner, ProbeResult } from './types.js';
 
 const NETNS_PROBE_SCRIPT = fileURLToPath(new URL('./netns-probe-main.js', import.meta.url));
@@ -38,7 +38,7 @@ export function networkRoute(state: PodState, container: string): NetworkRoute {
   return { kind: 'netns', pid };
 }
 
-function runInNetns(sys: Syscall, pid: number, request: NetnsProbeRequest, signal: AbortSignal): Promise<CheckResult> {
+function runInNetns(sys: Syscall, pid: number, request: NetworkCheckRequest, signal: AbortSignal): Promise<CheckResult> {
   return new Promise((resolve) => {
     const child = spawnInNamespaces(sys, { create: [], join: { pid, namespaces: ['net'] } }, () =>
       spawn(process.execPath, [NETNS_PROBE_SCRIPT, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'], env: {} }),
@@ -56,12 +56,22 @@ function runInNetns(sys: Syscall, pid: number, request: NetnsProbeRequest, signa
   });
 }
 
-async function networkCheck(
-  t: ProbeTarget,
-  action: { kind: 'http'; a: HttpGetAction } | { kind: 'tcp'; a: TcpSocketAction },
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<CheckResult> {
+type NetworkAction =
+  | { kind: 'http'; a: HttpGetAction }
+  | { kind: 'tcp'; a: TcpSocketAction }
+  | { kind: 'grpc'; a: GrpcAction & { host?: undefined } };
+
+/** The check with its target filled in: the handler's host, else the pod's address. */
+export function networkRequest(action: NetworkAction, host: string, timeoutMs: number): NetworkCheckRequest {
+  if (action.kind === 'http') {
+    const a = action.a;
+    return { kind: 'http', timeoutMs, check: { host, port: a.port, path: a.path, scheme: a.scheme, httpHeaders: a.httpHeaders } };
+  }
+  if (action.kind === 'tcp') return { kind: 'tcp', timeoutMs, check: { host, port: action.a.port } };
+  return { kind: 'grpc', timeoutMs, check: { host, port: action.a.port, service: action.a.service } };
+}
+
+async function networkCheck(t: ProbeTarget, action: NetworkAction, timeoutMs: number, signal: AbortSignal): Promise<CheckResult> {
   let route: NetworkRoute;
   if (action.a.host) {
     route = { kind: 'address', address: action.a.host };
@@ -71,12 +81,9 @@ async function networkCheck(
     route = networkRoute(state, t.container);
   }
   const host = route.kind === 'address' ? route.address : '127.0.0.1';
-  const request: NetnsProbeRequest =
-    action.kind === 'http'
-      ? { kind: 'http', timeoutMs, check: { host, port: action.a.port, path: action.a.path, scheme: action.a.scheme, httpHeaders: action.a.httpHeaders } }
-      : { kind: 'tcp', timeoutMs, check: { host, port: action.a.port } };
+  const request = networkRequest(action, host, timeoutMs);
   if (route.kind === 'netns') return runInNetns(t.sys, route.pid, request, signal);
-  return request.kind === 'http' ? httpGet(request.check, signal) : tcpConnect(request.check, signal);
+  return runNetworkCheck(request, signal);
 }
 
 export function actionRunner(t: ProbeTarget): ActionRunner {
@@ -99,6 +106,8 @@ export function actionRunner(t: ProbeTarget): ActionRunner {
       }
       if (handler.httpGet) return await networkCheck(t, { kind: 'http', a: handler.httpGet }, timeoutMs, signal);
       if (handler.tcpSocket) return await networkCheck(t, { kind: 'tcp', a: handler.tcpSocket }, timeoutMs, signal);
+      // kubelet dials the pod's IP (a grpc probe has no host field).
+      if (handler.grpc) return await networkCheck(t, { kind: 'grpc', a: handler.grpc }, timeoutMs, signal);
       return { success: false, message: 'handler has no action' };
     } catch (err) {
       return { success: false, message: (err as Error).message };

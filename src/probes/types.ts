@@ -33,5 +33,6 @@ export function describeHandler(h: Handler): string {
   if (h.exec) return `exec [${h.exec.command.join(' ')}]`;
   if (h.httpGet) return `httpGet ${h.httpGet.scheme.toLowerCase()}://${h.httpGet.host ?? ''}:${h.httpGet.port}${h.httpGet.path}`;
   if (h.tcpSocket) return `tcpSocket ${h.tcpSocket.host ?? ''}:${h.tcpSocket.port}`;
+  if (h.grpc) return `grpc :${h.grpc.port}${h.grpc.service ? ` service ${h.grpc.service}` : ''}`;
   return 'no action';
 }

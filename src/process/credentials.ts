@@ -46,7 +46,8 @@ function readOr(file: string): string {
 /**
  * Resolves the plan's user against the container's own /etc/passwd and /etc/group (call after
  * pivot_root). A numeric uid that is not listed is fine (gid 0, as containerd does); a user
- * *name* that is not listed is an error.
+ * *name* that is not listed is an error. The image's group memberships are dropped under
+ * supplementalGroupsPolicy Strict; the pod's own groups are always added.
  */
 export function resolveUser(user: ProcessSpec['user'], passwdText = readOr('/etc/passwd'), groupText = readOr('/etc/group')): ResolvedUser {
   const passwd = parsePasswd(passwdText);
@@ -59,9 +60,12 @@ export function resolveUser(user: ProcessSpec['user'], passwdText = readOr('/etc
   }
   const uid = user.uid ?? entry?.uid ?? 0;
   const gid = user.gid ?? entry?.gid ?? 0;
-  const additionalGids = entry
-    ? parseGroups(groupText).filter((g) => g.members.includes(entry!.name) && g.gid !== gid).map((g) => g.gid)
-    : [];
+  const fromImage =
+    entry && !user.strictGroups
+      ? parseGroups(groupText).filter((g) => g.members.includes(entry!.name) && g.gid !== gid).map((g) => g.gid)
+      : [];
+  // The pod's supplementalGroups and fsGroup come after the image's, as containerd orders them.
+  const additionalGids = [...new Set([...fromImage, ...(user.groups ?? [])])];
   return { uid, gid, additionalGids, home: entry?.home || '/' };
 }
 

@@ -34,6 +34,8 @@ export function pod(containers: ContainerSpec[], extra: Partial<PodSpec> = {}): 
     shareProcessNamespace: true,
     hostNetwork: false,
     dnsPolicy: 'Default',
+    hostAliases: [],
+    securityContext: { fsGroupChangePolicy: 'Always', supplementalGroups: [], supplementalGroupsPolicy: 'Merge', sysctls: [] },
     initContainers: [],
     containers,
     volumes: [],

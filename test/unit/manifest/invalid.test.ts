@@ -85,7 +85,29 @@ describe('refused manifests name the field', () => {
     ['nameserver', (p) => (p.spec.dnsConfig = { nameservers: ['dns.google'] }), 'spec.dnsConfig.nameservers[0]: "dns.google" is not an IP address'],
     ['too many nameservers', (p) => (p.spec.dnsConfig = { nameservers: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'] }), 'spec.dnsConfig.nameservers: too many entries (4, at most 3)'],
     ['dns option', (p) => (p.spec.dnsConfig = { options: [{ value: '1' }] }), 'spec.dnsConfig.options[0].name: field is required'],
-    ['pod securityContext', (p) => (p.spec.securityContext = { fsGroup: 1 }), 'spec.securityContext.fsGroup: is a Kubernetes field minipod does not support'],
+    ['pod securityContext', (p) => (p.spec.securityContext = { seLinuxOptions: { level: 's0' } }), 'spec.securityContext.seLinuxOptions: is a Kubernetes field minipod does not support'],
+    ['fsGroup range', (p) => (p.spec.securityContext = { fsGroup: -1 }), 'spec.securityContext.fsGroup: must be between 0 and 4294967294, got -1'],
+    ['fsGroupChangePolicy', (p) => (p.spec.securityContext = { fsGroupChangePolicy: 'Never' }), 'spec.securityContext.fsGroupChangePolicy: "Never" is not one of Always, OnRootMismatch'],
+    ['supplementalGroups item', (p) => (p.spec.securityContext = { supplementalGroups: [5, 'x'] }), 'spec.securityContext.supplementalGroups[1]: expected an integer, got string'],
+    ['supplementalGroupsPolicy', (p) => (p.spec.securityContext = { supplementalGroupsPolicy: 'Loose' }), 'spec.securityContext.supplementalGroupsPolicy: "Loose" is not one of Merge, Strict'],
+    ['host-wide sysctl', (p) => (p.spec.securityContext = { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }, { name: 'vm.swappiness', value: '1' }] }),
+      'spec.securityContext.sysctls[1].name: "vm.swappiness" is not a namespaced sysctl: setting it would change the whole host (a pod may set net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*)'],
+    ['kernel sysctl', (p) => (p.spec.securityContext = { sysctls: [{ name: 'kernel.pid_max', value: '1' }] }),
+      'spec.securityContext.sysctls[0].name: "kernel.pid_max" is not a namespaced sysctl: setting it would change the whole host (a pod may set net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*)'],
+    ['net sysctl with hostNetwork', (p) => {
+      p.spec.hostNetwork = true;
+      p.spec.securityContext = { sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }, { name: 'net.ipv4.tcp_syncookies', value: '1' }] };
+    }, `spec.securityContext.sysctls[1].name: "net.ipv4.tcp_syncookies" cannot be set with spec.hostNetwork: true: the pod shares the host's network namespace`],
+    ['sysctl name syntax', (p) => (p.spec.securityContext = { sysctls: [{ name: 'net..ipv4', value: '1' }] }),
+      `spec.securityContext.sysctls[0].name: "net..ipv4" is not a sysctl name: lower-case components of letters, digits, '-' and '_', separated by '.' (or '/')`],
+    ['sysctl traversal', (p) => (p.spec.securityContext = { sysctls: [{ name: 'net/../../etc', value: '1' }] }),
+      `spec.securityContext.sysctls[0].name: "net/../../etc" is not a sysctl name: lower-case components of letters, digits, '-' and '_', separated by '.' (or '/')`],
+    ['sysctl twice', (p) => (p.spec.securityContext = { sysctls: [{ name: 'kernel.sem', value: '1' }, { name: 'kernel/sem', value: '2' }] }),
+      'spec.securityContext.sysctls[1].name: "kernel/sem" is set twice'],
+    ['hostAliases ip', (p) => (p.spec.hostAliases = [{ ip: 'localhost', hostnames: ['a'] }]), 'spec.hostAliases[0].ip: "localhost" is not an IP address'],
+    ['hostAliases hostname', (p) => (p.spec.hostAliases = [{ ip: '10.0.0.1', hostnames: ['ok.example', 'Bad_Name'] }]),
+      'spec.hostAliases[0].hostnames[1]: "Bad_Name" must be a DNS-1123 subdomain: lower-case labels separated by dots'],
+    ['hostAliases ip required', (p) => (p.spec.hostAliases = [{ hostnames: ['a'] }]), 'spec.hostAliases[0].ip: field is required'],
     ['pod resources storage', (p) => (p.spec.resources = { limits: { 'ephemeral-storage': '1Gi' } }), 'spec.resources.limits.ephemeral-storage: is a Kubernetes resource minipod does not support'],
     ['pod limit below container', (p) => {
       p.spec.resources = { limits: { memory: '64Mi' } };
@@ -202,9 +224,12 @@ describe('refused manifests name the field', () => {
       p.spec.hostNetwork = true;
     }, 'metadata.annotations["minipod.io/network"]: "none" contradicts spec.hostNetwork: true'],
     // probes and lifecycle
-    ['probe without handler', (p) => (c0(p).livenessProbe = { periodSeconds: 5 }), 'spec.containers[0].livenessProbe: must specify exactly one of exec, httpGet or tcpSocket'],
-    ['probe two handlers', (p) => (c0(p).readinessProbe = { exec: { command: ['true'] }, tcpSocket: { port: 80 } }), 'spec.containers[0].readinessProbe: must specify exactly one of exec, httpGet or tcpSocket (got exec and tcpSocket)'],
-    ['grpc probe', (p) => (c0(p).livenessProbe = { grpc: { port: 80 } }), 'spec.containers[0].livenessProbe.grpc: is a Kubernetes field minipod does not support'],
+    ['probe without handler', (p) => (c0(p).livenessProbe = { periodSeconds: 5 }), 'spec.containers[0].livenessProbe: must specify exactly one of exec, httpGet, tcpSocket or grpc'],
+    ['probe two handlers', (p) => (c0(p).readinessProbe = { exec: { command: ['true'] }, tcpSocket: { port: 80 } }), 'spec.containers[0].readinessProbe: must specify exactly one of exec, httpGet, tcpSocket or grpc (got exec and tcpSocket)'],
+    ['hook with grpc', (p) => (c0(p).lifecycle = { postStart: { grpc: { port: 80 } } }), 'spec.containers[0].lifecycle.postStart.grpc: unknown field'],
+    ['grpc named port', (p) => (c0(p).livenessProbe = { grpc: { port: 'grpc' } }), 'spec.containers[0].livenessProbe.grpc.port: expected an integer, got string'],
+    ['grpc port range', (p) => (c0(p).livenessProbe = { grpc: { port: 70000 } }), 'spec.containers[0].livenessProbe.grpc.port: must be between 1 and 65535, got 70000'],
+    ['grpc service type', (p) => (c0(p).livenessProbe = { grpc: { port: 80, service: 5 } }), 'spec.containers[0].livenessProbe.grpc.service: expected a string, got number'],
     ['unknown named port', (p) => (c0(p).livenessProbe = { httpGet: { port: 'https' } }), 'spec.containers[0].livenessProbe.httpGet.port: "https" is not the name of a port of container "web"'],
     ['probe port range', (p) => (c0(p).livenessProbe = { tcpSocket: { port: 0 } }), 'spec.containers[0].livenessProbe.tcpSocket.port: must be between 1 and 65535, got 0'],
     ['probe period', (p) => (c0(p).livenessProbe = { tcpSocket: { port: 80 }, periodSeconds: 0 }), 'spec.containers[0].livenessProbe.periodSeconds: must be between 1 and 2147483647, got 0'],
@@ -216,9 +241,10 @@ describe('refused manifests name the field', () => {
     ['lifecycle sleep', (p) => (c0(p).lifecycle = { preStop: { sleep: { seconds: 5 } } }), 'spec.containers[0].lifecycle.preStop.sleep: is a Kubernetes field minipod does not support'],
     ['lifecycle empty handler', (p) => (c0(p).lifecycle = { postStart: {} }), 'spec.containers[0].lifecycle.postStart: must specify exactly one of exec, httpGet or tcpSocket'],
     ['lifecycle typo', (p) => (c0(p).lifecycle = { preStart: { exec: { command: ['x'] } } }), 'spec.containers[0].lifecycle.preStart: unknown field'],
-    ['init with probe', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', readinessProbe: { exec: { command: ['true'] } } }]), 'spec.initContainers[0].readinessProbe: must not be set for an init container'],
-    ['init with lifecycle', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', lifecycle: { preStop: { exec: { command: ['true'] } } } }]), 'spec.initContainers[0].lifecycle: must not be set for an init container'],
-    ['init restartPolicy (sidecar)', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', restartPolicy: 'Always' }]), 'spec.initContainers[0].restartPolicy: is a Kubernetes field minipod does not support'],
+    ['init with probe', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', readinessProbe: { exec: { command: ['true'] } } }]), 'spec.initContainers[0].readinessProbe: must not be set for an init container (unless it is a sidecar: restartPolicy: Always)'],
+    ['init with lifecycle', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', lifecycle: { preStop: { exec: { command: ['true'] } } } }]), 'spec.initContainers[0].lifecycle: must not be set for an init container (unless it is a sidecar: restartPolicy: Always)'],
+    ['init restartPolicy other than Always', (p) => (p.spec.initContainers = [{ name: 'init', image: 'i', restartPolicy: 'OnFailure' }]), 'spec.initContainers[0].restartPolicy: "OnFailure" is not one of Always'],
+    ['app container restartPolicy', (p) => (c0(p).restartPolicy = 'Always'), 'spec.containers[0].restartPolicy: is only allowed for an init container (restartPolicy: Always makes it a sidecar)'],
   ];
 
   it.each(cases)('%s', (_name, mutate, message) => {

@@ -38,6 +38,19 @@ spec:
     limits: { cpu: "2", memory: 1Gi }
   securityContext:
     runAsUser: 1000
+    fsGroup: 2000
+    fsGroupChangePolicy: OnRootMismatch
+    supplementalGroups: [3000, 3001, 3000]
+    supplementalGroupsPolicy: Strict
+    sysctls:
+      - { name: net.ipv4.ip_local_port_range, value: "1024 65535" }
+      - { name: kernel/shm_rmid_forced, value: "1" }
+      - { name: net/ipv4/conf/eth0.100/rp_filter, value: "0" }
+  hostAliases:
+    - ip: 127.0.0.1
+      hostnames: [foo.local, bar.local]
+    - ip: "fd00::1"
+      hostnames: [six.local]
   volumes:
     - name: data
       emptyDir: {}
@@ -53,6 +66,16 @@ spec:
       command: [sh, -c, "echo init"]
       volumeMounts:
         - { name: data, mountPath: /data }
+    - name: proxy
+      image: ./rootfs/busybox.tar
+      restartPolicy: Always
+      startupProbe:
+        grpc: { port: 9000 }
+      readinessProbe:
+        grpc: { port: 9000, service: proxy.v1 }
+      lifecycle:
+        postStart:
+          exec: { command: ["true"] }
   containers:
     - name: web
       image: ./rootfs/nginx.tar
@@ -147,6 +170,21 @@ const FULL_POD: PodSpec = {
   shareProcessNamespace: false,
   hostNetwork: false,
   dnsPolicy: 'None',
+  hostAliases: [
+    { ip: '127.0.0.1', hostnames: ['foo.local', 'bar.local'] },
+    { ip: 'fd00::1', hostnames: ['six.local'] },
+  ],
+  securityContext: {
+    fsGroup: 2000,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    supplementalGroups: [3000, 3001],
+    supplementalGroupsPolicy: 'Strict',
+    sysctls: [
+      { name: 'net.ipv4.ip_local_port_range', value: '1024 65535' },
+      { name: 'kernel.shm_rmid_forced', value: '1' },
+      { name: 'net.ipv4.conf.eth0/100.rp_filter', value: '0' },
+    ],
+  },
   dnsConfig: {
     nameservers: ['1.1.1.1', '2606:4700:4700::1111'],
     searches: ['example.com'],
@@ -173,6 +211,21 @@ const FULL_POD: PodSpec = {
       // spec.securityContext.runAsUser applies where the container sets none.
       securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000, seccompProfile: runtimeDefault('initContainers[0]') },
       ports: [],
+      stdin: false,
+      tty: false,
+    },
+    {
+      name: 'proxy',
+      image: './rootfs/busybox.tar',
+      env: [],
+      volumeMounts: [],
+      resources: { limits: {}, requests: {} },
+      securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000, seccompProfile: runtimeDefault('initContainers[1]') },
+      ports: [],
+      restartPolicy: 'Always',
+      startupProbe: { grpc: { port: 9000, service: '' }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+      readinessProbe: { grpc: { port: 9000, service: 'proxy.v1' }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+      lifecycle: { postStart: { exec: { command: ['true'] } } },
       stdin: false,
       tty: false,
     },
@@ -282,6 +335,8 @@ describe('parsePodManifest: a full manifest', () => {
       shareProcessNamespace: true,
       hostNetwork: false,
       dnsPolicy: 'ClusterFirst',
+      hostAliases: [],
+      securityContext: { fsGroupChangePolicy: 'Always', supplementalGroups: [], supplementalGroupsPolicy: 'Merge', sysctls: [] },
       initContainers: [],
       containers: [
         {

@@ -33,6 +33,8 @@ export function pod(overrides: Partial<PodSpec> = {}): PodSpec {
     shareProcessNamespace: true,
     hostNetwork: false,
     dnsPolicy: 'ClusterFirst',
+    hostAliases: [],
+    securityContext: { fsGroupChangePolicy: 'Always', supplementalGroups: [], supplementalGroupsPolicy: 'Merge', sysctls: [] },
     initContainers: [],
     containers: [container('app')],
     volumes: [],

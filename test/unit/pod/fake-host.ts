@@ -3,6 +3,7 @@
  * the test (or a script of exit codes per container) decides; every call is logged in order.
  * Signals behave like the kernel's for the fake processes: SIGTERM/SIGKILL end a running one.
  */
+import type { SysctlWrite } from '../../../src/pod/sysctls.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -121,6 +122,10 @@ export class FakeHost implements PodHost {
 
   readHostResolvConf(): { text: string; upstream?: string } {
     return { text: 'nameserver 192.0.2.53\n' };
+  }
+
+  applySysctls(initPid: number, writes: SysctlWrite[]): void {
+    if (writes.length > 0) this.log.push(`sysctls@${initPid} ${writes.map((w) => `${w.name}=${w.value}`).join(' ')}`);
   }
 
   actionRunner(): ActionRunner {

@@ -220,4 +220,22 @@ describe('ContainerProbes', () => {
     expect(results).toEqual([['readiness', { success: false, message: 'boom' }]]);
     p.stop();
   });
+
+  it('hands a grpc probe\'s action to the runner and reports started after the startup probe', async () => {
+    const timers = new FakeTimers();
+    const seen: unknown[] = [];
+    const log: string[] = [];
+    const grpcProbe: Probe = { grpc: { port: 9000, service: 'shop' }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+    const run: ActionRunner = (handler) => {
+      seen.push(handler.grpc);
+      return Promise.resolve({ success: true });
+    };
+    const p = new ContainerProbes({ probes: { startupProbe: grpcProbe }, run, timers, onStarted: () => log.push('started') });
+    p.start();
+    expect(log).toEqual([]);
+    await timers.advance(0);
+    expect(seen).toEqual([{ port: 9000, service: 'shop' }]);
+    expect(log).toEqual(['started']);
+    p.stop();
+  });
 });

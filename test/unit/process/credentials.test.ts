@@ -11,6 +11,11 @@ describe('resolveUser', () => {
     expect(resolveUser({ uid: 1000 }, passwd, group)).toEqual({ uid: 1000, gid: 0, additionalGids: [], home: '/' });
     expect(resolveUser({ uid: 33, gid: 7 }, passwd, group).gid).toBe(7);
   });
+  it('adds the pod\'s supplementalGroups and fsGroup after the image\'s groups (Merge), or alone (Strict)', () => {
+    expect(resolveUser({ name: 'web', groups: [2000, 4] }, passwd, group).additionalGids).toEqual([4, 2000]);
+    expect(resolveUser({ name: 'web', groups: [2000], strictGroups: true }, passwd, group).additionalGids).toEqual([2000]);
+    expect(resolveUser({ uid: 1000, groups: [5, 6] }, passwd, group).additionalGids).toEqual([5, 6]);
+  });
   it('refuses a user name the image does not have', () => {
     expect(() => resolveUser({ name: 'nobody-here' }, passwd, group)).toThrow(/not in the image/);
   });
