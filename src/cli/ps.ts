@@ -32,7 +32,8 @@ export function ownerOf(state: Pick<PodState, 'owner'>): string {
 
 export function psRows(states: PodState[]): string[][] {
   return states.map((s) => {
-    const apps = s.containers.filter((c) => !c.init);
+    // As kubectl: sidecars (restartable init containers) count in READY and RESTARTS.
+    const apps = s.containers.filter((c) => !c.init || c.sidecar);
     const ready = apps.filter((c) => c.state === 'running' && c.ready).length;
     const restarts = apps.reduce((n, c) => n + c.restartCount, 0);
     const phase = effectivePhase(s);

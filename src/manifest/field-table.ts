@@ -8,11 +8,11 @@
 import type { ObjectShape } from './reader.js';
 import { K8S_FIELDS } from './k8s-fields.js';
 import { DNS_CONFIG_SHAPE, DNS_OPTION_SHAPE, LOCAL_OBJECT_REFERENCE_SHAPE, METADATA_SHAPE, POD_SHAPE, SPEC_SHAPE } from './decode.js';
-import { POD_SECURITY_SHAPE } from './pod-security.js';
+import { HOST_ALIAS_SHAPE, POD_SECURITY_SHAPE, SYSCTL_SHAPE } from './pod-security.js';
 import { CAPABILITIES_SHAPE, CONTAINER_SHAPE, MOUNT_SHAPE, PORT_SHAPE, RESOURCES_SHAPE, SECURITY_SHAPE } from './container.js';
 import { CONFIG_MAP_ENV_SHAPE, CONFIG_MAP_KEY_SHAPE, ENV_FROM_SHAPE, ENV_SHAPE, ENV_VAR_SOURCE_SHAPE, SECRET_ENV_SHAPE, SECRET_KEY_SHAPE } from './env.js';
 import { FIELD_REF_SHAPE, RESOURCE_FIELD_REF_SHAPE } from './downward.js';
-import { EXEC_SHAPE, HANDLER_SHAPE, HEADER_SHAPE, HTTP_GET_SHAPE, LIFECYCLE_SHAPE, PROBE_SHAPE, TCP_SOCKET_SHAPE } from './probes.js';
+import { EXEC_SHAPE, GRPC_SHAPE, HANDLER_SHAPE, HEADER_SHAPE, HTTP_GET_SHAPE, LIFECYCLE_SHAPE, PROBE_SHAPE, TCP_SOCKET_SHAPE } from './probes.js';
 import { EMPTY_DIR_SHAPE, HOST_PATH_SHAPE, VOLUME_SHAPE } from './volumes.js';
 import {
   CONFIG_MAP_PROJECTION_SHAPE,
@@ -39,6 +39,8 @@ export const POD_FIELD_SHAPES: readonly (readonly [string, ObjectShape])[] = [
   ['spec', SPEC_SHAPE],
   ['spec.securityContext', POD_SECURITY_SHAPE],
   ['spec.securityContext.seccompProfile', SECCOMP_PROFILE_SHAPE],
+  ['spec.securityContext.sysctls[]', SYSCTL_SHAPE],
+  ['spec.hostAliases[]', HOST_ALIAS_SHAPE],
   ['spec.dnsConfig', DNS_CONFIG_SHAPE],
   ['spec.dnsConfig.options[]', DNS_OPTION_SHAPE],
   ['spec.imagePullSecrets[]', LOCAL_OBJECT_REFERENCE_SHAPE],
@@ -66,6 +68,7 @@ export const POD_FIELD_SHAPES: readonly (readonly [string, ObjectShape])[] = [
   [`${C}.livenessProbe.httpGet`, HTTP_GET_SHAPE],
   [`${C}.livenessProbe.httpGet.httpHeaders[]`, HEADER_SHAPE],
   [`${C}.livenessProbe.tcpSocket`, TCP_SOCKET_SHAPE],
+  [`${C}.livenessProbe.grpc`, GRPC_SHAPE],
   [V, VOLUME_SHAPE],
   [`${V}.hostPath`, HOST_PATH_SHAPE],
   [`${V}.emptyDir`, EMPTY_DIR_SHAPE],

@@ -59,7 +59,8 @@ export interface RunnerPod {
   trace(step: string): void;
 }
 
-export type ContainerKind = 'init' | 'app';
+/** A sidecar is an init container with restartPolicy Always (Kubernetes 1.29+). */
+export type ContainerKind = 'init' | 'sidecar' | 'app';
 
 export class ContainerRunner {
   state: ContainerState;
@@ -82,6 +83,9 @@ export class ContainerRunner {
   private probes?: ContainerProbes;
   /** Why minipod killed the current instance (a failed probe or hook), for its reason. */
   private killedBecause?: string;
+  /** Resolves the first time an instance counts as started (see whenStarted). */
+  private readonly startedOnce: Promise<void>;
+  private resolveStarted!: () => void;
 
   constructor(
     private readonly pod: RunnerPod,
@@ -89,9 +93,11 @@ export class ContainerRunner {
     readonly kind: ContainerKind,
     readonly restartPolicy: RestartPolicy,
   ) {
+    this.startedOnce = new Promise((resolve) => (this.resolveStarted = resolve));
     this.state = {
       name: spec.name,
-      init: kind === 'init',
+      init: kind !== 'app',
+      ...(kind === 'sidecar' ? { sidecar: true } : {}),
       image: spec.image,
       state: 'waiting',
       reason: 'ContainerCreating',
@@ -104,6 +110,26 @@ export class ContainerRunner {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /**
+   * Resolves once an instance has started as Kubernetes counts it for a sidecar: its process
+   * runs, its postStart hook succeeded and its startup probe (if any) passed. The next init
+   * container waits for this, not for an exit.
+   */
+  whenStarted(): Promise<void> {
+    return this.startedOnce;
+  }
+
+  isRunning(): boolean {
+    return this.state.state === 'running' && this.state.pid !== undefined;
+  }
+
+  private markStarted(pid: number): void {
+    if (this.state.pid !== pid) return;
+    this.state.started = true;
+    this.pod.stateChanged();
+    this.resolveStarted();
   }
 
   /** True while a restart waits for its back-off. */
@@ -168,6 +194,7 @@ export class ContainerRunner {
         state: 'running',
         // Without a readiness probe a running container is ready, as in Kubernetes.
         ready: !spec.readinessProbe,
+        started: false,
         reason: undefined,
         message: undefined,
         exitCode: undefined,
@@ -201,7 +228,10 @@ export class ContainerRunner {
       }
     }
     const { startupProbe, livenessProbe, readinessProbe } = spec;
-    if (!startupProbe && !livenessProbe && !readinessProbe) return;
+    if (!startupProbe && !livenessProbe && !readinessProbe) {
+      this.markStarted(pid);
+      return;
+    }
     const failed = (why: string, message: string): void => {
       if (this.state.pid !== pid) return;
       pod.output.event(`${why} of ${spec.name} failed: ${message}; killing the container`);
@@ -217,6 +247,7 @@ export class ContainerRunner {
       },
       onLivenessFailed: (last) => failed('liveness probe', last.message ?? ''),
       onStartupFailed: (last) => failed('startup probe', last.message ?? ''),
+      onStarted: () => this.markStarted(pid),
     });
     this.probes.start();
   }
@@ -338,6 +369,7 @@ export class ContainerRunner {
       ...this.state,
       state: 'terminated',
       ready: false,
+      started: false,
       pid: undefined,
       startTime: undefined,
       exitCode,

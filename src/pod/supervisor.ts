@@ -28,7 +28,7 @@ import type { CgroupManager } from '../cgroups/manager.js';
 import type { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
-import { renderEtcHosts, renderResolvConf } from '../network/index.js';
+import { renderResolvConf } from '../network/index.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
 import { containerCapabilities } from '../plan/container.js';
@@ -41,12 +41,15 @@ import { type PodPhase, type PodState, processRef } from '../state/pod-state.js'
 import type { Syscall } from '../syscall/syscall.js';
 import { CgroupJoins } from './cgroup-join.js';
 import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './container-runner.js';
-import { mountTmpfs } from './host-mounts.js';
 import { claimPodName, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
 import { planSysctls } from './sysctls.js';
 import { type PodLayout, podLayout } from '../paths.js';
+import { preparePodDirs, writeEtcHosts, writePodEtcFiles } from './pod-files.js';
+import { resolvePodImages } from './pod-images.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
+import { runInitSequence } from './init-sequence.js';
+import { killAndWait, killNow, stopInOrder, terminationOrder } from './termination-order.js';
 import { trace } from '../trace.js';
 import { prepareVolumes, type PreparedVolumes } from './volumes.js';
 import { downwardValues, hostDownward, type HostDownward } from './downward-host.js';
@@ -113,7 +116,10 @@ export class PodSupervisor {
     // Init containers run until they succeed (unless the pod's policy is Never), one by one.
     const initPolicy = spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
     this.runs = [
-      ...spec.initContainers.map((c) => new ContainerRunner(pod, c, 'init', initPolicy)),
+      // A sidecar restarts whenever it exits, whatever the pod's policy (Kubernetes 1.29+).
+      ...spec.initContainers.map((c) =>
+        c.restartPolicy === 'Always' ? new ContainerRunner(pod, c, 'sidecar', 'Always') : new ContainerRunner(pod, c, 'init', initPolicy),
+      ),
       ...spec.containers.map((c) => new ContainerRunner(pod, c, 'app', spec.restartPolicy)),
     ];
     this.state = {
@@ -222,19 +228,7 @@ export class PodSupervisor {
 
   private async prepareHost(): Promise<void> {
     const { spec, o, host } = this;
-    const images = await Promise.all(
-      this.runs.map((r, i) => {
-        const list = r.kind === 'init' ? 'initContainers' : 'containers';
-        const index = r.kind === 'init' ? i : i - spec.initContainers.length;
-        return host.resolveImage(r.spec.image, {
-          manifestDir: spec.manifestDir,
-          fieldPath: `spec.${list}[${index}].image`,
-          pullPolicy: r.spec.imagePullPolicy,
-          pinOwner: o.pinImagesPerPod ? spec.name : undefined,
-          pullSecrets: spec.pullSecrets,
-        });
-      }),
-    );
+    const images = await resolvePodImages(host, spec, this.runs, o.pinImagesPerPod ? spec.name : undefined);
     this.runs.forEach((r, i) => {
       r.image = images[i];
       r.state.imageId = images[i]!.id;
@@ -246,13 +240,7 @@ export class PodSupervisor {
     }
     await host.checkHostPorts(spec);
 
-    fs.mkdirSync(this.layout.libDir, { recursive: true, mode: 0o700 });
-    // A new pod of an old name starts with fresh logs.
-    fs.rmSync(this.layout.logDir, { recursive: true, force: true });
-    fs.mkdirSync(this.layout.logDir, { recursive: true, mode: 0o750 });
-    fs.mkdirSync(this.layout.initRoot, { recursive: true, mode: 0o700 });
-    // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
-    inContext("mount the pod's /dev/shm", () => mountTmpfs(o.sys, this.layout.shm, 'mode=1777,size=65536k'));
+    preparePodDirs(o.sys, this.layout);
     this.volumes = await prepareVolumes(o.sys, spec, this.layout.volumesDir, {
       paths: o.paths,
       pinOwner: o.pinImagesPerPod ? spec.name : undefined,
@@ -260,9 +248,7 @@ export class PodSupervisor {
     });
     this.state.volumeImageIds = Object.values(this.volumes.imageIds);
     this.userns?.chownVolumes(spec, this.volumes.byName);
-    fs.writeFileSync(this.layout.etcHostname, `${this.hostname()}\n`);
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), undefined, this.spec.hostAliases));
-    fs.writeFileSync(this.layout.resolvConf, '');
+    writePodEtcFiles(this.layout, spec, this.hostname());
   }
 
   /** A hostNetwork pod keeps the host's UTS namespace, and so its hostname. */
@@ -342,7 +328,7 @@ export class PodSupervisor {
       warn: (m) => o.output.event(`warning: ${m}`),
     });
     this.state.network = this.network;
-    fs.writeFileSync(this.layout.etcHosts, renderEtcHosts(this.hostname(), this.network.ip, spec.hostAliases));
+    writeEtcHosts(this.layout, spec, this.hostname(), this.network.ip);
     const hostResolv = host.readHostResolvConf();
     const resolv = renderResolvConf(spec, hostResolv.text, { upstreamResolvConfText: hostResolv.upstream });
     for (const w of resolv.warnings) o.output.event(`warning: ${w}`);
@@ -350,36 +336,39 @@ export class PodSupervisor {
     this.saveState();
   }
 
-  /** One after another; each must succeed before the next starts (Kubernetes' init containers). */
+  /** Init containers in order, sidecars left running once started (init-sequence.ts). */
   private async runInitContainers(): Promise<void> {
-    for (const r of this.runs.filter((run) => run.kind === 'init')) {
-      await r.start();
-      for (;;) {
-        const code = await r.exited!;
-        if (this.stopping) return;
-        if (code === 0) break;
-        if (r.restartPolicy === 'Never') {
-          this.o.output.event(`init container ${r.name} failed with exit code ${code}: the pod failed`);
-          this.finished.push({ name: r.name, exitCode: code, finishedAt: Date.now() });
-          this.setPhase('Failed');
-          await this.finish();
-          return;
-        }
-        if (!(await r.restart(code))) return;
-      }
-    }
+    await runInitSequence(this.runs, {
+      stopping: () => this.stopping,
+      done: this.done,
+      failed: async (r, code) => {
+        this.o.output.event(`init container ${r.name} failed with exit code ${code}: the pod failed`);
+        this.finished.push({ name: r.name, exitCode: code, finishedAt: Date.now() });
+        this.setPhase('Failed');
+        // Sidecars started before it are stopped in order.
+        await this.terminate();
+      },
+    });
   }
 
   // ---- containers ----
 
   /** What an exit means for the pod: the runner recorded it already. */
   private onContainerExit(r: ContainerRunner, exitCode: number, finishedAt: number): void {
-    // Exits caused by our own stop are not failures of the pod.
+    // Exits caused by our own stop are not failures of the pod; a sidecar's never count.
     if (r.kind === 'app' && !this.stopping) this.finished.push({ name: r.name, exitCode, finishedAt });
     this.syncContainerStates();
     // An init container's exit is awaited by runInitContainers.
     if (this.stopping || r.kind === 'init') return;
     if (!r.restartsAfter(exitCode)) {
+      if (r.kind === 'sidecar') {
+        // Only a sidecar that could not start at all gets here: it never will.
+        this.o.output.event(`sidecar ${r.name} could not start: the pod failed`);
+        this.finished.push({ name: r.name, exitCode, finishedAt });
+        this.setPhase('Failed');
+        void this.terminate();
+        return;
+      }
       this.checkDone();
       return;
     }
@@ -395,7 +384,17 @@ export class PodSupervisor {
     if (!allDone) return;
     const code = podExitCode(this.finished);
     this.setPhase(code === 0 ? 'Succeeded' : 'Failed');
-    void this.finish();
+    // The app containers are done: the sidecars are stopped (last started first), then teardown.
+    void this.terminate();
+  }
+
+  /** Stops what still runs (sidecars, once the app containers are done) and finishes. */
+  private async terminate(): Promise<void> {
+    this.stopping = true;
+    for (const r of this.runs) r.cancelRestart();
+    const deadline = Date.now() + this.spec.terminationGracePeriodSeconds * 1000;
+    if (!(await stopInOrder(terminationOrder(this.runs), deadline, true))) await killAndWait(this.runs);
+    await this.finish();
   }
 
   private onInitExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -414,35 +413,18 @@ export class PodSupervisor {
   async stop(options: { signalExit?: number; graceSeconds?: number } = {}): Promise<number> {
     if (options.signalExit !== undefined && this.stopSignalCode === undefined) this.stopSignalCode = options.signalExit;
     if (this.stopping) {
-      this.killAll();
+      killNow(this.runs);
       return this.done;
     }
     this.stopping = true;
     this.setPhase('Stopping');
     for (const r of this.runs) r.cancelRestart();
-    const running = this.runs.filter((r) => r.state.state === 'running' && r.state.pid);
-    for (const r of running) r.stopProbes();
     const grace = (options.graceSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000;
-    const deadline = Date.now() + grace;
-    // preStop hooks run first, in parallel, and their time counts against the grace period.
-    await Promise.all(running.map((r) => r.preStopThenSignal(deadline, grace > 0)));
-    const exits = Promise.all(running.map((r) => r.exited));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exits.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.killAll();
-      await exits;
-    }
+    // App containers first, then sidecars last-started-first (termination-order.ts); preStop
+    // hooks run before each stop signal and their time counts against the grace period.
+    if (!(await stopInOrder(terminationOrder(this.runs), Date.now() + grace, grace > 0))) await killAndWait(this.runs);
     await this.finish();
     return this.done;
-  }
-
-  private killAll(): void {
-    for (const r of this.runs) r.killNow();
   }
 
   private finish(): Promise<void> {

@@ -30,6 +30,8 @@ export interface ProcessRef {
 export interface ContainerState {
   name: string;
   init: boolean;
+  /** An init container with restartPolicy Always: runs beside the app containers. */
+  sidecar?: boolean;
   image: string;
   /** The resolved image's identity (`sha256:…` or `dir:…`): what `image prune` must keep. */
   imageId?: string;
@@ -41,6 +43,8 @@ export interface ContainerState {
   message?: string;
   restartCount: number;
   ready: boolean;
+  /** postStart done and startup probe passed (Kubernetes' `started`). */
+  started?: boolean;
   startedAt?: string;
   finishedAt?: string;
   cgroupPaths: string[];

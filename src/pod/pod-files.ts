@@ -1,0 +1,34 @@
+/**
+ * The pod's own directories (lib and log dirs, the shared /dev/shm) and the /etc files every
+ * container binds. The name claim and the state are pod-record.ts.
+ */
+import fs from 'node:fs';
+import { inContext } from '../errors.js';
+import type { PodSpec } from '../manifest/types.js';
+import { renderEtcHosts } from '../network/index.js';
+import type { Syscall } from '../syscall/syscall.js';
+import { mountTmpfs } from './host-mounts.js';
+import type { PodLayout } from '../paths.js';
+
+/** The pod's directories, fresh logs, and the /dev/shm tmpfs every container of the pod shares. */
+export function preparePodDirs(sys: Syscall, layout: PodLayout): void {
+  fs.mkdirSync(layout.libDir, { recursive: true, mode: 0o700 });
+  // A new pod of an old name starts with fresh logs.
+  fs.rmSync(layout.logDir, { recursive: true, force: true });
+  fs.mkdirSync(layout.logDir, { recursive: true, mode: 0o750 });
+  fs.mkdirSync(layout.initRoot, { recursive: true, mode: 0o700 });
+  // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
+  inContext("mount the pod's /dev/shm", () => mountTmpfs(sys, layout.shm, 'mode=1777,size=65536k'));
+}
+
+/** /etc/hostname and /etc/hosts before the network is up; resolv.conf comes with it. */
+export function writePodEtcFiles(layout: PodLayout, spec: PodSpec, hostname: string): void {
+  fs.writeFileSync(layout.etcHostname, `${hostname}\n`);
+  writeEtcHosts(layout, spec, hostname);
+  fs.writeFileSync(layout.resolvConf, '');
+}
+
+/** /etc/hosts as kubelet writes it: the pod's address (once known) and spec.hostAliases. */
+export function writeEtcHosts(layout: PodLayout, spec: PodSpec, hostname: string, ip?: string): void {
+  fs.writeFileSync(layout.etcHosts, renderEtcHosts(hostname, ip, spec.hostAliases));
+}
