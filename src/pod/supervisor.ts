@@ -16,8 +16,8 @@
  *  3. create the cgroups and move the helpers into them in the background
  *  4. resolve images, check host ports, prepare volumes and the shared /dev/shm
  *  5. the init execs catatonit -P: PID 1 of the pod
- *  6. CNI ADD on the init's network namespace; write /etc/hosts and resolv.conf
- *  7. init containers one after another, then every app container in parallel
+ *  6. CNI ADD on the init's network namespace; /etc/hosts, resolv.conf; the pod's sysctls
+ *  7. init containers one after another (a sidecar only until it started), then the apps
  * Any failure on the way tears down what was made and reports one error.
  */
 import { randomUUID } from 'node:crypto';

@@ -53,6 +53,33 @@ describe.skipIf(!isRoot)('pod security context and host entries (root)', () => {
     expect(r.stdout).toMatch(/app +\| -rw-r--r-- +1 +1000 +2000 .* \/data\/f$/m);
   });
 
+  it('makes a secret volume group-readable by fsGroup (0400 keys become 0440), as kubelet does', () => {
+    const yaml = `apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {token: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: fsgroup-secret, annotations: {minipod.io/network: none}}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000, fsGroup: 2000}
+  # 256 is 0400: written in decimal, as a YAML 1.2 reader takes 0400 for four hundred.
+  volumes: [{name: creds, secret: {secretName: creds, defaultMode: 256}}]
+  containers:
+  - name: app
+    image: ${BUSYBOX_ROOTFS}
+    command: [sh, -c, 'ls -lnL /creds/token; cat /creds/token; echo']
+    volumeMounts: [{name: creds, mountPath: /creds}]
+`;
+    const r = minipodSync(t, ['run', writeManifest(t, 'fsgroup-secret.yaml', yaml)]);
+    expect(r.code, r.stderr).toBe(0);
+    // Readable by uid 1000 only through the group: owner root, mode 0440, group fsGroup.
+    expect(r.stdout).toMatch(/app +\| -r--r----- +1 +0 +2000 .*\/creds\/token$/m);
+    expect(r.stdout).toMatch(/app +\| s3cret$/m);
+  });
+
   it('sets namespaced sysctls inside the pod only, and refuses host-wide ones', () => {
     const names = ['net.ipv4.ip_unprivileged_port_start', 'kernel.shm_rmid_forced', 'kernel.msgmax'];
     const before = names.map(hostSysctl);
