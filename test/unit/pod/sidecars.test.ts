@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCgroupManager, type CgroupManager } from '../../../src/cgroups/manager.js';
 import { parsePodManifest } from '../../../src/manifest/index.js';
 import type { MinipodPaths } from '../../../src/paths.js';
-import type { ContainerPlan, PodInitPlan } from '../../../src/plan/types.js';
+import type { ContainerPlan } from '../../../src/plan/types.js';
 import { HelperFailed } from '../../../src/process/helper-client.js';
 import { PodSupervisor, type SupervisorOptions } from '../../../src/pod/supervisor.js';
 import { readPodState } from '../../../src/state/pod-state.js';
