@@ -85,7 +85,7 @@ describe('refused manifests name the field', () => {
     ['nameserver', (p) => (p.spec.dnsConfig = { nameservers: ['dns.google'] }), 'spec.dnsConfig.nameservers[0]: "dns.google" is not an IP address'],
     ['too many nameservers', (p) => (p.spec.dnsConfig = { nameservers: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'] }), 'spec.dnsConfig.nameservers: too many entries (4, at most 3)'],
     ['dns option', (p) => (p.spec.dnsConfig = { options: [{ value: '1' }] }), 'spec.dnsConfig.options[0].name: field is required'],
-    ['pod securityContext', (p) => (p.spec.securityContext = { seLinuxOptions: { level: 's0' } }), 'spec.securityContext.seLinuxOptions: is a Kubernetes field minipod does not support'],
+    ['pod securityContext', (p) => (p.spec.securityContext = { seLinuxChangePolicy: 'Recursive' }), 'spec.securityContext.seLinuxChangePolicy: is a Kubernetes field minipod does not support'],
     ['fsGroup range', (p) => (p.spec.securityContext = { fsGroup: -1 }), 'spec.securityContext.fsGroup: must be between 0 and 4294967294, got -1'],
     ['fsGroupChangePolicy', (p) => (p.spec.securityContext = { fsGroupChangePolicy: 'Never' }), 'spec.securityContext.fsGroupChangePolicy: "Never" is not one of Always, OnRootMismatch'],
     ['supplementalGroups item', (p) => (p.spec.securityContext = { supplementalGroups: [5, 'x'] }), 'spec.securityContext.supplementalGroups[1]: expected an integer, got string'],
