@@ -111,9 +111,16 @@ export function containerEnv(pod: PodSpec, container: ContainerSpec, image: Imag
   return [...containerEnvMap(pod, container, image, downward)].map(([k, v]) => `${k}=${v}`);
 }
 
-export function containerCapabilities(container: ContainerSpec): number[] {
+/**
+ * `hostBounding`: the capabilities the runtime itself holds (its bounding set). "All
+ * capabilities" (privileged, `add: [ALL]`) means all of those, as runc and podman read it: a host
+ * whose own bounding set lacks one (CAP_SYS_RESOURCE on some CI machines) cannot give it, and
+ * capset would refuse the whole set. Capabilities added by name are kept, so the helper's
+ * capset names the one the host lacks.
+ */
+export function containerCapabilities(container: ContainerSpec, hostBounding?: readonly number[]): number[] {
   const sc = container.securityContext;
-  const all = CAPABILITIES.map((_, bit) => bit);
+  const all = CAPABILITIES.map((_, bit) => bit).filter((bit) => !hostBounding || hostBounding.includes(bit));
   let set = new Set<number>(sc.privileged ? all : DEFAULT_CAPABILITIES.map(capabilityBit));
   if (sc.capabilities.drop.includes('ALL')) set = new Set();
   if (sc.capabilities.add.includes('ALL')) set = new Set(all);
@@ -155,8 +162,14 @@ export function containerUser(container: ContainerSpec, image: ImageConfigLike, 
   return user;
 }
 
-export function processSpec(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): ProcessSpec {
-  const caps = containerCapabilities(container);
+export function processSpec(
+  pod: PodSpec,
+  container: ContainerSpec,
+  image: ImageConfigLike,
+  downward?: DownwardValues,
+  hostBounding?: readonly number[],
+): ProcessSpec {
+  const caps = containerCapabilities(container, hostBounding);
   const user = containerUser(container, image, pod);
   // A non-root user keeps capabilities across execve only as ambient ones: give it the ones
   // the manifest added explicitly, as podman does.
@@ -256,12 +269,14 @@ export interface PlanContainerInput {
   cgroups?: Omit<CgroupViewInput, 'privileged'>;
   /** The pod's uid, IPs and host, for env from the downward API (known after CNI ADD). */
   downward?: DownwardValues;
+  /** The runtime's own bounding set: what "all capabilities" can mean on this host. */
+  hostCapabilities?: readonly number[];
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
   const { pod, container, dirs } = input;
   const privileged = container.securityContext.privileged;
-  const process = processSpec(pod, container, input.image, input.downward);
+  const process = processSpec(pod, container, input.image, input.downward, input.hostCapabilities);
   if (input.seccomp) process.seccomp = input.seccomp;
   if (input.lsmLabels?.length) process.lsmLabels = input.lsmLabels;
   // procMount Unmasked (hostUsers: false only, see validate.ts): /proc as the kernel shows it.

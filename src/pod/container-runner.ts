@@ -18,6 +18,7 @@ import type { LsmLabel, SeccompFilter } from '../plan/types.js';
 import type { DownwardValues } from '../plan/downward.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
+import { hostBoundingCapabilities } from '../process/host-capabilities.js';
 import { type ContainerState, processRef } from '../state/pod-state.js';
 import type { CgroupJoins } from './cgroup-join.js';
 import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
@@ -176,6 +177,7 @@ export class ContainerRunner {
       cgroups: { mode: pod.cgroups.mode, dirs: pod.cgroups.paths(pod.spec.name, spec.name) },
       // Started after CNI ADD: status.podIP is known.
       downward: pod.downward(),
+      hostCapabilities: hostBoundingCapabilities(),
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);

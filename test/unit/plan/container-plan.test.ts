@@ -1,3 +1,4 @@
+import { capabilityBits } from '../../../src/process/host-capabilities.js';
 import { describe, expect, it } from 'vitest';
 import { parsePodManifest } from '../../../src/manifest/index.js';
 import { containerArgs, containerCapabilities, containerEnv, planContainer, type ContainerHostDirs } from '../../../src/plan/container.js';
@@ -53,6 +54,16 @@ describe('containerCapabilities', () => {
   });
   it('gives everything to privileged containers', () => {
     expect(containerCapabilities(podOf({ securityContext: { privileged: true } }).containers[0]!)).toHaveLength(41);
+  });
+  it('gives privileged containers all that the host holds, and keeps a capability added by name', () => {
+    // A host whose bounding set lacks SYS_RESOURCE (24), as this project's CI machines.
+    const host = capabilityBits('000001fffeffffff');
+    expect(host).not.toContain(24);
+    const privileged = containerCapabilities(podOf({ securityContext: { privileged: true } }).containers[0]!, host);
+    expect(privileged).toHaveLength(40);
+    expect(privileged).not.toContain(24);
+    const added = podOf({ securityContext: { capabilities: { add: ['ALL', 'SYS_RESOURCE'] } } }).containers[0]!;
+    expect(containerCapabilities(added, host)).toContain(24);
   });
 });
 
