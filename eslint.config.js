@@ -33,10 +33,19 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/native-bindings/libc', '**/native-bindings/libc.js', 'koffi'],
+              group: ['**/native-bindings/libc', '**/native-bindings/libc.js', '**/native-bindings/libseccomp*', 'koffi'],
               message: 'call the kernel through src/syscall (the Syscall interface), not libc directly',
             },
           ],
+        },
+      ],
+      // createRequire('koffi') would dodge the import rule: loading native code by hand is for
+      // native-bindings/ only.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name='require'][arguments.0.value='koffi']",
+          message: 'load native code in native-bindings/ and call it through src/syscall',
         },
       ],
     },

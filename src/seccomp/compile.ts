@@ -10,50 +10,8 @@
  * libseccomp, and a profile that does not compile fails before anything of the pod exists.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { libseccomp } from '../syscall/libseccomp.js';
 import type { FilterSpec } from './resolve.js';
-
-const require = createRequire(import.meta.url);
-
-type Fn = (...args: unknown[]) => unknown;
-
-interface LibSeccomp {
-  init(defaultAction: number): unknown;
-  release(ctx: unknown): void;
-  archAdd(ctx: unknown, arch: number): number;
-  archResolve(name: string): number;
-  syscallResolve(name: string): number;
-  ruleAdd(ctx: unknown, action: number, syscall: number, count: number, args: Buffer | null): number;
-  attrSet(ctx: unknown, attr: number, value: number): number;
-  exportBpf(ctx: unknown, fd: number): number;
-  memfd(name: string, flags: number): number;
-}
-
-let lib: LibSeccomp | undefined;
-
-function libseccomp(): LibSeccomp {
-  if (lib) return lib;
-  const koffi = require('koffi');
-  let so: { func(decl: string): Fn };
-  try {
-    so = koffi.load('libseccomp.so.2');
-  } catch (err) {
-    throw new Error(`libseccomp.so.2 is not installed (Debian: apt-get install libseccomp2): ${(err as Error).message}`);
-  }
-  const libc = koffi.load('libc.so.6');
-  lib = {
-    init: so.func('void *seccomp_init(uint32_t def_action)'),
-    release: so.func('void seccomp_release(void *ctx)') as LibSeccomp['release'],
-    archAdd: so.func('int seccomp_arch_add(void *ctx, uint32_t arch)') as LibSeccomp['archAdd'],
-    archResolve: so.func('uint32_t seccomp_arch_resolve_name(const char *name)') as LibSeccomp['archResolve'],
-    syscallResolve: so.func('int seccomp_syscall_resolve_name(const char *name)') as LibSeccomp['syscallResolve'],
-    ruleAdd: so.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int cnt, const void *args)') as LibSeccomp['ruleAdd'],
-    attrSet: so.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)') as LibSeccomp['attrSet'],
-    exportBpf: so.func('int seccomp_export_bpf(void *ctx, int fd)') as LibSeccomp['exportBpf'],
-    memfd: libc.func('int memfd_create(const char *name, unsigned int flags)') as LibSeccomp['memfd'],
-  };
-  return lib;
-}
 
 /** A profile that libseccomp refused: the message names the profile rule. */
 export class CompileError extends Error {
