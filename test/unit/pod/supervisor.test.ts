@@ -3,74 +3,13 @@
  * v2 cgroup manager on the fake cgroupfs, and the recording syscall fake: no root, no processes.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCgroupManager, type CgroupManager } from '../../../src/cgroups/manager.js';
-import { parsePodManifest } from '../../../src/manifest/index.js';
-import type { MinipodPaths } from '../../../src/paths.js';
-import type { ContainerPlan, PodInitPlan } from '../../../src/plan/types.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { PodInitPlan } from '../../../src/plan/types.js';
 import { HelperFailed } from '../../../src/process/helper-client.js';
-import { PodSupervisor, type SupervisorOptions } from '../../../src/pod/supervisor.js';
 import { readPodState } from '../../../src/state/pod-state.js';
-import { RecordingSyscall } from '../../../src/syscall/recording.js';
-import { FakeCgroupFs } from '../cgroups/fake-cgroupfs.js';
-import { FakeHost } from './fake-host.js';
 
-let dir: string;
-let paths: MinipodPaths;
-let cgfs: FakeCgroupFs;
-let cgroups: CgroupManager;
-let host: FakeHost;
-let sys: RecordingSyscall;
-let events: string[];
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-supervisor-'));
-  cgfs = new FakeCgroupFs('unified');
-  paths = {
-    runDir: path.join(dir, 'run'),
-    libDir: path.join(dir, 'lib'),
-    logDir: path.join(dir, 'log'),
-    cgroupRoot: cgfs.root,
-    cgroupParent: 'minipod',
-    cniConfDir: path.join(dir, 'cni'),
-    cniPluginDirs: [],
-  };
-  cgroups = createCgroupManager({ root: cgfs.root, parent: 'minipod', fs: cgfs, mode: 'unified', killTimeoutMs: 100 });
-  host = new FakeHost(paths);
-  sys = new RecordingSyscall();
-  events = [];
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  cgfs.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function podOf(spec: object) {
-  return parsePodManifest(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec }), { manifestDir: '/m' });
-}
-
-function supervisor(spec: object, extra: Partial<SupervisorOptions> = {}): PodSupervisor {
-  return new PodSupervisor(podOf(spec), {
-    paths,
-    sys,
-    cgroups,
-    host,
-    output: { line: () => {}, event: (m) => events.push(m) },
-    trace: () => {},
-    ...extra,
-  });
-}
-
-const containerPlans = () => host.plans.map((p) => p.plan).filter((p): p is ContainerPlan => p.kind === 'container');
-const tick = () => new Promise((r) => setImmediate(r));
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++) await tick();
-  expect(check()).toBe(true);
-}
+import { paths, cgroups, host, sys, events, supervisor, containerPlans, until } from './supervisor-fixture.js';
 
 describe('PodSupervisor start', () => {
   it('creates the pod in the documented order: helpers, cgroups, images, init, network, init containers, apps', async () => {
