@@ -6,7 +6,7 @@
  * any value is built.
  */
 import path from 'node:path';
-import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document } from 'yaml';
+import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type ScalarTag } from 'yaml';
 import type { PodSpec } from './types.js';
 import { ManifestError } from './issues.js';
 import { decodePod } from './decode.js';
@@ -14,6 +14,20 @@ import { validatePod } from './validate.js';
 import { MAX_MANIFEST_BYTES, manifestFileError as fileError, readManifestFile } from './read-file.js';
 
 export { MAX_MANIFEST_BYTES, readManifestFile } from './read-file.js';
+
+/**
+ * YAML 1.1's octal integers (`0400`), which Kubernetes reads (sigs.k8s.io/yaml over go-yaml v2):
+ * `defaultMode: 0400` in a copied manifest means 256 there and must here too. The rest of YAML
+ * 1.1 (yes/no booleans, base-60 numbers) stays out: they are strings under the 1.2 core schema.
+ */
+const OCTAL_INT_1_1: ScalarTag = {
+  identify: (v) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (s) => parseInt(s, 8),
+};
 
 /** Real manifests use a handful of anchors; bombs need many. */
 export const MAX_ALIASES = 16;
@@ -96,6 +110,7 @@ export function parseManifestDocuments(text: string, source?: string): ParsedDoc
     docs = YAML.parseAllDocuments(text, {
       version: '1.2',
       schema: 'core',
+      customTags: (tags) => [OCTAL_INT_1_1, ...tags],
       uniqueKeys: true,
       merge: false,
       prettyErrors: false,

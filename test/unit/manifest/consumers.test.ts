@@ -150,6 +150,13 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
       x.spec.containers[0].volumeMounts = volumes.map((v, i) => ({ name: v.name, mountPath: `/v${i}` }));
     });
 
+  it('reads defaultMode: 0400 as octal, as Kubernetes does (YAML 1.1 integers)', () => {
+    const written = text(CONFIG, mounted([{ name: 'cfg', configMap: { name: 'cfg', defaultMode: 1 } }])).replace('defaultMode: 1', 'defaultMode: 0400');
+    expect(written).toContain('defaultMode: 0400');
+    const { bundle } = loadManifestBundle([{ source: 'all.yaml', path: '/m/all.yaml', text: written }]);
+    expect(bundle.pods[0]!.volumes[0]!.source).toMatchObject({ files: [{ mode: 0o400 }, { mode: 0o400 }, { mode: 0o400 }] });
+  });
+
   it('every key by default; items pick keys, paths and modes; secrets are tmpfs', () => {
     const p = load(
       CONFIG,
