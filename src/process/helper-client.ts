@@ -14,6 +14,9 @@ import { encodeMessage, type ErrorMessage, LineReader, parseHelperMessage, Proto
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
 
+/** What a helper runs: the node binary and minipod's helper script (a pod's own uid must reach both). */
+export const HELPER_EXECUTABLES: readonly string[] = [process.execPath, HELPER_SCRIPT];
+
 export class HelperFailed extends Error {
   override name = 'HelperFailed';
   constructor(message: string, readonly exitCode: number) {

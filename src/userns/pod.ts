@@ -7,11 +7,12 @@
  * The warm pool's sandboxes have no user namespace: such a pod never takes one (supervisor.ts).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
 import type { ContainerPlan } from '../plan/types.js';
 import type { PodLayout } from '../paths.js';
-import type { Helper } from '../process/helper-client.js';
+import { HELPER_EXECUTABLES, type Helper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { allocateRange } from './allocator.js';
 import { startUsernsPodInit } from './pod-init.js';
@@ -36,9 +37,12 @@ export class UsernsPod {
   /** The pod's range when it gets a user namespace; undefined when it shares the host's users. */
   static async create(spec: PodSpec, host: UsernsHost, layout: PodLayout): Promise<UsernsPod | undefined> {
     if (!usesUserNamespace(spec)) return undefined;
-    // The pod's root must be able to walk to its bind sources and container roots.
+    // The pod's root must be able to walk to its bind sources and container roots, and its
+    // helpers (which run as the range's root) to node and the helper script: minipod may be
+    // checked out under a mode-0700 directory such as /root.
     fs.mkdirSync(layout.libDir, { recursive: true, mode: 0o700 });
-    const range = await allocateRange(host.sys, host.paths, spec.name, [layout.runDir, layout.libDir]);
+    const executableDirs = HELPER_EXECUTABLES.map((file) => path.dirname(file));
+    const range = await allocateRange(host.sys, host.paths, spec.name, [layout.runDir, layout.libDir, ...executableDirs]);
     return new UsernsPod(host, range, spec.hostname);
   }
 
