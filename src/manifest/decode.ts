@@ -29,6 +29,7 @@ import {
   labelValueProblem,
   qualifiedNameProblem,
 } from './syntax.js';
+import { decodeNameAndNamespace } from './objects/metadata.js';
 
 export const POD_LIMITS = {
   containers: 64,
@@ -248,18 +249,7 @@ function decodeMetadata(root: Fields, issues: Issues): Metadata {
     if (!root.has('metadata')) issues.add('metadata', 'field is required (metadata.name names the pod)');
     return out;
   }
-  const name = f.requiredString('name', 253);
-  if (name !== undefined) {
-    const p = dns1123LabelProblem(name);
-    if (p) issues.add(f.at('name'), `${quote(name)} ${p}`);
-    else out.name = name;
-  }
-  const namespace = f.optionalString('namespace', 253);
-  if (namespace !== undefined) {
-    const p = dns1123LabelProblem(namespace);
-    if (p) issues.add(f.at('namespace'), `${quote(namespace)} ${p}`);
-    else out.namespace = namespace;
-  }
+  Object.assign(out, decodeNameAndNamespace(f, issues, dns1123LabelProblem));
   const labels = f.stringMap('labels', POD_LIMITS.labels) ?? {};
   for (const [k, v] of Object.entries(labels)) {
     const kp = qualifiedNameProblem(k);
