@@ -25,7 +25,9 @@ const src = (names) => `^src/(${names.map((n) => n.replace('.', '\\.')).join('|'
 const layerRules = LAYERS.slice(1).map((layer, i) => ({
   name: `layer-${layer[0]}`,
   severity: 'error',
-  comment: `${layer.join(', ')} must not import the layers above it (${LAYERS.slice(0, i + 1).flat().join(', ')})`,
+  comment: `${layer.join(', ')} must not import the layers above it (${LAYERS.slice(0, i + 1)
+    .flat()
+    .join(', ')})`,
   from: { path: src(layer) },
   to: { path: src(LAYERS.slice(0, i + 1).flat()) },
 }));

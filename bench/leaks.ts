@@ -63,8 +63,7 @@ export function checkLeaks(before: HostSnapshot, root: string): LeakReport {
   for (const leak of leaksSince(before, snapshotHost())) {
     const [kind, ...rest] = leak.split(': ');
     const item = rest.join(': ');
-    const mine =
-      kind === 'processes' ? isOurs(Number.parseInt(item, 10), root) : item.includes(root) || item.includes(POD_PREFIX);
+    const mine = kind === 'processes' ? isOurs(Number.parseInt(item, 10), root) : item.includes(root) || item.includes(POD_PREFIX);
     (mine ? ours : unattributed).push(leak);
   }
   for (const cg of ourCgroups()) if (!ours.some((l) => l.includes(cg))) ours.push(`cgroups: ${cg}`);

@@ -4,7 +4,11 @@ import os from 'node:os';
 import { trySh } from './exec.js';
 
 export function machineInfo(): Record<string, string> {
-  const cgroupMode = fs.existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 + unified)' : fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1';
+  const cgroupMode = fs.existsSync('/sys/fs/cgroup/unified')
+    ? 'hybrid (v1 + unified)'
+    : fs.existsSync('/sys/fs/cgroup/cgroup.controllers')
+      ? 'v2'
+      : 'v1';
   return {
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,

@@ -89,7 +89,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--memory-rounds') o.memoryRounds = int();
     else if (a === '--settle-ms') o.settleMs = int();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?\n?/, '').replace(/^ \* ?/gm, '') + '\n');
+      process.stdout.write(
+        fs
+          .readFileSync(new URL(import.meta.url), 'utf8')
+          .split('*/')[0]!
+          .replace(/^\/\*\*?\n?/, '')
+          .replace(/^ \* ?/gm, '') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (--help lists them)`);
   }
@@ -107,18 +113,30 @@ const RATIOS: RatioSpec[] = [
   { label: '2. 3-container pod down: minipod rm -f / podman', ours: 's2.down.minipod-detached', peer: 's2.down.podman', target: 1 / 4 },
   { label: '2. 3-container pod up: minipod attached / podman', ours: 's2.up.minipod-attached', peer: 's2.up.podman', target: 1 / 3 },
   { label: '2. 3-container pod down: minipod attached / podman', ours: 's2.down.minipod-attached', peer: 's2.down.podman', target: 1 / 4 },
-  { label: '2. 3-container pod up: minipod run -d, pool disabled / podman (informational)', ours: 's2.up.minipod-detached-nopool', peer: 's2.up.podman' },
+  {
+    label: '2. 3-container pod up: minipod run -d, pool disabled / podman (informational)',
+    ours: 's2.up.minipod-detached-nopool',
+    peer: 's2.up.podman',
+  },
   { label: '3. memory per pod (PSS): minipod detached / podman', ours: 's3.pss.minipod-detached', peer: 's3.pss.podman', target: 1 },
   // Attached counts the `minipod run` client that stays in the user's terminal, as
   // `podman run` would; podman's number is its detached pods (conmons + catatonit): informational.
-  { label: '3. memory per pod (PSS): minipod attached, its client included / podman detached (informational)', ours: 's3.pss.minipod-attached', peer: 's3.pss.podman' },
+  {
+    label: '3. memory per pod (PSS): minipod attached, its client included / podman detached (informational)',
+    ours: 's3.pss.minipod-attached',
+    peer: 's3.pss.podman',
+  },
   { label: '3. memory per pod (RSS): minipod detached / podman', ours: 's3.rss.minipod-detached', peer: 's3.rss.podman' },
   { label: '4. N pods at once, all running: minipod / podman', ours: 's4.up.minipod', peer: 's4.up.podman' },
   { label: '4. N pods at once, all removed: minipod / podman', ours: 's4.down.minipod', peer: 's4.down.podman' },
   { label: '5. seccomp: one-container pod start, default profile / Unconfined', ours: 'sc.default-1', peer: 'sc.unconfined-1' },
   { label: '5. seccomp: three-container pod start, default profile / Unconfined', ours: 'sc.default-3', peer: 'sc.unconfined-3' },
   { label: '6. pod up: hostUsers: false / host users (warm pool)', ours: 'un.up.userns', peer: 'un.up.default' },
-  { label: '6. pod up: hostUsers: false / host users, pool disabled (the user namespace itself)', ours: 'un.up.userns', peer: 'un.up.default-nopool' },
+  {
+    label: '6. pod up: hostUsers: false / host users, pool disabled (the user namespace itself)',
+    ours: 'un.up.userns',
+    peer: 'un.up.default-nopool',
+  },
   { label: '6. pod down: hostUsers: false / host users', ours: 'un.down.userns', peer: 'un.down.default' },
 ];
 
@@ -144,7 +162,10 @@ async function main(): Promise<number> {
   if (!fs.existsSync(o.image)) throw new Error(`${o.image} missing: bash rootfs-tools/build.sh busybox build/rootfs`);
   const t0 = Date.now();
   // Others may use this machine: the load before and after says how quiet it was.
-  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const hostBefore = snapshotHost();
   // podman's netavark (and CNI's bridge) turn forwarding on; the host gets back what it had.
   const ipForwardBefore = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
@@ -209,7 +230,9 @@ async function main(): Promise<number> {
     await step('s1', async () => {
       const s1 = await scenarioOneContainer(ctx);
       rows.push(...s1.rows);
-      breakdown = Object.entries(S1_MINIPOD_ROWS).map(([id, title]) => rowBreakdown(`s1.${id}`, title, s1.traces[id] ?? [], s1.totals[id] ?? []));
+      breakdown = Object.entries(S1_MINIPOD_ROWS).map(([id, title]) =>
+        rowBreakdown(`s1.${id}`, title, s1.traces[id] ?? [], s1.totals[id] ?? []),
+      );
     });
     await step('bd', async () => {
       rows.push(...(await outsideMeasures(ctx)));
@@ -280,7 +303,13 @@ async function main(): Promise<number> {
   const results: Results = {
     date: new Date().toISOString(),
     durationS: (Date.now() - t0) / 1000,
-    machine: { ...machineInfo(), 'load avg 1/5/15 min before → after': `${loadBefore} → ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}` },
+    machine: {
+      ...machineInfo(),
+      'load avg 1/5/15 min before → after': `${loadBefore} → ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    },
     versions: toolVersions(versions),
     config: {
       rounds: o.rounds,

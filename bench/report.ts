@@ -48,9 +48,26 @@ export function renderGenerated(res: Results): string {
   const byId = new Map(res.rows.map((r) => [r.id, r]));
   const out: string[] = [BEGIN, ''];
   out.push(`Run of ${res.date} (${res.durationS.toFixed(0)} s in all).`, '');
-  out.push(table(['machine', ''], Object.entries(res.machine).map(([k, v]) => [k, v])), '');
-  out.push(table(['tool', 'version'], Object.entries(res.versions).map(([k, v]) => [k, v])), '');
-  out.push(`Settings: ${Object.entries(res.config).map(([k, v]) => `${k}=${v}`).join(', ')}.`, '');
+  out.push(
+    table(
+      ['machine', ''],
+      Object.entries(res.machine).map(([k, v]) => [k, v]),
+    ),
+    '',
+  );
+  out.push(
+    table(
+      ['tool', 'version'],
+      Object.entries(res.versions).map(([k, v]) => [k, v]),
+    ),
+    '',
+  );
+  out.push(
+    `Settings: ${Object.entries(res.config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}.`,
+    '',
+  );
 
   const fixedOf = (re: RegExp): FixedCost[] => res.fixed.filter((f) => re.test(f.what) && !/pool disabled/.test(f.what));
   const medianOf = (fs: FixedCost[], k: 'rss' | 'pss'): string => fmt(median(fs.map((f) => f[k])) / 1024);
@@ -67,7 +84,9 @@ export function renderGenerated(res: Results): string {
       'daemon) and "pool disabled" (a daemon started with MINIPOD_WARM_SANDBOXES=0) are measured in the same ' +
       'rounds. The daemon and the pool are a fixed cost, not counted per pod' +
       (daemonIdle.length > 0 ? `: daemon alone ${medianOf(daemonIdle, 'pss')} MB PSS / ${medianOf(daemonIdle, 'rss')} MB RSS` : '') +
-      (pool.length > 0 ? `, warm pool ${medianOf(pool, 'pss')} MB PSS / ${medianOf(pool, 'rss')} MB RSS (${pool[0]!.processes} helpers)` : '') +
+      (pool.length > 0
+        ? `, warm pool ${medianOf(pool, 'pss')} MB PSS / ${medianOf(pool, 'rss')} MB RSS (${pool[0]!.processes} helpers)`
+        : '') +
       ' (table "Fixed memory" below).',
     '',
   );
@@ -118,9 +137,9 @@ export function renderGenerated(res: Results): string {
     out.push('### Memory that stays per running pod (one sample per tool, first measured round)', '');
     out.push(
       "minipod: the pod's processes that are not containers (its init, `catatonit -P`; for an attached pod also the " +
-        '`minipod run` client, which stays for the pod\'s life) plus the daemon\'s growth per pod (the daemon\'s own ' +
+        "`minipod run` client, which stays for the pod's life) plus the daemon's growth per pod (the daemon's own " +
         'smaps_rollup with the pods running minus with none, both right after `daemon settle`, divided by the pods ' +
-        'running). The daemon\'s growth can come out slightly negative: its heap may shrink, and in PSS its share of Node\'s pages falls while more Node processes (an attached client) map them. podman: its conmons and the infra ' +
+        "running). The daemon's growth can come out slightly negative: its heap may shrink, and in PSS its share of Node's pages falls while more Node processes (an attached client) map them. podman: its conmons and the infra " +
         "container's catatonit. Containers' own processes are left out on both sides.",
       '',
     );
@@ -175,7 +194,12 @@ export function renderGenerated(res: Results): string {
 
   if (res.errors.length > 0) out.push('### Errors', '', ...res.errors.map((e) => `- ${e.split('\n')[0]}`), '');
   if (res.daemonAnomalies.length > 0) {
-    out.push('### minipod daemon restarted during the run (untimed, then warmed up again)', '', ...res.daemonAnomalies.map((e) => `- ${e}`), '');
+    out.push(
+      '### minipod daemon restarted during the run (untimed, then warmed up again)',
+      '',
+      ...res.daemonAnomalies.map((e) => `- ${e}`),
+      '',
+    );
   }
   if (res.retried.length > 0) {
     out.push('### Rounds repeated after a failure', '', ...res.retried.map((e) => `- ${e.replace(/\|/g, '/')}`), '');
@@ -187,7 +211,10 @@ export function renderGenerated(res: Results): string {
     '',
   );
   if (res.unattributed.length > 0) {
-    out.push(`Changed on the host during the run but not by the bench (other users' pods): ${res.unattributed.length} item(s), see the JSON.`, '');
+    out.push(
+      `Changed on the host during the run but not by the bench (other users' pods): ${res.unattributed.length} item(s), see the JSON.`,
+      '',
+    );
   }
   out.push(END);
   return out.join('\n');

@@ -74,7 +74,9 @@ export function libc(): Libc {
   cached = {
     unshare: f('int unshare(int flags)') as Libc['unshare'],
     setns: f('int setns(int fd, int nstype)') as Libc['setns'],
-    mount: f('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Libc['mount'],
+    mount: f(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ) as Libc['mount'],
     umount2: f('int umount2(const char *target, int flags)') as Libc['umount2'],
     sethostname: f('int sethostname(const char *name, size_t len)') as Libc['sethostname'],
     chdir: f('int chdir(const char *path)') as Libc['chdir'],
@@ -104,14 +106,33 @@ export function libc(): Libc {
     close: f('int close(int fd)') as Libc['close'],
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     seccompFilter: (flags, program) =>
-      Number(syscall(SYS.seccomp, 'uint32_t', SECCOMP_SET_MODE_FILTER, 'uint32_t', flags, koffi.pointer(sockFprog), { len: program.length / 8, filter: program })),
+      Number(
+        syscall(SYS.seccomp, 'uint32_t', SECCOMP_SET_MODE_FILTER, 'uint32_t', flags, koffi.pointer(sockFprog), {
+          len: program.length / 8,
+          filter: program,
+        }),
+      ),
     lgetxattr: f('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as Libc['lgetxattr'],
     lremovexattr: f('int lremovexattr(const char *path, const char *name)') as Libc['lremovexattr'],
     openTree: (path, flags) => Number(syscall(SYS.open_tree, 'int', MOUNT_API.AT_FDCWD, 'const char *', path, 'unsigned int', flags)),
     mountSetattr: (fd, flags, attr) =>
       Number(syscall(SYS.mount_setattr, 'int', fd, 'const char *', '', 'unsigned int', flags, 'void *', attr, 'size_t', attr.length)),
     moveMount: (fd, target) =>
-      Number(syscall(SYS.move_mount, 'int', fd, 'const char *', '', 'int', MOUNT_API.AT_FDCWD, 'const char *', target, 'unsigned int', MOUNT_API.MOVE_MOUNT_F_EMPTY_PATH)),
+      Number(
+        syscall(
+          SYS.move_mount,
+          'int',
+          fd,
+          'const char *',
+          '',
+          'int',
+          MOUNT_API.AT_FDCWD,
+          'const char *',
+          target,
+          'unsigned int',
+          MOUNT_API.MOVE_MOUNT_F_EMPTY_PATH,
+        ),
+      ),
     errno: () => koffi.errno() as number,
   };
   return cached;

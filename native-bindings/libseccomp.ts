@@ -39,7 +39,9 @@ export function loadLibSeccomp(): LibSeccomp {
     archAdd: so.func('int seccomp_arch_add(void *ctx, uint32_t arch)') as LibSeccomp['archAdd'],
     archResolve: so.func('uint32_t seccomp_arch_resolve_name(const char *name)') as LibSeccomp['archResolve'],
     syscallResolve: so.func('int seccomp_syscall_resolve_name(const char *name)') as LibSeccomp['syscallResolve'],
-    ruleAdd: so.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int cnt, const void *args)') as LibSeccomp['ruleAdd'],
+    ruleAdd: so.func(
+      'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int cnt, const void *args)',
+    ) as LibSeccomp['ruleAdd'],
     attrSet: so.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)') as LibSeccomp['attrSet'],
     exportBpf: so.func('int seccomp_export_bpf(void *ctx, int fd)') as LibSeccomp['exportBpf'],
     memfd: libc.func('int memfd_create(const char *name, unsigned int flags)') as LibSeccomp['memfd'],

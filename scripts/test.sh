@@ -3,7 +3,7 @@
 # .ci/run calls exactly this):
 #   1. scripts/install-deps.sh     Debian packages, npm ci, build
 #   2. rootfs-tools/build-all.sh   the busybox/nginx/app root filesystems the tests use
-#   3. lint                        ESLint and the layer check (npm run lint:eslint, lint:layers)
+#   3. lint                        ESLint, the layer check and Prettier (npm run lint:eslint, lint:layers, lint:format)
 #   4. unit tests                  no root needed (vitest project "unit")
 #   5. integration tests           as root: real pods on this host (vitest project "integration")
 #   6. VM tests                    the cgroup v2 path on a real pure-v2 kernel under qemu
@@ -29,8 +29,8 @@ run_vitest() { # project
   node_modules/.bin/vitest run --project "$1" --reporter=default --reporter=json --outputFile="$RESULTS/$1.json" || status=1
 }
 
-echo "== lint (ESLint, layer check)"
-for check in eslint layers; do # each counts as one test in the final line
+echo "== lint (ESLint, layer check, Prettier)"
+for check in eslint layers format; do # each counts as one test in the final line
   if npm run --silent "lint:$check"; then echo "PASS $check" >>"$RESULTS/lint"; else echo "FAIL $check" >>"$RESULTS/lint"; status=1; fi
 done
 

@@ -60,7 +60,12 @@ export function traceBreakdown(traces: TracePoint[][], totals: number[]): { step
     });
     rest.push(totals[i]! - prev);
   });
-  const row = (step: string, d: number[]): BreakdownStep => ({ step, medianMs: percentile(d, 0.5), p10Ms: percentile(d, 0.1), p90Ms: percentile(d, 0.9) });
+  const row = (step: string, d: number[]): BreakdownStep => ({
+    step,
+    medianMs: percentile(d, 0.5),
+    p10Ms: percentile(d, 0.1),
+    p90Ms: percentile(d, 0.9),
+  });
   const out = steps.map((s, k) => row(k === 0 ? `client process start → ${s}` : `→ ${s}`, deltas[k]!));
   const last = steps.at(-1)!;
   const tail = last.startsWith('teardown:')
@@ -90,7 +95,12 @@ async function loadHelperModules(dist: string): Promise<HelperModules> {
   const client = (await load('src/process/helper-client.js')) as typeof import('../../src/process/helper-client.js');
   const ns = (await load('src/namespaces/pod-namespaces.js')) as typeof import('../../src/namespaces/pod-namespaces.js');
   const linux = (await load('src/syscall/linux.js')) as typeof import('../../src/syscall/linux.js');
-  return { spawnHelper: client.spawnHelper, sendPlan: client.sendPlan, spawnInNamespaces: ns.spawnInNamespaces, LinuxSyscall: linux.LinuxSyscall };
+  return {
+    spawnHelper: client.spawnHelper,
+    sendPlan: client.sendPlan,
+    spawnInNamespaces: ns.spawnInNamespaces,
+    LinuxSyscall: linux.LinuxSyscall,
+  };
 }
 
 /** One raw helper: spawn, send an exec plan for /bin/true in the host's mount namespace. */

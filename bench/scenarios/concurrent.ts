@@ -23,7 +23,10 @@ export interface ConcurrentResult {
   memory: MemorySample[];
 }
 
-export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rounds: number; podman: boolean; settleMs: number }): Promise<ConcurrentResult> {
+export async function scenarioConcurrent(
+  ctx: Context,
+  opts: { pods: number; rounds: number; podman: boolean; settleMs: number },
+): Promise<ConcurrentResult> {
   const up: Record<string, number[]> = { minipod: [], podman: [] };
   const down: Record<string, number[]> = { minipod: [], podman: [] };
   const memory: MemorySample[] = [];
@@ -35,7 +38,9 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
     const manifests = pods.map((n) => writePod(ctx.minipod, n, ctx.image, 'bridge', [{ name: 'c', command: command(n) }]));
     await ctx.daemon.use('default', [ctx.minipod.detach ? 'detached' : 'bridge']);
     const sampleMemory = round === 0 && memory.length === 0;
-    const idle: Mem | undefined = sampleMemory ? await daemonIdleMemory(ctx, `scenario 4, before ${opts.pods} pods`, opts.settleMs) : undefined;
+    const idle: Mem | undefined = sampleMemory
+      ? await daemonIdleMemory(ctx, `scenario 4, before ${opts.pods} pods`, opts.settleMs)
+      : undefined;
     const t0 = nowMs();
     const settled = await Promise.allSettled(pods.map((n, k) => podUp(ctx.minipod, n, manifests[k]!, ctx.minipod.detach, 10)));
     const upMs = nowMs() - t0;
@@ -48,7 +53,15 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
         if (idle) {
           await sleep(opts.settleMs);
           const clients = ok.flatMap((p) => (p.attached?.child.pid ? [p.attached.child.pid] : []));
-          memory.push(await minipodPerPod(ctx, `minipod, ${opts.pods} pods running`, ok.map((p) => p.name), idle, clients));
+          memory.push(
+            await minipodPerPod(
+              ctx,
+              `minipod, ${opts.pods} pods running`,
+              ok.map((p) => p.name),
+              idle,
+              clients,
+            ),
+          );
         }
         await ctx.daemon.settle();
       } catch (err) {
@@ -94,7 +107,12 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
     if (opts.podman && ctx.podman) tools.push(['podman', podmanRound]);
     for (const [tool, once] of tools) {
       let attempt = 0;
-      const r = await withRetry(ctx, `s4 ${tool} round ${round}`, () => once(round, attempt++), () => removeAllPods(ctx.minipod));
+      const r = await withRetry(
+        ctx,
+        `s4 ${tool} round ${round}`,
+        () => once(round, attempt++),
+        () => removeAllPods(ctx.minipod),
+      );
       up[tool]!.push(r.upMs);
       down[tool]!.push(r.downMs);
       ctx.log(`s4 round ${round + 1}/${opts.rounds}: ${tool} ${opts.pods} pods up ${r.upMs.toFixed(0)} ms, down ${r.downMs.toFixed(0)} ms`);
@@ -103,11 +121,19 @@ export async function scenarioConcurrent(ctx: Context, opts: { pods: number; rou
   const rows: Row[] = [];
   for (const tool of ['minipod', 'podman']) {
     if (up[tool]!.length === 0) continue;
-    for (const [metric, data] of [['all running', up], ['all removed', down]] as const) {
+    for (const [metric, data] of [
+      ['all running', up],
+      ['all removed', down],
+    ] as const) {
       rows.push({
         scenario: `4. ${opts.pods} pods at once, ${metric}`,
         id: `s4.${metric === 'all running' ? 'up' : 'down'}.${tool}`,
-        tool: tool === 'minipod' ? (ctx.minipod.detach ? 'minipod run -d / rm -f' : 'minipod run (attached)') : 'podman pod create + run -d / pod rm -f -t 0',
+        tool:
+          tool === 'minipod'
+            ? ctx.minipod.detach
+              ? 'minipod run -d / rm -f'
+              : 'minipod run (attached)'
+            : 'podman pod create + run -d / pod rm -f -t 0',
         metric,
         unit: 'ms',
         samples: data[tool]!,

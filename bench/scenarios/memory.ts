@@ -37,7 +37,12 @@ export async function daemonIdleMemory(ctx: Context, when: string, settleMs: num
   }
   if (helpers.length > 0) {
     const sum = helpers.reduce((a, h) => addMem(a, readMem(h) ?? ZERO_MEM), ZERO_MEM);
-    ctx.fixed.push({ what: `warm pool (${status.warm?.sandboxes} sandbox(es): pod-init + container helpers)`, ...sum, processes: helpers.length, when });
+    ctx.fixed.push({
+      what: `warm pool (${status.warm?.sandboxes} sandbox(es): pod-init + container helpers)`,
+      ...sum,
+      processes: helpers.length,
+      when,
+    });
   }
   return mem;
 }
@@ -90,7 +95,11 @@ export async function minipodPerPod(ctx: Context, tool: string, pods: string[], 
   const group = (comm: string, pids: number[]): void => {
     if (pids.length === 0) return;
     const sum = pids.reduce((a, p) => addMem(a, readMem(p) ?? ZERO_MEM), ZERO_MEM);
-    parts.push({ pid: pids.length === 1 ? pids[0]! : 0, comm: n === 1 ? comm : `${comm} (${pids.length} in all, per pod)`, ...div(sum, n) });
+    parts.push({
+      pid: pids.length === 1 ? pids[0]! : 0,
+      comm: n === 1 ? comm : `${comm} (${pids.length} in all, per pod)`,
+      ...div(sum, n),
+    });
   };
   group('catatonit (pod init)', inits);
   group('minipod run (attached client)', clients);

@@ -92,7 +92,12 @@ export async function scenarioOneContainer(ctx: Context): Promise<S1Result> {
       once: () => runAttached(m, manifests.bridge, S1_MARKER),
       after: settle,
     },
-    { id: 'crun', tool: 'crun run (+ wrapper)', note: 'includes the unshare/umount wrapper', once: (i) => crunRun(ctx.bundles.s1, `mpb-crun-${i}`, S1_MARKER) },
+    {
+      id: 'crun',
+      tool: 'crun run (+ wrapper)',
+      note: 'includes the unshare/umount wrapper',
+      once: (i) => crunRun(ctx.bundles.s1, `mpb-crun-${i}`, S1_MARKER),
+    },
     { id: 'runc', tool: 'runc run', once: (i) => runcRun(ctx.bundles.s1, `mpb-runc-${i}`, S1_MARKER) },
     { id: 'crun-wrapper', tool: 'crun wrapper alone', note: 'unshare -m + sh + umount, exec /bin/true', once: () => crunWrapper() },
     { id: 'spawn-floor', tool: 'spawn /bin/true from Node', note: "the harness's own floor", once: () => run('/bin/true', []) },
@@ -121,7 +126,9 @@ export async function scenarioOneContainer(ctx: Context): Promise<S1Result> {
         (totals[t.id] ??= []).push(r.ms);
       }
     }
-    ctx.log(`s1 ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${tools.map((t) => `${t.id} ${samples.get(t.id)!.at(-1)?.toFixed(1) ?? '-'}`).join(', ')}`);
+    ctx.log(
+      `s1 ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${tools.map((t) => `${t.id} ${samples.get(t.id)!.at(-1)?.toFixed(1) ?? '-'}`).join(', ')}`,
+    );
   }
   // Warm rows first, as before; the cold and no-pool rows after them.
   const order = Object.keys(S1_MINIPOD_ROWS);

@@ -42,7 +42,9 @@ interface Variant {
   memory: boolean;
   /** Untimed, before the up (and the memory baseline, when sampling). */
   prepare(sampleMemory: boolean): Promise<void>;
-  up(name: string): Promise<{ upMs: number; markers: () => Promise<void>; memory: () => Promise<MemorySample>; down: () => Promise<number> }>;
+  up(
+    name: string,
+  ): Promise<{ upMs: number; markers: () => Promise<void>; memory: () => Promise<MemorySample>; down: () => Promise<number> }>;
   /** Untimed, between up and down, and after down (before the next tool's timed run). */
   settle(): Promise<void>;
 }
@@ -65,7 +67,12 @@ function minipodVariant(ctx: Context, detach: boolean, settleMs: number, daemon:
       const pod: UpPod = await podUp(m, name, manifest, detach);
       return {
         upMs: pod.upMs,
-        markers: () => expectMarkers(m, pod, CONTAINERS.map((c) => markerFor(name, c))),
+        markers: () =>
+          expectMarkers(
+            m,
+            pod,
+            CONTAINERS.map((c) => markerFor(name, c)),
+          ),
         memory: async () => {
           if (!idle) throw new Error('no daemon baseline');
           const clients = pod.attached?.child.pid ? [pod.attached.child.pid] : [];
@@ -90,7 +97,12 @@ function podmanVariant(ctx: Context): Variant {
       const pod: PodmanPod = await podmanUp(p, name, containersFor(name));
       return {
         upMs: pod.upMs,
-        markers: () => podmanExpectMarkers(p, pod, CONTAINERS.map((c) => markerFor(name, c))),
+        markers: () =>
+          podmanExpectMarkers(
+            p,
+            pod,
+            CONTAINERS.map((c) => markerFor(name, c)),
+          ),
         memory: async () => {
           const procs = await podmanPodProcesses(p, pod);
           return sampleProcesses('podman', [...procs.conmon, ...procs.infra]);
@@ -159,10 +171,15 @@ export async function scenarioPod(ctx: Context, opts: { memoryRounds: number; se
         down.get(v.id)!.push(r.downMs);
       }
     }
-    ctx.log(`s2 ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${variants.map((v) => `${v.id} up ${up.get(v.id)!.at(-1)?.toFixed(0) ?? '-'} down ${down.get(v.id)!.at(-1)?.toFixed(0) ?? '-'}`).join(', ')}`);
+    ctx.log(
+      `s2 ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${variants.map((v) => `${v.id} up ${up.get(v.id)!.at(-1)?.toFixed(0) ?? '-'} down ${down.get(v.id)!.at(-1)?.toFixed(0) ?? '-'}`).join(', ')}`,
+    );
   }
   const rows: Row[] = [];
-  for (const [metric, data] of [['up', up], ['down', down]] as const) {
+  for (const [metric, data] of [
+    ['up', up],
+    ['down', down],
+  ] as const) {
     for (const v of variants) {
       rows.push({
         scenario: `2. 3-container pod ${metric}`,

@@ -36,14 +36,21 @@ export async function scenarioSeccomp(ctx: Context): Promise<Row[]> {
     // Which variant goes first alternates, so neither always follows the other.
     const order = i % 2 === 0 ? ids : [...ids].reverse();
     for (const id of order) {
-      const r = await withRetry(ctx, `seccomp ${id} round ${i}`, async () => {
-        const timed = await runAttached(m, manifests[id], S1_MARKER);
-        await d.settle();
-        return timed;
-      }, () => removeAllPods(m));
+      const r = await withRetry(
+        ctx,
+        `seccomp ${id} round ${i}`,
+        async () => {
+          const timed = await runAttached(m, manifests[id], S1_MARKER);
+          await d.settle();
+          return timed;
+        },
+        () => removeAllPods(m),
+      );
       if (measured) samples.get(id)!.push(r.ms);
     }
-    ctx.log(`seccomp ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${ids.map((id) => `${id} ${samples.get(id)!.at(-1)?.toFixed(1) ?? '-'}`).join(', ')}`);
+    ctx.log(
+      `seccomp ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${ids.map((id) => `${id} ${samples.get(id)!.at(-1)?.toFixed(1) ?? '-'}`).join(', ')}`,
+    );
   }
   return ids.map((id) => ({
     scenario: '5. what seccomp adds to a pod start',

@@ -43,9 +43,16 @@ export async function scenarioUserns(ctx: Context): Promise<Row[]> {
           const name = `mpb-un-${v.id}-${i}${attempt++ > 0 ? 'r' : ''}`;
           await ctx.daemon.use(v.daemon, ['bridge', 'detached']);
           await ctx.daemon.settle();
-          const containers = CONTAINERS.map((c) => ({ name: c, command: ['/bin/sh', '-c', `echo mpb-${name}-${c}; id -u; exec sleep 100000`] }));
+          const containers = CONTAINERS.map((c) => ({
+            name: c,
+            command: ['/bin/sh', '-c', `echo mpb-${name}-${c}; id -u; exec sleep 100000`],
+          }));
           const pod = await podUp(m, name, writePod(m, name, ctx.image, 'bridge', containers, v.spec), true);
-          await expectMarkers(m, pod, CONTAINERS.map((c) => `mpb-${name}-${c}`));
+          await expectMarkers(
+            m,
+            pod,
+            CONTAINERS.map((c) => `mpb-${name}-${c}`),
+          );
           await ctx.daemon.settle();
           const downMs = await podDown(m, pod);
           await ctx.daemon.settle();
@@ -58,10 +65,15 @@ export async function scenarioUserns(ctx: Context): Promise<Row[]> {
         down.get(v.id)!.push(r.downMs);
       }
     }
-    ctx.log(`userns ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${VARIANTS.map((v) => `${v.id} up ${up.get(v.id)!.at(-1)?.toFixed(0) ?? '-'} down ${down.get(v.id)!.at(-1)?.toFixed(0) ?? '-'}`).join(', ')}`);
+    ctx.log(
+      `userns ${measured ? `round ${i - ctx.warmup + 1}/${ctx.rounds}` : 'warm-up'}: ${VARIANTS.map((v) => `${v.id} up ${up.get(v.id)!.at(-1)?.toFixed(0) ?? '-'} down ${down.get(v.id)!.at(-1)?.toFixed(0) ?? '-'}`).join(', ')}`,
+    );
   }
   const rows: Row[] = [];
-  for (const [metric, data] of [['up', up], ['down', down]] as const) {
+  for (const [metric, data] of [
+    ['up', up],
+    ['down', down],
+  ] as const) {
     for (const v of VARIANTS) {
       rows.push({
         scenario: `6. 3-container pod ${metric}, user namespace`,

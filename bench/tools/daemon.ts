@@ -73,7 +73,13 @@ export class DaemonControl {
     };
     if (m.detach) {
       const sleeper = ['/bin/sh', '-c', 'exec sleep 100000'];
-      this.warmUpDetached = writePod(m, 'mpb-warm-up-pod', image, 'bridge', ['a', 'b', 'c'].map((name) => ({ name, command: sleeper })));
+      this.warmUpDetached = writePod(
+        m,
+        'mpb-warm-up-pod',
+        image,
+        'bridge',
+        ['a', 'b', 'c'].map((name) => ({ name, command: sleeper })),
+      );
     }
   }
 

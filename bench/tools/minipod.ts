@@ -37,7 +37,8 @@ export interface MinipodEnv {
 function snapshotBuild(root: string): { bin: string; dist: string } {
   const app = path.join(root, 'app');
   fs.mkdirSync(path.join(app, 'bin'), { recursive: true });
-  for (const d of ['dist/bundle', 'dist/src', 'dist/native-bindings']) fs.cpSync(path.join(REPO, d), path.join(app, d), { recursive: true });
+  for (const d of ['dist/bundle', 'dist/src', 'dist/native-bindings'])
+    fs.cpSync(path.join(REPO, d), path.join(app, d), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'bin/minipod'), path.join(app, 'bin/minipod'));
   fs.chmodSync(path.join(app, 'bin/minipod'), 0o755);
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(app, 'package.json'));
@@ -89,7 +90,14 @@ export interface ContainerDef {
 
 /** A Pod manifest, written as JSON (YAML's superset) into the bench dir. */
 /** `spec` adds pod-level fields (a `securityContext`, ...). */
-export function writePod(m: MinipodEnv, name: string, image: string, network: NetworkMode, containers: ContainerDef[], spec: object = {}): string {
+export function writePod(
+  m: MinipodEnv,
+  name: string,
+  image: string,
+  network: NetworkMode,
+  containers: ContainerDef[],
+  spec: object = {},
+): string {
   const manifest = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -170,7 +178,9 @@ export function parseTrace(stderr: string): TracePoint[] {
 export async function runAttached(m: MinipodEnv, manifest: string, marker: string, env = m.env): Promise<Timed & { trace: TracePoint[] }> {
   const r = await run(m.bin, ['run', manifest], { env });
   if (r.code !== 0 || !r.stdout.includes(marker)) {
-    throw new GuardFailed(`minipod run ${manifest}: code=${r.code}, marker "${marker}" ${r.stdout.includes(marker) ? 'seen' : 'missing'}\n${r.stderr.slice(-1500)}`);
+    throw new GuardFailed(
+      `minipod run ${manifest}: code=${r.code}, marker "${marker}" ${r.stdout.includes(marker) ? 'seen' : 'missing'}\n${r.stderr.slice(-1500)}`,
+    );
   }
   return { ...r, trace: parseTrace(r.stderr) };
 }

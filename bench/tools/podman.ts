@@ -37,7 +37,9 @@ export function podmanEnv(root: string): PodmanEnv {
   );
   fs.writeFileSync(
     storage,
-    ['[storage]', 'driver = "overlay"', `runroot = "${path.join(dir, 'runroot')}"`, `graphroot = "${path.join(dir, 'graph')}"`, ''].join('\n'),
+    ['[storage]', 'driver = "overlay"', `runroot = "${path.join(dir, 'runroot')}"`, `graphroot = "${path.join(dir, 'graph')}"`, ''].join(
+      '\n',
+    ),
   );
   return { dir, env: { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage } };
 }
@@ -90,7 +92,10 @@ export async function podmanDown(p: PodmanEnv, pod: PodmanPod): Promise<number> 
 }
 
 /** Pids of the pod's conmons and of its infra process (catatonit), from podman itself. */
-export async function podmanPodProcesses(p: PodmanEnv, pod: PodmanPod): Promise<{ conmon: number[]; infra: number[]; containers: number[] }> {
+export async function podmanPodProcesses(
+  p: PodmanEnv,
+  pod: PodmanPod,
+): Promise<{ conmon: number[]; infra: number[]; containers: number[] }> {
   const inspect = JSON.parse((await podman(p, ['pod', 'inspect', pod.name])).stdout) as
     | { Containers: { Id: string; Name: string }[]; InfraContainerID?: string }
     | { Containers: { Id: string; Name: string }[]; InfraContainerID?: string }[];
@@ -131,11 +136,17 @@ function libpodCgroups(): string[] {
 }
 
 function isMountPoint(p: string): boolean {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === p);
 }
 
 function nftTables(): string[] {
-  return trySh('nft list tables').split('\n').map((l) => l.trim()).filter(Boolean);
+  return trySh('nft list tables')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 export function podmanHostBefore(): PodmanHostBefore {

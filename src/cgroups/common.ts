@@ -6,14 +6,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CgroupMode } from './detect.js';
-import {
-  codeOf,
-  parsePids,
-  readOptional,
-  sleep,
-  walkDeepestFirst,
-  type CgroupFs,
-} from './fs.js';
+import { codeOf, parsePids, readOptional, sleep, walkDeepestFirst, type CgroupFs } from './fs.js';
 import type { CgroupManager, CgroupStats, EffectiveLimits, ManagerOptions } from './manager.js';
 import type { CgroupVersion, Controller, PodCgroupPlan } from './plan.js';
 

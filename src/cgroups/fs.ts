@@ -143,7 +143,7 @@ export function parseKeyed(text: string | undefined): Map<string, number> {
 export function parseLimit(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined;
   const t = text.trim();
-  if (t === '' ) return undefined;
+  if (t === '') return undefined;
   if (t === 'max' || t === '-1') return null;
   const n = Number(t);
   if (!Number.isFinite(n)) return undefined;

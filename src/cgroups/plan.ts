@@ -147,10 +147,9 @@ function podRequest(pod: PodSpec, key: Key): number | undefined {
 /** Kernel-level checks the manifest validator cannot know about; fail before anything starts. */
 function checkList(list: ResourceList, field: string): void {
   if (list.memoryBytes !== undefined && list.memoryBytes < MIN_MEMORY_LIMIT_BYTES) {
-    throw new UserError(
-      `${field}.memory: ${list.memoryBytes} bytes is below the minimum memory limit of 6Mi`,
-      { code: 'manifest.invalid' },
-    );
+    throw new UserError(`${field}.memory: ${list.memoryBytes} bytes is below the minimum memory limit of 6Mi`, {
+      code: 'manifest.invalid',
+    });
   }
   if (list.cpuMilli !== undefined && list.cpuMilli <= 0) {
     throw new UserError(`${field}.cpu: a cpu limit of 0 cannot be enforced (cpu.max needs a quota of at least 1ms)`, {
@@ -159,8 +158,13 @@ function checkList(list: ResourceList, field: string): void {
   }
 }
 
-function limitsFrom(memMax: number | undefined, memMin: number | undefined, cpuLimit: number | undefined,
-  cpuRequest: number | undefined, swapAllowed: boolean): CgroupLimits {
+function limitsFrom(
+  memMax: number | undefined,
+  memMin: number | undefined,
+  cpuLimit: number | undefined,
+  cpuRequest: number | undefined,
+  swapAllowed: boolean,
+): CgroupLimits {
   const l: CgroupLimits = { swapAllowed };
   if (memMax !== undefined) l.memoryMaxBytes = memMax;
   if (memMin !== undefined && memMin > 0) l.memoryMinBytes = memMin;
@@ -246,20 +250,23 @@ export function planPodCgroups(pod: PodSpec, opts: PlanOptions): PodCgroupPlan {
   const each = (list: ContainerSpec[], kind: CgroupKind, field: string): void => {
     list.forEach((c, i) => {
       if (c.name === INIT_CGROUP) {
-        throw new UserError(
-          `${field}[${i}].name: "${INIT_CGROUP}" is reserved by minipod for the cgroup of the pod's init process`,
-          { code: 'manifest.invalid' },
-        );
+        throw new UserError(`${field}[${i}].name: "${INIT_CGROUP}" is reserved by minipod for the cgroup of the pod's init process`, {
+          code: 'manifest.invalid',
+        });
       }
       checkList(c.resources.limits, `${field}[${i}].resources.limits`);
-      add(kind, c.name, limitsFrom(
-        c.resources.limits.memoryBytes,
-        request(c, 'memoryBytes'),
-        c.resources.limits.cpuMilli,
-        // Without a request (and limit) the kernel default weight stays, as podman does; see docs.
-        c.resources.requests.cpuMilli ?? c.resources.limits.cpuMilli,
-        swap,
-      ));
+      add(
+        kind,
+        c.name,
+        limitsFrom(
+          c.resources.limits.memoryBytes,
+          request(c, 'memoryBytes'),
+          c.resources.limits.cpuMilli,
+          // Without a request (and limit) the kernel default weight stays, as podman does; see docs.
+          c.resources.requests.cpuMilli ?? c.resources.limits.cpuMilli,
+          swap,
+        ),
+      );
     });
   };
   each(pod.initContainers, 'initContainer', 'spec.initContainers');

@@ -37,16 +37,11 @@ export function collectPodStats(
   return { pod, timeNs: now(), cgroups };
 }
 
-export function statsRows(
-  prev: PodStatsSample | undefined,
-  cur: PodStatsSample,
-  hostMemoryBytes: number = os.totalmem(),
-): StatsRow[] {
+export function statsRows(prev: PodStatsSample | undefined, cur: PodStatsSample, hostMemoryBytes: number = os.totalmem()): StatsRow[] {
   const elapsed = prev ? cur.timeNs - prev.timeNs : 0;
   return cur.cgroups.map(({ container, stats }) => {
     const before = prev?.cgroups.find((c) => c.container === container)?.stats;
-    const cpuPercent =
-      before && elapsed > 0 ? Math.max(0, ((stats.cpuUsageNs - before.cpuUsageNs) / elapsed) * 100) : null;
+    const cpuPercent = before && elapsed > 0 ? Math.max(0, ((stats.cpuUsageNs - before.cpuUsageNs) / elapsed) * 100) : null;
     // Like podman: an unlimited cgroup is shown against the host's memory.
     const limit = stats.memoryLimitBytes ?? hostMemoryBytes;
     const limited = Math.min(limit, hostMemoryBytes);
@@ -87,6 +82,11 @@ export function renderStatsTable(rows: StatsRow[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [header, ...lines]
-    .map((cols) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd())
+    .map((cols) =>
+      cols
+        .map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]! + 2)))
+        .join('')
+        .trimEnd(),
+    )
     .join('\n');
 }

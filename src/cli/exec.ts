@@ -21,7 +21,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 export async function execCommand(pod: string, container: string, argv: string[], options: ExecCommandOptions): Promise<number> {
   requireRoot();
   const where = `exec ${pod}/${container}`;
-  if (argv.length === 0) throw new UserError(`${where}: no command given (minipod exec POD CONTAINER -- CMD...)`, { code: 'exec.no-command' });
+  if (argv.length === 0)
+    throw new UserError(`${where}: no command given (minipod exec POD CONTAINER -- CMD...)`, { code: 'exec.no-command' });
   if (options.workdir !== undefined && !options.workdir.startsWith('/')) {
     throw new UserError(`${where}: workdir "${options.workdir}" must be an absolute path`, { code: 'exec.bad-workdir' });
   }

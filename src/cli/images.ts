@@ -48,9 +48,12 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr): PullP
   return {
     layer: (id, status, done, total) => {
       if (!lines.has(id)) order.push(id);
-      const text = status === 'downloading' && total
-        ? `downloading ${humanSize(done ?? 0)} / ${humanSize(total)} (${Math.floor(((done ?? 0) * 100) / total)}%)`
-        : status === 'exists' ? 'already present' : status;
+      const text =
+        status === 'downloading' && total
+          ? `downloading ${humanSize(done ?? 0)} / ${humanSize(total)} (${Math.floor(((done ?? 0) * 100) / total)}%)`
+          : status === 'exists'
+            ? 'already present'
+            : status;
       lines.set(id, text);
       draw(status !== 'downloading');
     },
@@ -66,7 +69,13 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr): PullP
 export async function pullCommand(image: string): Promise<number> {
   requireRoot();
   const paths = minipodPaths();
-  const r = await resolveImage(image, { manifestDir: process.cwd(), paths, fieldPath: 'pull', pullPolicy: 'Always', progress: progressPrinter() });
+  const r = await resolveImage(image, {
+    manifestDir: process.cwd(),
+    paths,
+    fieldPath: 'pull',
+    pullPolicy: 'Always',
+    progress: progressPrinter(),
+  });
   process.stdout.write(`${r.id}\n`);
   return 0;
 }
@@ -76,7 +85,13 @@ export async function imagesCommand(o: { format?: string; quiet?: boolean }): Pr
   const rows = await listImages(storeDirs(minipodPaths()));
   rows.sort((a, b) => (b.record.importedAt ?? '').localeCompare(a.record.importedAt ?? ''));
   if (o.format === 'json') {
-    process.stdout.write(JSON.stringify(rows.map((r) => ({ id: r.record.id, names: r.names, size: r.record.size, created: r.record.created, source: r.record.source })), null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        rows.map((r) => ({ id: r.record.id, names: r.names, size: r.record.size, created: r.record.created, source: r.record.source })),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   if (o.quiet) {
@@ -113,6 +128,8 @@ export async function pruneCommand(o: { all?: boolean }): Promise<number> {
   requireRoot();
   const r = await pruneImages(minipodPaths(), !!o.all);
   for (const id of r.images) process.stdout.write(`Deleted: ${id}\n`);
-  process.stdout.write(`Removed ${r.images.length} images, ${r.layers} layers, ${r.blobs} blobs, ${r.rootfs} rootfs entries; freed ${humanSize(r.bytesFreed)}\n`);
+  process.stdout.write(
+    `Removed ${r.images.length} images, ${r.layers} layers, ${r.blobs} blobs, ${r.rootfs} rootfs entries; freed ${humanSize(r.bytesFreed)}\n`,
+  );
   return 0;
 }

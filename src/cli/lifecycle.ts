@@ -50,7 +50,15 @@ export function killCommand(pod: string, container: string | undefined, o: { sig
   const c = control();
   let sig = (o.signal ?? 'SIGKILL').toUpperCase();
   if (/^\d+$/.test(sig)) {
-    const byNumber: Record<string, string> = { '1': 'SIGHUP', '2': 'SIGINT', '3': 'SIGQUIT', '9': 'SIGKILL', '10': 'SIGUSR1', '12': 'SIGUSR2', '15': 'SIGTERM' };
+    const byNumber: Record<string, string> = {
+      '1': 'SIGHUP',
+      '2': 'SIGINT',
+      '3': 'SIGQUIT',
+      '9': 'SIGKILL',
+      '10': 'SIGUSR1',
+      '12': 'SIGUSR2',
+      '15': 'SIGTERM',
+    };
     sig = byNumber[sig] ?? sig;
   }
   if (!sig.startsWith('SIG')) sig = `SIG${sig}`;
@@ -74,7 +82,10 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
     throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
   }
   if (spec.secretDataRemoved) {
-    throw new UserError(`pod "${pod}" uses Secrets, whose content minipod does not write to disk: \`minipod rm -f ${pod}\` and run its manifests again`, { code: 'pod.secret-data' });
+    throw new UserError(
+      `pod "${pod}" uses Secrets, whose content minipod does not write to disk: \`minipod rm -f ${pod}\` and run its manifests again`,
+      { code: 'pod.secret-data' },
+    );
   }
   const manifestPath = readPodState(c.paths, pod)?.manifestPath;
   await stopPod(c, pod, parseSeconds(o.time, '--time'));

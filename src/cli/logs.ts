@@ -28,7 +28,10 @@ class FileFollower {
   private offset: number;
   private ino: number | undefined;
   private pending = '';
-  constructor(private readonly container: string, private readonly file: string) {
+  constructor(
+    private readonly container: string,
+    private readonly file: string,
+  ) {
     const st = fs.statSync(file, { throwIfNoEntry: false });
     this.offset = st?.size ?? 0;
     this.ino = st?.ino;

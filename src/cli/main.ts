@@ -50,30 +50,38 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('logs')
-    .description('print the logs of a pod\'s containers')
+    .description("print the logs of a pod's containers")
     .argument('<pod>', 'pod name')
     .argument('[container]', 'only this container')
     .option('-f, --follow', 'keep printing new lines until the pod ends')
     .option('--tail <n>', 'only the last n lines of each container')
-    .option('-t, --timestamps', 'show each line\'s time')
+    .option('-t, --timestamps', "show each line's time")
     .option('--since <time>', 'lines since an RFC 3339 time or a duration (10s, 5m, 1h)')
-    .option('-p, --previous', 'the logs of the container\'s previous instance (before its last restart)')
-    .action(wrap(async (pod: string, container: string | undefined, o: LogsOptions) => (await import('./logs.js')).logsCommand(pod, container, o)));
+    .option('-p, --previous', "the logs of the container's previous instance (before its last restart)")
+    .action(
+      wrap(async (pod: string, container: string | undefined, o: LogsOptions) =>
+        (await import('./logs.js')).logsCommand(pod, container, o),
+      ),
+    );
 
   cli
     .command('stop')
     .description('stop pods: SIGTERM, SIGKILL after the grace period, teardown; the record stays until rm')
     .argument('<pods...>', 'pod names, or KIND/NAME (Deployment/web) for the pods of a workload object')
-    .option('-t, --time <seconds>', 'grace period (default: the pod\'s terminationGracePeriodSeconds)')
+    .option('-t, --time <seconds>', "grace period (default: the pod's terminationGracePeriodSeconds)")
     .action(wrap(async (pods: string[], o: { time?: string }) => (await lifecycle()).stopCommand(pods, o)));
 
   cli
     .command('kill')
-    .description('send a signal to a pod\'s containers (the restart policy then applies)')
+    .description("send a signal to a pod's containers (the restart policy then applies)")
     .argument('<pod>', 'pod name')
     .argument('[container]', 'only this container')
     .option('-s, --signal <signal>', 'signal name or number', 'SIGKILL')
-    .action(wrap(async (pod: string, container: string | undefined, o: { signal?: string }) => (await lifecycle()).killCommand(pod, container, o)));
+    .action(
+      wrap(async (pod: string, container: string | undefined, o: { signal?: string }) =>
+        (await lifecycle()).killCommand(pod, container, o),
+      ),
+    );
 
   cli
     .command('restart')
@@ -112,9 +120,13 @@ function program(setExit: (code: number) => void): Command {
     .option('-i, --interactive', 'pass stdin to the command')
     .option('-t, --tty', 'give the command a pseudo-terminal')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('-u, --user <UID[:GID]>', 'run as this user (a number or a name from the image\'s /etc/passwd)')
+    .option('-u, --user <UID[:GID]>', "run as this user (a number or a name from the image's /etc/passwd)")
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .action(wrap(async (pod: string, container: string, command: string[], o: ExecCommandOptions) => (await import('./exec.js')).execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty })));
+    .action(
+      wrap(async (pod: string, container: string, command: string[], o: ExecCommandOptions) =>
+        (await import('./exec.js')).execCommand(pod, container, command, { ...o, interactive: !!o.interactive, tty: !!o.tty }),
+      ),
+    );
 
   // ---- the daemon (src/cli/daemon.ts) ----
   const daemon = () => import('./daemon.js');
@@ -142,7 +154,7 @@ function program(setExit: (code: number) => void): Command {
 
   cli
     .command('inspect')
-    .description('print a pod\'s state as JSON')
+    .description("print a pod's state as JSON")
     .argument('<pod>', 'pod name')
     .action(wrap(async (pod: string) => (await ps()).inspectCommand(pod)));
 
@@ -192,7 +204,11 @@ function program(setExit: (code: number) => void): Command {
     .option('--ignore', 'do nothing when the volume exists')
     .option('-d, --driver <driver>', 'volume driver (local only)')
     .option('-o, --opt <option>', 'driver option (none supported)', collect, [] as string[])
-    .action(wrap(async (name: string | undefined, o: import('./volumes.js').VolumeCreateOptions) => (await volumes()).volumeCreateCommand(name, o)));
+    .action(
+      wrap(async (name: string | undefined, o: import('./volumes.js').VolumeCreateOptions) =>
+        (await volumes()).volumeCreateCommand(name, o),
+      ),
+    );
   volumeCmd
     .command('ls')
     .alias('list')
@@ -202,7 +218,7 @@ function program(setExit: (code: number) => void): Command {
     .action(wrap(async (o: { format?: string; quiet?: boolean }) => (await volumes()).volumeLsCommand(o)));
   volumeCmd
     .command('inspect')
-    .description('print named volumes as JSON (podman\'s keys, the claim, the pods using it)')
+    .description("print named volumes as JSON (podman's keys, the claim, the pods using it)")
     .argument('[names...]', 'volume names')
     .option('-a, --all', 'every volume')
     .option('-f, --format <format>', 'json (the only format)')

@@ -20,9 +20,7 @@ export function age(createdAt: string, now = Date.now()): string {
 
 function portsOf(state: PodState): string {
   const net = state.network as { ports?: { hostIP: string; hostPort: number; containerPort: number; protocol: string }[] } | undefined;
-  return (net?.ports ?? [])
-    .map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol.toLowerCase()}`)
-    .join(',');
+  return (net?.ports ?? []).map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol.toLowerCase()}`).join(',');
 }
 
 /** `Deployment/web` for a pod a workload object made; empty for a Pod of its own. */
@@ -44,7 +42,11 @@ export function psRows(states: PodState[]): string[][] {
 
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('   ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -55,7 +57,13 @@ export function psCommand(options: { format?: string; all?: boolean }): number {
     .flatMap((n) => readPodState(paths, n) ?? [])
     .filter((s) => options.all || !isTerminalPhase(s.phase));
   if (options.format === 'json') {
-    process.stdout.write(JSON.stringify(states.map((s) => ({ ...s, phase: effectivePhase(s) })), null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        states.map((s) => ({ ...s, phase: effectivePhase(s) })),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   process.stdout.write(renderTable(['NAME', 'STATUS', 'READY', 'RESTARTS', 'AGE', 'OWNER', 'PORTS'], psRows(states)));

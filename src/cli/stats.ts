@@ -41,9 +41,13 @@ export async function statsCommand(opts: StatsCommandOptions): Promise<void> {
     return out;
   };
   const rows = (prev: PodStatsSample[], cur: PodStatsSample[]): StatsRow[] =>
-    cur.flatMap((s) => statsRows(prev.find((p) => p.pod === s.pod), s));
-  const render = (r: StatsRow[]): string =>
-    opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : `${renderStatsTable(r)}\n`;
+    cur.flatMap((s) =>
+      statsRows(
+        prev.find((p) => p.pod === s.pod),
+        s,
+      ),
+    );
+  const render = (r: StatsRow[]): string => (opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : `${renderStatsTable(r)}\n`);
 
   // CPU % needs two samples, even for a single print.
   let prev = sample();

@@ -68,7 +68,8 @@ export interface VolumeCreateOptions {
 
 export async function volumeCreateCommand(name: string | undefined, o: VolumeCreateOptions): Promise<number> {
   requireRoot();
-  if (o.driver !== undefined && o.driver !== 'local') throw new UserError(`--driver: "${o.driver}" is not supported: minipod has the local driver only`);
+  if (o.driver !== undefined && o.driver !== 'local')
+    throw new UserError(`--driver: "${o.driver}" is not supported: minipod has the local driver only`);
   if (o.opt.length > 0) throw new UserError(`--opt: driver options are not supported by minipod (got ${JSON.stringify(o.opt[0])})`);
   // podman names an unnamed volume with 64 hex digits.
   const volumeName = name ?? (await import('node:crypto')).randomBytes(32).toString('hex');
@@ -90,10 +91,21 @@ export function volumeLsCommand(o: { format?: string; quiet?: boolean }): number
   }
   if (o.format === 'json') {
     const used = volumesInUse(paths);
-    process.stdout.write(JSON.stringify(volumes.map((v) => volumeView(paths, v, used.get(v.name) ?? [])), null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        volumes.map((v) => volumeView(paths, v, used.get(v.name) ?? [])),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
-  process.stdout.write(renderTable(['DRIVER', 'VOLUME NAME'], volumes.map((v) => ['local', v.name])));
+  process.stdout.write(
+    renderTable(
+      ['DRIVER', 'VOLUME NAME'],
+      volumes.map((v) => ['local', v.name]),
+    ),
+  );
   return 0;
 }
 
@@ -104,7 +116,13 @@ export function volumeInspectCommand(names: string[], o: { all?: boolean; format
   if (!o.all && names.length === 0) throw new UserError('volume inspect: give a volume name, or --all');
   const volumes = o.all ? listVolumes(paths) : names.map((n) => requireVolume(paths, n));
   const used = volumesInUse(paths);
-  process.stdout.write(JSON.stringify(volumes.map((v) => volumeView(paths, v, used.get(v.name) ?? [])), null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      volumes.map((v) => volumeView(paths, v, used.get(v.name) ?? [])),
+      null,
+      2,
+    ) + '\n',
+  );
   return 0;
 }
 

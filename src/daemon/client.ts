@@ -95,7 +95,12 @@ export interface DaemonCall {
 }
 
 /** Sends one request on a fresh connection; `onMessage` sees every non-final message. */
-export function sendRequest(socket: Socket, paths: MinipodPaths, body: RequestBody, onMessage: (m: DaemonMessage) => void = () => {}): DaemonCall {
+export function sendRequest(
+  socket: Socket,
+  paths: MinipodPaths,
+  body: RequestBody,
+  onMessage: (m: DaemonMessage) => void = () => {},
+): DaemonCall {
   const result = new Promise<DaemonMessage>((resolve) => {
     let final: DaemonMessage | undefined;
     readJsonLines<DaemonMessage>(socket, (m) => {
@@ -111,7 +116,13 @@ export function sendRequest(socket: Socket, paths: MinipodPaths, body: RequestBo
     });
     socket.on('error', () => {});
     socket.on('close', () =>
-      resolve(final ?? { t: 'error', message: 'internal error: the minipod daemon closed the connection without an answer', exitCode: ExitCode.runtime }),
+      resolve(
+        final ?? {
+          t: 'error',
+          message: 'internal error: the minipod daemon closed the connection without an answer',
+          exitCode: ExitCode.runtime,
+        },
+      ),
     );
   });
   writeJsonLine(socket, { ...body, version: PROTOCOL_VERSION, paths });
@@ -127,7 +138,11 @@ export function throwIfError(m: DaemonMessage): void {
 }
 
 /** One request, one answer, for verbs that need a daemon only if one runs (stop, status). */
-export async function callDaemon(paths: MinipodPaths, body: RequestBody, options: { start?: boolean } = {}): Promise<DaemonMessage | undefined> {
+export async function callDaemon(
+  paths: MinipodPaths,
+  body: RequestBody,
+  options: { start?: boolean } = {},
+): Promise<DaemonMessage | undefined> {
   const socket = await connectDaemon(paths, options.start ?? false);
   if (!socket) return undefined;
   return sendRequest(socket, paths, body).result;

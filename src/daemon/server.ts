@@ -144,7 +144,9 @@ export class PodDaemon {
 
   private async dispatch(conn: net.Socket, req: DaemonRequest): Promise<void> {
     if (req.version !== PROTOCOL_VERSION) {
-      throw new UserError(`the running minipod daemon speaks protocol ${PROTOCOL_VERSION}, this client ${req.version}: stop it with \`minipod daemon stop\``);
+      throw new UserError(
+        `the running minipod daemon speaks protocol ${PROTOCOL_VERSION}, this client ${req.version}: stop it with \`minipod daemon stop\``,
+      );
     }
     // status and shutdown do not depend on the client's settings: the refusal below tells the
     // user to `minipod daemon stop`, which must then work.
@@ -219,11 +221,16 @@ export class PodDaemon {
     trace('manifest parsed');
     for (const spec of specs) {
       if (this.pods.has(spec.name)) {
-        throw new UserError(`pod "${spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${spec.name}\``, { code: 'pod.exists' });
+        throw new UserError(`pod "${spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${spec.name}\``, {
+          code: 'pod.exists',
+        });
       }
     }
     if (specs.length > 1 && !req.detach) {
-      throw new UserError(`the manifests hold ${specs.length} pods (${specs.map((s) => s.name).join(', ')}): run them with -d, an attached run follows one pod`, { code: 'run.several-pods' });
+      throw new UserError(
+        `the manifests hold ${specs.length} pods (${specs.map((s) => s.name).join(', ')}): run them with -d, an attached run follows one pod`,
+        { code: 'run.several-pods' },
+      );
     }
     // Claims before pods, as kube play makes volumes first; an existing volume is used as it is.
     await ensureClaimVolumes(this.rt.paths, claims);
@@ -319,12 +326,19 @@ export class PodDaemon {
   private async removePods(conn: net.Socket, names: string[], force: boolean): Promise<void> {
     const missing = names.find((n) => !this.pods.has(n));
     if (missing !== undefined) throw new UserError(`the minipod daemon does not run pod "${missing}"`, { code: 'daemon.unknown-pod' });
-    if (!force) throw new UserError(`pod "${names[0]}" is running: stop it first, or use \`minipod rm -f ${names[0]}\``, { code: 'pod.running' });
+    if (!force)
+      throw new UserError(`pod "${names[0]}" is running: stop it first, or use \`minipod rm -f ${names[0]}\``, { code: 'pod.running' });
     for (const name of names) {
       const hosted = this.pods.get(name);
       await withPodLock(this.rt.paths, name, async () => {
         await hosted?.supervisor.stop({ graceSeconds: 0 });
-        await teardownPod(name, { ...this.rt, warn: (m) => this.o.log(`rm ${name}: ${m}`), keepLogs: false, keepState: false, keepHostNetwork: true });
+        await teardownPod(name, {
+          ...this.rt,
+          warn: (m) => this.o.log(`rm ${name}: ${m}`),
+          keepLogs: false,
+          keepState: false,
+          keepHostNetwork: true,
+        });
       });
     }
     this.finish(conn, { t: 'exit', code: 0 });
@@ -435,7 +449,11 @@ function attachedOutput(conn: net.Socket, spec: PodSpec): SupervisorOutput {
       return;
     }
     if (dropped > 0) {
-      writeJsonLine(conn, { t: 'out', s: 'stderr', x: `minipod: ${dropped} lines not shown (the reader was too slow); \`minipod logs ${spec.name}\` has them\n` });
+      writeJsonLine(conn, {
+        t: 'out',
+        s: 'stderr',
+        x: `minipod: ${dropped} lines not shown (the reader was too slow); \`minipod logs ${spec.name}\` has them\n`,
+      });
       dropped = 0;
     }
     writeJsonLine(conn, { t: 'out', s, x });

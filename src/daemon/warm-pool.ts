@@ -64,7 +64,9 @@ export class WarmPool {
     try {
       for (let i = 0; i < WARM_CONTAINER_HELPERS; i++) {
         containers.push(
-          spawnInNamespaces(this.sys, { create: [], join: { pid: init.pid, namespaces: ['pid', 'ipc', 'net', 'uts'] } }, () => spawnHelper({ background: true })),
+          spawnInNamespaces(this.sys, { create: [], join: { pid: init.pid, namespaces: ['pid', 'ipc', 'net', 'uts'] } }, () =>
+            spawnHelper({ background: true }),
+          ),
         );
       }
     } catch (err) {

@@ -98,15 +98,12 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
 
   let helper: Helper;
   try {
-    helper = spawnInNamespaces(
-      o.sys,
-      { create: [], join: { pid: target.pid, namespaces: ['pid', 'net', 'ipc', 'uts'] } },
-      () =>
-        spawnHelper({
-          stdin: o.stdin,
-          stdio: pty ? { terminal: pty.slave } : o.stdio,
-          userNamespace: target.state.userNamespace ? `/proc/${target.pid}/ns/user` : undefined,
-        }),
+    helper = spawnInNamespaces(o.sys, { create: [], join: { pid: target.pid, namespaces: ['pid', 'net', 'ipc', 'uts'] } }, () =>
+      spawnHelper({
+        stdin: o.stdin,
+        stdio: pty ? { terminal: pty.slave } : o.stdio,
+        userNamespace: target.state.userNamespace ? `/proc/${target.pid}/ns/user` : undefined,
+      }),
     );
   } catch (err) {
     if (pty) fs.closeSync(pty.master);

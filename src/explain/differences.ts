@@ -18,12 +18,21 @@ export interface Expected {
   ip?: string;
 }
 
-function limitDiffs(subject: string, m: Pick<Member, 'cgroup'>, want: Expected['limits'] extends Map<string, infer V> ? V : never): Difference[] {
+function limitDiffs(
+  subject: string,
+  m: Pick<Member, 'cgroup'>,
+  want: Expected['limits'] extends Map<string, infer V> ? V : never,
+): Difference[] {
   const out: Difference[] = [];
   const have = m.cgroup?.limits;
   if (!have) return out;
   if (want.memoryMaxBytes !== undefined && have.memoryMaxBytes !== undefined && have.memoryMaxBytes !== want.memoryMaxBytes) {
-    out.push({ subject, what: 'memory limit', recorded: formatBytes(want.memoryMaxBytes), kernel: formatLimit(have.memoryMaxBytes, formatBytes) });
+    out.push({
+      subject,
+      what: 'memory limit',
+      recorded: formatBytes(want.memoryMaxBytes),
+      kernel: formatLimit(have.memoryMaxBytes, formatBytes),
+    });
   }
   if (want.cpuQuotaUs !== undefined && have.cpuQuotaUs !== undefined && have.cpuQuotaUs !== want.cpuQuotaUs) {
     out.push({
@@ -39,7 +48,11 @@ function limitDiffs(subject: string, m: Pick<Member, 'cgroup'>, want: Expected['
   return out;
 }
 
-export function findDifferences(snap: Omit<ExplainSnapshot, 'differences'>, expected: Expected | undefined, extra: Difference[] = []): Difference[] {
+export function findDifferences(
+  snap: Omit<ExplainSnapshot, 'differences'>,
+  expected: Expected | undefined,
+  extra: Difference[] = [],
+): Difference[] {
   const out: Difference[] = [...extra];
   const init = snap.members.find((m) => m.kind === 'init');
   for (const m of snap.members) {
@@ -48,7 +61,12 @@ export function findDifferences(snap: Omit<ExplainSnapshot, 'differences'>, expe
       out.push({ subject: m.name, what: 'process', recorded: `running as pid ${rec.pid ?? '?'}`, kernel: 'no such process: it is gone' });
     }
     if (rec.state !== 'running' && m.process) {
-      out.push({ subject: m.name, what: 'process', recorded: rec.state, kernel: `pid ${m.process.pid} (${m.process.comm}) runs in its cgroup` });
+      out.push({
+        subject: m.name,
+        what: 'process',
+        recorded: rec.state,
+        kernel: `pid ${m.process.pid} (${m.process.comm}) runs in its cgroup`,
+      });
     }
     if (rec.state === 'running' && m.process && rec.pid !== undefined && rec.pid !== m.process.pid) {
       out.push({ subject: m.name, what: 'pid', recorded: String(rec.pid), kernel: `${m.process.pid} (${m.process.comm}) in its cgroup` });
@@ -69,7 +87,12 @@ export function findDifferences(snap: Omit<ExplainSnapshot, 'differences'>, expe
     for (const type of expected.hostOwned) {
       const have = init.process.namespaces[type];
       if (have !== undefined && snap.hostNamespaces[type] !== undefined && have !== snap.hostNamespaces[type]) {
-        out.push({ subject: 'pod', what: `${type} namespace`, recorded: `the host's (${snap.hostNamespaces[type]})`, kernel: `its own (${have})` });
+        out.push({
+          subject: 'pod',
+          what: `${type} namespace`,
+          recorded: `the host's (${snap.hostNamespaces[type]})`,
+          kernel: `its own (${have})`,
+        });
       }
     }
   }
@@ -81,7 +104,12 @@ export function findDifferences(snap: Omit<ExplainSnapshot, 'differences'>, expe
     }
     for (const p of snap.network.ports) {
       if (!p.dnat) {
-        out.push({ subject: p.container, what: 'port', recorded: `${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.containerPort}/${p.protocol}`, kernel: 'no DNAT rule in the nat table' });
+        out.push({
+          subject: p.container,
+          what: 'port',
+          recorded: `${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.containerPort}/${p.protocol}`,
+          kernel: 'no DNAT rule in the nat table',
+        });
       }
     }
   }

@@ -18,7 +18,13 @@ export function groupNamespaces(members: Member[], host: NamespaceInodes): Names
     }
     for (const [inode, names] of byInode) {
       const scope: NamespaceGroup['scope'] =
-        host[type] === inode ? 'host' : names.length > 1 && names.length === running.length ? 'pod' : names.length === 1 ? 'private' : 'shared';
+        host[type] === inode
+          ? 'host'
+          : names.length > 1 && names.length === running.length
+            ? 'pod'
+            : names.length === 1
+              ? 'private'
+              : 'shared';
       out.push({ type, inode, members: names, scope });
     }
   }

@@ -26,9 +26,7 @@ export function readHierarchies(procRoot = '/proc'): CgroupHierarchy[] {
   return own.map((h) => {
     const version = h.hierarchyId === 0 ? 2 : 1;
     const mount = mounts.find((m) =>
-      version === 2
-        ? m.fsType === 'cgroup2'
-        : m.fsType === 'cgroup' && h.controllers.every((c) => m.superOptions.split(',').includes(c)),
+      version === 2 ? m.fsType === 'cgroup2' : m.fsType === 'cgroup' && h.controllers.every((c) => m.superOptions.split(',').includes(c)),
     );
     // Only a mount of the hierarchy's root shows every path; a mounted subtree is not used.
     const usable = mount && mount.root === '/';
@@ -79,7 +77,12 @@ export function readCgroup(hierarchies: CgroupHierarchy[], cgroupPath: string): 
     }
     return undefined;
   };
-  const set = <K extends string>(target: Partial<Record<K, number | null>>, key: K, found: [string, string] | undefined, parse: (t: string) => number | null | undefined): void => {
+  const set = <K extends string>(
+    target: Partial<Record<K, number | null>>,
+    key: K,
+    found: [string, string] | undefined,
+    parse: (t: string) => number | null | undefined,
+  ): void => {
     if (!found) return;
     const value = parse(found[0]);
     if (value === undefined || Number.isNaN(value)) return;
@@ -91,7 +94,15 @@ export function readCgroup(hierarchies: CgroupHierarchy[], cgroupPath: string): 
   const cpu = v1Dir('cpu');
   const pids = v1Dir('pids');
 
-  set(limits, 'memoryMaxBytes', first([[v2, 'memory.max'], [mem, 'memory.limit_in_bytes']]), limitValue);
+  set(
+    limits,
+    'memoryMaxBytes',
+    first([
+      [v2, 'memory.max'],
+      [mem, 'memory.limit_in_bytes'],
+    ]),
+    limitValue,
+  );
   set(limits, 'swapMaxBytes', first([[v2, 'memory.swap.max']]), limitValue);
   const cpuMax = first([[v2, 'cpu.max']]);
   if (cpuMax) {
@@ -104,17 +115,56 @@ export function readCgroup(hierarchies: CgroupHierarchy[], cgroupPath: string): 
   }
   set(limits, 'cpuWeight', first([[v2, 'cpu.weight']]), Number);
   set(limits, 'cpuShares', first([[cpu, 'cpu.shares']]), Number);
-  set(limits, 'pidsMax', first([[v2, 'pids.max'], [pids, 'pids.max']]), limitValue);
+  set(
+    limits,
+    'pidsMax',
+    first([
+      [v2, 'pids.max'],
+      [pids, 'pids.max'],
+    ]),
+    limitValue,
+  );
 
-  set(usage, 'memoryCurrentBytes', first([[v2, 'memory.current'], [mem, 'memory.usage_in_bytes']]), Number);
-  set(usage, 'memoryPeakBytes', first([[v2, 'memory.peak'], [mem, 'memory.max_usage_in_bytes']]), Number);
-  set(usage, 'pidsCurrent', first([[v2, 'pids.current'], [pids, 'pids.current']]), Number);
-  set(usage, 'oomKills', first([[v2, 'memory.events'], [mem, 'memory.oom_control']]), (t) => keyed(t, 'oom_kill'));
+  set(
+    usage,
+    'memoryCurrentBytes',
+    first([
+      [v2, 'memory.current'],
+      [mem, 'memory.usage_in_bytes'],
+    ]),
+    Number,
+  );
+  set(
+    usage,
+    'memoryPeakBytes',
+    first([
+      [v2, 'memory.peak'],
+      [mem, 'memory.max_usage_in_bytes'],
+    ]),
+    Number,
+  );
+  set(
+    usage,
+    'pidsCurrent',
+    first([
+      [v2, 'pids.current'],
+      [pids, 'pids.current'],
+    ]),
+    Number,
+  );
+  set(
+    usage,
+    'oomKills',
+    first([
+      [v2, 'memory.events'],
+      [mem, 'memory.oom_control'],
+    ]),
+    (t) => keyed(t, 'oom_kill'),
+  );
   // cpu.stat: v2's has usage and throttling in µs; v1's (cpu controller) throttling in ns.
   const v2Stat = first([[v2, 'cpu.stat']]);
   const v1Stat = first([[cpu, 'cpu.stat']]);
-  const statWith = (key: string): [string, string] | undefined =>
-    [v2Stat, v1Stat].find((s) => s && keyed(s[0], key) !== undefined);
+  const statWith = (key: string): [string, string] | undefined => [v2Stat, v1Stat].find((s) => s && keyed(s[0], key) !== undefined);
   set(usage, 'cpuUsageNs', first([[v1Dir('cpuacct'), 'cpuacct.usage']]) ?? statWith('usage_usec'), (t) =>
     /^\d+$/.test(t) ? Number(t) : (keyed(t, 'usage_usec') ?? NaN) * 1000,
   );

@@ -83,7 +83,8 @@ export function readPodInterfaces(pid: number): InterfacesResult {
     // without the host's view the peers stay unknown
   }
   const interfaces = inside.map((i) => {
-    const peer = i.kind === 'veth' && i.linkIndex !== undefined ? host.find((h) => h.ifindex === i.linkIndex && h.kind === 'veth') : undefined;
+    const peer =
+      i.kind === 'veth' && i.linkIndex !== undefined ? host.find((h) => h.ifindex === i.linkIndex && h.kind === 'veth') : undefined;
     return {
       name: i.name,
       ifindex: i.ifindex,

@@ -116,7 +116,10 @@ function recordedMembers(state: PodState, hierarchies: CgroupHierarchy[]): Membe
     {
       name: 'init',
       kind: 'init',
-      recorded: { state: initRunning ? 'running' : 'terminated', ...(state.init ? { pid: state.init.pid, startTime: state.init.startTime } : {}) },
+      recorded: {
+        state: initRunning ? 'running' : 'terminated',
+        ...(state.init ? { pid: state.init.pid, startTime: state.init.startTime } : {}),
+      },
       ...(podPath ? { cgroupPath: `${podPath}/init` } : {}),
     },
   ];
@@ -204,8 +207,7 @@ export function readPodSnapshot(paths: MinipodPaths, pod: string, now: () => Dat
   const children = readChildrenIndex();
   const members = recordedMembers(state, hierarchies).map((m) => readMember(m, hierarchies, children));
   const init = members.find((m) => m.kind === 'init');
-  const podPath =
-    (init?.cgroup ? path.posix.dirname(init.cgroup.path) : undefined) ?? relativeCgroupPath(hierarchies, state.cgroupPaths);
+  const podPath = (init?.cgroup ? path.posix.dirname(init.cgroup.path) : undefined) ?? relativeCgroupPath(hierarchies, state.cgroupPaths);
   const cgroupTree = podPath ? readCgroupTree(hierarchies, podPath) : undefined;
   const partial: Omit<ExplainSnapshot, 'differences'> = {
     schema: SNAPSHOT_SCHEMA,
@@ -220,4 +222,3 @@ export function readPodSnapshot(paths: MinipodPaths, pod: string, now: () => Dat
   };
   return { ...partial, differences: findDifferences(partial, expectedFrom(spec, state)) };
 }
-

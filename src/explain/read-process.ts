@@ -4,15 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  decodeCapabilities,
-  parseIdMap,
-  parseNamespaceLink,
-  parseProcCgroup,
-  parseStat,
-  parseStatus,
-  seccompMode,
-} from './proc-parse.js';
+import { decodeCapabilities, parseIdMap, parseNamespaceLink, parseProcCgroup, parseStat, parseStatus, seccompMode } from './proc-parse.js';
 import { NAMESPACE_TYPES, type NamespaceInodes, type ProcessFacts, type ProcessNode } from './snapshot.js';
 
 function read(file: string): string | undefined {
@@ -113,5 +105,9 @@ export function readProcessTree(pid: number, children: Map<number, number[]>, pr
 /** The processes in one cgroup directory (its cgroup.procs), sorted; none when it is gone. */
 export function pidsInCgroup(cgroupDir: string): number[] {
   const text = read(path.join(cgroupDir, 'cgroup.procs'));
-  return (text ?? '').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  return (text ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
 }

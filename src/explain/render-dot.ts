@@ -28,8 +28,14 @@ export function renderDot(s: ExplainSnapshot): string {
   const hostNs = s.namespaces.filter((g) => g.scope === 'host');
   const podNs = s.namespaces.filter((g) => g.scope === 'pod');
   const uniq = hostNs.filter((g, i, a) => a.findIndex((x) => x.type === g.type) === i);
-  out.push('  subgraph cluster_host {', `    label=${q(`host: ${uniq.map((g) => `${g.type} ${g.inode}`).join(', ') || 'nothing shared with the host'}`)}; style=filled; fillcolor="#f4f4f4";`);
-  out.push('    subgraph cluster_pod {', `      label=${q(`shared by the pod: ${podNs.map((g) => `${g.type} ${g.inode}`).join(', ') || 'none'}`)}; style=filled; fillcolor="#e6f0fc"; color="#2f6fc9";`);
+  out.push(
+    '  subgraph cluster_host {',
+    `    label=${q(`host: ${uniq.map((g) => `${g.type} ${g.inode}`).join(', ') || 'nothing shared with the host'}`)}; style=filled; fillcolor="#f4f4f4";`,
+  );
+  out.push(
+    '    subgraph cluster_pod {',
+    `      label=${q(`shared by the pod: ${podNs.map((g) => `${g.type} ${g.inode}`).join(', ') || 'none'}`)}; style=filled; fillcolor="#e6f0fc"; color="#2f6fc9";`,
+  );
   const tree = (p: ProcessNode, indent: string): void => {
     for (const c of p.children) {
       out.push(`${indent}p${c.pid} [label=${q(`${c.pid} ${shortCommand(c.cmdline, c.comm, 40)}\nuid ${c.uid[1] ?? '?'}`)}];`);
@@ -44,32 +50,46 @@ export function renderDot(s: ExplainSnapshot): string {
     }
     const mnt = s.namespaces.find((g) => g.type === 'mnt' && g.members.includes(m.name));
     const own = s.namespaces.filter((g) => g.members.includes(m.name) && (g.scope === 'private' || g.scope === 'shared'));
-    out.push(`      subgraph cluster_m${i} {`, `        label=${q(own.map((g) => `${g.type} ${g.inode}`).join('\n') || `mnt ${mnt?.inode ?? '?'}`)}; style="dashed,filled"; fillcolor="#fff8e6"; color="#d29b00";`);
+    out.push(
+      `      subgraph cluster_m${i} {`,
+      `        label=${q(own.map((g) => `${g.type} ${g.inode}`).join('\n') || `mnt ${mnt?.inode ?? '?'}`)}; style="dashed,filled"; fillcolor="#fff8e6"; color="#d29b00";`,
+    );
     const p = m.process;
-    out.push(`        p${p.pid} [label=${q(`${m.name}\npid ${p.pid}${p.nspid.length > 1 ? ` (${p.nspid.at(-1)} inside)` : ''}\n${shortCommand(p.cmdline, p.comm, 40)}`)}, penwidth=2];`);
+    out.push(
+      `        p${p.pid} [label=${q(`${m.name}\npid ${p.pid}${p.nspid.length > 1 ? ` (${p.nspid.at(-1)} inside)` : ''}\n${shortCommand(p.cmdline, p.comm, 40)}`)}, penwidth=2];`,
+    );
     tree(p, '        ');
     out.push('      }');
   });
   out.push('    }');
   const eth = s.network.interfaces.find((i) => i.peer);
   if (eth?.peer) {
-    out.push(`    veth [label=${q(`${eth.peer.name} (host)${eth.peer.master ? `\nbridge ${eth.peer.master}` : ''}\n<-> ${eth.name} ${eth.addresses[0] ?? ''}`)}, shape=ellipse, color="#7a4cc2"];`);
+    out.push(
+      `    veth [label=${q(`${eth.peer.name} (host)${eth.peer.master ? `\nbridge ${eth.peer.master}` : ''}\n<-> ${eth.name} ${eth.addresses[0] ?? ''}`)}, shape=ellipse, color="#7a4cc2"];`,
+    );
   }
   s.network.ports.forEach((p, i) => {
-    out.push(`    port${i} [label=${q(`${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.container}:${p.containerPort}/${p.protocol}${p.dnat ? '' : '\n(no DNAT rule)'}`)}, shape=cds, color="#7a4cc2"];`);
+    out.push(
+      `    port${i} [label=${q(`${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.container}:${p.containerPort}/${p.protocol}${p.dnat ? '' : '\n(no DNAT rule)'}`)}, shape=cds, color="#7a4cc2"];`,
+    );
   });
   if (s.cgroupTree) {
     const t = s.cgroupTree;
     out.push(`    cg_pod [label=${q(cgroupLabel(`${t.path} (pod)`, t))}, style=filled, fillcolor="#e9f7ea", color="#2e8b3a"];`);
     t.children.forEach((c, i) => {
-      out.push(`    cg${i} [label=${q(cgroupLabel(c.name, c))}, style=filled, fillcolor="#e9f7ea", color="#2e8b3a"];`, `    cg_pod -> cg${i} [color="#2e8b3a"];`);
+      out.push(
+        `    cg${i} [label=${q(cgroupLabel(c.name, c))}, style=filled, fillcolor="#e9f7ea", color="#2e8b3a"];`,
+        `    cg_pod -> cg${i} [color="#2e8b3a"];`,
+      );
       const m = s.members.find((x) => x.name === c.name && x.process);
       if (m) out.push(`    p${m.process!.pid} -> cg${i} [style=dotted, arrowhead=none, color="#2e8b3a"];`);
     });
   }
   out.push('  }');
   if (s.differences.length) {
-    out.push(`  differences [shape=note, color="#b00020", label=${q(["minipod's record and the kernel disagree:", ...s.differences.map((d) => `${d.subject}: ${d.what}: recorded ${d.recorded}; kernel ${d.kernel}`)].join('\n'))}];`);
+    out.push(
+      `  differences [shape=note, color="#b00020", label=${q(["minipod's record and the kernel disagree:", ...s.differences.map((d) => `${d.subject}: ${d.what}: recorded ${d.recorded}; kernel ${d.kernel}`)].join('\n'))}];`,
+    );
   }
   out.push('}', '');
   return out.join('\n');

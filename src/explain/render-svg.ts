@@ -96,7 +96,11 @@ function countTree(p: ProcessNode): number {
 function memberFooter(m: Member, s: ExplainSnapshot): { text: string; cls: string }[] {
   const out: { text: string; cls: string }[] = [];
   const own = s.namespaces.filter((g) => g.members.includes(m.name) && g.type !== 'mnt' && (g.scope === 'private' || g.scope === 'shared'));
-  for (const g of own) out.push({ text: `${g.type} ${g.inode} ${g.scope === 'private' ? '(its own)' : `(with ${g.members.filter((n) => n !== m.name).join(', ')})`}`, cls: 'small' });
+  for (const g of own)
+    out.push({
+      text: `${g.type} ${g.inode} ${g.scope === 'private' ? '(its own)' : `(with ${g.members.filter((n) => n !== m.name).join(', ')})`}`,
+      cls: 'small',
+    });
   const r = m.rootfs;
   if (r?.fsType === 'overlay') {
     const image = (r.lowerDirs ?? [])[0] ?? '';
@@ -147,7 +151,13 @@ function drawMember(c: Canvas, m: Member, s: ExplainSnapshot, x: number, y: numb
     c.line(bx + indent - 6, by - 4, bx + indent - 6, by + 10, 'tree');
     c.line(bx + indent - 6, by + 10, bx + indent, by + 10, 'tree');
     c.rect(bx + indent, by, w - 20 - indent, 20, 'child', 3);
-    c.text(bx + indent + 6, by + 14, `${node.pid} ${shortCommand(node.cmdline, node.comm, 60)}${node.uid[1] !== p.uid[1] ? ` (uid ${node.uid[1]})` : ''}`, 'small', w - 32 - indent);
+    c.text(
+      bx + indent + 6,
+      by + 14,
+      `${node.pid} ${shortCommand(node.cmdline, node.comm, 60)}${node.uid[1] !== p.uid[1] ? ` (uid ${node.uid[1]})` : ''}`,
+      'small',
+      w - 32 - indent,
+    );
     by += 24;
   }
   if (all.length > MAX_TREE) {
@@ -213,14 +223,32 @@ export function renderSvg(s: ExplainSnapshot): string {
 
   c.rect(M, hostTop, width - 2 * M, hostBottom - hostTop, 'host', 10);
   c.text(M + 12, hostTop + 18, 'host', 'label', 60);
-  c.text(M + 60, hostTop + 18, hostNs.length ? `the host's own, not isolated: ${nsList(hostNs.filter((g, i, a) => a.findIndex((x) => x.type === g.type) === i))}` : 'every namespace below is isolated from the host', 'small', width - 2 * M - 72);
+  c.text(
+    M + 60,
+    hostTop + 18,
+    hostNs.length
+      ? `the host's own, not isolated: ${nsList(hostNs.filter((g, i, a) => a.findIndex((x) => x.type === g.type) === i))}`
+      : 'every namespace below is isolated from the host',
+    'small',
+    width - 2 * M - 72,
+  );
 
   const podX = M + PAD;
   c.rect(podX, podTop, podW, podBottom - podTop, 'pod', 10);
   c.text(podX + 12, podTop + 20, `pod ${s.pod.name}: one set of shared namespaces`, 'label', podW - 24);
-  c.text(podX + 12, podTop + 38, podNs.length ? `shared by all: ${nsList(podNs)}` : 'no namespace is shared by every member', 'small', podW - 24);
+  c.text(
+    podX + 12,
+    podTop + 38,
+    podNs.length ? `shared by all: ${nsList(podNs)}` : 'no namespace is shared by every member',
+    'small',
+    podW - 24,
+  );
   const eth = s.network.interfaces.find((i) => i.peer) ?? s.network.interfaces[0];
-  const netLabel = s.network.hostNetns ? "network: the host's (hostNetwork)" : eth ? `${eth.name} ${eth.addresses.find((a) => !a.includes(':')) ?? ''}` : '';
+  const netLabel = s.network.hostNetns
+    ? "network: the host's (hostNetwork)"
+    : eth
+      ? `${eth.name} ${eth.addresses.find((a) => !a.includes(':')) ?? ''}`
+      : '';
   if (netLabel) c.text(podX + 12, podTop + 54, netLabel, 'small', podW - 24);
 
   s.members.forEach((m, i) => drawMember(c, m, s, colX(i), colTop, colH));
@@ -239,7 +267,13 @@ export function renderSvg(s: ExplainSnapshot): string {
   if (peer) c.line(podX + 7, podTop + 50, podX + 7, netTop, 'link');
   s.network.ports.forEach((p, i) => {
     const state = s.network.hostNetns ? 'bound on the host' : p.dnat ? 'DNAT ok' : 'DNAT MISSING';
-    c.text(podX + 12, netTop + 18 + (i + 1) * LINE, `port ${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.container}:${p.containerPort}/${p.protocol} (${state}${p.listening === undefined ? '' : p.listening ? ', listening' : ', NOT listening'})`, p.dnat || s.network.hostNetns ? 'small' : 'warn', podW - 24);
+    c.text(
+      podX + 12,
+      netTop + 18 + (i + 1) * LINE,
+      `port ${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.container}:${p.containerPort}/${p.protocol} (${state}${p.listening === undefined ? '' : p.listening ? ', listening' : ', NOT listening'})`,
+      p.dnat || s.network.hostNetns ? 'small' : 'warn',
+      podW - 24,
+    );
   });
   if (s.network.ports.length === 0) c.text(podX + 12, netTop + 18 + LINE, 'no published ports', 'muted', podW - 24);
 
@@ -275,7 +309,15 @@ export function renderSvg(s: ExplainSnapshot): string {
     const h = 24 + s.differences.length * LINE;
     c.rect(M, y - 6, width - 2 * M, h, 'diff', 6);
     c.text(M + 10, y + 10, "minipod's record and the kernel disagree:", 'warn', width - 2 * M - 20);
-    s.differences.forEach((d, i) => c.text(M + 10, y + 10 + (i + 1) * LINE, `${d.subject}: ${d.what}: recorded ${d.recorded}; kernel: ${d.kernel}`, 'small', width - 2 * M - 20));
+    s.differences.forEach((d, i) =>
+      c.text(
+        M + 10,
+        y + 10 + (i + 1) * LINE,
+        `${d.subject}: ${d.what}: recorded ${d.recorded}; kernel: ${d.kernel}`,
+        'small',
+        width - 2 * M - 20,
+      ),
+    );
     y += h + 10;
   }
   const legend: [string, string][] = [

@@ -63,8 +63,12 @@ function intro(s: ExplainSnapshot): string[] {
     live.length === 0
       ? 'No process of this pod runs: the kernel has nothing left of it but what is listed below.'
       : `The kernel knows no "pod" and no "container": ${englishList(live)} are ${live.length === 1 ? 'an ordinary process' : `${live.length} ordinary processes`} on this host. ` +
-        (pod.length > 0 ? `They are one pod because they share the ${englishList(pod)} namespaces (same inode = same namespace: they see the same ${englishList(pod.map((t) => SEE_THE_SAME[t] ?? t))}). ` : '') +
-        (own.length > 0 ? `Each has its own ${englishList(own)} namespace${own.length > 1 ? 's' : ''}${own.includes('mnt') ? ' (its own root filesystem)' : ''}. ` : '') +
+        (pod.length > 0
+          ? `They are one pod because they share the ${englishList(pod)} namespaces (same inode = same namespace: they see the same ${englishList(pod.map((t) => SEE_THE_SAME[t] ?? t))}). `
+          : '') +
+        (own.length > 0
+          ? `Each has its own ${englishList(own)} namespace${own.length > 1 ? 's' : ''}${own.includes('mnt') ? ' (its own root filesystem)' : ''}. `
+          : '') +
         (host.length > 0 ? `In ${englishList(host)} they are not isolated: those are the host's own namespaces. ` : '') +
         'Each sits in a cgroup, where the kernel counts and limits the memory, CPU and number of processes it may use.';
   lines.push(...wrap(text, ''));
@@ -78,7 +82,9 @@ function user(p: ProcessNode): string {
 function treeLines(p: ProcessNode, prefix: string, out: string[]): void {
   p.children.forEach((c, i) => {
     const last = i === p.children.length - 1;
-    out.push(`${prefix}${last ? '└─' : '├─'} ${c.pid}  ${shortCommand(c.cmdline, c.comm, 56)}  (${user(c)}${c.state === 'Z' ? ', zombie' : ''})`);
+    out.push(
+      `${prefix}${last ? '└─' : '├─'} ${c.pid}  ${shortCommand(c.cmdline, c.comm, 56)}  (${user(c)}${c.state === 'Z' ? ', zombie' : ''})`,
+    );
     treeLines(c, prefix + (last ? '   ' : '│  '), out);
   });
 }
@@ -107,13 +113,27 @@ function namespaceLines(s: ExplainSnapshot): string[] {
     if (groups.length === 0) return;
     out.push(`  ${title}`);
     for (const g of groups) {
-      out.push(`    ${g.type.padEnd(6)} ${String(g.inode).padEnd(11)} ${g.members.join(', ').padEnd(28)} ${NS_MEANING[g.type] ?? ''}`.trimEnd());
+      out.push(
+        `    ${g.type.padEnd(6)} ${String(g.inode).padEnd(11)} ${g.members.join(', ').padEnd(28)} ${NS_MEANING[g.type] ?? ''}`.trimEnd(),
+      );
     }
   };
-  section('shared by the whole pod:', s.namespaces.filter((g) => g.scope === 'pod'));
-  section('shared by some members:', s.namespaces.filter((g) => g.scope === 'shared'));
-  section('private, one per member:', s.namespaces.filter((g) => g.scope === 'private'));
-  section("the host's own (not isolated):", s.namespaces.filter((g) => g.scope === 'host'));
+  section(
+    'shared by the whole pod:',
+    s.namespaces.filter((g) => g.scope === 'pod'),
+  );
+  section(
+    'shared by some members:',
+    s.namespaces.filter((g) => g.scope === 'shared'),
+  );
+  section(
+    'private, one per member:',
+    s.namespaces.filter((g) => g.scope === 'private'),
+  );
+  section(
+    "the host's own (not isolated):",
+    s.namespaces.filter((g) => g.scope === 'host'),
+  );
   if (s.namespaces.length === 0) out.push('  none: no process runs');
   return out;
 }
@@ -166,7 +186,7 @@ function cgroupLines(s: ExplainSnapshot): string[] {
 }
 
 function mountLines(s: ExplainSnapshot, width: number): string[] {
-  const out = ['Files (each member\'s mount namespace: its root filesystem and what is mounted on it)'];
+  const out = ["Files (each member's mount namespace: its root filesystem and what is mounted on it)"];
   for (const m of running(s)) {
     const pad = ' '.repeat(width);
     const r = m.rootfs;
@@ -177,7 +197,9 @@ function mountLines(s: ExplainSnapshot, width: number): string[] {
       if (r.workDir) out.push(`  ${pad}    work  ${r.workDir}`);
     } else {
       const root = m.mounts.find((x) => x.role === 'rootfs');
-      out.push(`  ${m.name.padEnd(width)}  root: ${r?.fsType ?? '?'} ${root ? `${root.source}${root.root !== '/' ? ` ${root.root}` : ''}` : ''}${r?.readOnly ? ' (read-only)' : ''}`);
+      out.push(
+        `  ${m.name.padEnd(width)}  root: ${r?.fsType ?? '?'} ${root ? `${root.source}${root.root !== '/' ? ` ${root.root}` : ''}` : ''}${r?.readOnly ? ' (read-only)' : ''}`,
+      );
     }
     for (const b of m.mounts.filter((x) => x.role === 'bind')) {
       out.push(`  ${pad}    ${b.mountPoint} <- ${b.root !== '/' ? b.root : b.source} (${b.fsType}, ${b.readOnly ? 'ro' : 'rw'})`);
@@ -203,8 +225,12 @@ function capsText(p: ProcessNode): string {
 }
 
 function securityOf(p: ProcessNode, userScope: string): string {
-  const seccomp = p.seccomp === 'filter' ? `seccomp filter (${p.seccompFilters ?? '?'} filter${p.seccompFilters === 1 ? '' : 's'})` : `seccomp ${p.seccomp}`;
-  const users = userScope === 'host' ? "the host's user namespace: uid 0 is the host's root" : `uid_map ${idMap(p.uidMap)}, gid_map ${idMap(p.gidMap)}`;
+  const seccomp =
+    p.seccomp === 'filter'
+      ? `seccomp filter (${p.seccompFilters ?? '?'} filter${p.seccompFilters === 1 ? '' : 's'})`
+      : `seccomp ${p.seccomp}`;
+  const users =
+    userScope === 'host' ? "the host's user namespace: uid 0 is the host's root" : `uid_map ${idMap(p.uidMap)}, gid_map ${idMap(p.gidMap)}`;
   return `uid ${p.uid.join('/')} gid ${p.gid.join('/')}; ${capsText(p)}; ${seccomp}; no_new_privs ${p.noNewPrivs ? 'on' : 'off'}; ${users}`;
 }
 
@@ -223,8 +249,18 @@ function securityLines(s: ExplainSnapshot): string[] {
       const p = m.process!;
       const differing = (node: ProcessNode): void => {
         for (const c of node.children) {
-          if (c.uid[1] !== p.uid[1] || c.capabilities?.effectiveHex !== p.capabilities?.effectiveHex || c.seccomp !== p.seccomp || c.noNewPrivs !== p.noNewPrivs) {
-            out.push(...wrap(`${m.name} child ${c.pid} (${c.comm}): uid ${c.uid.join('/')}; ${capsText(c)}; seccomp ${c.seccomp}; no_new_privs ${c.noNewPrivs ? 'on' : 'off'}`, '    '));
+          if (
+            c.uid[1] !== p.uid[1] ||
+            c.capabilities?.effectiveHex !== p.capabilities?.effectiveHex ||
+            c.seccomp !== p.seccomp ||
+            c.noNewPrivs !== p.noNewPrivs
+          ) {
+            out.push(
+              ...wrap(
+                `${m.name} child ${c.pid} (${c.comm}): uid ${c.uid.join('/')}; ${capsText(c)}; seccomp ${c.seccomp}; no_new_privs ${c.noNewPrivs ? 'on' : 'off'}`,
+                '    ',
+              ),
+            );
           }
           differing(c);
         }
@@ -238,19 +274,25 @@ function securityLines(s: ExplainSnapshot): string[] {
 function networkLines(s: ExplainSnapshot): string[] {
   const n = s.network;
   const out = ['Network'];
-  if (n.netns === undefined) return [...out, '  no process holds the pod\'s network namespace any more'];
+  if (n.netns === undefined) return [...out, "  no process holds the pod's network namespace any more"];
   if (n.hostNetns) out.push(`  hostNetwork: the pod uses the host's network namespace (net ${n.netns}): the host's interfaces and ports`);
   else out.push(`  network namespace net ${n.netns}${n.mode ? ` (${n.mode} network)` : ''}`);
   if (n.error) out.push(`  ${n.error}`);
   for (const i of n.interfaces) {
     out.push(`  ${i.name} ${i.addresses.join(' ') || '(no address)'}${i.mac ? `  mac ${i.mac}` : ''}`);
     if (i.peer) {
-      out.push(`    veth pair: ${i.name} (ifindex ${i.ifindex}, in the pod) <-> ${i.peer.name} (ifindex ${i.peer.ifindex}, on the host${i.peer.master ? `, in bridge ${i.peer.master}` : ''})`);
+      out.push(
+        `    veth pair: ${i.name} (ifindex ${i.ifindex}, in the pod) <-> ${i.peer.name} (ifindex ${i.peer.ifindex}, on the host${i.peer.master ? `, in bridge ${i.peer.master}` : ''})`,
+      );
     }
   }
   if (n.ip) out.push(`  pod IP: ${n.ip}`);
   for (const p of n.ports) {
-    const how = n.hostNetns ? 'bound on the host directly' : p.dnat ? 'DNAT rule in iptables nat: yes' : 'DNAT rule in iptables nat: MISSING';
+    const how = n.hostNetns
+      ? 'bound on the host directly'
+      : p.dnat
+        ? 'DNAT rule in iptables nat: yes'
+        : 'DNAT rule in iptables nat: MISSING';
     const listen = p.listening === undefined ? '' : `; listening: ${p.listening ? 'yes' : 'no'}`;
     out.push(`  port ${p.hostIP || '0.0.0.0'}:${p.hostPort} -> ${p.container}:${p.containerPort}/${p.protocol} (${how}${listen})`);
   }

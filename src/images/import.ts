@@ -54,7 +54,10 @@ export async function storeImage(dirs: StoreDirs, input: ImageInput, progress?: 
   const what = `${input.source}: config`;
   const parsed = parseConfig(input.configBytes, what);
   if (parsed.diffIds.length !== input.layers.length) {
-    throw new UserError(`${input.source}: the manifest has ${input.layers.length} layers but the config lists ${parsed.diffIds.length} diff ids`, { code: 'image.invalid' });
+    throw new UserError(
+      `${input.source}: the manifest has ${input.layers.length} layers but the config lists ${parsed.diffIds.length} diff ids`,
+      { code: 'image.invalid' },
+    );
   }
   if (parsed.os !== undefined && parsed.os !== 'linux') {
     throw new UserError(`${input.source}: an image for ${parsed.os}, not linux`, { code: 'image.no-platform' });
@@ -76,11 +79,18 @@ export async function storeImage(dirs: StoreDirs, input: ImageInput, progress?: 
           size += have.stats.bytes;
           continue;
         }
-        const meta = await ensureLayer(dirs, diffHex, async () => {
-          const f = await l.file((done, total) => progress?.layer(id, 'downloading', done, total));
-          progress?.layer(id, 'unpacking');
-          return f;
-        }, l.compression, lwhat, { blobDigest: l.blobDigest });
+        const meta = await ensureLayer(
+          dirs,
+          diffHex,
+          async () => {
+            const f = await l.file((done, total) => progress?.layer(id, 'downloading', done, total));
+            progress?.layer(id, 'unpacking');
+            return f;
+          },
+          l.compression,
+          lwhat,
+          { blobDigest: l.blobDigest },
+        );
         await l.done?.();
         size += meta.stats.bytes;
         progress?.layer(id, 'done');
@@ -88,11 +98,14 @@ export async function storeImage(dirs: StoreDirs, input: ImageInput, progress?: 
     };
     // On a failure the other workers finish the layer they are on (so no unpack is cut off
     // by the process exiting) and start no new one; then the first error is reported.
-    const results = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, () =>
-      worker().catch((err: unknown) => {
-        failed = true;
-        throw err;
-      })));
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     await writeBlob(dirs, input.configBytes, what);

@@ -76,7 +76,9 @@ export function resolveOciArchive(ctx: ResolveContext, rest: string): Promise<Re
 export function resolveOciArchiveFile(ctx: ResolveContext, abs: string, tag: string | undefined): Promise<ResolvedImage> {
   const source = `oci-archive:${abs}${tag !== undefined ? `:${tag}` : ''}`;
   const dirs = storeDirs(ctx.paths);
-  return resolving(ctx, () => importArchive(dirs, abs, tag, source, (tree) => importOciLayout(dirs, tree, tag, { noFollow: true, source }, ctx.progress)));
+  return resolving(ctx, () =>
+    importArchive(dirs, abs, tag, source, (tree) => importOciLayout(dirs, tree, tag, { noFollow: true, source }, ctx.progress)),
+  );
 }
 
 /** `docker-archive:FILE[:NAME[:TAG]]`: the part after the file is a name from RepoTags. */
@@ -94,7 +96,9 @@ export function resolveDockerArchive(ctx: ResolveContext, rest: string): Promise
 export function resolveDockerArchiveFile(ctx: ResolveContext, abs: string, selector: string | undefined): Promise<ResolvedImage> {
   const source = `docker-archive:${abs}${selector !== undefined ? `:${selector}` : ''}`;
   const dirs = storeDirs(ctx.paths);
-  return resolving(ctx, () => importArchive(dirs, abs, selector, source, (tree) => importDockerTree(dirs, tree, selector, source, ctx.progress)));
+  return resolving(ctx, () =>
+    importArchive(dirs, abs, selector, source, (tree) => importDockerTree(dirs, tree, selector, source, ctx.progress)),
+  );
 }
 
 export function resolveRegistry(ctx: ResolveContext, rest: string): Promise<ResolvedImage> {
@@ -107,7 +111,9 @@ export function resolveRegistry(ctx: ResolveContext, rest: string): Promise<Reso
       if (local) return local;
       if (policy === 'Never') {
         const { UserError } = await import('../errors.js');
-        throw new UserError(`${ref.name} is not in the local store and imagePullPolicy is Never (minipod pull ${rest})`, { code: 'image.not-found' });
+        throw new UserError(`${ref.name} is not in the local store and imagePullPolicy is Never (minipod pull ${rest})`, {
+          code: 'image.not-found',
+        });
       }
     }
     return pullImage(dirs, ref, ctx.progress, { pullSecrets: ctx.pullSecrets });

@@ -4,7 +4,15 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { looksLikeRegistryRef, pinnedUnderLock, prefixKind, resolveDockerArchiveFile, resolveOciArchiveFile, resolveOciLayout, resolveRegistry } from './kinds.js';
+import {
+  looksLikeRegistryRef,
+  pinnedUnderLock,
+  prefixKind,
+  resolveDockerArchiveFile,
+  resolveOciArchiveFile,
+  resolveOciLayout,
+  resolveRegistry,
+} from './kinds.js';
 import { detectTarKind } from './sources/detect.js';
 import { resolveRootfsDir } from './rootfs-dir.js';
 import { resolveRootfsTarball } from './rootfs-tarball.js';
@@ -40,7 +48,10 @@ export async function resolveImage(image: string, opts: ResolveImageOptions): Pr
   }
 
   if (st.isDirectory()) {
-    const isLayout = await fsp.lstat(path.join(abs, 'oci-layout')).then((s) => s.isFile(), () => false);
+    const isLayout = await fsp.lstat(path.join(abs, 'oci-layout')).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     return isLayout ? resolveOciLayout(ctx, abs) : resolveRootfsDir(ctx, abs);
   }
   if (!st.isFile()) throw ctx.fail(`${image}: not a directory or a regular file`, 'image.invalid');

@@ -84,13 +84,17 @@ export async function sha256File(file: string): Promise<string> {
  * Unpacks while hashing the bytes actually read: if the file changed since it was hashed, the
  * content would not match its key, so the unpack is refused (and nothing is published).
  */
-async function unpackVerified(file: string, hex: string, compression: Compression, rootfs: string, limits: UnpackLimits): Promise<UnpackStats> {
+async function unpackVerified(
+  file: string,
+  hex: string,
+  compression: Compression,
+  rootfs: string,
+  limits: UnpackLimits,
+): Promise<UnpackStats> {
   const hasher = new HashingStream();
   const read = createReadStream(file);
   // pipeline() destroys every stage on error, so a read or gunzip error reaches the unpacker.
-  const tar: Readable = compression === 'gzip'
-    ? pipeline(read, hasher, createGunzip(), () => {})
-    : pipeline(read, hasher, () => {});
+  const tar: Readable = compression === 'gzip' ? pipeline(read, hasher, createGunzip(), () => {}) : pipeline(read, hasher, () => {});
   const stats = await unpackTar(tar, rootfs, { ...limits, whiteouts: 'keep' });
   if (hasher.hex() !== hex) throw new Error(`${file} changed while it was being unpacked; try again`);
   return stats;

@@ -89,7 +89,10 @@ async function readMeta<M>(entryDir: string): Promise<M | null> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Removes `.tmp-*` dirs whose unpacking process is gone (crash, SIGKILL). Once per dir. */
@@ -103,4 +106,3 @@ async function sweepStale(dir: string): Promise<void> {
     await fsp.rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
-

@@ -43,7 +43,10 @@ export class CriLogWriter {
   private readonly fd: number;
   private readonly pending: Record<LogStream, string> = { stdout: '', stderr: '' };
 
-  constructor(file: string, private readonly onLine?: (stream: LogStream, text: string) => void) {
+  constructor(
+    file: string,
+    private readonly onLine?: (stream: LogStream, text: string) => void,
+  ) {
     this.fd = fs.openSync(file, 'a', 0o640);
   }
 

@@ -35,10 +35,13 @@ function readHostLsm(): HostLsm {
   const seLinux = fs.existsSync('/sys/fs/selinux/enforce');
   const appArmor = read('/sys/module/apparmor/parameters/enabled')?.trim().startsWith('Y') ?? false;
   // One `name (mode)` a line.
-  const profiles = appArmor ? read('/sys/kernel/security/apparmor/profiles') ?? '' : '';
+  const profiles = appArmor ? (read('/sys/kernel/security/apparmor/profiles') ?? '') : '';
   return {
     appArmor,
-    appArmorProfiles: profiles.split('\n').map((l) => l.replace(/ \([a-z]+\)$/, '')).filter(Boolean),
+    appArmorProfiles: profiles
+      .split('\n')
+      .map((l) => l.replace(/ \([a-z]+\)$/, ''))
+      .filter(Boolean),
     seLinux,
     ...(seLinux ? { seLinuxContext: read('/proc/self/attr/current')?.replace(/\0/g, '').trim() } : {}),
   };

@@ -25,20 +25,31 @@ function appArmorLabel(sc: SecurityContext, host: HostLsm): LsmLabel | undefined
   const ref = sc.appArmorProfile;
   if (!ref || ref.type === 'Unconfined' || sc.privileged) return undefined;
   if (!host.appArmor) {
-    throw new UserError(`${ref.field}: ${ref.type} cannot be enforced: AppArmor is not enabled on this host (use type Unconfined or leave the field out)`, { code: 'lsm.apparmor-unavailable' });
+    throw new UserError(
+      `${ref.field}: ${ref.type} cannot be enforced: AppArmor is not enabled on this host (use type Unconfined or leave the field out)`,
+      { code: 'lsm.apparmor-unavailable' },
+    );
   }
   if (ref.type === 'Localhost') {
     const name = ref.localhostProfile!;
     if (!host.appArmorProfiles.includes(name)) {
-      throw new UserError(`${ref.field}: AppArmor profile "${name}" is not loaded on this host (load it with apparmor_parser)`, { code: 'lsm.apparmor-profile' });
+      throw new UserError(`${ref.field}: AppArmor profile "${name}" is not loaded on this host (load it with apparmor_parser)`, {
+        code: 'lsm.apparmor-profile',
+      });
     }
     return { module: 'apparmor', label: name };
   }
   for (const prefix of RUNTIME_DEFAULT_PREFIXES) {
-    const found = host.appArmorProfiles.filter((p) => p.startsWith(prefix)).sort().at(-1);
+    const found = host.appArmorProfiles
+      .filter((p) => p.startsWith(prefix))
+      .sort()
+      .at(-1);
     if (found) return { module: 'apparmor', label: found };
   }
-  throw new UserError(`${ref.field}: RuntimeDefault: no runtime default AppArmor profile (containers-default, docker-default) is loaded on this host; use Localhost with a loaded profile`, { code: 'lsm.apparmor-default' });
+  throw new UserError(
+    `${ref.field}: RuntimeDefault: no runtime default AppArmor profile (containers-default, docker-default) is loaded on this host; use Localhost with a loaded profile`,
+    { code: 'lsm.apparmor-default' },
+  );
 }
 
 /** `user:role:type:level`; the level may itself contain colons (`s0:c1,c2`). */
@@ -46,7 +57,9 @@ function seLinuxLabel(sc: SecurityContext, host: HostLsm): LsmLabel | undefined 
   const opts = sc.seLinuxOptions;
   if (!opts || (!opts.user && !opts.role && !opts.type && !opts.level)) return undefined;
   if (!host.seLinux) {
-    throw new UserError(`${opts.field}: cannot be applied: SELinux is not enabled on this host (leave the field out)`, { code: 'lsm.selinux-unavailable' });
+    throw new UserError(`${opts.field}: cannot be applied: SELinux is not enabled on this host (leave the field out)`, {
+      code: 'lsm.selinux-unavailable',
+    });
   }
   const [user, role, type, ...level] = (host.seLinuxContext || 'system_u:system_r:container_t:s0').split(':');
   const label = [opts.user ?? user, opts.role ?? role, opts.type ?? type, opts.level ?? level.join(':')].join(':');

@@ -65,7 +65,14 @@ function collectDocuments(sources: readonly ManifestSource[], errors: Issues): P
         expandList(doc.value, { manifestDir, source: src.source, where }, out, errors);
         continue;
       }
-      out.push({ value: doc.value, kind: typeof doc.value.kind === 'string' ? doc.value.kind : '', manifestDir, source: src.source, where, issues: new Issues() });
+      out.push({
+        value: doc.value,
+        kind: typeof doc.value.kind === 'string' ? doc.value.kind : '',
+        manifestDir,
+        source: src.source,
+        where,
+        issues: new Issues(),
+      });
     }
   }
   if (out.length > MAX_TOTAL_DOCUMENTS) {
@@ -75,11 +82,17 @@ function collectDocuments(sources: readonly ManifestSource[], errors: Issues): P
 }
 
 /** `kind: List` (what `kubectl get -o yaml` writes for several objects): its items are documents. */
-function expandList(list: JsonObject, at: { manifestDir: string; source: string; where: string }, out: PendingDocument[], errors: Issues): void {
+function expandList(
+  list: JsonObject,
+  at: { manifestDir: string; source: string; where: string },
+  out: PendingDocument[],
+  errors: Issues,
+): void {
   for (const key of Object.keys(list)) {
     if (!['apiVersion', 'kind', 'metadata', 'items'].includes(key)) errors.add(`${at.where}: ${key}`, 'unknown field');
   }
-  if (list.apiVersion !== 'v1') errors.add(`${at.where}: apiVersion`, `${quote(list.apiVersion)} is not supported: a List is apiVersion v1`);
+  if (list.apiVersion !== 'v1')
+    errors.add(`${at.where}: apiVersion`, `${quote(list.apiVersion)} is not supported: a List is apiVersion v1`);
   const items = list.items ?? [];
   if (!Array.isArray(items)) {
     errors.add(`${at.where}: items`, `expected an array, got ${typeName(items)}`);
@@ -89,7 +102,15 @@ function expandList(list: JsonObject, at: { manifestDir: string; source: string;
     const where = `${at.where} items[${i}]`;
     if (!isObject(item)) errors.add(where, `expected an object, got ${typeName(item)}`);
     else if (item.kind === 'List') errors.add(`${where}.kind`, 'a List inside a List is not supported');
-    else out.push({ value: item, kind: typeof item.kind === 'string' ? item.kind : '', manifestDir: at.manifestDir, source: at.source, where, issues: new Issues() });
+    else
+      out.push({
+        value: item,
+        kind: typeof item.kind === 'string' ? item.kind : '',
+        manifestDir: at.manifestDir,
+        source: at.source,
+        where,
+        issues: new Issues(),
+      });
   });
 }
 
@@ -105,10 +126,14 @@ function checkKind(d: PendingDocument): boolean {
   if (!decoder) {
     const k = String(kind);
     if (Object.hasOwn(REFUSED_KINDS, k)) d.issues.add('kind', REFUSED_KINDS[k]!);
-    else if (KUBERNETES_KINDS_NOT_RUN.includes(k)) d.issues.add('kind', `${quote(k)} is a Kubernetes kind minipod does not run (it runs ${known.join(', ')} and List)`);
+    else if (KUBERNETES_KINDS_NOT_RUN.includes(k))
+      d.issues.add('kind', `${quote(k)} is a Kubernetes kind minipod does not run (it runs ${known.join(', ')} and List)`);
     else {
       const hint = nearestName(k, known);
-      d.issues.add('kind', `${quote(kind)} is not a known kind${hint ? ` (did you mean ${quote(hint)}?)` : ''}; minipod runs ${known.join(', ')} and List`);
+      d.issues.add(
+        'kind',
+        `${quote(kind)} is not a known kind${hint ? ` (did you mean ${quote(hint)}?)` : ''}; minipod runs ${known.join(', ')} and List`,
+      );
     }
     return false;
   }
@@ -117,7 +142,10 @@ function checkKind(d: PendingDocument): boolean {
     return false;
   }
   if (!decoder.apiVersions.includes(apiVersion as string)) {
-    d.issues.add('apiVersion', `${quote(apiVersion)} is not supported: a ${kind as string} is apiVersion ${decoder.apiVersions.join(' or ')}`);
+    d.issues.add(
+      'apiVersion',
+      `${quote(apiVersion)} is not supported: a ${kind as string} is apiVersion ${decoder.apiVersions.join(' or ')}`,
+    );
     return false;
   }
   return true;

@@ -180,7 +180,8 @@ export function decodeClaimObject(doc: unknown, issues: Issues): ClaimObject | u
   }
   const before = issues.list.length;
   const root = Fields.open(issues, '', doc, PVC_DOC_SHAPE)!;
-  if (root.get('apiVersion') !== 'v1') issues.add('apiVersion', `${quote(root.get('apiVersion'))} is not supported: a PersistentVolumeClaim is apiVersion v1`);
+  if (root.get('apiVersion') !== 'v1')
+    issues.add('apiVersion', `${quote(root.get('apiVersion'))} is not supported: a PersistentVolumeClaim is apiVersion v1`);
   const status = root.get('status');
   if (status !== undefined && !(isObject(status) && Object.keys(status).length === 0)) {
     issues.add('status', 'field is not supported by minipod (it is written by a cluster, not by the user; remove it)');

@@ -27,13 +27,7 @@ import { decodeEnv, decodeEnvFrom } from './env.js';
 import type { ObjectLookup } from './objects/types.js';
 import { decodeLifecycle, decodeProbe, LIFECYCLE_SHAPE, PROBE_SHAPE, portResolver } from './probes.js';
 import { parseBytes, parseCpuMilli, QuantityError } from './quantity.js';
-import {
-  dns1123LabelProblem,
-  isIpAddress,
-  normaliseAbsolutePath,
-  normaliseCapability,
-  portNameProblem,
-} from './syntax.js';
+import { dns1123LabelProblem, isIpAddress, normaliseAbsolutePath, normaliseCapability, portNameProblem } from './syntax.js';
 
 export const LIMITS = {
   env: 1024,
@@ -48,9 +42,25 @@ export const LIMITS = {
 export const CONTAINER_SHAPE: ObjectShape = {
   type: 'Container',
   known: [
-    'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'envFrom', 'workingDir', 'volumeMounts',
-    'resources', 'securityContext', 'ports', 'lifecycle', 'livenessProbe', 'readinessProbe',
-    'startupProbe', 'stdin', 'tty', 'restartPolicy',
+    'name',
+    'image',
+    'imagePullPolicy',
+    'command',
+    'args',
+    'env',
+    'envFrom',
+    'workingDir',
+    'volumeMounts',
+    'resources',
+    'securityContext',
+    'ports',
+    'lifecycle',
+    'livenessProbe',
+    'readinessProbe',
+    'startupProbe',
+    'stdin',
+    'tty',
+    'restartPolicy',
   ],
   clusterOnly: {
     resizePolicy: 'has no effect: minipod does not resize a running container (there is no API to ask it to)',
@@ -62,8 +72,17 @@ export const RESOURCES_SHAPE: ObjectShape = { type: 'ResourceRequirements', know
 export const SECURITY_SHAPE: ObjectShape = {
   type: 'SecurityContext',
   known: [
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation',
-    'privileged', 'capabilities', 'seccompProfile', 'procMount', 'appArmorProfile', 'seLinuxOptions',
+    'runAsUser',
+    'runAsGroup',
+    'runAsNonRoot',
+    'readOnlyRootFilesystem',
+    'allowPrivilegeEscalation',
+    'privileged',
+    'capabilities',
+    'seccompProfile',
+    'procMount',
+    'appArmorProfile',
+    'seLinuxOptions',
   ],
 };
 export const CAPABILITIES_SHAPE: ObjectShape = { type: 'Capabilities', known: ['add', 'drop'] };
@@ -117,7 +136,12 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   const workingDir = decodeAbsolutePath(f, 'workingDir');
   const volumeMounts = f.list('volumeMounts', LIMITS.volumeMounts, (item, p) => decodeMount(issues, item, p));
   const resources = decodeResources(f.object('resources', RESOURCES_SHAPE), ['cpu', 'memory', 'ephemeral-storage']);
-  const securityContext = decodeSecurityContext(f.object('securityContext', SECURITY_SHAPE), ctx.podSecurity, f.at('securityContext'), name);
+  const securityContext = decodeSecurityContext(
+    f.object('securityContext', SECURITY_SHAPE),
+    ctx.podSecurity,
+    f.at('securityContext'),
+    name,
+  );
   const ports = f.list('ports', LIMITS.ports, (item, p) => decodePort(issues, item, p));
   const resolvePort = portResolver(ports, name);
 
@@ -275,12 +299,7 @@ function decodeResourceList(f: Fields, key: string, allowed: readonly ResourceNa
 }
 
 /** A quantity field: a string, or a bare number as Kubernetes' JSON decoder also accepts. */
-export function quantity(
-  issues: Issues,
-  path: string,
-  value: unknown,
-  parse: (q: string | number) => number,
-): number | undefined {
+export function quantity(issues: Issues, path: string, value: unknown, parse: (q: string | number) => number): number | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') {
     issues.add(path, `expected a quantity (string or number), got ${typeName(value)}`);
     return undefined;

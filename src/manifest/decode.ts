@@ -5,16 +5,7 @@
  * (clusterOnly: it has no effect on one host) or refused (`is a Kubernetes field minipod does not
  * support`); anything else is an `unknown field`. So nothing a user writes is dropped silently.
  */
-import type {
-  AppArmorProfileRef,
-  DnsConfig,
-  DnsPolicy,
-  MinipodOptions,
-  PodSpec,
-  PullSecret,
-  Resources,
-  RestartPolicy,
-} from './types.js';
+import type { AppArmorProfileRef, DnsConfig, DnsPolicy, MinipodOptions, PodSpec, PullSecret, Resources, RestartPolicy } from './types.js';
 import { childPath, Issues, ManifestError, quote, typeName } from './issues.js';
 import { Fields, isObject, type ObjectShape } from './reader.js';
 import { decodeContainer, decodeResources, RESOURCES_SHAPE } from './container.js';
@@ -22,13 +13,7 @@ import { decodeHostAliases, decodePodSecurity, POD_SECURITY_SHAPE } from './pod-
 import { decodeVolume } from './volumes.js';
 import { NO_OBJECTS, type ObjectLookup } from './objects/types.js';
 import { APPARMOR_ANNOTATION_PREFIX, appArmorFromAnnotation } from './lsm-fields.js';
-import {
-  dns1123LabelProblem,
-  dns1123SubdomainProblem,
-  isIpAddress,
-  labelValueProblem,
-  qualifiedNameProblem,
-} from './syntax.js';
+import { dns1123LabelProblem, dns1123SubdomainProblem, isIpAddress, labelValueProblem, qualifiedNameProblem } from './syntax.js';
 import { decodeNameAndNamespace } from './objects/metadata.js';
 
 export const POD_LIMITS = {
@@ -77,16 +62,27 @@ export const METADATA_SHAPE: ObjectShape = { type: 'ObjectMeta', known: ['name',
 export const SPEC_SHAPE: ObjectShape = {
   type: 'PodSpec',
   known: [
-    'containers', 'initContainers', 'volumes', 'hostname', 'restartPolicy', 'terminationGracePeriodSeconds',
-    'shareProcessNamespace', 'hostNetwork', 'dnsPolicy', 'dnsConfig', 'resources', 'securityContext',
-    'imagePullSecrets', 'hostUsers', 'hostAliases',
+    'containers',
+    'initContainers',
+    'volumes',
+    'hostname',
+    'restartPolicy',
+    'terminationGracePeriodSeconds',
+    'shareProcessNamespace',
+    'hostNetwork',
+    'dnsPolicy',
+    'dnsConfig',
+    'resources',
+    'securityContext',
+    'imagePullSecrets',
+    'hostUsers',
+    'hostAliases',
   ],
   clusterOnly: CLUSTER_ONLY_POD_FIELDS,
 };
 export const LOCAL_OBJECT_REFERENCE_SHAPE: ObjectShape = { type: 'LocalObjectReference', known: ['name'] };
 export const DNS_CONFIG_SHAPE: ObjectShape = { type: 'PodDNSConfig', known: ['nameservers', 'searches', 'options'] };
 export const DNS_OPTION_SHAPE: ObjectShape = { type: 'PodDNSConfigOption', known: ['name', 'value'] };
-
 
 /** Nothing else in a Deployment or a v2 object is worth reporting: the caller stops here. */
 function checkKind(doc: Record<string, unknown>, issues: Issues): void {
@@ -148,7 +144,9 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   const containers = spec.list('containers', POD_LIMITS.containers, (item, p) =>
     decodeContainer(item, p, { issues, init: false, podSecurity, objects, namespace: meta.namespace }),
   );
-  const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) => decodeVolume({ issues, objects, namespace: meta.namespace }, item, p));
+  const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) =>
+    decodeVolume({ issues, objects, namespace: meta.namespace }, item, p),
+  );
   const pullSecrets = decodePullSecrets(spec, objects, meta.namespace);
   // Warned about (no effect), but the downward API's spec.serviceAccountName reads it.
   const sa = spec.get('serviceAccountName') ?? spec.get('serviceAccount');
@@ -165,8 +163,7 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   const shareProcessNamespace = spec.boolean('shareProcessNamespace') ?? true;
   const hostNetwork = spec.boolean('hostNetwork') ?? false;
   const hostUsers = spec.boolean('hostUsers');
-  const dnsPolicy =
-    spec.enumOf<DnsPolicy>('dnsPolicy', ['ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet']) ?? 'ClusterFirst';
+  const dnsPolicy = spec.enumOf<DnsPolicy>('dnsPolicy', ['ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet']) ?? 'ClusterFirst';
   const dnsConfig = decodeDnsConfig(spec.object('dnsConfig', DNS_CONFIG_SHAPE));
   const resFields = spec.object('resources', RESOURCES_SHAPE);
   let resources: Resources | undefined;
@@ -223,7 +220,11 @@ function decodePullSecrets(spec: Fields, objects: ObjectLookup, namespace: strin
     const secret = objects.secret(name, namespace);
     const key = secret ? PULL_SECRET_TYPES[secret.type] : undefined;
     if (!secret) spec.issues.warn(ref.at('name'), `no Secret ${quote(name)} among the documents: images are pulled without it`);
-    else if (!key) spec.issues.warn(ref.at('name'), `Secret ${quote(name)} is of type ${secret.type}, not kubernetes.io/dockerconfigjson: not used for pulls`);
+    else if (!key)
+      spec.issues.warn(
+        ref.at('name'),
+        `Secret ${quote(name)} is of type ${secret.type}, not kubernetes.io/dockerconfigjson: not used for pulls`,
+      );
     else {
       const parsed = JSON.parse(secret.data.get(key)!.toString('utf8')) as Record<string, unknown>;
       // .dockercfg is the old format: the auths map itself.
@@ -274,11 +275,7 @@ function decodeMetadata(root: Fields, issues: Issues): Metadata {
 }
 
 /** Parses minipod's own annotations; an unknown `minipod.io/` key is most likely a typo. */
-export function decodeMinipodAnnotations(
-  issues: Issues,
-  path: string,
-  annotations: Record<string, string>,
-): MinipodOptions {
+export function decodeMinipodAnnotations(issues: Issues, path: string, annotations: Record<string, string>): MinipodOptions {
   const out: MinipodOptions = { network: 'bridge', swap: false };
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(MINIPOD_ANNOTATION_PREFIX)) continue;
@@ -340,7 +337,10 @@ function decodeDnsConfig(f: Fields | undefined): DnsConfig | undefined {
     const name = o.requiredString('name', 256);
     const value = o.string('value', 256);
     // resolv.conf is line-based: whitespace would start another option.
-    for (const [k, v] of [['name', name], ['value', value]] as const) {
+    for (const [k, v] of [
+      ['name', name],
+      ['value', value],
+    ] as const) {
       if (v !== undefined && /\s/.test(v)) f.issues.add(o.at(k), `${quote(v)} must not contain whitespace`);
     }
     if (name === undefined) return undefined;

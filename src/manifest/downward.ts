@@ -14,14 +14,26 @@ export const RESOURCE_FIELD_REF_SHAPE: ObjectShape = { type: 'ResourceFieldSelec
 
 /** fieldPaths an env var may select (Kubernetes' validation). */
 const ENV_FIELDS = [
-  'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName',
-  'status.podIP', 'status.podIPs', 'status.hostIP', 'status.hostIPs',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.podIP',
+  'status.podIPs',
+  'status.hostIP',
+  'status.hostIPs',
 ];
 /** fieldPaths a downwardAPI volume file may select. */
 const VOLUME_FIELDS = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'metadata.labels', 'metadata.annotations'];
 
 const RESOURCES = [
-  'limits.cpu', 'requests.cpu', 'limits.memory', 'requests.memory', 'limits.ephemeral-storage', 'requests.ephemeral-storage',
+  'limits.cpu',
+  'requests.cpu',
+  'limits.memory',
+  'requests.memory',
+  'limits.ephemeral-storage',
+  'requests.ephemeral-storage',
 ] as const;
 
 /** `metadata.labels['app']` -> the key, or undefined. */
@@ -32,7 +44,8 @@ export function subscriptKey(fieldPath: string): { map: 'labels' | 'annotations'
 
 export function decodeFieldRef(f: Fields, use: 'env' | 'volume'): DownwardSource | undefined {
   const apiVersion = f.optionalString('apiVersion', 64);
-  if (apiVersion !== undefined && apiVersion !== 'v1') f.issues.add(f.at('apiVersion'), `${quote(apiVersion)} is not supported: the pod's fields are v1`);
+  if (apiVersion !== undefined && apiVersion !== 'v1')
+    f.issues.add(f.at('apiVersion'), `${quote(apiVersion)} is not supported: the pod's fields are v1`);
   const fieldPath = f.requiredString('fieldPath', 1024);
   if (fieldPath === undefined) return undefined;
   const sub = subscriptKey(fieldPath);
@@ -47,7 +60,10 @@ export function decodeFieldRef(f: Fields, use: 'env' | 'volume'): DownwardSource
   const allowed = use === 'env' ? ENV_FIELDS : VOLUME_FIELDS;
   if (!allowed.includes(fieldPath)) {
     const extra = "metadata.labels['KEY'], metadata.annotations['KEY']";
-    f.issues.add(f.at('fieldPath'), `${quote(fieldPath)} is not a field the downward API gives ${use === 'env' ? 'an env var' : 'a volume'} (one of ${[...allowed, extra].join(', ')})`);
+    f.issues.add(
+      f.at('fieldPath'),
+      `${quote(fieldPath)} is not a field the downward API gives ${use === 'env' ? 'an env var' : 'a volume'} (one of ${[...allowed, extra].join(', ')})`,
+    );
     return undefined;
   }
   return { fieldPath };

@@ -12,7 +12,10 @@ import type { ConfigMapObject, ObjectLookup, SecretObject } from './objects/type
 import { decodeFieldRef, decodeResourceFieldRef, FIELD_REF_SHAPE, RESOURCE_FIELD_REF_SHAPE } from './downward.js';
 
 export const ENV_SHAPE: ObjectShape = { type: 'EnvVar', known: ['name', 'value', 'valueFrom'] };
-export const ENV_VAR_SOURCE_SHAPE: ObjectShape = { type: 'EnvVarSource', known: ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] };
+export const ENV_VAR_SOURCE_SHAPE: ObjectShape = {
+  type: 'EnvVarSource',
+  known: ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'],
+};
 export const CONFIG_MAP_KEY_SHAPE: ObjectShape = { type: 'ConfigMapKeySelector', known: ['name', 'key', 'optional'] };
 export const SECRET_KEY_SHAPE: ObjectShape = { type: 'SecretKeySelector', known: ['name', 'key', 'optional'] };
 export const ENV_FROM_SHAPE: ObjectShape = { type: 'EnvFromSource', known: ['prefix', 'configMapRef', 'secretRef'] };
@@ -77,7 +80,10 @@ export function decodeEnv(ctx: EnvContext, value: unknown, path: string): EnvVar
   const kinds = ENV_VAR_SOURCE_SHAPE.known.filter((k) => from.has(k));
   if (kinds.length !== 1) {
     if (kinds.length > 1 || !from.has('fileKeyRef')) {
-      issues.add(from.path, `must specify exactly one of ${ENV_VAR_SOURCE_SHAPE.known.join(', ')}${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`);
+      issues.add(
+        from.path,
+        `must specify exactly one of ${ENV_VAR_SOURCE_SHAPE.known.join(', ')}${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`,
+      );
     }
     return undefined;
   }

@@ -15,9 +15,15 @@ export const CONFIG_MAP_VOLUME_SHAPE: ObjectShape = { type: 'ConfigMapVolumeSour
 export const SECRET_VOLUME_SHAPE: ObjectShape = { type: 'SecretVolumeSource', known: ['secretName', 'items', 'defaultMode', 'optional'] };
 export const KEY_TO_PATH_SHAPE: ObjectShape = { type: 'KeyToPath', known: ['key', 'path', 'mode'] };
 export const DOWNWARD_API_VOLUME_SHAPE: ObjectShape = { type: 'DownwardAPIVolumeSource', known: ['items', 'defaultMode'] };
-export const DOWNWARD_API_FILE_SHAPE: ObjectShape = { type: 'DownwardAPIVolumeFile', known: ['path', 'fieldRef', 'resourceFieldRef', 'mode'] };
+export const DOWNWARD_API_FILE_SHAPE: ObjectShape = {
+  type: 'DownwardAPIVolumeFile',
+  known: ['path', 'fieldRef', 'resourceFieldRef', 'mode'],
+};
 export const PROJECTED_SHAPE: ObjectShape = { type: 'ProjectedVolumeSource', known: ['sources', 'defaultMode'] };
-export const PROJECTION_SHAPE: ObjectShape = { type: 'VolumeProjection', known: ['secret', 'configMap', 'downwardAPI', 'serviceAccountToken'] };
+export const PROJECTION_SHAPE: ObjectShape = {
+  type: 'VolumeProjection',
+  known: ['secret', 'configMap', 'downwardAPI', 'serviceAccountToken'],
+};
 export const CONFIG_MAP_PROJECTION_SHAPE: ObjectShape = { type: 'ConfigMapProjection', known: ['name', 'items', 'optional'] };
 export const SECRET_PROJECTION_SHAPE: ObjectShape = { type: 'SecretProjection', known: ['name', 'items', 'optional'] };
 export const DOWNWARD_API_PROJECTION_SHAPE: ObjectShape = { type: 'DownwardAPIProjection', known: ['items'] };
@@ -54,14 +60,28 @@ function itemPath(f: Fields, key: string): string | undefined {
     return undefined;
   }
   // `a//b/./c` and `a/b/c` are one file.
-  return p.split('/').filter((c) => c !== '' && c !== '.').join('/');
+  return p
+    .split('/')
+    .filter((c) => c !== '' && c !== '.')
+    .join('/');
 }
 
 /** The files of a configMap or secret source: every key, or the `items` listed. */
-function objectFiles(ctx: FileVolumeContext, f: Fields, kind: 'ConfigMap' | 'Secret', nameKey: string, defaultMode: number): ProjectedFile[] {
+function objectFiles(
+  ctx: FileVolumeContext,
+  f: Fields,
+  kind: 'ConfigMap' | 'Secret',
+  nameKey: string,
+  defaultMode: number,
+): ProjectedFile[] {
   const name = f.requiredString(nameKey, 253);
   const optional = f.boolean('optional') ?? false;
-  const obj = name === undefined ? undefined : kind === 'ConfigMap' ? ctx.objects.configMap(name, ctx.namespace) : ctx.objects.secret(name, ctx.namespace);
+  const obj =
+    name === undefined
+      ? undefined
+      : kind === 'ConfigMap'
+        ? ctx.objects.configMap(name, ctx.namespace)
+        : ctx.objects.secret(name, ctx.namespace);
   const secret = kind === 'Secret';
   const file = (key: string, path: string, m: number): ProjectedFile => ({
     path,
@@ -127,7 +147,11 @@ function checkPaths(issues: Issues, at: string, files: ProjectedFile[]): void {
 }
 
 /** Decodes the source named `key` of a volume (configMap, secret, downwardAPI or projected). */
-export function decodeFileVolume(ctx: FileVolumeContext, vol: Fields, key: 'configMap' | 'secret' | 'downwardAPI' | 'projected'): VolumeSource | undefined {
+export function decodeFileVolume(
+  ctx: FileVolumeContext,
+  vol: Fields,
+  key: 'configMap' | 'secret' | 'downwardAPI' | 'projected',
+): VolumeSource | undefined {
   let files: ProjectedFile[] = [];
   let at = vol.at(key);
   if (key === 'configMap' || key === 'secret') {
@@ -161,7 +185,10 @@ function projection(ctx: FileVolumeContext, item: unknown, path: string, default
     return undefined;
   }
   if (f.has('serviceAccountToken')) {
-    ctx.issues.add(f.at('serviceAccountToken'), 'needs an API server to issue the token, and minipod has none (remove this source, or give the token as a Secret)');
+    ctx.issues.add(
+      f.at('serviceAccountToken'),
+      'needs an API server to issue the token, and minipod has none (remove this source, or give the token as a Secret)',
+    );
     return undefined;
   }
   const cm = f.object('configMap', CONFIG_MAP_PROJECTION_SHAPE);

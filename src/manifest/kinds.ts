@@ -138,13 +138,32 @@ function workloadDecoder(kind: WorkloadKind): KindDecoder {
 
 /** Kinds refused with a reason of their own rather than the generic one. */
 export const REFUSED_KINDS: Readonly<Record<string, string>> = {
-  CronJob: '"CronJob" is not supported: minipod has no scheduler to start Jobs on a schedule; run its spec.jobTemplate as a Job (kind: Job, apiVersion: batch/v1) from cron or a systemd timer',
+  CronJob:
+    '"CronJob" is not supported: minipod has no scheduler to start Jobs on a schedule; run its spec.jobTemplate as a Job (kind: Job, apiVersion: batch/v1) from cron or a systemd timer',
 };
 
 /** Kubernetes kinds people put beside a pod that minipod does not run, for a clearer refusal. */
 export const KUBERNETES_KINDS_NOT_RUN = [
-  'Service', 'Ingress', 'Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
-  'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'LimitRange', 'ResourceQuota',
-  'PersistentVolume', 'StorageClass', 'ReplicationController', 'PodTemplate', 'Endpoints', 'EndpointSlice',
-  'CustomResourceDefinition', 'PriorityClass', 'RuntimeClass',
+  'Service',
+  'Ingress',
+  'Namespace',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'LimitRange',
+  'ResourceQuota',
+  'PersistentVolume',
+  'StorageClass',
+  'ReplicationController',
+  'PodTemplate',
+  'Endpoints',
+  'EndpointSlice',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'RuntimeClass',
 ];

@@ -36,9 +36,7 @@ const MAX_DEPTH = 64;
 /** Documents in one file: far above a real bundle of a pod and its objects. */
 export const MAX_DOCUMENTS = 256;
 
-const ALLOWED_TAGS = new Set(
-  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
-);
+const ALLOWED_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 export interface ParseOptions {
   /** Absolute folder the manifest came from; relative image paths resolve against it. */

@@ -15,8 +15,17 @@ import { normaliseSysctlName, sysctlNameProblem } from './sysctls.js';
 export const POD_SECURITY_SHAPE: ObjectShape = {
   type: 'PodSecurityContext',
   known: [
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroups',
-    'supplementalGroupsPolicy', 'sysctls', 'seccompProfile', 'appArmorProfile', 'seLinuxOptions',
+    'runAsUser',
+    'runAsGroup',
+    'runAsNonRoot',
+    'fsGroup',
+    'fsGroupChangePolicy',
+    'supplementalGroups',
+    'supplementalGroupsPolicy',
+    'sysctls',
+    'seccompProfile',
+    'appArmorProfile',
+    'seLinuxOptions',
   ],
 };
 export const SYSCTL_SHAPE: ObjectShape = { type: 'Sysctl', known: ['name', 'value'] };

@@ -18,10 +18,7 @@ const PROBE_KINDS = [...HANDLER_KINDS, 'grpc'] as const;
 export const HANDLER_SHAPE: ObjectShape = { type: 'LifecycleHandler', known: HANDLER_KINDS };
 export const PROBE_SHAPE: ObjectShape = {
   type: 'Probe',
-  known: [
-    ...PROBE_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold',
-    'failureThreshold',
-  ],
+  known: [...PROBE_KINDS, 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'],
 };
 export const EXEC_SHAPE: ObjectShape = { type: 'ExecAction', known: ['command'] };
 export const HTTP_GET_SHAPE: ObjectShape = { type: 'HTTPGetAction', known: ['path', 'port', 'host', 'scheme', 'httpHeaders'] };

@@ -41,12 +41,7 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function checkString(
-  issues: Issues,
-  path: string,
-  value: unknown,
-  max = MAX_STRING_LENGTH,
-): string | undefined {
+export function checkString(issues: Issues, path: string, value: unknown, max = MAX_STRING_LENGTH): string | undefined {
   if (typeof value !== 'string') {
     issues.add(path, `expected a string, got ${typeName(value)}`);
     return undefined;

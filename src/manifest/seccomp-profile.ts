@@ -15,7 +15,7 @@ const TYPES = ['RuntimeDefault', 'Unconfined', 'Localhost'] as const;
 
 /** Kubernetes' "local descending path": relative, and no `..` segment. */
 function descendingPathProblem(p: string): string | undefined {
-  if (p.startsWith('/')) return 'must be a relative path (under minipod\'s seccomp directory)';
+  if (p.startsWith('/')) return "must be a relative path (under minipod's seccomp directory)";
   if (p.split('/').includes('..')) return 'must not contain ".."';
   return undefined;
 }

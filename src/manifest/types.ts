@@ -194,15 +194,7 @@ export interface ContainerSpec {
   restartPolicy?: 'Always';
 }
 
-export type HostPathType =
-  | ''
-  | 'DirectoryOrCreate'
-  | 'Directory'
-  | 'FileOrCreate'
-  | 'File'
-  | 'Socket'
-  | 'CharDevice'
-  | 'BlockDevice';
+export type HostPathType = '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
 
 /**
  * What a PersistentVolumeClaim asks for (a PVC document, an ephemeral volume's template, a

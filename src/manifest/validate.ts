@@ -84,18 +84,30 @@ export const podResources: PodCheck = (pod, issues) => {
   for (const { container, path } of allContainers(pod)) {
     const c = container.resources.limits;
     if (limits.cpuMilli !== undefined && c.cpuMilli !== undefined && c.cpuMilli > limits.cpuMilli) {
-      issues.add(`${path}.resources.limits.cpu`, `${formatCpu(c.cpuMilli)} is more than the pod's limit (spec.resources.limits.cpu: ${formatCpu(limits.cpuMilli)})`);
+      issues.add(
+        `${path}.resources.limits.cpu`,
+        `${formatCpu(c.cpuMilli)} is more than the pod's limit (spec.resources.limits.cpu: ${formatCpu(limits.cpuMilli)})`,
+      );
     }
     if (limits.memoryBytes !== undefined && c.memoryBytes !== undefined && c.memoryBytes > limits.memoryBytes) {
-      issues.add(`${path}.resources.limits.memory`, `${formatBytes(c.memoryBytes)} is more than the pod's limit (spec.resources.limits.memory: ${formatBytes(limits.memoryBytes)})`);
+      issues.add(
+        `${path}.resources.limits.memory`,
+        `${formatBytes(c.memoryBytes)} is more than the pod's limit (spec.resources.limits.memory: ${formatBytes(limits.memoryBytes)})`,
+      );
     }
   }
   const need = effectiveRequests(pod);
   if (requests.cpuMilli !== undefined && need.cpuMilli !== undefined && need.cpuMilli > requests.cpuMilli) {
-    issues.add(`${base}.requests.cpu`, `${formatCpu(requests.cpuMilli)} is less than the containers request together (${formatCpu(need.cpuMilli)})`);
+    issues.add(
+      `${base}.requests.cpu`,
+      `${formatCpu(requests.cpuMilli)} is less than the containers request together (${formatCpu(need.cpuMilli)})`,
+    );
   }
   if (requests.memoryBytes !== undefined && need.memoryBytes !== undefined && need.memoryBytes > requests.memoryBytes) {
-    issues.add(`${base}.requests.memory`, `${formatBytes(requests.memoryBytes)} is less than the containers request together (${formatBytes(need.memoryBytes)})`);
+    issues.add(
+      `${base}.requests.memory`,
+      `${formatBytes(requests.memoryBytes)} is less than the containers request together (${formatBytes(need.memoryBytes)})`,
+    );
   }
 };
 
@@ -264,16 +276,23 @@ const USERNS_IDS = 65536;
  */
 export const userNamespace: PodCheck = (pod, issues) => {
   if (pod.hostUsers !== false) return;
-  if (pod.hostNetwork) issues.add('spec.hostUsers', 'false cannot be combined with spec.hostNetwork: true (the host\'s network belongs to the host\'s users)');
+  if (pod.hostNetwork)
+    issues.add('spec.hostUsers', "false cannot be combined with spec.hostNetwork: true (the host's network belongs to the host's users)");
   if (!pod.shareProcessNamespace) {
-    issues.add('spec.shareProcessNamespace', 'false is not supported with spec.hostUsers: false (the containers of a pod with its own user namespace share its PID namespace)');
+    issues.add(
+      'spec.shareProcessNamespace',
+      'false is not supported with spec.hostUsers: false (the containers of a pod with its own user namespace share its PID namespace)',
+    );
   }
   for (const { container, path } of allContainers(pod)) {
     const sc = container.securityContext;
     for (const field of ['runAsUser', 'runAsGroup'] as const) {
       const id = sc[field];
       if (id !== undefined && id >= USERNS_IDS) {
-        issues.add(`${path}.securityContext.${field}`, `${id} is outside the ${USERNS_IDS} ids a pod with spec.hostUsers: false has (0-${USERNS_IDS - 1})`);
+        issues.add(
+          `${path}.securityContext.${field}`,
+          `${id} is outside the ${USERNS_IDS} ids a pod with spec.hostUsers: false has (0-${USERNS_IDS - 1})`,
+        );
       }
     }
   }
@@ -288,7 +307,10 @@ export const podSysctls: PodCheck = (pod, issues) => {
     const at = `spec.securityContext.sysctls[${i}].name`;
     const ns = sysctlNamespace(s.name);
     if (ns === undefined) {
-      issues.add(at, `${quote(s.name)} is not a namespaced sysctl: setting it would change the whole host (a pod may set net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*)`);
+      issues.add(
+        at,
+        `${quote(s.name)} is not a namespaced sysctl: setting it would change the whole host (a pod may set net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*)`,
+      );
     } else if (ns === 'net' && pod.hostNetwork) {
       issues.add(at, `${quote(s.name)} cannot be set with spec.hostNetwork: true: the pod shares the host's network namespace`);
     }

@@ -18,7 +18,14 @@ export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', know
 export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
 
 const HOST_PATH_TYPES: readonly HostPathType[] = [
-  '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice',
+  '',
+  'DirectoryOrCreate',
+  'Directory',
+  'FileOrCreate',
+  'File',
+  'Socket',
+  'CharDevice',
+  'BlockDevice',
 ];
 
 export function decodeVolume(ctx: FileVolumeContext, value: unknown, path: string): Volume | undefined {

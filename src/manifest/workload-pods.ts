@@ -54,10 +54,16 @@ function checkRestartPolicy(plan: WorkloadPlan, issues: Issues): void {
   const written = raw === undefined || raw === null || raw === '' ? undefined : raw;
   if (plan.kind === 'Job') {
     if (written !== 'OnFailure' && written !== 'Never') {
-      issues.add('spec.template.spec.restartPolicy', `${written === undefined ? 'field is required' : `${quote(written)} is not allowed`}: a Job's pods must have OnFailure or Never`);
+      issues.add(
+        'spec.template.spec.restartPolicy',
+        `${written === undefined ? 'field is required' : `${quote(written)} is not allowed`}: a Job's pods must have OnFailure or Never`,
+      );
     }
   } else if (written !== undefined && written !== 'Always') {
-    issues.add('spec.template.spec.restartPolicy', `${quote(written)} is not allowed: a ${plan.kind}'s pods must have Always (the default)`);
+    issues.add(
+      'spec.template.spec.restartPolicy',
+      `${quote(written)} is not allowed: a ${plan.kind}'s pods must have Always (the default)`,
+    );
   }
 }
 
@@ -66,7 +72,10 @@ function checkHostPorts(plan: WorkloadPlan, pod: PodSpec, issues: Issues): void 
   const n = plan.ordinals.length;
   if (n < 2) return;
   const why = `${n} pods on one host cannot all publish it (${plan.kind === 'Job' ? 'completions' : 'spec.replicas'}: ${n}): run 1 replica, or leave the host port out`;
-  for (const [list, containers] of [['initContainers', pod.initContainers], ['containers', pod.containers]] as const) {
+  for (const [list, containers] of [
+    ['initContainers', pod.initContainers],
+    ['containers', pod.containers],
+  ] as const) {
     containers.forEach((c, ci) =>
       c.ports.forEach((p, pi) => {
         const at = `spec.template.spec.${list}[${ci}].ports[${pi}]`;
@@ -124,7 +133,8 @@ export function workloadPods(
     replica.labels = { ...replica.labels, ...controllerLabels(plan, ordinal, name) };
     if (plan.indexed) {
       replica.annotations = { ...replica.annotations, 'batch.kubernetes.io/job-completion-index': String(ordinal) };
-      for (const c of [...replica.initContainers, ...replica.containers]) c.env.push({ name: 'JOB_COMPLETION_INDEX', value: String(ordinal) });
+      for (const c of [...replica.initContainers, ...replica.containers])
+        c.env.push({ name: 'JOB_COMPLETION_INDEX', value: String(ordinal) });
     }
     for (const v of replica.volumes) {
       const t = plan.claimTemplates.find((ct) => ct.name === v.name);

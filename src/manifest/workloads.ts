@@ -28,7 +28,7 @@ export const WORKLOAD_API_VERSIONS: Readonly<Record<WorkloadKind, string>> = {
 export const MAX_REPLICAS = 64;
 
 const ROLLOUT = 'a controller acts on it when the object changes; minipod makes the pods once';
-const NO_CONTROLLER_RETRIES = 'there is no Job controller to replace failed pods; the pod template\'s restartPolicy applies';
+const NO_CONTROLLER_RETRIES = "there is no Job controller to replace failed pods; the pod template's restartPolicy applies";
 
 const SPEC_SHAPES: Readonly<Record<WorkloadKind, ObjectShape>> = {
   Deployment: {
@@ -39,7 +39,15 @@ const SPEC_SHAPES: Readonly<Record<WorkloadKind, ObjectShape>> = {
   ReplicaSet: { type: 'ReplicaSetSpec', known: ['replicas', 'selector', 'template'], clusterOnly: { minReadySeconds: ROLLOUT } },
   StatefulSet: {
     type: 'StatefulSetSpec',
-    known: ['replicas', 'selector', 'template', 'volumeClaimTemplates', 'podManagementPolicy', 'ordinals', 'persistentVolumeClaimRetentionPolicy'],
+    known: [
+      'replicas',
+      'selector',
+      'template',
+      'volumeClaimTemplates',
+      'podManagementPolicy',
+      'ordinals',
+      'persistentVolumeClaimRetentionPolicy',
+    ],
     clusterOnly: {
       serviceName: 'no Service gives the pods DNS names on one host',
       updateStrategy: ROLLOUT,
@@ -57,7 +65,7 @@ const SPEC_SHAPES: Readonly<Record<WorkloadKind, ObjectShape>> = {
     known: ['parallelism', 'completions', 'selector', 'manualSelector', 'template', 'completionMode', 'suspend'],
     clusterOnly: {
       backoffLimit: NO_CONTROLLER_RETRIES,
-      ttlSecondsAfterFinished: 'minipod keeps a finished pod\'s record until `minipod rm`',
+      ttlSecondsAfterFinished: "minipod keeps a finished pod's record until `minipod rm`",
     },
   },
 };
@@ -66,7 +74,10 @@ const TEMPLATE_SHAPE: ObjectShape = { type: 'PodTemplateSpec', known: ['metadata
 const TEMPLATE_METADATA_SHAPE: ObjectShape = {
   type: 'ObjectMeta',
   known: ['labels', 'annotations'],
-  clusterOnly: { name: 'the pods are named after the object: <name>-0, <name>-1, ...', generateName: 'the pods are named after the object: <name>-0, <name>-1, ...' },
+  clusterOnly: {
+    name: 'the pods are named after the object: <name>-0, <name>-1, ...',
+    generateName: 'the pods are named after the object: <name>-0, <name>-1, ...',
+  },
 };
 const SELECTOR_SHAPE: ObjectShape = { type: 'LabelSelector', known: ['matchLabels', 'matchExpressions'] };
 const REQUIREMENT_SHAPE: ObjectShape = { type: 'LabelSelectorRequirement', known: ['key', 'operator', 'values'] };
@@ -138,8 +149,10 @@ function decodeSelector(f: Fields): LabelSelector {
     const operator = r.enumOf<LabelRequirement['operator']>('operator', ['In', 'NotIn', 'Exists', 'DoesNotExist']);
     const values = r.stringArray('values', 256, 63) ?? [];
     if (operator === undefined && !r.has('operator')) f.issues.add(r.at('operator'), 'field is required');
-    if ((operator === 'In' || operator === 'NotIn') && values.length === 0) f.issues.add(r.at('values'), `must be non-empty for operator ${operator}`);
-    if ((operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0) f.issues.add(r.at('values'), `must be empty for operator ${operator}`);
+    if ((operator === 'In' || operator === 'NotIn') && values.length === 0)
+      f.issues.add(r.at('values'), `must be non-empty for operator ${operator}`);
+    if ((operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0)
+      f.issues.add(r.at('values'), `must be empty for operator ${operator}`);
     if (key === undefined || operator === undefined) return undefined;
     return { key, operator, values };
   });
@@ -161,14 +174,19 @@ function jobPods(spec: Fields): number | undefined {
   const completions = spec.integer('completions', { min: 0, max: MAX_REPLICAS });
   const parallelism = spec.integer('parallelism', { min: 0, max: MAX_REPLICAS });
   if (spec.boolean('suspend') === true) {
-    spec.issues.add(spec.at('suspend'), 'true is not supported: minipod runs a Job\'s pods when it reads it (there is no controller to resume it)');
+    spec.issues.add(
+      spec.at('suspend'),
+      "true is not supported: minipod runs a Job's pods when it reads it (there is no controller to resume it)",
+    );
     return undefined;
   }
   if (completions === undefined) return parallelism ?? 1;
   const p = parallelism ?? 1;
   if (p < completions && completions > 1) {
-    spec.issues.warn(spec.has('parallelism') ? spec.at('parallelism') : spec.at('completions'),
-      `minipod runs all ${completions} completions at once: there is no Job controller to run them ${p} at a time`);
+    spec.issues.warn(
+      spec.has('parallelism') ? spec.at('parallelism') : spec.at('completions'),
+      `minipod runs all ${completions} completions at once: there is no Job controller to run them ${p} at a time`,
+    );
   }
   return p === 0 ? 0 : completions;
 }
@@ -253,13 +271,16 @@ export function decodeWorkload(kind: WorkloadKind, doc: JsonObject, issues: Issu
 
   // Kubernetes' validation: apps/v1 needs a selector, not empty, that selects the template.
   if (kind !== 'Job' || spec.boolean('manualSelector') === true) {
-    if (!selector) issues.add(spec.at('selector'), 'field is required (it must select the template\'s labels)');
+    if (!selector) issues.add(spec.at('selector'), "field is required (it must select the template's labels)");
     else if (Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.length === 0) {
-      issues.add(spec.at('selector'), 'must not be empty (it must select the template\'s labels)');
+      issues.add(spec.at('selector'), "must not be empty (it must select the template's labels)");
     }
   }
   if (selector && issues.list.length === before && !selectorMatches(selector, labels)) {
-    issues.add(`${template.at('metadata')}.labels`, `${quote(JSON.stringify(labels))} does not match spec.selector (Kubernetes requires the selector to select the template's pods)`);
+    issues.add(
+      `${template.at('metadata')}.labels`,
+      `${quote(JSON.stringify(labels))} does not match spec.selector (Kubernetes requires the selector to select the template's pods)`,
+    );
   }
 
   const claimTemplates: { name: string; claim: ClaimSpec }[] = [];

@@ -35,7 +35,10 @@ async function listNftTables(): Promise<string[] | undefined> {
   try {
     const r = await run('nft', ['list', 'tables'], { timeoutMs: 10_000 });
     if (r.code !== 0) return undefined;
-    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return undefined;
   }

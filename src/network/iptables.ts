@@ -44,7 +44,9 @@ export function parseIptablesSave(text: string): IptTable[] {
 
 /** Chain names the plugins derive from network name and container ID (libcni utils). */
 export function cniChainName(network: string, containerId: string, prefix = ''): string {
-  const hex = createHash('sha512').update(network + containerId).digest('hex');
+  const hex = createHash('sha512')
+    .update(network + containerId)
+    .digest('hex');
   return `CNI-${prefix}${hex}`.slice(0, 28);
 }
 

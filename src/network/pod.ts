@@ -182,7 +182,9 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
 export function pluginsNeeded(list: CniConfList, runtimeConfig: CniRuntimeConfig): CniConfList {
   const used = new Set(Object.keys(runtimeConfig));
   const plugins = list.plugins.filter((p) => {
-    const caps = Object.entries((p.capabilities ?? {}) as Record<string, boolean>).filter(([, on]) => on).map(([c]) => c);
+    const caps = Object.entries((p.capabilities ?? {}) as Record<string, boolean>)
+      .filter(([, on]) => on)
+      .map(([c]) => c);
     return p.type !== 'portmap' || caps.some((c) => used.has(c));
   });
   return plugins.length === list.plugins.length ? list : { ...list, plugins };

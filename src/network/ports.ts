@@ -81,10 +81,9 @@ export function findPortConflict(
   reserved: PortReservation[],
 ): UserError | undefined {
   if (mode === 'none' && wanted.length > 0) {
-    return new UserError(
-      `${wanted[0]!.field}: ${wanted[0]!.hostPort}: cannot publish a port with \`minipod.io/network: none\``,
-      { code: 'network.port' },
-    );
+    return new UserError(`${wanted[0]!.field}: ${wanted[0]!.hostPort}: cannot publish a port with \`minipod.io/network: none\``, {
+      code: 'network.port',
+    });
   }
   for (let k = 0; k < wanted.length; k++) {
     const p = wanted[k]!;

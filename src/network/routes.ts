@@ -29,7 +29,7 @@ export function parseCidr(cidr: string): Ipv4Cidr {
 export function overlaps(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
   const len = Math.min(a.prefixLength, b.prefixLength);
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+  return (a.base & mask) >>> 0 === (b.base & mask) >>> 0;
 }
 
 /** Parses /proc/net/route (little-endian hex fields). */

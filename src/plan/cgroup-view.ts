@@ -45,7 +45,15 @@ export function planCgroupView(input: CgroupViewInput): PlannedCgroupView {
     .filter((name) => name !== 'unified')
     .sort();
   const mounts: MountStep[] = [
-    { source: 'tmpfs', destination: CGROUP_MOUNT_POINT, fstype: 'tmpfs', flags: [...FLAGS], data: 'mode=755,size=64k', destinationKind: 'dir', readOnly: false },
+    {
+      source: 'tmpfs',
+      destination: CGROUP_MOUNT_POINT,
+      fstype: 'tmpfs',
+      flags: [...FLAGS],
+      data: 'mode=755,size=64k',
+      destinationKind: 'dir',
+      readOnly: false,
+    },
     ...controllers.map((name): MountStep => ({
       source: input.dirs[name]!,
       destination: `${CGROUP_MOUNT_POINT}/${name}`,

@@ -12,9 +12,17 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 /** Docker's and podman's defaults: kernel interfaces a container must not read or write. */
 export const MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
-  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi',
-  '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -77,7 +85,7 @@ export function expandVars(text: string, vars: ReadonlyMap<string, string>): str
  */
 export function containerArgs(container: ContainerSpec, image: ImageConfigLike, env: ReadonlyMap<string, string> = new Map()): string[] {
   const entrypoint = container.command?.map((a) => expandVars(a, env)) ?? image.entrypoint ?? [];
-  const cmd = container.args?.map((a) => expandVars(a, env)) ?? (container.command ? [] : image.cmd ?? []);
+  const cmd = container.args?.map((a) => expandVars(a, env)) ?? (container.command ? [] : (image.cmd ?? []));
   return [...entrypoint, ...cmd];
 }
 
@@ -85,7 +93,12 @@ export function containerArgs(container: ContainerSpec, image: ImageConfigLike, 
  * Later entries win by name, so the order is: defaults, image, HOSTNAME, container env. A
  * container env value may refer to variables defined before it with `$(VAR)`.
  */
-export function containerEnvMap(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): Map<string, string> {
+export function containerEnvMap(
+  pod: PodSpec,
+  container: ContainerSpec,
+  image: ImageConfigLike,
+  downward?: DownwardValues,
+): Map<string, string> {
   const byName = new Map<string, string>();
   const put = (entry: string): void => {
     const eq = entry.indexOf('=');
@@ -204,7 +217,13 @@ function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean):
   return [
     m({ source: 'proc', destination: '/proc', fstype: 'proc', flags: [...NOSUID_NODEV_NOEXEC] }),
     m({ source: 'tmpfs', destination: '/dev', fstype: 'tmpfs', flags: ['NOSUID', 'STRICTATIME'], data: 'mode=755,size=65536k' }),
-    m({ source: 'devpts', destination: '/dev/pts', fstype: 'devpts', flags: ['NOSUID', 'NOEXEC'], data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }),
+    m({
+      source: 'devpts',
+      destination: '/dev/pts',
+      fstype: 'devpts',
+      flags: ['NOSUID', 'NOEXEC'],
+      data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
+    }),
     m({ source: dirs.shm, destination: '/dev/shm', fstype: 'bind', flags: [...NOSUID_NODEV_NOEXEC] }),
     m({ source: 'mqueue', destination: '/dev/mqueue', fstype: 'mqueue', flags: [...NOSUID_NODEV_NOEXEC] }),
     m({ source: 'sysfs', destination: '/sys', fstype: 'sysfs', flags: [...NOSUID_NODEV_NOEXEC], readOnly: !privileged }),

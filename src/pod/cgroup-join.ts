@@ -41,15 +41,13 @@ export class CgroupJoins {
     if (!this.mover) return;
     const booted = moves.filter((m) => m.helper.isBooted);
     if (booted.length === 0) return;
-    const done = this.mover
-      .move(booted.map((m) => ({ pid: m.helper.pid, files: this.cgroups.procsFiles(this.pod, m.cgroup) })))
-      .then(
-        () => {
-          this.onMoved();
-          return true;
-        },
-        () => false,
-      );
+    const done = this.mover.move(booted.map((m) => ({ pid: m.helper.pid, files: this.cgroups.procsFiles(this.pod, m.cgroup) }))).then(
+      () => {
+        this.onMoved();
+        return true;
+      },
+      () => false,
+    );
     for (const m of booted) this.moved.set(m.helper.pid, done);
   }
 

@@ -9,7 +9,6 @@ import type { ContainerHostDirs } from '../plan/container.js';
 import { type ContainerLayout, containerLayout, type PodLayout } from '../paths.js';
 import { prepareSubPaths, type PreparedVolumes } from './volumes.js';
 
-
 /**
  * A restart is a new container, as in Kubernetes: a fresh writable layer; the last instance's
  * log becomes `<name>.previous.log` (kubelet keeps one).

@@ -282,7 +282,11 @@ export class ContainerRunner {
   async preStopThenSignal(deadline: number, runHook: boolean): Promise<void> {
     const preStop = this.spec.lifecycle?.preStop;
     if (preStop && runHook && this.state.state === 'running') {
-      const result = await runHandler(preStop, this.pod.host.actionRunner(this.pod.spec.name, this.spec.name), Math.max(0, deadline - Date.now()));
+      const result = await runHandler(
+        preStop,
+        this.pod.host.actionRunner(this.pod.spec.name, this.spec.name),
+        Math.max(0, deadline - Date.now()),
+      );
       if (!result.success) this.pod.output.event(`preStop hook of ${this.spec.name} failed: ${result.message}`);
     }
     this.sendStopSignal();

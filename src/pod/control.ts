@@ -106,7 +106,8 @@ export function killPod(c: PodControl, name: string, signal: NodeJS.Signals, con
     process.kill(ct.pid, signal);
     sent++;
   }
-  if (sent === 0) throw new UserError(`pod "${name}" has no running container${container ? ` "${container}"` : ''}`, { code: 'pod.not-running' });
+  if (sent === 0)
+    throw new UserError(`pod "${name}" has no running container${container ? ` "${container}"` : ''}`, { code: 'pod.not-running' });
   return sent;
 }
 

@@ -32,7 +32,10 @@ export interface ImageVolumeContext {
 }
 
 /** The mount that stacks an image's layers (topmost first), read-only. */
-export function imageVolumeMount(layers: string[], target: string): { source: string; target: string; fstype: string; flags: number; data: string } {
+export function imageVolumeMount(
+  layers: string[],
+  target: string,
+): { source: string; target: string; fstype: string; flags: number; data: string } {
   return { source: 'overlay', target, fstype: 'overlay', flags: MS.RDONLY | MS.NOSUID | MS.NODEV, data: `lowerdir=${layers.join(':')}` };
 }
 

@@ -10,7 +10,10 @@ import type { PodHost } from './host.js';
 export function resolvePodImages(
   host: PodHost,
   spec: PodSpec,
-  containers: readonly { kind: ContainerKind; spec: { image: string; imagePullPolicy?: PodSpec['containers'][number]['imagePullPolicy'] } }[],
+  containers: readonly {
+    kind: ContainerKind;
+    spec: { image: string; imagePullPolicy?: PodSpec['containers'][number]['imagePullPolicy'] };
+  }[],
   pinOwner: string | undefined,
 ): Promise<ResolvedImage[]> {
   return Promise.all(

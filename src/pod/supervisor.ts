@@ -146,7 +146,8 @@ export class PodSupervisor {
       cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
       // Reads and compiles Localhost profiles: a missing or broken one fails here.
       const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
-      for (const r of this.runs) [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
+      for (const r of this.runs)
+        [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
     } catch (err) {
       this.resolveDone(ExitCode.runtime);
       throw err;
@@ -279,12 +280,15 @@ export class PodSupervisor {
   private async spawnPodProcesses(): Promise<void> {
     this.initBinary = this.host.findInitBinary();
     if (!this.initBinary) {
-      throw new UserError('catatonit is not installed (the pod\'s init process): apt-get install catatonit', { code: 'host.missing-init' });
+      throw new UserError("catatonit is not installed (the pod's init process): apt-get install catatonit", { code: 'host.missing-init' });
     }
     // A pod with its own user namespace gets it with its init; the warm pool's sandboxes have none.
     this.state.userNamespace = (this.userns = await this.host.userNamespace?.(this.spec, this.layout))?.range;
     const sandbox = this.userns ? undefined : this.o.warm?.claim(this.spec);
-    const helper = sandbox?.init ?? (await this.userns?.startInit(this.layout, this.initBinary)) ?? this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null });
+    const helper =
+      sandbox?.init ??
+      (await this.userns?.startInit(this.layout, this.initBinary)) ??
+      this.host.spawnHelper({ create: podSharedNamespaces(this.spec), join: null });
     this.initHelper = helper;
     // catatonit only writes on trouble; drain it so a full pipe can never block PID 1.
     helper.stdout?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
@@ -312,7 +316,12 @@ export class PodSupervisor {
     });
     // The init of a user namespace runs already (src/userns/pod-init.ts): only its cgroup is left.
     await (this.userns ? this.o.cgroups.addProcess(this.spec.name, INIT_CGROUP, helper.pid) : this.host.sendPlan(helper, plan));
-    this.joins.afterPid1Exec(helper, INIT_CGROUP, () => this.stopping, (m) => this.o.output.event(`warning: ${m}`));
+    this.joins.afterPid1Exec(
+      helper,
+      INIT_CGROUP,
+      () => this.stopping,
+      (m) => this.o.output.event(`warning: ${m}`),
+    );
     this.state.init = processRef(helper.pid);
     this.state.netnsPath = this.spec.hostNetwork ? undefined : `/proc/${helper.pid}/ns/net`;
     this.saveState();

@@ -39,7 +39,8 @@ function writeOne(w: SysctlWrite): void {
     fd = fs.openSync(w.path, fs.constants.O_WRONLY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${w.field}.name: ${w.name}: no such sysctl in the pod's namespaces on this kernel`, { code: 'pod.sysctl' });
+    if (code === 'ENOENT')
+      throw new UserError(`${w.field}.name: ${w.name}: no such sysctl in the pod's namespaces on this kernel`, { code: 'pod.sysctl' });
     throw new UserError(`${w.field}.name: ${w.name}: cannot be set in the pod (${code ?? (err as Error).message})`, { code: 'pod.sysctl' });
   }
   try {

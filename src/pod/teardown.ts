@@ -90,7 +90,12 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   // and polling rmdir is slower than waiting for them. Strays (exec'd processes the state
   // does not list) are killed through the cgroups next.
   if (!(await waitGone(processes, 5000))) {
-    o.warn(`processes of ${name} did not exit: ${processes.filter(isAlive).map((p) => p.pid).join(' ')}`);
+    o.warn(
+      `processes of ${name} did not exit: ${processes
+        .filter(isAlive)
+        .map((p) => p.pid)
+        .join(' ')}`,
+    );
   }
   trace('teardown: processes gone');
   try {

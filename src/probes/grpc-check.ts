@@ -181,7 +181,9 @@ export function grpcHealthCheck(c: GrpcCheck, timeoutMs: number, signal: AbortSi
       if (size > MAX_RESPONSE_BYTES) done({ success: false, message: 'error: health rpc probe failed: response too large' });
       else chunks.push(d);
     });
-    req.on('error', (err) => (connected ? done({ success: false, message: `error: health rpc probe failed: ${err.message}` }) : connectFailed(err)));
+    req.on('error', (err) =>
+      connected ? done({ success: false, message: `error: health rpc probe failed: ${err.message}` }) : connectFailed(err),
+    );
     req.on('end', () => {
       try {
         done(judgeHealthResponse(httpStatus, grpcStatus, grpcMessage, Buffer.concat(chunks)));

@@ -17,15 +17,19 @@ export async function runHandler(handler: Handler, target: ProbeTarget | ActionR
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve({ success: false, message: `${describeHandler(handler)} timed out after ${Math.round(timeoutMs / 100) / 10}s` });
-    }, Math.max(0, timeoutMs));
+    timer = setTimeout(
+      () => {
+        controller.abort();
+        resolve({ success: false, message: `${describeHandler(handler)} timed out after ${Math.round(timeoutMs / 100) / 10}s` });
+      },
+      Math.max(0, timeoutMs),
+    );
   });
   try {
-    const ran = run(handler, { timeoutMs, signal: controller.signal }).catch(
-      (err: unknown): ProbeResult => ({ success: false, message: (err as Error)?.message ?? String(err) }),
-    );
+    const ran = run(handler, { timeoutMs, signal: controller.signal }).catch((err: unknown): ProbeResult => ({
+      success: false,
+      message: (err as Error)?.message ?? String(err),
+    }));
     return await Promise.race([ran, deadline]);
   } finally {
     clearTimeout(timer);

@@ -62,7 +62,9 @@ export function httpGet(c: HttpCheck, signal: AbortSignal): Promise<CheckResult>
         const status = res.statusCode ?? 0;
         res.resume();
         req.destroy();
-        resolve(status >= 200 && status < 400 ? { success: true } : { success: false, message: `HTTP probe failed with statuscode: ${status}` });
+        resolve(
+          status >= 200 && status < 400 ? { success: true } : { success: false, message: `HTTP probe failed with statuscode: ${status}` },
+        );
       },
     );
     req.on('error', (err) => resolve({ success: false, message: `${c.scheme} GET ${c.host}:${c.port}${path}: ${err.message}` }));

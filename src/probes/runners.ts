@@ -57,9 +57,7 @@ function runInNetns(sys: Syscall, pid: number, request: NetworkCheckRequest, sig
 }
 
 type NetworkAction =
-  | { kind: 'http'; a: HttpGetAction }
-  | { kind: 'tcp'; a: TcpSocketAction }
-  | { kind: 'grpc'; a: GrpcAction & { host?: undefined } };
+  { kind: 'http'; a: HttpGetAction } | { kind: 'tcp'; a: TcpSocketAction } | { kind: 'grpc'; a: GrpcAction & { host?: undefined } };
 
 /** The check with its target filled in: the handler's host, else the pod's address. */
 export function networkRequest(action: NetworkAction, host: string, timeoutMs: number): NetworkCheckRequest {

@@ -17,7 +17,12 @@ export interface ResolvedUser {
   home: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
 
 function parsePasswd(text: string): PasswdEntry[] {
   return text.split('\n').flatMap((line) => {
@@ -62,7 +67,9 @@ export function resolveUser(user: ProcessSpec['user'], passwdText = readOr('/etc
   const gid = user.gid ?? entry?.gid ?? 0;
   const fromImage =
     entry && !user.strictGroups
-      ? parseGroups(groupText).filter((g) => g.members.includes(entry!.name) && g.gid !== gid).map((g) => g.gid)
+      ? parseGroups(groupText)
+          .filter((g) => g.members.includes(entry!.name) && g.gid !== gid)
+          .map((g) => g.gid)
       : [];
   // The pod's supplementalGroups and fsGroup come after the image's, as containerd orders them.
   const additionalGids = [...new Set([...fromImage, ...(user.groups ?? [])])];

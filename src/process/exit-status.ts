@@ -3,5 +3,5 @@ import os from 'node:os';
 
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  return 128 + (signal ? os.constants.signals[signal] ?? 0 : 0);
+  return 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
 }

@@ -19,7 +19,10 @@ export const HELPER_EXECUTABLES: readonly string[] = [process.execPath, HELPER_S
 
 export class HelperFailed extends Error {
   override name = 'HelperFailed';
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }

@@ -17,7 +17,10 @@ export function capabilityBits(hexMask: string): number[] {
 
 export function hostBoundingCapabilities(): number[] {
   if (!cached) {
-    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    const line = fs
+      .readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapBnd:'));
     cached = capabilityBits(line?.slice('CapBnd:'.length) ?? '0');
   }
   return cached;

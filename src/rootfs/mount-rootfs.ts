@@ -75,9 +75,7 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
     // the same bind of the rootfs onto itself).
     inContext('bind the root onto itself', () => sys.mount(root, root, null, MS.BIND | MS.REC));
   } else {
-    inContext('mount the overlay root', () =>
-      sys.mount('overlay', root, 'overlay', MS.NODEV, overlayOptions(plan.rootfs)),
-    );
+    inContext('mount the overlay root', () => sys.mount('overlay', root, 'overlay', MS.NODEV, overlayOptions(plan.rootfs)));
   }
   for (const step of plan.mounts) {
     inContext(`mount ${step.destination}`, () => mountOne(sys, root, step));
@@ -104,9 +102,7 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
   for (const p of plan.readonlyPaths) inContext(`make ${p} read-only`, () => readonlyPath(sys, root, p));
   pivotInto(sys, root);
   if (plan.rootfs.readOnly) {
-    inContext('make the root read-only', () =>
-      sys.mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NODEV),
-    );
+    inContext('make the root read-only', () => sys.mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NODEV));
   }
 }
 

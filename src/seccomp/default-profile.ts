@@ -19,6 +19,7 @@ const EAFNOSUPPORT = 97;
 const AF_VSOCK = 40;
 
 /** Namespace flags of clone(2): creating namespaces needs CAP_SYS_ADMIN. */
+// prettier-ignore
 const CLONE_NAMESPACE_FLAGS = {
   CLONE_NEWNS: 0x00020000, CLONE_NEWCGROUP: 0x02000000, CLONE_NEWUTS: 0x04000000, CLONE_NEWIPC: 0x08000000,
   CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000,
@@ -29,6 +30,7 @@ const CLONE_NAMESPACE_MASK = Object.values(CLONE_NAMESPACE_FLAGS).reduce((a, b) 
 const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
 /** Ordinary calls, by what they are for. Each name counts on every architecture that has it. */
+// prettier-ignore
 const ALLOWED: Record<string, string[]> = {
   files: [
     'access', 'faccessat', 'faccessat2', 'open', 'openat', 'openat2', 'creat', 'close', 'close_range', 'read',
@@ -101,6 +103,7 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** Calls the kernel would allow a container only with a capability: allowed with it, EPERM without. */
+// prettier-ignore
 const NEEDS_CAPABILITY: [string[], string[]][] = [
   [['CAP_SYS_ADMIN'], [
     'mount', 'umount', 'umount2', 'pivot_root', 'unshare', 'setns', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
@@ -127,6 +130,7 @@ const NEEDS_CAPABILITY: [string[], string[]][] = [
  * containers), kexec replaces the host kernel, userfaultfd and vmsplice are exploit primitives,
  * the rest is obsolete or host-wide.
  */
+// prettier-ignore
 const REFUSED = [
   'add_key', 'keyctl', 'request_key', 'kexec_load', 'kexec_file_load', 'userfaultfd', 'vmsplice', 'swapon',
   'swapoff', 'uselib', 'ustat', 'sysfs', 'nfsservctl', 'bdflush', 'vm86', 'vm86old', 'migrate_pages',
@@ -145,12 +149,16 @@ function buildDefaultProfile(): SeccompProfile {
   rules.push(rule(Object.values(ALLOWED).flat(), 'SCMP_ACT_ALLOW'));
   rules.push(rule(['arch_prctl'], 'SCMP_ACT_ALLOW', { includes: { arches: ['amd64', 'x32'], caps: [] } }));
   rules.push(rule(['modify_ldt'], 'SCMP_ACT_ALLOW', { includes: { arches: ['amd64', 'x32', 'x86'], caps: [] } }));
-  rules.push(rule(['arm_fadvise64_64', 'arm_sync_file_range', 'sync_file_range2', 'breakpoint', 'cacheflush', 'set_tls'], 'SCMP_ACT_ALLOW', {
-    includes: { arches: ['arm', 'arm64'], caps: [] },
-  }));
+  rules.push(
+    rule(['arm_fadvise64_64', 'arm_sync_file_range', 'sync_file_range2', 'breakpoint', 'cacheflush', 'set_tls'], 'SCMP_ACT_ALLOW', {
+      includes: { arches: ['arm', 'arm64'], caps: [] },
+    }),
+  );
   rules.push(rule(['socket'], 'SCMP_ACT_ALLOW', { args: [{ index: 0, op: 'SCMP_CMP_NE', value: AF_VSOCK, valueTwo: 0 }] }));
   // vsock reaches the hypervisor's host side: say the family is not there.
-  rules.push(rule(['socket'], 'SCMP_ACT_ERRNO', { errnoRet: EAFNOSUPPORT, args: [{ index: 0, op: 'SCMP_CMP_EQ', value: AF_VSOCK, valueTwo: 0 }] }));
+  rules.push(
+    rule(['socket'], 'SCMP_ACT_ERRNO', { errnoRet: EAFNOSUPPORT, args: [{ index: 0, op: 'SCMP_CMP_EQ', value: AF_VSOCK, valueTwo: 0 }] }),
+  );
   for (const p of PERSONALITIES) {
     rules.push(rule(['personality'], 'SCMP_ACT_ALLOW', { args: [{ index: 0, op: 'SCMP_CMP_EQ', value: p, valueTwo: 0 }] }));
   }
@@ -164,16 +172,20 @@ function buildDefaultProfile(): SeccompProfile {
   // and glibc falls back to clone.
   const withAdmin = { arches: [], caps: ['CAP_SYS_ADMIN'] };
   rules.push(rule(['clone', 'clone3'], 'SCMP_ACT_ALLOW', { includes: withAdmin }));
-  rules.push(rule(['clone'], 'SCMP_ACT_ALLOW', {
-    args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: CLONE_NAMESPACE_MASK, valueTwo: 0 }],
-    excludes: withAdmin,
-  }));
-  for (const flag of Object.values(CLONE_NAMESPACE_FLAGS)) {
-    rules.push(rule(['clone'], 'SCMP_ACT_ERRNO', {
-      errnoRet: EPERM,
-      args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: flag, valueTwo: flag }],
+  rules.push(
+    rule(['clone'], 'SCMP_ACT_ALLOW', {
+      args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: CLONE_NAMESPACE_MASK, valueTwo: 0 }],
       excludes: withAdmin,
-    }));
+    }),
+  );
+  for (const flag of Object.values(CLONE_NAMESPACE_FLAGS)) {
+    rules.push(
+      rule(['clone'], 'SCMP_ACT_ERRNO', {
+        errnoRet: EPERM,
+        args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: flag, valueTwo: flag }],
+        excludes: withAdmin,
+      }),
+    );
   }
   rules.push(rule(['clone3'], 'SCMP_ACT_ERRNO', { errnoRet: ENOSYS, excludes: withAdmin }));
   rules.push(rule(REFUSED, 'SCMP_ACT_ERRNO', { errnoRet: EPERM, includes: none, excludes: none }));
@@ -200,20 +212,26 @@ export function defaultProfileJson(): string {
     if (f.caps.length) out.caps = f.caps;
     return Object.keys(out).length ? out : undefined;
   };
-  return JSON.stringify({
-    defaultAction: p.defaultAction,
-    defaultErrnoRet: p.defaultErrnoRet,
-    archMap: p.archMap!.map((a) => ({
-      architecture: `SCMP_ARCH_${a.architecture.toUpperCase()}`,
-      subArchitectures: a.subArchitectures.map((s) => `SCMP_ARCH_${s.toUpperCase()}`),
-    })),
-    syscalls: p.syscalls.map((r) => ({
-      names: r.names,
-      action: r.action,
-      errnoRet: r.errnoRet,
-      args: r.args.length ? r.args : undefined,
-      includes: filter(r.includes),
-      excludes: filter(r.excludes),
-    })),
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        defaultAction: p.defaultAction,
+        defaultErrnoRet: p.defaultErrnoRet,
+        archMap: p.archMap!.map((a) => ({
+          architecture: `SCMP_ARCH_${a.architecture.toUpperCase()}`,
+          subArchitectures: a.subArchitectures.map((s) => `SCMP_ARCH_${s.toUpperCase()}`),
+        })),
+        syscalls: p.syscalls.map((r) => ({
+          names: r.names,
+          action: r.action,
+          errnoRet: r.errnoRet,
+          args: r.args.length ? r.args : undefined,
+          includes: filter(r.includes),
+          excludes: filter(r.excludes),
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

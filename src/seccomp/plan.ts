@@ -103,7 +103,11 @@ function loadLocalhost(container: ContainerSpec, planner: SeccompPlanner): { pro
  * The filter of one container, or undefined for none. `capabilities` is the container's
  * bounding set as bits.
  */
-export function planContainerSeccomp(container: ContainerSpec, capabilities: readonly number[], planner: SeccompPlanner): SeccompFilter | undefined {
+export function planContainerSeccomp(
+  container: ContainerSpec,
+  capabilities: readonly number[],
+  planner: SeccompPlanner,
+): SeccompFilter | undefined {
   const ref = container.securityContext.seccompProfile;
   // Read and check a Localhost file even when it will not be used: a wrong path is never silent.
   const chosen = ref.type === 'Localhost' ? loadLocalhost(container, planner) : { profile: DEFAULT_PROFILE, name: 'RuntimeDefault' };

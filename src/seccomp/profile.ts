@@ -12,13 +12,25 @@ import { Issues } from '../manifest/issues.js';
 import { Fields, type ObjectShape } from '../manifest/reader.js';
 
 export const ACTIONS = [
-  'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_TRAP', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_LOG',
 ] as const;
 export type ProfileAction = (typeof ACTIONS)[number];
 
 export const OPERATORS = [
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
 ] as const;
 export type ProfileOperator = (typeof OPERATORS)[number];
 
@@ -28,11 +40,41 @@ export type FilterFlag = (typeof FILTER_FLAGS)[number];
 
 /** The errno names profiles use (podman's `errno`, `defaultErrno`); numbers are Linux's. */
 export const ERRNO_NUMBERS: Readonly<Record<string, number>> = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
-  ECHILD: 10, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18,
-  ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25, EFBIG: 27,
-  ENOSPC: 28, ESPIPE: 29, EROFS: 30, EMLINK: 31, EPIPE: 32, ERANGE: 34, ENOSYS: 38,
-  EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EPROTONOSUPPORT: 93,
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
+  ENOEXEC: 8,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  EXDEV: 18,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOTTY: 25,
+  EFBIG: 27,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EMLINK: 31,
+  EPIPE: 32,
+  ERANGE: 34,
+  ENOSYS: 38,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EPROTONOSUPPORT: 93,
 };
 
 export interface ArgCondition {
@@ -77,8 +119,16 @@ export interface SeccompProfile {
 
 const PROFILE_SHAPE: ObjectShape = {
   known: [
-    'defaultAction', 'defaultErrnoRet', 'defaultErrno', 'architectures', 'archMap', 'flags', 'syscalls', 'comment',
-    'listenerPath', 'listenerMetadata',
+    'defaultAction',
+    'defaultErrnoRet',
+    'defaultErrno',
+    'architectures',
+    'archMap',
+    'flags',
+    'syscalls',
+    'comment',
+    'listenerPath',
+    'listenerMetadata',
   ],
 };
 const ARCH_MAP_SHAPE: ObjectShape = { known: ['architecture', 'subArchitectures'] };

@@ -25,7 +25,13 @@ const ACT_TRACE = 0x7ff00000;
 const EPERM = 1;
 
 export const OPERATOR_VALUES: Record<ArgCondition['op'], number> = {
-  SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
+  SCMP_CMP_NE: 1,
+  SCMP_CMP_LT: 2,
+  SCMP_CMP_LE: 3,
+  SCMP_CMP_EQ: 4,
+  SCMP_CMP_GE: 5,
+  SCMP_CMP_GT: 6,
+  SCMP_CMP_MASKED_EQ: 7,
 };
 
 export const FLAG_VALUES: Record<FilterFlag, number> = {

@@ -52,7 +52,13 @@ export async function lockFile(file: string, mode: 'shared' | 'exclusive', what:
   };
 }
 
-export async function withLock<T>(file: string, mode: 'shared' | 'exclusive', what: string, body: () => Promise<T>, opts?: LockOptions): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  mode: 'shared' | 'exclusive',
+  what: string,
+  body: () => Promise<T>,
+  opts?: LockOptions,
+): Promise<T> {
   const lock = await lockFile(file, mode, what, opts);
   try {
     return await body();

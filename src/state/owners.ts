@@ -15,7 +15,8 @@ const KINDS = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'];
  */
 export function expandPodArguments(paths: MinipodPaths, args: readonly string[]): { pods: string[]; owners: string[] } {
   const states = listPodNames(paths).flatMap((n) => readPodState(paths, n) ?? []);
-  const byOrdinal = (a: { owner?: { ordinal: number } }, b: { owner?: { ordinal: number } }): number => (a.owner?.ordinal ?? 0) - (b.owner?.ordinal ?? 0);
+  const byOrdinal = (a: { owner?: { ordinal: number } }, b: { owner?: { ordinal: number } }): number =>
+    (a.owner?.ordinal ?? 0) - (b.owner?.ordinal ?? 0);
   const out: string[] = [];
   const owners: string[] = [];
   for (const arg of args) {
@@ -23,7 +24,10 @@ export function expandPodArguments(paths: MinipodPaths, args: readonly string[])
     if (slash > 0) {
       const kind = KINDS.find((k) => k.toLowerCase() === arg.slice(0, slash).toLowerCase());
       const name = arg.slice(slash + 1);
-      if (!kind) throw new UserError(`${arg}: "${arg.slice(0, slash)}" is not a kind that owns pods (${KINDS.join(', ')})`, { code: 'pod.not-found' });
+      if (!kind)
+        throw new UserError(`${arg}: "${arg.slice(0, slash)}" is not a kind that owns pods (${KINDS.join(', ')})`, {
+          code: 'pod.not-found',
+        });
       const pods = states.filter((s) => s.owner?.kind === kind && s.owner.name === name).sort(byOrdinal);
       if (pods.length === 0) throw new UserError(`${kind}/${name} has no pods`, { code: 'pod.not-found' });
       out.push(...pods.map((s) => s.name));

@@ -1,6 +1,19 @@
 /** The real Syscall: libc through koffi. */
 import { libc } from '../../native-bindings/libc.js';
-import { CLOSE_RANGE, F, LINUX_CAPABILITY_VERSION_3, LOCK, MOUNT_API, MS, NET, O, PR, SIG, SYS, TIOC } from '../../native-bindings/constants.js';
+import {
+  CLOSE_RANGE,
+  F,
+  LINUX_CAPABILITY_VERSION_3,
+  LOCK,
+  MOUNT_API,
+  MS,
+  NET,
+  O,
+  PR,
+  SIG,
+  SYS,
+  TIOC,
+} from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
 import { decodeWinsize, encodeWinsize } from './winsize.js';
@@ -91,8 +104,12 @@ export class LinuxSyscall implements Syscall {
     const [eLo, eHi] = capMask(sets.effective);
     const [pLo, pHi] = capMask(sets.permitted);
     const [iLo, iHi] = capMask(sets.inheritable);
-    data.writeUInt32LE(eLo, 0); data.writeUInt32LE(pLo, 4); data.writeUInt32LE(iLo, 8);
-    data.writeUInt32LE(eHi, 12); data.writeUInt32LE(pHi, 16); data.writeUInt32LE(iHi, 20);
+    data.writeUInt32LE(eLo, 0);
+    data.writeUInt32LE(pLo, 4);
+    data.writeUInt32LE(iLo, 8);
+    data.writeUInt32LE(eHi, 12);
+    data.writeUInt32LE(pHi, 16);
+    data.writeUInt32LE(iHi, 20);
     check(libc().capset(header, data), 'capset');
   }
   dropBoundingCapability(bit: number): void {

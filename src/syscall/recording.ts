@@ -12,7 +12,11 @@ export interface RecordedCall {
 }
 
 export class ExecveCalled extends Error {
-  constructor(readonly path: string, readonly argv: string[], readonly envp: string[]) {
+  constructor(
+    readonly path: string,
+    readonly argv: string[],
+    readonly envp: string[],
+  ) {
     super(`execve ${path}`);
   }
 }
@@ -39,48 +43,126 @@ export class RecordingSyscall implements Syscall {
     }
   }
 
-  unshare(flags: number): void { this.record('unshare', flags); }
-  setns(fd: number, nstype: number): void { this.record('setns', fd, nstype); }
+  unshare(flags: number): void {
+    this.record('unshare', flags);
+  }
+  setns(fd: number, nstype: number): void {
+    this.record('setns', fd, nstype);
+  }
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
     this.record('mount', source, target, fstype, flags, data);
   }
-  umount2(target: string, flags: number): void { this.record('umount2', target, flags); }
-  pivotRoot(newRoot: string, putOld: string): void { this.record('pivotRoot', newRoot, putOld); }
-  sethostname(name: string): void { this.record('sethostname', name); }
-  bringInterfaceUp(name: string): void { this.record('bringInterfaceUp', name); }
-  mknod(path: string, mode: number, major: number, minor: number): void { this.record('mknod', path, mode, major, minor); }
-  chdir(path: string): void { this.record('chdir', path); }
-  setresuid(uid: number): void { this.record('setresuid', uid); }
-  setresgid(gid: number): void { this.record('setresgid', gid); }
-  setgroups(gids: number[]): void { this.record('setgroups', gids); }
-  capset(sets: CapabilitySets): void { this.record('capset', sets); }
-  dropBoundingCapability(bit: number): void { this.record('dropBoundingCapability', bit); }
-  raiseAmbientCapability(bit: number): void { this.record('raiseAmbientCapability', bit); }
-  setKeepCaps(on: boolean): void { this.record('setKeepCaps', on); }
-  setNoNewPrivileges(): void { this.record('setNoNewPrivileges'); }
-  setCloseOnExec(fd: number, on: boolean): void { this.record('setCloseOnExec', fd, on); }
-  closeOnExecFrom(fd: number): void { this.record('closeOnExecFrom', fd); }
-  setDumpable(on: boolean): void { this.record('setDumpable', on); }
-  resetSignals(): void { this.record('resetSignals'); }
-  umask(mask: number): number { this.record('umask', mask); return 0o022; }
-  loadSeccompFilter(program: Buffer, flags: number): void { this.record('loadSeccompFilter', program.length / 8, flags); }
-  mountIdmapped(path: string, target: string, usernsFd: number): void { this.record('mountIdmapped', path, target, usernsFd); }
+  umount2(target: string, flags: number): void {
+    this.record('umount2', target, flags);
+  }
+  pivotRoot(newRoot: string, putOld: string): void {
+    this.record('pivotRoot', newRoot, putOld);
+  }
+  sethostname(name: string): void {
+    this.record('sethostname', name);
+  }
+  bringInterfaceUp(name: string): void {
+    this.record('bringInterfaceUp', name);
+  }
+  mknod(path: string, mode: number, major: number, minor: number): void {
+    this.record('mknod', path, mode, major, minor);
+  }
+  chdir(path: string): void {
+    this.record('chdir', path);
+  }
+  setresuid(uid: number): void {
+    this.record('setresuid', uid);
+  }
+  setresgid(gid: number): void {
+    this.record('setresgid', gid);
+  }
+  setgroups(gids: number[]): void {
+    this.record('setgroups', gids);
+  }
+  capset(sets: CapabilitySets): void {
+    this.record('capset', sets);
+  }
+  dropBoundingCapability(bit: number): void {
+    this.record('dropBoundingCapability', bit);
+  }
+  raiseAmbientCapability(bit: number): void {
+    this.record('raiseAmbientCapability', bit);
+  }
+  setKeepCaps(on: boolean): void {
+    this.record('setKeepCaps', on);
+  }
+  setNoNewPrivileges(): void {
+    this.record('setNoNewPrivileges');
+  }
+  setCloseOnExec(fd: number, on: boolean): void {
+    this.record('setCloseOnExec', fd, on);
+  }
+  closeOnExecFrom(fd: number): void {
+    this.record('closeOnExecFrom', fd);
+  }
+  setDumpable(on: boolean): void {
+    this.record('setDumpable', on);
+  }
+  resetSignals(): void {
+    this.record('resetSignals');
+  }
+  umask(mask: number): number {
+    this.record('umask', mask);
+    return 0o022;
+  }
+  loadSeccompFilter(program: Buffer, flags: number): void {
+    this.record('loadSeccompFilter', program.length / 8, flags);
+  }
+  mountIdmapped(path: string, target: string, usernsFd: number): void {
+    this.record('mountIdmapped', path, target, usernsFd);
+  }
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', path, argv, envp);
     throw new ExecveCalled(path, argv, envp);
   }
-  flock(fd: number, operation: 'shared' | 'exclusive' | 'unlock'): boolean { this.record('flock', fd, operation); return true; }
+  flock(fd: number, operation: 'shared' | 'exclusive' | 'unlock'): boolean {
+    this.record('flock', fd, operation);
+    return true;
+  }
   private nextFd = 100;
-  pipe(): [number, number] { this.record('pipe'); return [this.nextFd++, this.nextFd++]; }
-  setNonBlocking(fd: number, on: boolean): void { this.record('setNonBlocking', fd, on); }
-  lsetxattr(path: string, name: string, value: Buffer): void { this.record('lsetxattr', path, name, value); }
-  lgetxattr(path: string, name: string): Buffer | undefined { this.record('lgetxattr', path, name); return undefined; }
-  lremovexattr(path: string, name: string): void { this.record('lremovexattr', path, name); }
-  unlockPty(master: number): void { this.record('unlockPty', master); }
-  openPtyPeer(master: number, flags: number): number { this.record('openPtyPeer', master, flags); return this.nextFd++; }
-  ptyNumber(master: number): number { this.record('ptyNumber', master); return 0; }
+  pipe(): [number, number] {
+    this.record('pipe');
+    return [this.nextFd++, this.nextFd++];
+  }
+  setNonBlocking(fd: number, on: boolean): void {
+    this.record('setNonBlocking', fd, on);
+  }
+  lsetxattr(path: string, name: string, value: Buffer): void {
+    this.record('lsetxattr', path, name, value);
+  }
+  lgetxattr(path: string, name: string): Buffer | undefined {
+    this.record('lgetxattr', path, name);
+    return undefined;
+  }
+  lremovexattr(path: string, name: string): void {
+    this.record('lremovexattr', path, name);
+  }
+  unlockPty(master: number): void {
+    this.record('unlockPty', master);
+  }
+  openPtyPeer(master: number, flags: number): number {
+    this.record('openPtyPeer', master, flags);
+    return this.nextFd++;
+  }
+  ptyNumber(master: number): number {
+    this.record('ptyNumber', master);
+    return 0;
+  }
   private sizes = new Map<number, WindowSize>();
-  setWindowSize(fd: number, size: WindowSize): void { this.record('setWindowSize', fd, size); this.sizes.set(fd, { ...size }); }
-  getWindowSize(fd: number): WindowSize { this.record('getWindowSize', fd); return this.sizes.get(fd) ?? { rows: 24, cols: 80 }; }
-  setControllingTerminal(fd: number): void { this.record('setControllingTerminal', fd); }
+  setWindowSize(fd: number, size: WindowSize): void {
+    this.record('setWindowSize', fd, size);
+    this.sizes.set(fd, { ...size });
+  }
+  getWindowSize(fd: number): WindowSize {
+    this.record('getWindowSize', fd);
+    return this.sizes.get(fd) ?? { rows: 24, cols: 80 };
+  }
+  setControllingTerminal(fd: number): void {
+    this.record('setControllingTerminal', fd);
+  }
 }

@@ -61,8 +61,20 @@ export function prepareInitRoot(sys: Syscall, initRoot: string, initBinary: stri
 
 export function unshareArgs(initRoot: string): string[] {
   return [
-    '--user', '--pid', '--net', '--ipc', '--uts', '--mount', '--propagation=private',
-    '--fork', '--kill-child=SIGKILL', `--root=${initRoot}`, '--wd=/', '--', '/init', '-P',
+    '--user',
+    '--pid',
+    '--net',
+    '--ipc',
+    '--uts',
+    '--mount',
+    '--propagation=private',
+    '--fork',
+    '--kill-child=SIGKILL',
+    `--root=${initRoot}`,
+    '--wd=/',
+    '--',
+    '/init',
+    '-P',
   ];
 }
 
@@ -108,7 +120,11 @@ async function waitForInit(child: ChildProcess, timeoutMs: number): Promise<numb
 function withoutUnshareNoise(stream: Readable): Readable {
   const out = new PassThrough();
   stream.on('data', (d: Buffer) => {
-    const text = d.toString().split('\n').filter((l) => l && !l.includes('sigprocmask unblock failed')).join('\n');
+    const text = d
+      .toString()
+      .split('\n')
+      .filter((l) => l && !l.includes('sigprocmask unblock failed'))
+      .join('\n');
     if (text) out.write(text);
   });
   stream.on('close', () => out.destroy());

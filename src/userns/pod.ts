@@ -47,7 +47,13 @@ export class UsernsPod {
   }
 
   async startInit(layout: PodLayout, initBinary: string): Promise<Helper> {
-    const helper = await startUsernsPodInit({ sys: this.host.sys, range: this.range, initRoot: layout.initRoot, initBinary, hostname: this.hostname });
+    const helper = await startUsernsPodInit({
+      sys: this.host.sys,
+      range: this.range,
+      initRoot: layout.initRoot,
+      initBinary,
+      hostname: this.hostname,
+    });
     this.initPid = helper.pid;
     return helper;
   }

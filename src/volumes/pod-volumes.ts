@@ -40,7 +40,10 @@ function ensurePodVolume(paths: MinipodPaths, pod: string, volume: Volume, field
   if (source.kind === 'persistentVolumeClaim') {
     if (!readVolume(paths, source.claimName)) {
       if (fs.existsSync(volumeDir(paths, source.claimName))) {
-        throw new UserError(`${field}.persistentVolumeClaim.claimName: ${volumeDir(paths, source.claimName)} exists but is not a minipod volume`, { code: 'volume.invalid' });
+        throw new UserError(
+          `${field}.persistentVolumeClaim.claimName: ${volumeDir(paths, source.claimName)} exists but is not a minipod volume`,
+          { code: 'volume.invalid' },
+        );
       }
       createVolumeUnlocked(paths, newVolumeRecord(source.claimName, 'pod'));
     }
@@ -76,7 +79,9 @@ export async function ensureClaimVolumes(
     for (const c of claims) {
       if (readVolume(paths, c.name)) continue;
       if (fs.existsSync(volumeDir(paths, c.name))) {
-        throw new UserError(`PersistentVolumeClaim "${c.name}": ${volumeDir(paths, c.name)} exists but is not a minipod volume`, { code: 'volume.invalid' });
+        throw new UserError(`PersistentVolumeClaim "${c.name}": ${volumeDir(paths, c.name)} exists but is not a minipod volume`, {
+          code: 'volume.invalid',
+        });
       }
       const extra = c.deleteWith ? { deleteWith: c.deleteWith } : {};
       createVolumeUnlocked(paths, newVolumeRecord(c.name, c.origin, { claim: c.claim, labels: c.claim.labels, ...extra }));

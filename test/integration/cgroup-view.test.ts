@@ -8,7 +8,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  busyboxPod,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 
 const MI64 = 64 * 1024 * 1024;
 
@@ -35,7 +45,7 @@ function parse(out: string): Record<string, string> {
   return kv;
 }
 
-describe.skipIf(!isRoot)('the container\'s own cgroup view (root)', () => {
+describe.skipIf(!isRoot)("the container's own cgroup view (root)", () => {
   let t: TestEnv;
   beforeAll(() => (t = makeTestEnv('cgview')));
   afterAll(() => {
@@ -43,21 +53,32 @@ describe.skipIf(!isRoot)('the container\'s own cgroup view (root)', () => {
     t?.cleanup();
   });
 
-  it('shows the container\'s own cgroup and limit at /sys/fs/cgroup, read-only, and nothing else', async () => {
+  it("shows the container's own cgroup and limit at /sys/fs/cgroup, read-only, and nothing else", async () => {
     // No bridge networking: nothing here needs it, and it is slow in the VM tests.
     const quiet = { metadata: { annotations: { 'minipod.io/network': 'none' } } };
     const other = busyboxPod('other', [['o', 'exec sleep 600']], quiet);
     // Generous timeouts: a pod start takes over a minute in the emulated VM tests.
     expect((await minipod(t, ['run', '-d', writeManifest(t, 'other.json', other)], { timeoutMs: 150_000 })).code).toBe(0);
-    const pod = busyboxPod('view', [['a', `${VIEW_SCRIPT}; exec sleep 600`], ['b', 'exec sleep 600']], quiet);
+    const pod = busyboxPod(
+      'view',
+      [
+        ['a', `${VIEW_SCRIPT}; exec sleep 600`],
+        ['b', 'exec sleep 600'],
+      ],
+      quiet,
+    );
     const spec = (pod as { spec: { containers: { resources?: object }[] } }).spec;
     spec.containers[0]!.resources = { limits: { memory: '64Mi' } };
     const up = await minipod(t, ['run', '-d', writeManifest(t, 'view.json', pod)], { timeoutMs: 150_000 });
     expect(up.code, up.stderr).toBe(0);
-    const out = await waitFor('the view script', () => {
-      const l = minipodSync(t, ['logs', 'view', 'a']).stdout;
-      return /^mounted=/m.test(l) && l;
-    }, 120_000);
+    const out = await waitFor(
+      'the view script',
+      () => {
+        const l = minipodSync(t, ['logs', 'view', 'a']).stdout;
+        return /^mounted=/m.test(l) && l;
+      },
+      120_000,
+    );
     const kv = parse(out);
     expect(kv.limit, out).toBe(String(MI64));
     expect(kv.write, out).toBe('denied');
@@ -72,13 +93,34 @@ describe.skipIf(!isRoot)('the container\'s own cgroup view (root)', () => {
     // From outside: the same limit in the container's cgroup on the host.
     const state = inspect(t, 'view')!;
     const dirs = state.containers.find((c) => c.name === 'a')!.cgroupPaths;
-    const hostLimit = kv.version === '2'
-      ? fs.readFileSync(path.join(dirs.find((d) => !/\/(memory|cpu|pids|systemd)\//.test(d))!, 'memory.max'), 'utf8')
-      : fs.readFileSync(path.join(dirs.find((d) => d.includes('/memory/'))!, 'memory.limit_in_bytes'), 'utf8');
+    const hostLimit =
+      kv.version === '2'
+        ? fs.readFileSync(
+            path.join(
+              dirs.find((d) => !/\/(memory|cpu|pids|systemd)\//.test(d))!,
+              'memory.max',
+            ),
+            'utf8',
+          )
+        : fs.readFileSync(
+            path.join(
+              dirs.find((d) => d.includes('/memory/'))!,
+              'memory.limit_in_bytes',
+            ),
+            'utf8',
+          );
     expect(hostLimit.trim()).toBe(String(MI64));
 
     // exec joins the container's cgroup namespace and sees the same view.
-    const ex = minipodSync(t, ['exec', 'view', 'a', '--', 'sh', '-c', 'cut -d: -f3 /proc/self/cgroup | sort -u; ls /sys/fs/cgroup | wc -l']);
+    const ex = minipodSync(t, [
+      'exec',
+      'view',
+      'a',
+      '--',
+      'sh',
+      '-c',
+      'cut -d: -f3 /proc/self/cgroup | sort -u; ls /sys/fs/cgroup | wc -l',
+    ]);
     expect(ex.code, ex.stderr).toBe(0);
     expect(ex.stdout.split('\n')[0]).toBe('/');
     expect(Number(ex.stdout.split('\n')[1])).toBeGreaterThan(0);

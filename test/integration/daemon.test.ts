@@ -46,7 +46,15 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
   afterAll(() => t?.cleanup());
 
   it('does not start for a manifest that does not parse', () => {
-    const r = minipodSync(t, ['run', writeManifest(t, 'bad.yaml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad' }, spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, foo: 1 }] } })]);
+    const r = minipodSync(t, [
+      'run',
+      writeManifest(t, 'bad.yaml', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'bad' },
+        spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, foo: 1 }] },
+      }),
+    ]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/spec\.containers\[0\]\.foo/);
     expect(status(t).running).toBe(false);
@@ -90,7 +98,10 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
   it('stops and removes a pod whose attached client was killed', async () => {
     const file = writeManifest(t, 'owned.json', busyboxPod('owned', [['c', 'sleep 1000']], noNetwork));
     const client = spawn(MINIPOD, ['run', file], { env: t.env, stdio: 'ignore' });
-    const running = await waitFor('pod owned running', () => inspect(t, 'owned')?.containers[0]?.state === 'running' && inspect(t, 'owned'));
+    const running = await waitFor(
+      'pod owned running',
+      () => inspect(t, 'owned')?.containers[0]?.state === 'running' && inspect(t, 'owned'),
+    );
     const pid = running.containers[0]!.pid!;
     client.kill('SIGKILL');
     await waitFor('container gone', () => !alive(pid));
@@ -131,7 +142,10 @@ describe.skipIf(!isRoot || networkSkipReason() !== '')('the minipod daemon and t
   afterAll(() => t?.cleanup());
 
   it('keeps the bridge while it runs and takes it down when it exits idle', async () => {
-    const r = await minipod(t, ['run', writeManifest(t, 'net.json', busyboxPod('net', [['c', 'ip -4 addr show eth0 | grep -q 10.89. && echo net-ok']]))]);
+    const r = await minipod(t, [
+      'run',
+      writeManifest(t, 'net.json', busyboxPod('net', [['c', 'ip -4 addr show eth0 | grep -q 10.89. && echo net-ok']])),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('net-ok');
     const pid = daemonPid(t)!;

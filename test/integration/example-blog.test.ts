@@ -98,7 +98,8 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
         if (err instanceof Fatal) throw err;
         last = err;
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}${tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}${tail()}`);
       await sleep(250);
     }
   }
@@ -118,7 +119,9 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
       expect(copy).not.toContain('../../build/rootfs/');
       manifest = path.join(t.dir, 'pod.yaml');
       fs.writeFileSync(manifest, copy);
-      console.warn(`examples/blog test: publishing host port ${port} instead of ${MANIFEST_PORT} (${wanted !== undefined ? 'MINIPOD_EXAMPLE_HOSTPORT' : `${MANIFEST_PORT} is taken`})`);
+      console.warn(
+        `examples/blog test: publishing host port ${port} instead of ${MANIFEST_PORT} (${wanted !== undefined ? 'MINIPOD_EXAMPLE_HOSTPORT' : `${MANIFEST_PORT} is taken`})`,
+      );
     }
     child = spawn(MINIPOD, ['run', manifest], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -137,7 +140,7 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
     t?.cleanup();
   }, 60_000);
 
-  it('answers on 127.0.0.1:<hostPort> with the app\'s page, through nginx', async () => {
+  it("answers on 127.0.0.1:<hostPort> with the app's page, through nginx", async () => {
     // The first run unpacks nginx.tar into the store: allow for it.
     const reply = await eventually(`an answer on 127.0.0.1:${port}`, 60_000, async () => {
       // A server that exits (and would be restarted) means the example is broken: fail now.
@@ -156,15 +159,23 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
     const line = await eventually("nginx's access log line for the test's request", 10_000, () =>
       lines().find((l) => /^web +\| /.test(l) && l.includes('"GET /?via=hostport HTTP/1.1" 200') && l.includes(`"${ua}"`)),
     );
-    expect(line).toMatch(/^web +\| \d+\.\d+\.\d+\.\d+ - - \[[^\]]+\] "GET \/\?via=hostport HTTP\/1\.1" 200 \d+ "-" "minipod-example-test\/\d+"$/);
+    expect(line).toMatch(
+      /^web +\| \d+\.\d+\.\d+\.\d+ - - \[[^\]]+\] "GET \/\?via=hostport HTTP\/1\.1" 200 \d+ "-" "minipod-example-test\/\d+"$/,
+    );
     // And the app got the request from nginx over the pod's localhost.
-    expect(lines().some((l) => /^app +\| 127\.0\.0\.1:\d+: response:200/.test(l)), tail()).toBe(true);
+    expect(
+      lines().some((l) => /^app +\| 127\.0\.0\.1:\d+: response:200/.test(l)),
+      tail(),
+    ).toBe(true);
   }, 20_000);
 
   it('answers on the pod IP, port 80', async () => {
     const r = minipodSync(t, ['inspect', 'blog']);
     expect(r.code, r.stderr).toBe(0);
-    const info = JSON.parse(r.stdout) as { phase: string; network?: { ip?: string; ports?: { hostPort: number; containerPort: number }[] } };
+    const info = JSON.parse(r.stdout) as {
+      phase: string;
+      network?: { ip?: string; ports?: { hostPort: number; containerPort: number }[] };
+    };
     expect(info.phase).toBe('Running');
     expect(info.network?.ports).toEqual([expect.objectContaining({ hostPort: port, containerPort: 80 })]);
     podIp = info.network?.ip ?? '';
@@ -180,7 +191,9 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
   it("shows the client's fetches over the pod's localhost, and the pod in ps", async () => {
     // The client fetches every 3 s; two lines prove the loop, not a single lucky request.
     await eventually('two client lines', 20_000, () =>
-      lines().filter((l) => /^client +\| GET http:\/\/127\.0\.0\.1:80\/ -> "The minipod blog" \(\d+ bytes\)$/.test(l)).length >= 2 ? true : undefined,
+      lines().filter((l) => /^client +\| GET http:\/\/127\.0\.0\.1:80\/ -> "The minipod blog" \(\d+ bytes\)$/.test(l)).length >= 2
+        ? true
+        : undefined,
     );
     const ps = minipodSync(t, ['ps']);
     expect(ps.code, ps.stderr).toBe(0);
@@ -191,11 +204,18 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
     const info = JSON.parse(minipodSync(t, ['inspect', 'blog']).stdout) as { containers: { name: string; cgroupPaths?: string[] }[] };
     for (const name of ['web', 'app', 'client']) {
       const paths = info.containers.find((c) => c.name === name)?.cgroupPaths ?? [];
-      const read = (file: string) => paths.map((p) => path.join(p, file)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8').trim());
+      const read = (file: string) =>
+        paths
+          .map((p) => path.join(p, file))
+          .filter((f) => fs.existsSync(f))
+          .map((f) => fs.readFileSync(f, 'utf8').trim());
       // cgroup v2: memory.max / cpu.max; v1: memory.limit_in_bytes / cpu.cfs_quota_us.
       expect([...read('memory.max'), ...read('memory.limit_in_bytes')], name).toContain(String(64 * 1024 * 1024));
       const cpu = [...read('cpu.max'), ...read('cpu.cfs_quota_us')];
-      expect(cpu.some((v) => v === '25000' || v.startsWith('25000 ')), `${name}: ${cpu.join(', ')}`).toBe(true);
+      expect(
+        cpu.some((v) => v === '25000' || v.startsWith('25000 ')),
+        `${name}: ${cpu.join(', ')}`,
+      ).toBe(true);
     }
   });
 
@@ -206,11 +226,18 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
     const live = s.members.filter((m) => m.process);
     expect(live.map((m) => m.name)).toEqual(['init', 'web', 'app', 'client']);
     // The init container ran and ended: no process, and explain says so.
-    expect(s.members.find((m) => m.name === 'setup')).toMatchObject({ kind: 'initContainer', process: null, recorded: { state: 'terminated', exitCode: 0 } });
+    expect(s.members.find((m) => m.name === 'setup')).toMatchObject({
+      kind: 'initContainer',
+      process: null,
+      recorded: { state: 'terminated', exitCode: 0 },
+    });
     const inode = (pid: number, type: string) => Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${type}`))![1]);
     for (const type of ['net', 'ipc', 'uts', 'pid']) {
       const groups = s.namespaces.filter((g) => g.type === type);
-      expect(groups.map((g) => [g.scope, g.members.join(',')]), type).toEqual([['pod', 'init,web,app,client']]);
+      expect(
+        groups.map((g) => [g.scope, g.members.join(',')]),
+        type,
+      ).toEqual([['pod', 'init,web,app,client']]);
       for (const m of live) expect(inode(m.process!.pid, type), `${m.name} ${type}`).toBe(groups[0]!.inode);
     }
     const mnts = s.namespaces.filter((g) => g.type === 'mnt');
@@ -222,7 +249,9 @@ describe.skipIf(!!skipReason)('examples/blog: the seed pod (root)', () => {
       expect(m.cgroup?.limits.cpuQuotaUs, name).toBe(25_000);
       expect(m.cgroup?.usage.memoryCurrentBytes, name).toBeGreaterThan(0);
     }
-    expect(s.network.ports).toEqual([expect.objectContaining({ container: 'web', hostPort: port, containerPort: 80, dnat: true, listening: true })]);
+    expect(s.network.ports).toEqual([
+      expect.objectContaining({ container: 'web', hostPort: port, containerPort: 80, dnat: true, listening: true }),
+    ]);
     expect(s.network.ip).toBe(podIp);
     expect(s.differences).toEqual([]);
     const text = minipodSync(t, ['explain', 'blog']).stdout;

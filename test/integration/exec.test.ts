@@ -9,7 +9,17 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINIPOD, busyboxPod, inspect, isRoot, makeTestEnv, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  MINIPOD,
+  busyboxPod,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -49,7 +59,7 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
 
   const exec = (args: string[], input?: string) => minipodSync(t, ['exec', ...args], { input, timeoutMs: 20_000 });
 
-  it('runs in the pod\'s PID namespace and the container\'s own root', () => {
+  it("runs in the pod's PID namespace and the container's own root", () => {
     const a = exec(['ex', 'a', '--', 'sh', '-c', 'ls /only-in-a && ps -o pid,args']);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/^\/only-in-a$/m);
@@ -60,7 +70,7 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
     expect(b.stderr).toMatch(/No such file/);
   });
 
-  it('joins the container\'s cgroup and keeps its capabilities and user', () => {
+  it("joins the container's cgroup and keeps its capabilities and user", () => {
     const r = exec(['ex', 'a', '--', 'sh', '-c', 'cat /proc/self/cgroup; grep -E "^Cap(Eff|Bnd)" /proc/self/status; id -u']);
     expect(r.code).toBe(0);
     // In the container's cgroup namespace, whose root is the container's cgroup: `/` means the
@@ -74,7 +84,7 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
     expect(r.stdout.trim().split('\n').at(-1)).toBe('0');
   });
 
-  it('passes the exit code through: the command\'s own, 127 when not found, 126 when it cannot run', () => {
+  it("passes the exit code through: the command's own, 127 when not found, 126 when it cannot run", () => {
     expect(exec(['ex', 'a', '--', 'sh', '-c', 'exit 7']).code).toBe(7);
     const nf = exec(['ex', 'a', '--', 'no-such-command']);
     expect(nf.code).toBe(127);
@@ -84,8 +94,22 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
   });
 
   it('applies -e, -u and -w', () => {
-    const r = exec(['-e', 'GREETING=hi', '-e', 'PATH=/bin', '-u', '1000:1001', '-w', '/home/work', 'ex', 'a', '--',
-      'sh', '-c', 'echo "$GREETING $PATH"; id -u; id -g; pwd']);
+    const r = exec([
+      '-e',
+      'GREETING=hi',
+      '-e',
+      'PATH=/bin',
+      '-u',
+      '1000:1001',
+      '-w',
+      '/home/work',
+      'ex',
+      'a',
+      '--',
+      'sh',
+      '-c',
+      'echo "$GREETING $PATH"; id -u; id -g; pwd',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('hi /bin\n1000\n1001\n/home/work\n');
     const missing = exec(['-w', '/no/such/dir', 'ex', 'a', '--', 'true']);
@@ -112,9 +136,14 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
     expect(notRunning.stderr).toBe('minipod: container "done" of pod "ex" is not running\n');
   });
 
-  it.skipIf(!hasScript)('-t gives a pseudo-terminal of the container\'s own devpts, with our window size', () => {
+  it.skipIf(!hasScript)("-t gives a pseudo-terminal of the container's own devpts, with our window size", () => {
     const cmd = `stty rows 30 cols 90; ${MINIPOD} exec -t ex a -- sh -c 'tty; stty size; echo TERM=$TERM; exit 4'`;
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: t.env, encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: t.env,
+      encoding: 'utf8',
+      timeout: 20_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r*\n/);
     expect(r.stdout).toMatch(/30 90\r*\n/);
     expect(r.stdout).toMatch(/TERM=xterm\r*\n/);
@@ -127,8 +156,19 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
     const tmux = (...args: string[]) => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
     const pane = () => tmux('capture-pane', '-p', '-t', 'x');
     const envs = ['MINIPOD_RUN_DIR', 'MINIPOD_LIB_DIR', 'MINIPOD_LOG_DIR', 'MINIPOD_CNI_CONF_DIR'].map((k) => `${k}=${t.env[k]}`).join(' ');
-    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'x', '-x', '100', '-y', '30',
-      `env ${envs} ${MINIPOD} exec -it ex a -- sh; echo $? > ${exitFile}; sleep 60`);
+    tmux(
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'x',
+      '-x',
+      '100',
+      '-y',
+      '30',
+      `env ${envs} ${MINIPOD} exec -it ex a -- sh; echo $? > ${exitFile}; sleep 60`,
+    );
     try {
       await waitFor('a prompt', () => /^\/ #/m.test(pane()), 10_000);
       tmux('send-keys', '-t', 'x', 'stty size; tty', 'Enter');

@@ -68,7 +68,9 @@ function expectMatchesProc(m: Member): void {
   const uidMap = fs.readFileSync(`/proc/${p.pid}/uid_map`, 'utf8').trim().split(/\s+/).map(Number);
   expect(p.uidMap[0]).toEqual({ inside: uidMap[0], outside: uidMap[1], count: uidMap[2] });
   const limit = fs.readFileSync(memoryLimitFile(p.pid), 'utf8').trim();
-  expect(m.cgroup?.limits.memoryMaxBytes, `${m.name} memory limit`).toBe(limit === 'max' || Number(limit) >= 2 ** 62 ? null : Number(limit));
+  expect(m.cgroup?.limits.memoryMaxBytes, `${m.name} memory limit`).toBe(
+    limit === 'max' || Number(limit) >= 2 ** 62 ? null : Number(limit),
+  );
   expect(m.cgroup?.usage.memoryCurrentBytes).toBeGreaterThan(0);
   expect(m.cgroup?.usage.pidsCurrent).toBeGreaterThanOrEqual(1);
 }
@@ -106,12 +108,20 @@ describe.skipIf(!isRoot)('minipod explain (root)', () => {
     const info = inspect(t, 'shared')!;
     const s = explainJson(t, 'shared');
     expect(s.schema).toBe('minipod.io/explain/v1');
-    expect(s.members.map((m) => [m.name, m.kind])).toEqual([['init', 'init'], ['a', 'container'], ['b', 'container']]);
+    expect(s.members.map((m) => [m.name, m.kind])).toEqual([
+      ['init', 'init'],
+      ['a', 'container'],
+      ['b', 'container'],
+    ]);
     expect(member(s, 'init').process?.pid).toBe(info.init!.pid);
     for (const c of info.containers) expect(member(s, c.name).process?.pid).toBe(c.pid);
     for (const m of s.members) expectMatchesProc(m);
     for (const type of ['pid', 'ipc', 'net', 'uts']) expect(groupsOf(s, type), type).toEqual([['pod', 'init,a,b']]);
-    expect(groupsOf(s, 'mnt')).toEqual([['private', 'init'], ['private', 'a'], ['private', 'b']]);
+    expect(groupsOf(s, 'mnt')).toEqual([
+      ['private', 'init'],
+      ['private', 'a'],
+      ['private', 'b'],
+    ]);
     // The shell's `sleep` child shows in the tree, and the container is not PID 1 inside.
     const a = member(s, 'a').process!;
     expect(a.children.map((c) => c.comm)).toEqual(['sleep']);
@@ -140,7 +150,11 @@ describe.skipIf(!isRoot)('minipod explain (root)', () => {
     await start('ownpid', pod('ownpid', { shareProcessNamespace: false, containers: [sleeper('a'), sleeper('b')] }));
     const s = explainJson(t, 'ownpid');
     for (const m of s.members) expectMatchesProc(m);
-    expect(groupsOf(s, 'pid')).toEqual([['private', 'init'], ['private', 'a'], ['private', 'b']]);
+    expect(groupsOf(s, 'pid')).toEqual([
+      ['private', 'init'],
+      ['private', 'a'],
+      ['private', 'b'],
+    ]);
     for (const type of ['ipc', 'net', 'uts']) expect(groupsOf(s, type), type).toEqual([['pod', 'init,a,b']]);
     // Each container is PID 1 of its own namespace.
     expect(member(s, 'a').process!.nspid.at(-1)).toBe(1);
@@ -164,7 +178,7 @@ describe.skipIf(!isRoot)('minipod explain (root)', () => {
     remove('hostnet');
   });
 
-  it('reports a limit changed by hand and a container that died behind its supervisor\'s back', async () => {
+  it("reports a limit changed by hand and a container that died behind its supervisor's back", async () => {
     await start('drift', pod('drift', { containers: [sleeper('a', '64Mi'), sleeper('b')] }));
     const info = inspect(t, 'drift')!;
     const a = info.containers.find((c) => c.name === 'a')!.pid!;
@@ -213,7 +227,9 @@ describe.skipIf(!isRoot)('minipod explain (root)', () => {
     expect(fs.readFileSync(`/sys/class/net/${peer.name}/iflink`, 'utf8').trim()).toBe(String(eth.ifindex));
     expect(fs.readFileSync(`/sys/class/net/${peer.name}/ifindex`, 'utf8').trim()).toBe(String(peer.ifindex));
     expect(fs.realpathSync(`/sys/class/net/${peer.name}/master`).split('/').pop()).toBe(peer.master);
-    expect(s.network.ports).toEqual([{ container: 'web', containerPort: 80, hostPort: port, hostIP: '', protocol: 'TCP', dnat: true, listening: true }]);
+    expect(s.network.ports).toEqual([
+      { container: 'web', containerPort: 80, hostPort: port, hostIP: '', protocol: 'TCP', dnat: true, listening: true },
+    ]);
     const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
     expect(nat).toMatch(new RegExp(`--dport ${port} .*--to-destination ${info.network!.ip!.replace(/\./g, '\\.')}:80`));
     expect(s.differences).toEqual([]);

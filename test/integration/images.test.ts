@@ -65,9 +65,29 @@ describe.skipIf(!isRoot || !tools)('container images (root, umoci, skopeo, docke
     fs.writeFileSync(path.join(work, 'l3/b/.wh..wh..opq'), '');
     run('tar', ['-C', path.join(work, 'l3'), '-cf', 'l3.tar', 'b'], work);
     run('umoci', ['raw', 'add-layer', '--image', 'oci:app', 'l3.tar'], work);
-    run('umoci', ['config', '--image', 'oci:app', '--tag', 'app',
-      '--config.entrypoint', 'sh', '--config.entrypoint', '-c', '--config.cmd', 'echo from-cmd',
-      '--config.env', 'FOO=bar', '--config.workingdir', '/b', '--config.stopsignal', 'SIGQUIT'], work);
+    run(
+      'umoci',
+      [
+        'config',
+        '--image',
+        'oci:app',
+        '--tag',
+        'app',
+        '--config.entrypoint',
+        'sh',
+        '--config.entrypoint',
+        '-c',
+        '--config.cmd',
+        'echo from-cmd',
+        '--config.env',
+        'FOO=bar',
+        '--config.workingdir',
+        '/b',
+        '--config.stopsignal',
+        'SIGQUIT',
+      ],
+      work,
+    );
     run('skopeo', ['copy', '-q', 'oci:oci:app', 'docker-archive:saved.tar:test/app:1'], work);
     run('skopeo', ['copy', '-q', 'oci:oci:app', 'oci-archive:app.oci.tar:app'], work);
 
@@ -76,17 +96,23 @@ describe.skipIf(!isRoot || !tools)('container images (root, umoci, skopeo, docke
     fs.mkdirSync(regDir);
     auth = have('htpasswd');
     if (auth) run('htpasswd', ['-Bbc', path.join(regDir, 'htpasswd'), 'tester', 'secret']);
-    fs.writeFileSync(path.join(regDir, 'config.yml'), [
-      'version: 0.1',
-      'log: {level: error}',
-      `storage: {filesystem: {rootdirectory: ${regDir}/data}, delete: {enabled: true}}`,
-      `http: {addr: "127.0.0.1:${port}"}`,
-      ...(auth ? [`auth: {htpasswd: {realm: test, path: ${regDir}/htpasswd}}`] : []),
-    ].join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(regDir, 'config.yml'),
+      [
+        'version: 0.1',
+        'log: {level: error}',
+        `storage: {filesystem: {rootdirectory: ${regDir}/data}, delete: {enabled: true}}`,
+        `http: {addr: "127.0.0.1:${port}"}`,
+        ...(auth ? [`auth: {htpasswd: {realm: test, path: ${regDir}/htpasswd}}`] : []),
+      ].join('\n') + '\n',
+    );
     registry = spawn('docker-registry', ['serve', path.join(regDir, 'config.yml')], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
         s.on('error', () => resolve(false));
       });
       if (ok) break;
@@ -94,9 +120,23 @@ describe.skipIf(!isRoot || !tools)('container images (root, umoci, skopeo, docke
     }
     // Credentials as `docker login` writes them, found through $REGISTRY_AUTH_FILE.
     const authFile = path.join(t.dir, 'auth.json');
-    fs.writeFileSync(authFile, JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: Buffer.from('tester:secret').toString('base64') } } }));
+    fs.writeFileSync(
+      authFile,
+      JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: Buffer.from('tester:secret').toString('base64') } } }),
+    );
     t.env.REGISTRY_AUTH_FILE = authFile;
-    run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ...(auth ? ['--dest-creds', 'tester:secret'] : []), 'oci:oci:app', `docker://127.0.0.1:${port}/test/app:1`], work);
+    run(
+      'skopeo',
+      [
+        'copy',
+        '-q',
+        '--dest-tls-verify=false',
+        ...(auth ? ['--dest-creds', 'tester:secret'] : []),
+        'oci:oci:app',
+        `docker://127.0.0.1:${port}/test/app:1`,
+      ],
+      work,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -113,10 +153,19 @@ describe.skipIf(!isRoot || !tools)('container images (root, umoci, skopeo, docke
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name },
-      spec: { restartPolicy: 'Never', hostNetwork: true, terminationGracePeriodSeconds: 5, containers: [{ name: 'c', image, args: [CHECK], ...extra }] },
+      spec: {
+        restartPolicy: 'Never',
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 5,
+        containers: [{ name: 'c', image, args: [CHECK], ...extra }],
+      },
     });
 
-  const lines = (stdout: string): string[] => stdout.split('\n').filter((l) => l.startsWith('c | ')).map((l) => l.slice(4).trim());
+  const lines = (stdout: string): string[] =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('c | '))
+      .map((l) => l.slice(4).trim());
 
   it.each([
     ['oci', () => `oci:${path.join(work, 'oci')}:app`],
@@ -132,10 +181,15 @@ describe.skipIf(!isRoot || !tools)('container images (root, umoci, skopeo, docke
   });
 
   it('applies the image Cmd when the pod gives neither command nor args', async () => {
-    const r = await minipod(t, ['run', writeManifest(t, 'cmd.json', {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'img-cmd' },
-      spec: { restartPolicy: 'Never', hostNetwork: true, containers: [{ name: 'c', image: `oci:${path.join(work, 'oci')}:app` }] },
-    })]);
+    const r = await minipod(t, [
+      'run',
+      writeManifest(t, 'cmd.json', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'img-cmd' },
+        spec: { restartPolicy: 'Never', hostNetwork: true, containers: [{ name: 'c', image: `oci:${path.join(work, 'oci')}:app` }] },
+      }),
+    ]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout)).toEqual(['from-cmd']);
   });

@@ -9,7 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_ROOTFS, inspect, isRoot, makeTestEnv, minipod, minipodSync, networkSkipReason, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  BUSYBOX_ROOTFS,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  networkSkipReason,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 
 /** Only in the Secret volume: must be in memory only. */
 const VOLUME_SECRET = 'volume-only-9d2c41e7a0';
@@ -56,9 +67,27 @@ const POD = {
     terminationGracePeriodSeconds: 1,
     nodeSelector: { disk: 'ssd' },
     volumes: [
-      { name: 'cfg', configMap: { name: 'app-config', defaultMode: 0o640, items: [{ key: 'app.conf', path: 'conf/app.conf' }, { key: 'mode', path: 'mode', mode: 0o400 }] } },
+      {
+        name: 'cfg',
+        configMap: {
+          name: 'app-config',
+          defaultMode: 0o640,
+          items: [
+            { key: 'app.conf', path: 'conf/app.conf' },
+            { key: 'mode', path: 'mode', mode: 0o400 },
+          ],
+        },
+      },
       { name: 'sec', secret: { secretName: 'vol-secret', defaultMode: 0o400 } },
-      { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } }] } },
+      {
+        name: 'info',
+        downwardAPI: {
+          items: [
+            { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+            { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } },
+          ],
+        },
+      },
     ],
     containers: [
       {
@@ -66,7 +95,11 @@ const POD = {
         image: BUSYBOX_ROOTFS,
         command: ['sh', '-c', SCRIPT],
         resources: { limits: { cpu: '250m', memory: '64Mi' } },
-        volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }, { name: 'sec', mountPath: '/sec' }, { name: 'info', mountPath: '/info' }],
+        volumeMounts: [
+          { name: 'cfg', mountPath: '/cfg' },
+          { name: 'sec', mountPath: '/sec' },
+          { name: 'info', mountPath: '/info' },
+        ],
         envFrom: [{ configMapRef: { name: 'app-config' }, prefix: 'CFG_' }],
         env: [
           { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'mode' } } },
@@ -153,7 +186,9 @@ describe.skipIf(!isRoot || networkSkipReason() !== '')('ConfigMaps, Secrets and 
     const state = JSON.parse(fs.readFileSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods', 'objs', 'state.json'), 'utf8')) as { uid: string };
     expect(pod1.network?.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(log).toContain(`env-mode=fast env-pass=${ENV_SECRET} env-greeting=hello`);
-    expect(log).toContain(`env-name=objs env-ns=shop env-uid=${state.uid} env-ip=${pod1.network!.ip} env-node=${(await import('node:os')).hostname()}`);
+    expect(log).toContain(
+      `env-name=objs env-ns=shop env-uid=${state.uid} env-ip=${pod1.network!.ip} env-node=${(await import('node:os')).hostname()}`,
+    );
     expect(state.uid).toMatch(/^[0-9a-f-]{36}$/);
     const memTotalMi = Math.ceil((await import('node:os')).totalmem());
     expect(log).toContain(`env-cpu=250 env-mem=64 env-mem-default=${memTotalMi}`);
@@ -189,7 +224,14 @@ describe.skipIf(!isRoot || networkSkipReason() !== '')('ConfigMaps, Secrets and 
         restartPolicy: 'Never',
         tolerations: [{ key: 'k', operator: 'Exists' }],
         serviceAccountName: 'builder',
-        containers: [{ name: 'a', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo sa=$SA'], env: [{ name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } }] }],
+        containers: [
+          {
+            name: 'a',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo sa=$SA'],
+            env: [{ name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } }],
+          },
+        ],
       },
     };
     const r = await minipod(t, ['run', writeManifest(t, 'warned.json', pod)]);

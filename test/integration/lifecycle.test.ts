@@ -19,13 +19,14 @@ import {
   type TestEnv,
 } from '../support/minipod.js';
 
-
 describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   let t: TestEnv;
   beforeAll(() => (t = makeTestEnv('life')));
   afterEach(() => {
     // Whatever a failed test left running goes before the next one.
-    for (const name of fs.existsSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods')) ? fs.readdirSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods')) : []) {
+    for (const name of fs.existsSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods'))
+      ? fs.readdirSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods'))
+      : []) {
       minipodSync(t, ['rm', '-f', name]);
     }
   });
@@ -70,10 +71,14 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
       return c?.state === 'waiting' && c.reason === 'CrashLoopBackOff' ? c : undefined;
     });
     expect(waiting.exitCode).toBe(3);
-    const restarted = await waitFor('first restart', () => {
-      const c = inspect(t, 'crash')?.containers[0];
-      return c && c.restartCount >= 1 ? c : undefined;
-    }, 20_000).catch((err: Error) => {
+    const restarted = await waitFor(
+      'first restart',
+      () => {
+        const c = inspect(t, 'crash')?.containers[0];
+        return c && c.restartCount >= 1 ? c : undefined;
+      },
+      20_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; events: ${fs.readFileSync(path.join(t.env.MINIPOD_LOG_DIR!, 'crash', 'minipod.events'), 'utf8')}`);
     });
     expect(restarted.restartCount).toBe(1);
@@ -85,9 +90,13 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
 
   it('exits 0 when an OnFailure container fails twice, then succeeds (the pod Succeeded)', async () => {
     // The count lives in an emptyDir, which outlives the container's restarts.
-    const pod = busyboxPod('flaky', [['c', 'n=$(( $(cat /data/n 2>/dev/null || echo 0) + 1 )); echo $n > /data/n; echo run $n; [ $n -ge 3 ]']], {
-      spec: { restartPolicy: 'OnFailure', volumes: [{ name: 'data', emptyDir: {} }] },
-    });
+    const pod = busyboxPod(
+      'flaky',
+      [['c', 'n=$(( $(cat /data/n 2>/dev/null || echo 0) + 1 )); echo $n > /data/n; echo run $n; [ $n -ge 3 ]']],
+      {
+        spec: { restartPolicy: 'OnFailure', volumes: [{ name: 'data', emptyDir: {} }] },
+      },
+    );
     (pod as { spec: { containers: object[] } }).spec.containers[0] = {
       ...(pod as { spec: { containers: object[] } }).spec.containers[0],
       volumeMounts: [{ name: 'data', mountPath: '/data' }],
@@ -108,11 +117,26 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
         restartPolicy: 'Never',
         volumes: [{ name: 'work', emptyDir: {} }],
         initContainers: [
-          { name: 'first', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo one >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
-          { name: 'second', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo two >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          {
+            name: 'first',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo one >> /work/order'],
+            volumeMounts: [{ name: 'work', mountPath: '/work' }],
+          },
+          {
+            name: 'second',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo two >> /work/order'],
+            volumeMounts: [{ name: 'work', mountPath: '/work' }],
+          },
         ],
         containers: [
-          { name: 'app', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo app >> /work/order; cat /work/order | tr "\\n" " "'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          {
+            name: 'app',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo app >> /work/order; cat /work/order | tr "\\n" " "'],
+            volumeMounts: [{ name: 'work', mountPath: '/work' }],
+          },
         ],
       },
     };
@@ -139,7 +163,10 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   });
 
   it('kill sends a signal to one container and the restart policy applies', async () => {
-    const pod = busyboxPod('killme', [['a', 'exec sleep 1000'], ['b', 'exec sleep 1000']]);
+    const pod = busyboxPod('killme', [
+      ['a', 'exec sleep 1000'],
+      ['b', 'exec sleep 1000'],
+    ]);
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'killme.json', pod)]).code).toBe(0);
     expect(minipodSync(t, ['kill', '-s', 'TERM', 'killme', 'a']).code).toBe(0);
     const a = await waitFor('a terminated', () => inspect(t, 'killme')?.containers.find((c) => c.name === 'a' && c.state === 'terminated'));
@@ -149,7 +176,10 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   });
 
   it('finds and removes a pod whose supervisor was killed with SIGKILL', async () => {
-    const pod = busyboxPod('orphan', [['a', 'exec sleep 1000'], ['b', 'sleep 1000 & sleep 1000']]);
+    const pod = busyboxPod('orphan', [
+      ['a', 'exec sleep 1000'],
+      ['b', 'sleep 1000 & sleep 1000'],
+    ]);
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
     const before = inspect(t, 'orphan')!;
     process.kill(before.supervisor.pid, 'SIGKILL');
@@ -193,7 +223,9 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   });
 
   it('shares the host network with hostNetwork: true', async () => {
-    const pod = busyboxPod('hostnet', [['a', 'ls /sys/class/net | tr "\\n" " "; echo; hostname']], { spec: { hostNetwork: true, restartPolicy: 'Never' } });
+    const pod = busyboxPod('hostnet', [['a', 'ls /sys/class/net | tr "\\n" " "; echo; hostname']], {
+      spec: { hostNetwork: true, restartPolicy: 'Never' },
+    });
     const r = await minipod(t, ['run', writeManifest(t, 'hostnet.json', pod)]);
     expect(r.code).toBe(0);
     const hostIfaces = fs.readdirSync('/sys/class/net');
@@ -202,7 +234,15 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   });
 
   it('every verb on a pod that does not exist fails with one line', () => {
-    for (const args of [['inspect', 'nope'], ['logs', 'nope'], ['stop', 'nope'], ['kill', 'nope'], ['restart', 'nope'], ['rm', 'nope'], ['stats', '--no-stream', 'nope']]) {
+    for (const args of [
+      ['inspect', 'nope'],
+      ['logs', 'nope'],
+      ['stop', 'nope'],
+      ['kill', 'nope'],
+      ['restart', 'nope'],
+      ['rm', 'nope'],
+      ['stats', '--no-stream', 'nope'],
+    ]) {
       const r = minipodSync(t, args);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);

@@ -24,21 +24,48 @@ describe.skipIf(!isRoot || host.appArmor || host.seLinux)('LSM fields on a host 
   };
 
   const refused: [string, string, object, Record<string, string>?][] = [
-    ['appArmorProfile RuntimeDefault', 'spec.containers[0].securityContext.appArmorProfile: RuntimeDefault cannot be enforced: AppArmor is not enabled on this host', { appArmorProfile: { type: 'RuntimeDefault' } }],
-    ['appArmorProfile Localhost', 'spec.containers[0].securityContext.appArmorProfile: Localhost cannot be enforced: AppArmor is not enabled on this host', { appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } }],
-    ['the apparmor annotation', 'metadata.annotations["container.apparmor.security.beta.kubernetes.io/c"]: RuntimeDefault cannot be enforced', {}, { 'container.apparmor.security.beta.kubernetes.io/c': 'runtime/default' }],
-    ['seLinuxOptions', 'spec.containers[0].securityContext.seLinuxOptions: cannot be applied: SELinux is not enabled on this host', { seLinuxOptions: { type: 'container_t' } }],
+    [
+      'appArmorProfile RuntimeDefault',
+      'spec.containers[0].securityContext.appArmorProfile: RuntimeDefault cannot be enforced: AppArmor is not enabled on this host',
+      { appArmorProfile: { type: 'RuntimeDefault' } },
+    ],
+    [
+      'appArmorProfile Localhost',
+      'spec.containers[0].securityContext.appArmorProfile: Localhost cannot be enforced: AppArmor is not enabled on this host',
+      { appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } },
+    ],
+    [
+      'the apparmor annotation',
+      'metadata.annotations["container.apparmor.security.beta.kubernetes.io/c"]: RuntimeDefault cannot be enforced',
+      {},
+      { 'container.apparmor.security.beta.kubernetes.io/c': 'runtime/default' },
+    ],
+    [
+      'seLinuxOptions',
+      'spec.containers[0].securityContext.seLinuxOptions: cannot be applied: SELinux is not enabled on this host',
+      { seLinuxOptions: { type: 'container_t' } },
+    ],
   ];
-  it.each(refused)('refuses %s with one line naming the field, exit 125, nothing created', (_what, message, securityContext, annotations) => {
-    const r = minipodSync(t, ['run', withSecurity('refused', securityContext, annotations)]);
-    expect(r.code, r.stderr).toBe(125);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(message);
-    expect(minipodSync(t, ['ps', '-a']).stdout).not.toMatch(/refused/);
-  });
+  it.each(refused)(
+    'refuses %s with one line naming the field, exit 125, nothing created',
+    (_what, message, securityContext, annotations) => {
+      const r = minipodSync(t, ['run', withSecurity('refused', securityContext, annotations)]);
+      expect(r.code, r.stderr).toBe(125);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+      expect(minipodSync(t, ['ps', '-a']).stdout).not.toMatch(/refused/);
+    },
+  );
 
   it('runs a pod whose profile is Unconfined', () => {
-    const r = minipodSync(t, ['run', withSecurity('free', { appArmorProfile: { type: 'Unconfined' } }, { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' })]);
+    const r = minipodSync(t, [
+      'run',
+      withSecurity(
+        'free',
+        { appArmorProfile: { type: 'Unconfined' } },
+        { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' },
+      ),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/ran/);
   });

@@ -13,13 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerPort, PodSpec } from '../../src/manifest/types.js';
 import { minipodPaths, type MinipodPaths } from '../../src/paths.js';
-import {
-  checkHostPorts,
-  gcNetwork,
-  setupPodNetwork,
-  teardownPodNetwork,
-  type PodNetworkStatus,
-} from '../../src/network/index.js';
+import { checkHostPorts, gcNetwork, setupPodNetwork, teardownPodNetwork, type PodNetworkStatus } from '../../src/network/index.js';
 import { renderDefaultConfList } from '../../src/network/default-config.js';
 import { container, pod } from '../unit/network/fixtures.js';
 import { networkSkipReason } from '../support/minipod.js';
@@ -79,7 +73,10 @@ describe.skipIf(!!skipReason)('pod network with CNI (root)', () => {
   });
   const procs: ChildProcess[] = [];
   const ipForwardBefore = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
-  const linksBefore = sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean);
+  const linksBefore = sh('ip', ['-o', 'link'])
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim())
+    .filter(Boolean);
   const nftBefore = shQuiet('nft', ['list', 'tables']);
   const netnsBefore = sh('ip', ['netns', 'list']);
   const warnings: string[] = [];
@@ -154,7 +151,9 @@ describe.skipIf(!!skipReason)('pod network with CNI (root)', () => {
     expect(conf.plugins[0].ipam.dataDir).toBe(path.join(paths.libDir, 'cni', 'networks'));
     const addr = sh('nsenter', [`--net=${a.netns}`, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
     expect(addr).toContain(`inet ${statusA.ip}/24`);
-    expect(sh('nsenter', [`--net=${a.netns}`, 'ip', 'route'])).toMatch(new RegExp(`default via ${statusA.gateway!.replace(/\./g, '\\.')} dev eth0`));
+    expect(sh('nsenter', [`--net=${a.netns}`, 'ip', 'route'])).toMatch(
+      new RegExp(`default via ${statusA.gateway!.replace(/\./g, '\\.')} dev eth0`),
+    );
     expect(sh('nsenter', [`--net=${a.netns}`, 'ip', '-o', 'link', 'show', 'lo'])).toMatch(/state UNKNOWN|LOWER_UP/);
     expect(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe('1');
   });
@@ -232,7 +231,10 @@ describe.skipIf(!!skipReason)('pod network with CNI (root)', () => {
   });
 
   it('leaves nothing of minipod on the host', () => {
-    const links = sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean);
+    const links = sh('ip', ['-o', 'link'])
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim())
+      .filter(Boolean);
     expect(links.filter((l) => !linksBefore.includes(l))).toEqual([]);
     const save = sh('iptables-save', []) + shQuiet('ip6tables-save', []);
     expect(save).not.toMatch(/CNI|minipod/);

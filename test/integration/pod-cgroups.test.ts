@@ -55,18 +55,25 @@ describe.skipIf(!isRoot)('pod cgroups (root)', () => {
           { name: 'idle', image: BUSYBOX_ROOTFS, command: ['sleep', '1000'] },
           // The shell exits at the first refused fork and the runtime then reaps its children, so
           // the count is taken from its own log ("forked N") rather than raced with stats.
-          { name: 'forker', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'i=0; while :; do sleep 1000 & i=$((i+1)); echo forked $i; done'] },
+          {
+            name: 'forker',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'i=0; while :; do sleep 1000 & i=$((i+1)); echo forked $i; done'],
+          },
         ],
       },
     };
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'forks.json', manifest)]).code).toBe(0);
     try {
-      await waitFor("the kernel to refuse a fork", () => minipodSync(t, ['logs', 'forks', 'forker']).stderr.includes("can't fork"));
+      await waitFor('the kernel to refuse a fork', () => minipodSync(t, ['logs', 'forks', 'forker']).stderr.includes("can't fork"));
       const forked = [...minipodSync(t, ['logs', 'forks', 'forker']).stdout.matchAll(/forked (\d+)/g)].map((m) => Number(m[1]));
       const mostForked = Math.max(...forked);
       expect(mostForked).toBeGreaterThan(10);
       expect(mostForked).toBeLessThan(20);
-      const stats = JSON.parse(minipodSync(t, ['stats', '--no-stream', '--format', 'json', 'forks']).stdout) as { container: string; pids: number }[];
+      const stats = JSON.parse(minipodSync(t, ['stats', '--no-stream', '--format', 'json', 'forks']).stdout) as {
+        container: string;
+        pids: number;
+      }[];
       expect(stats.find((s) => s.container === '')!.pids).toBeLessThanOrEqual(20);
     } finally {
       expect(minipodSync(t, ['rm', '-f', 'forks']).code).toBe(0);

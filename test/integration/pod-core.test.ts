@@ -7,7 +7,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_ROOTFS, MINIPOD, busyboxPod, isRoot, makeTestEnv, minipod, minipodSync, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  BUSYBOX_ROOTFS,
+  MINIPOD,
+  busyboxPod,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 import { isDaemonInfrastructure, leaksSince, snapshotHost } from '../support/host-leaks.js';
 
 describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
@@ -25,17 +35,20 @@ describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
   it('shares localhost, PIDs, /dev/shm and hostname; separates filesystems; exits with the failing code', async () => {
     const pod = busyboxPod('core', [
       ['server', 'echo from-server > /dev/shm/token; touch /only-in-server; nc -l -p 8080 -e echo pong; sleep 0.5'],
-      ['client', [
-        'for i in $(seq 50); do [ -f /dev/shm/token ] && break; sleep 0.1; done',
-        'echo "shm=$(cat /dev/shm/token)"',
-        'echo "hostname=$(hostname)"',
-        'echo "pids=$(ps -o args | tr "\\n" " ")"',
-        'echo "net=$(echo ping | nc 127.0.0.1 8080)"',
-        '[ -e /only-in-server ] && echo "fs=shared" || echo "fs=separate"',
-        'echo "pid1=$(cat /proc/1/cmdline | tr "\\0" " ")"',
-        'touch /bin/written-by-client',
-        'exit 7',
-      ].join('; ')],
+      [
+        'client',
+        [
+          'for i in $(seq 50); do [ -f /dev/shm/token ] && break; sleep 0.1; done',
+          'echo "shm=$(cat /dev/shm/token)"',
+          'echo "hostname=$(hostname)"',
+          'echo "pids=$(ps -o args | tr "\\n" " ")"',
+          'echo "net=$(echo ping | nc 127.0.0.1 8080)"',
+          '[ -e /only-in-server ] && echo "fs=shared" || echo "fs=separate"',
+          'echo "pid1=$(cat /proc/1/cmdline | tr "\\0" " ")"',
+          'touch /bin/written-by-client',
+          'exit 7',
+        ].join('; '),
+      ],
     ]);
     (pod as { spec: { containers: { image: string }[] } }).spec.containers[1]!.image = rootfsDir;
     const r = await minipod(t, ['run', writeManifest(t, 'core.json', pod)]);
@@ -53,28 +66,46 @@ describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
   });
 
   it('returns 0 when every container succeeds and leaves no state behind', async () => {
-    const r = await minipod(t, ['run', writeManifest(t, 'ok.json', busyboxPod('ok', [['a', 'true'], ['b', 'echo hi']]))]);
+    const r = await minipod(t, [
+      'run',
+      writeManifest(
+        t,
+        'ok.json',
+        busyboxPod('ok', [
+          ['a', 'true'],
+          ['b', 'echo hi'],
+        ]),
+      ),
+    ]);
     expect(r.code).toBe(0);
     expect(fs.readdirSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods'))).toEqual([]);
     expect(fs.readdirSync(path.join(t.env.MINIPOD_LIB_DIR!, 'pods'))).toEqual([]);
   });
 
   it('reports 127 for a command that does not exist and 126 for one that cannot run', async () => {
-    const nf = await minipod(t, ['run', writeManifest(t, 'nf.json', {
-      ...busyboxPod('nf', []),
-      spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: BUSYBOX_ROOTFS, command: ['no-such-command'] }] },
-    })]);
+    const nf = await minipod(t, [
+      'run',
+      writeManifest(t, 'nf.json', {
+        ...busyboxPod('nf', []),
+        spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: BUSYBOX_ROOTFS, command: ['no-such-command'] }] },
+      }),
+    ]);
     expect(nf.code).toBe(127);
     expect(nf.stderr).toMatch(/no-such-command.*not found/);
-    const na = await minipod(t, ['run', writeManifest(t, 'na.json', {
-      ...busyboxPod('na', []),
-      spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: BUSYBOX_ROOTFS, command: ['/etc/passwd'] }] },
-    })]);
+    const na = await minipod(t, [
+      'run',
+      writeManifest(t, 'na.json', {
+        ...busyboxPod('na', []),
+        spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: BUSYBOX_ROOTFS, command: ['/etc/passwd'] }] },
+      }),
+    ]);
     expect(na.code).toBe(126);
   });
 
-  it('reaps orphans: the pod\'s init leaves no zombie behind', async () => {
-    const pod = busyboxPod('orphans', [['a', 'for i in 1 2 3 4 5; do (sleep 0.1 &); done; sleep 1; echo "zombies=$(ps -o stat | grep -c Z)"']]);
+  it("reaps orphans: the pod's init leaves no zombie behind", async () => {
+    const pod = busyboxPod('orphans', [
+      ['a', 'for i in 1 2 3 4 5; do (sleep 0.1 &); done; sleep 1; echo "zombies=$(ps -o stat | grep -c Z)"'],
+    ]);
     const r = await minipod(t, ['run', writeManifest(t, 'orphans.json', pod)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/zombies=0/);
@@ -85,19 +116,25 @@ describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
       ...busyboxPod('sec', []),
       spec: {
         restartPolicy: 'Never',
-        containers: [{
-          name: 'probe',
-          image: BUSYBOX_ROOTFS,
-          command: ['sh', '-c', [
-            'echo "keys=$(wc -c < /proc/keys)"',
-            'touch /sys/x 2>/dev/null && echo sys=rw || echo sys=ro',
-            'echo "sysrq=$(echo h > /proc/sysrq-trigger 2>&1 && echo writable || echo blocked)"',
-            'grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status | tr "\\t\\n" "  "; echo',
-            'ls /proc/1/root/ >/dev/null 2>&1 && echo root=visible || echo root=hidden',
-            'id',
-          ].join('; ')],
-          securityContext: { allowPrivilegeEscalation: false, runAsUser: 1000, runAsGroup: 1000, capabilities: { drop: ['NET_RAW'] } },
-        }],
+        containers: [
+          {
+            name: 'probe',
+            image: BUSYBOX_ROOTFS,
+            command: [
+              'sh',
+              '-c',
+              [
+                'echo "keys=$(wc -c < /proc/keys)"',
+                'touch /sys/x 2>/dev/null && echo sys=rw || echo sys=ro',
+                'echo "sysrq=$(echo h > /proc/sysrq-trigger 2>&1 && echo writable || echo blocked)"',
+                'grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status | tr "\\t\\n" "  "; echo',
+                'ls /proc/1/root/ >/dev/null 2>&1 && echo root=visible || echo root=hidden',
+                'id',
+              ].join('; '),
+            ],
+            securityContext: { allowPrivilegeEscalation: false, runAsUser: 1000, runAsGroup: 1000, capabilities: { drop: ['NET_RAW'] } },
+          },
+        ],
       },
     };
     const r = await minipod(t, ['run', writeManifest(t, 'sec.json', pod)]);
@@ -119,10 +156,32 @@ describe.skipIf(!isRoot)('bad input (root)', () => {
   afterAll(() => t?.cleanup());
 
   const cases: [string, object | string, RegExp][] = [
-    ['a bad quantity', { ...busyboxPod('q', [['a', 'true']]), spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, resources: { limits: { memory: '12XB' } } }] } }, /spec\.containers\[0\]\.resources\.limits\.memory: "12XB" is not a valid quantity/],
-    ['an unknown field', { ...busyboxPod('u', [['a', 'true']]), spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, foo: 1 }] } }, /spec\.containers\[0\]\.foo/],
-    ['a duplicate container name', busyboxPod('d', [['a', 'true'], ['a', 'true']]), /spec\.containers\[1\]\.name/],
-    ['a missing image', { ...busyboxPod('m', []), spec: { containers: [{ name: 'a', image: '/nonexistent/rootfs.tar' }] } }, /spec\.containers\[0\]\.image/],
+    [
+      'a bad quantity',
+      {
+        ...busyboxPod('q', [['a', 'true']]),
+        spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, resources: { limits: { memory: '12XB' } } }] },
+      },
+      /spec\.containers\[0\]\.resources\.limits\.memory: "12XB" is not a valid quantity/,
+    ],
+    [
+      'an unknown field',
+      { ...busyboxPod('u', [['a', 'true']]), spec: { containers: [{ name: 'a', image: BUSYBOX_ROOTFS, foo: 1 }] } },
+      /spec\.containers\[0\]\.foo/,
+    ],
+    [
+      'a duplicate container name',
+      busyboxPod('d', [
+        ['a', 'true'],
+        ['a', 'true'],
+      ]),
+      /spec\.containers\[1\]\.name/,
+    ],
+    [
+      'a missing image',
+      { ...busyboxPod('m', []), spec: { containers: [{ name: 'a', image: '/nonexistent/rootfs.tar' }] } },
+      /spec\.containers\[0\]\.image/,
+    ],
     // Deployments and the other workload kinds run now: a kind minipod has no use for is the case.
     ['YAML that is not a Pod', 'kind: Service\napiVersion: v1\nmetadata:\n  name: web\n', /kind|apiVersion/],
   ];

@@ -12,7 +12,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_ROOTFS, busyboxPod, inspect, isRoot, makeTestEnv, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  BUSYBOX_ROOTFS,
+  busyboxPod,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 import { type HealthServer, ServingStatus, startHealthServer } from '../support/grpc-health-server.js';
 
 const NO_NETWORK = { annotations: { 'minipod.io/network': 'none' } };
@@ -38,7 +48,12 @@ describe.skipIf(!isRoot)('pod security context and host entries (root)', () => {
         volumes: [{ name: 'data', emptyDir: {} }],
         initContainers: [{ name: 'setup', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo init-$(id -G)'] }],
         containers: [
-          { name: 'app', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'id; ls -lnd /data; touch /data/f; ls -ln /data/f'], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+          {
+            name: 'app',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'id; ls -lnd /data; touch /data/f; ls -ln /data/f'],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
         ],
       },
     });
@@ -84,37 +99,62 @@ spec:
     const names = ['net.ipv4.ip_unprivileged_port_start', 'kernel.shm_rmid_forced', 'kernel.msgmax'];
     const before = names.map(hostSysctl);
     const want = [before[0] === '80' ? '81' : '80', before[1] === '1' ? '0' : '1', before[2] === '12345' ? '12346' : '12345'];
-    const manifest = busyboxPod('sysctls', [['app', `echo got $(cat ${names.map((n) => `/proc/sys/${n.replace(/\./g, '/')}`).join(' ')})`]], {
-      metadata: NO_NETWORK,
-      spec: { securityContext: { sysctls: names.map((name, i) => ({ name, value: want[i] })) } },
-    });
+    const manifest = busyboxPod(
+      'sysctls',
+      [['app', `echo got $(cat ${names.map((n) => `/proc/sys/${n.replace(/\./g, '/')}`).join(' ')})`]],
+      {
+        metadata: NO_NETWORK,
+        spec: { securityContext: { sysctls: names.map((name, i) => ({ name, value: want[i] })) } },
+      },
+    );
     const r = minipodSync(t, ['run', writeManifest(t, 'sysctls.json', manifest)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`got ${want.join(' ')}`);
     expect(names.map(hostSysctl)).toEqual(before);
 
-    const hostWide = busyboxPod('hostwide', [['app', 'true']], { spec: { securityContext: { sysctls: [{ name: 'vm.swappiness', value: '1' }] } } });
+    const hostWide = busyboxPod('hostwide', [['app', 'true']], {
+      spec: { securityContext: { sysctls: [{ name: 'vm.swappiness', value: '1' }] } },
+    });
     const refused = minipodSync(t, ['run', writeManifest(t, 'hostwide.json', hostWide)]);
     expect(refused.code).toBe(125);
     expect(refused.stderr).toMatch(/spec\.securityContext\.sysctls\[0\]\.name: "vm\.swappiness" is not a namespaced sysctl/);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
 
     // Namespaced by name but unknown to this kernel: refused at start, nothing left behind.
-    const missing = busyboxPod('nosysctl', [['app', 'true']], { metadata: NO_NETWORK, spec: { securityContext: { sysctls: [{ name: 'net.ipv4.no_such_thing', value: '1' }] } } });
+    const missing = busyboxPod('nosysctl', [['app', 'true']], {
+      metadata: NO_NETWORK,
+      spec: { securityContext: { sysctls: [{ name: 'net.ipv4.no_such_thing', value: '1' }] } },
+    });
     const failed = minipodSync(t, ['run', writeManifest(t, 'nosysctl.json', missing)]);
     expect(failed.code).toBe(125);
     expect(failed.stderr).toMatch(/spec\.securityContext\.sysctls\[0\]\.name: net\.ipv4\.no_such_thing: no such sysctl/);
     expect(inspect(t, 'nosysctl')).toBeUndefined();
   });
 
-  it('writes hostAliases into the pod\'s /etc/hosts', () => {
-    const manifest = busyboxPod('aliases', [['app', 'cat /etc/hosts; ping -c1 -W1 foo.local >/dev/null 2>&1; nslookup bar.local 2>/dev/null | tail -n +1 >/dev/null; echo done']], {
-      metadata: NO_NETWORK,
-      spec: { hostAliases: [{ ip: '127.0.0.1', hostnames: ['foo.local', 'bar.local'] }, { ip: '10.1.2.3', hostnames: ['foo.remote'] }] },
-    });
+  it("writes hostAliases into the pod's /etc/hosts", () => {
+    const manifest = busyboxPod(
+      'aliases',
+      [
+        [
+          'app',
+          'cat /etc/hosts; ping -c1 -W1 foo.local >/dev/null 2>&1; nslookup bar.local 2>/dev/null | tail -n +1 >/dev/null; echo done',
+        ],
+      ],
+      {
+        metadata: NO_NETWORK,
+        spec: {
+          hostAliases: [
+            { ip: '127.0.0.1', hostnames: ['foo.local', 'bar.local'] },
+            { ip: '10.1.2.3', hostnames: ['foo.remote'] },
+          ],
+        },
+      },
+    );
     const r = minipodSync(t, ['run', writeManifest(t, 'aliases.json', manifest)]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/app +\| # Entries added by HostAliases\.\n.*app +\| 127\.0\.0\.1\tfoo\.local\tbar\.local\n.*app +\| 10\.1\.2\.3\tfoo\.remote\n/);
+    expect(r.stdout).toMatch(
+      /app +\| # Entries added by HostAliases\.\n.*app +\| 127\.0\.0\.1\tfoo\.local\tbar\.local\n.*app +\| 10\.1\.2\.3\tfoo\.remote\n/,
+    );
   });
 
   describe('grpc probes', () => {

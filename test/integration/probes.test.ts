@@ -49,15 +49,19 @@ describe.skipIf(!isRoot)('probes and hooks (root)', () => {
   });
 
   it('restarts a container whose liveness probe fails', async () => {
-    const manifest = pod('live', [
-      {
-        name: 'flaky',
-        image: BUSYBOX_ROOTFS,
-        // Listens for 2 s, then stops answering but keeps running.
-        command: ['sh', '-c', 'timeout 2 nc -lk -p 9000 -e true; exec sleep 1000'],
-        livenessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1, failureThreshold: 2 },
-      },
-    ], { restartPolicy: 'Always', terminationGracePeriodSeconds: 1 });
+    const manifest = pod(
+      'live',
+      [
+        {
+          name: 'flaky',
+          image: BUSYBOX_ROOTFS,
+          // Listens for 2 s, then stops answering but keeps running.
+          command: ['sh', '-c', 'timeout 2 nc -lk -p 9000 -e true; exec sleep 1000'],
+          livenessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1, failureThreshold: 2 },
+        },
+      ],
+      { restartPolicy: 'Always', terminationGracePeriodSeconds: 1 },
+    );
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'live.json', manifest)]).code).toBe(0);
     const killed = await waitFor('the liveness kill', () =>
       inspect(t, 'live')?.containers.find((c) => c.reason === 'LivenessProbeFailed' || c.restartCount > 0),
@@ -69,20 +73,27 @@ describe.skipIf(!isRoot)('probes and hooks (root)', () => {
   it('runs preStop before SIGTERM when the pod is stopped', async () => {
     const out = path.join(t.dir, 'hook-out');
     fs.mkdirSync(out, { recursive: true });
-    const manifest = pod('hooks', [
-      {
-        name: 'app',
-        image: BUSYBOX_ROOTFS,
-        command: ['sh', '-c', 'trap "echo term >> /out/events; exit 0" TERM; while :; do sleep 0.1; done'],
-        volumeMounts: [{ name: 'out', mountPath: '/out' }],
-        lifecycle: {
-          postStart: { exec: { command: ['sh', '-c', 'echo poststart >> /out/events'] } },
-          preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /out/events'] } },
+    const manifest = pod(
+      'hooks',
+      [
+        {
+          name: 'app',
+          image: BUSYBOX_ROOTFS,
+          command: ['sh', '-c', 'trap "echo term >> /out/events; exit 0" TERM; while :; do sleep 0.1; done'],
+          volumeMounts: [{ name: 'out', mountPath: '/out' }],
+          lifecycle: {
+            postStart: { exec: { command: ['sh', '-c', 'echo poststart >> /out/events'] } },
+            preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /out/events'] } },
+          },
         },
-      },
-    ], { volumes: [{ name: 'out', hostPath: { path: out, type: 'Directory' } }] });
+      ],
+      { volumes: [{ name: 'out', hostPath: { path: out, type: 'Directory' } }] },
+    );
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'hooks.json', manifest)]).code).toBe(0);
-    await waitFor('postStart', () => fs.existsSync(path.join(out, 'events')) && fs.readFileSync(path.join(out, 'events'), 'utf8').includes('poststart'));
+    await waitFor(
+      'postStart',
+      () => fs.existsSync(path.join(out, 'events')) && fs.readFileSync(path.join(out, 'events'), 'utf8').includes('poststart'),
+    );
     expect(minipodSync(t, ['stop', 'hooks']).code).toBe(0);
     expect(fs.readFileSync(path.join(out, 'events'), 'utf8').trim().split('\n')).toEqual(['poststart', 'prestop', 'term']);
   });

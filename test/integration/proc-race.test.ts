@@ -12,7 +12,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_ROOTFS, REPO, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  BUSYBOX_ROOTFS,
+  REPO,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 
 const SCAN_SECONDS = 15;
 const hasGcc = (() => {
@@ -70,7 +80,15 @@ function parseReaches(log: string): Reach[] {
     .filter((l) => l.startsWith('REACH '))
     .map((line) => {
       const [, pid, what, devIno, , foreign, writable, ...link] = line.split(' ');
-      return { pid: Number(pid), what: what!, devIno: devIno!, foreign: foreign === '1', writable: writable === '1', link: link.join(' '), line };
+      return {
+        pid: Number(pid),
+        what: what!,
+        devIno: devIno!,
+        foreign: foreign === '1',
+        writable: writable === '1',
+        link: link.join(' '),
+        line,
+      };
     });
 }
 
@@ -137,10 +155,15 @@ describe.skipIf(!isRoot || !hasGcc)('no route to host executables through /proc 
       expect(r.code, r.stderr).toBe(0);
       execs++;
     }
-    const log = await waitFor('the scanner to finish', () => {
-      const l = minipodSync(t, ['logs', 'race', 'scanner']).stdout;
-      return /^DONE /m.test(l) && l;
-    }, 30_000, 250);
+    const log = await waitFor(
+      'the scanner to finish',
+      () => {
+        const l = minipodSync(t, ['logs', 'race', 'scanner']).stdout;
+        return /^DONE /m.test(l) && l;
+      },
+      30_000,
+      250,
+    );
     const state = JSON.parse(minipodSync(t, ['inspect', 'race']).stdout) as { containers: { name: string; restartCount: number }[] };
     minipodSync(t, ['rm', '-f', 'race']);
 
@@ -154,13 +177,22 @@ describe.skipIf(!isRoot || !hasGcc)('no route to host executables through /proc 
     const bad = reaches.filter((r) => hostBins.has(r.devIno) || (r.foreign && hostDevs.has(r.devIno.split(':')[0]!)));
     const restarts = state.containers.reduce((n, c) => n + c.restartCount, 0);
     const summary = `scans=${scans} pids=${pids} execs=${execs} restarts=${restarts} reached=${reaches.length}`;
-    expect(bad.map((r) => `${r.line}${hostBins.has(r.devIno) ? ` (host ${hostBins.get(r.devIno)})` : ''}`), summary).toEqual([]);
-    expect(reaches.filter((r) => r.writable && r.what === 'exe'), summary).toEqual([]);
+    expect(
+      bad.map((r) => `${r.line}${hostBins.has(r.devIno) ? ` (host ${hostBins.get(r.devIno)})` : ''}`),
+      summary,
+    ).toEqual([]);
+    expect(
+      reaches.filter((r) => r.writable && r.what === 'exe'),
+      summary,
+    ).toEqual([]);
     // The scanner was really racing: it saw the helpers come and go, and reached its siblings.
     expect(scans, summary).toBeGreaterThan(100);
     expect(execs, summary).toBeGreaterThan(5);
     expect(pids, summary).toBeGreaterThan(execs);
     expect(restarts, summary).toBeGreaterThan(0);
-    expect(reaches.some((r) => r.what === 'exe' && r.link === '/bin/busybox' && !r.foreign), summary).toBe(true);
+    expect(
+      reaches.some((r) => r.what === 'exe' && r.link === '/bin/busybox' && !r.foreign),
+      summary,
+    ).toBe(true);
   }, 90_000);
 });

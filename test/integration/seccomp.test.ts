@@ -13,7 +13,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDaemonInfrastructure, leaksSince, snapshotHost } from '../support/host-leaks.js';
 import {
-  MINIPOD, REPO, busyboxPod, inspect, isRoot, makeTestEnv, minipod, minipodSync, waitFor, writeManifest,
+  MINIPOD,
+  REPO,
+  busyboxPod,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipod,
+  minipodSync,
+  waitFor,
+  writeManifest,
   type TestEnv,
 } from '../support/minipod.js';
 
@@ -72,12 +81,16 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
 
   /** A busybox pod whose containers run the probe from a hostPath volume. */
   function probePod(name: string, containers: { name: string; securityContext?: object; script?: string }[], podSecurity?: object): object {
-    const pod = busyboxPod(name, containers.map((c) => [c.name, c.script ?? '/probe/seccomp-probe']), {
-      spec: {
-        volumes: [{ name: 'probe', hostPath: { path: probeDir } }],
-        ...(podSecurity ? { securityContext: podSecurity } : {}),
+    const pod = busyboxPod(
+      name,
+      containers.map((c) => [c.name, c.script ?? '/probe/seccomp-probe']),
+      {
+        spec: {
+          volumes: [{ name: 'probe', hostPath: { path: probeDir } }],
+          ...(podSecurity ? { securityContext: podSecurity } : {}),
+        },
       },
-    }) as { spec: { containers: Record<string, unknown>[] } };
+    ) as { spec: { containers: Record<string, unknown>[] } };
     pod.spec.containers.forEach((c, i) => {
       c.volumeMounts = [{ name: 'probe', mountPath: '/probe', readOnly: true }];
       c.env = [{ name: 'MINIPOD_SECCOMP_PROBE', value: '1' }];
@@ -105,9 +118,13 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
   });
 
   it('Unconfined (pod level) loads no filter: the kernel decides', async () => {
-    const pod = probePod('sc-unconfined', [{ name: 'free' }, { name: 'boxed', securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }], {
-      seccompProfile: { type: 'Unconfined' },
-    });
+    const pod = probePod(
+      'sc-unconfined',
+      [{ name: 'free' }, { name: 'boxed', securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }],
+      {
+        seccompProfile: { type: 'Unconfined' },
+      },
+    );
     const r = await minipod(t, ['run', writeManifest(t, 'unconfined.json', pod)]);
     expect(r.code, r.stderr).toBe(0);
     const free = probeResults(r.stdout, 'free');
@@ -129,26 +146,43 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
     expect(probeResults(r.stdout, 'priv').Seccomp).toBe('0');
   });
 
-  it.skipIf(!fs.existsSync(CONTAINERS_COMMON_PROFILE))('Localhost: containers-common\'s seccomp.json works as a profile', async () => {
+  it.skipIf(!fs.existsSync(CONTAINERS_COMMON_PROFILE))("Localhost: containers-common's seccomp.json works as a profile", async () => {
     const dir = path.join(t.env.MINIPOD_LIB_DIR!, 'seccomp', 'podman');
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(CONTAINERS_COMMON_PROFILE, path.join(dir, 'seccomp.json'));
-    const pod = probePod('sc-local', [{ name: 'cc', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'podman/seccomp.json' } } }]);
+    const pod = probePod('sc-local', [
+      { name: 'cc', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'podman/seccomp.json' } } },
+    ]);
     const r = await minipod(t, ['run', writeManifest(t, 'local.json', pod)]);
     expect(r.code, r.stderr).toBe(0);
     const got = probeResults(r.stdout, 'cc');
     // podman's answers: EPERM for what it lists, ENOSYS for what it does not know.
-    expect(got).toMatchObject({ Seccomp: '2', getpid: 'ok', bpf: 'EPERM', perf_event_open: 'EPERM', open_by_handle_at: 'EPERM', kexec_load: 'EPERM', add_key: 'ENOSYS', userfaultfd: 'EPERM', keyctl: 'ok' });
+    expect(got).toMatchObject({
+      Seccomp: '2',
+      getpid: 'ok',
+      bpf: 'EPERM',
+      perf_event_open: 'EPERM',
+      open_by_handle_at: 'EPERM',
+      kexec_load: 'EPERM',
+      add_key: 'ENOSYS',
+      userfaultfd: 'EPERM',
+      keyctl: 'ok',
+    });
   });
 
   it('busybox tools still work under the default profile (nginx: example-blog.test.ts)', async () => {
-    const pod = busyboxPod('sc-tools', [['tools', [
-      'ps >/dev/null && echo ps=ok',
-      'wget -q -O /dev/null http://127.0.0.1:1 2>/dev/null; echo wget-ran',
-      'sh -c "echo nested=ok"',
-      '(sleep 0.1 &) ; wait; echo bg=ok',
-      'grep Seccomp: /proc/self/status',
-    ].join('; ')]]);
+    const pod = busyboxPod('sc-tools', [
+      [
+        'tools',
+        [
+          'ps >/dev/null && echo ps=ok',
+          'wget -q -O /dev/null http://127.0.0.1:1 2>/dev/null; echo wget-ran',
+          'sh -c "echo nested=ok"',
+          '(sleep 0.1 &) ; wait; echo bg=ok',
+          'grep Seccomp: /proc/self/status',
+        ].join('; '),
+      ],
+    ]);
     const r = await minipod(t, ['run', writeManifest(t, 'tools.json', pod)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/ps=ok/);
@@ -159,16 +193,35 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
 
   describe('bad input: one line naming the field, exit 125, nothing created', () => {
     const cases: [string, object, RegExp][] = [
-      ['a missing Localhost profile', { type: 'Localhost', localhostProfile: 'nope.json' }, /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*nope\.json: no such file$/],
-      ['a profile that does not parse', { type: 'Localhost', localhostProfile: 'broken.json' }, /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*broken\.json: syscalls\[0\]\.action: "SCMP_ACT_MAYBE" is not one of/],
-      ['an unknown profile type', { type: 'Strict' }, /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.type: "Strict" is not one of RuntimeDefault, Unconfined, Localhost$/],
-      ['a path out of the seccomp directory', { type: 'Localhost', localhostProfile: '../escape.json' }, /seccompProfile\.localhostProfile: "\.\.\/escape\.json" must not contain "\.\."/],
+      [
+        'a missing Localhost profile',
+        { type: 'Localhost', localhostProfile: 'nope.json' },
+        /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*nope\.json: no such file$/,
+      ],
+      [
+        'a profile that does not parse',
+        { type: 'Localhost', localhostProfile: 'broken.json' },
+        /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*broken\.json: syscalls\[0\]\.action: "SCMP_ACT_MAYBE" is not one of/,
+      ],
+      [
+        'an unknown profile type',
+        { type: 'Strict' },
+        /^minipod: spec\.containers\[0\]\.securityContext\.seccompProfile\.type: "Strict" is not one of RuntimeDefault, Unconfined, Localhost$/,
+      ],
+      [
+        'a path out of the seccomp directory',
+        { type: 'Localhost', localhostProfile: '../escape.json' },
+        /seccompProfile\.localhostProfile: "\.\.\/escape\.json" must not contain "\.\."/,
+      ],
     ];
     for (const [what, seccompProfile, message] of cases) {
       it(`refuses ${what}`, () => {
         const dir = path.join(t.env.MINIPOD_LIB_DIR!, 'seccomp');
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_MAYBE' }] }));
+        fs.writeFileSync(
+          path.join(dir, 'broken.json'),
+          JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_MAYBE' }] }),
+        );
         const before = snapshotHost();
         const pod = busyboxPod('sc-bad', [['a', 'true']]) as { spec: { containers: Record<string, unknown>[] } };
         pod.spec.containers[0]!.securityContext = { seccompProfile };
@@ -183,7 +236,7 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
     }
   });
 
-  describe('minipod exec and exec probes get the container\'s filter', () => {
+  describe("minipod exec and exec probes get the container's filter", () => {
     let run: ChildProcess;
     let runExit: Promise<number | null>;
     let output = '';
@@ -214,7 +267,7 @@ describe.skipIf(!isRoot || !hasGcc)('seccomp (root, gcc)', () => {
       if (t) minipodSync(t, ['rm', '-f', 'sc-exec']);
     });
 
-    it('exec runs under the container\'s profile (and none in an Unconfined container)', () => {
+    it("exec runs under the container's profile (and none in an Unconfined container)", () => {
       const boxed = minipodSync(t, ['exec', '-e', 'MINIPOD_SECCOMP_PROBE=1', 'sc-exec', 'app', '--', '/probe/seccomp-probe']);
       expect(boxed.code, boxed.stderr).toBe(0);
       expect(boxed.stdout).toMatch(/^Seccomp:\s+2$/m);

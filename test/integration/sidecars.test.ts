@@ -8,7 +8,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alive, BUSYBOX_ROOTFS, inspect, isRoot, makeTestEnv, minipodSync, waitFor, writeManifest, type TestEnv } from '../support/minipod.js';
+import {
+  alive,
+  BUSYBOX_ROOTFS,
+  inspect,
+  isRoot,
+  makeTestEnv,
+  minipodSync,
+  waitFor,
+  writeManifest,
+  type TestEnv,
+} from '../support/minipod.js';
 
 const LOOP = 'while :; do sleep 0.2; done';
 
@@ -27,7 +37,11 @@ function sidecarPod(name: string, eventsDir: string, app: string, restartPolicy 
           image: BUSYBOX_ROOTFS,
           restartPolicy: 'Always',
           // Up only after 2 s: the startup probe holds the next init container back until then.
-          command: ['sh', '-c', `echo side-start >> /ev/events; trap 'echo side-term >> /ev/events; exit 0' TERM; sleep 2; touch /tmp/up; echo side-up >> /ev/events; ${LOOP}`],
+          command: [
+            'sh',
+            '-c',
+            `echo side-start >> /ev/events; trap 'echo side-term >> /ev/events; exit 0' TERM; sleep 2; touch /tmp/up; echo side-up >> /ev/events; ${LOOP}`,
+          ],
           startupProbe: { exec: { command: ['test', '-f', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 30 },
           volumeMounts: [{ name: 'ev', mountPath: '/ev' }],
         },
@@ -88,7 +102,11 @@ describe.skipIf(!isRoot)('sidecar containers (root)', () => {
 
   it('completes a pod whose app container is done, terminating the sidecar', async () => {
     const dir = fs.mkdtempSync(path.join(t.dir, 'ev-'));
-    const r = minipodSync(t, ['run', writeManifest(t, 'done.json', sidecarPod('done', dir, 'echo app-start >> /ev/events; echo work done'))], { timeoutMs: 60_000 });
+    const r = minipodSync(
+      t,
+      ['run', writeManifest(t, 'done.json', sidecarPod('done', dir, 'echo app-start >> /ev/events; echo work done'))],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/app +\| work done/);
     expect(events(dir)).toEqual(['side-start', 'side-up', 'check', 'app-start', 'side-term']);

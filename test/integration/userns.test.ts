@@ -76,7 +76,15 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
       const map = minipodSync(t, ['exec', 'ua', 'main', '--', 'cat', '/proc/self/uid_map']);
       expect(map.stdout.trim().split(/\s+/)).toEqual(['0', String(range.base), '65536']);
       // The image's files are root's inside; the writable layer works.
-      const ls = minipodSync(t, ['exec', 'ua', 'main', '--', 'sh', '-c', 'stat -c "%u %g" /etc/passwd /bin; cat /upper-file; echo x > /etc/new && echo wrote']);
+      const ls = minipodSync(t, [
+        'exec',
+        'ua',
+        'main',
+        '--',
+        'sh',
+        '-c',
+        'stat -c "%u %g" /etc/passwd /bin; cat /upper-file; echo x > /etc/new && echo wrote',
+      ]);
       expect(ls.stdout).toBe('0 0\n0 0\nup\nwrote\n');
       // What it wrote to the emptyDir is the range's on the host.
       const file = path.join(t.env.MINIPOD_LIB_DIR!, 'pods', 'ua', 'volumes', 'data', 'from-pod');
@@ -99,15 +107,18 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
 
   it('root inside cannot do what host root can', async () => {
     const hostname = os.hostname();
-    const pod = userns('ub', [
-      'hostname changed-inside && echo "hostname=$(hostname)"',
-      // Setting the clock to what it reads and raising its priority (both harmless were they
-      // to work on the host), a block device node.
-      'echo "time=$(date -s "$(date "+%Y-%m-%d %H:%M:%S")" 2>&1)"',
-      'echo "mknod=$(mknod /tmp/vda b 254 0 2>&1)"',
-      'echo "nice=$(renice -n -5 -p 0 2>&1 && echo raised)"',
-      'echo evil > /proc/sys/kernel/hostname 2>/dev/null; echo "after=$(hostname)"',
-    ].join('; '));
+    const pod = userns(
+      'ub',
+      [
+        'hostname changed-inside && echo "hostname=$(hostname)"',
+        // Setting the clock to what it reads and raising its priority (both harmless were they
+        // to work on the host), a block device node.
+        'echo "time=$(date -s "$(date "+%Y-%m-%d %H:%M:%S")" 2>&1)"',
+        'echo "mknod=$(mknod /tmp/vda b 254 0 2>&1)"',
+        'echo "nice=$(renice -n -5 -p 0 2>&1 && echo raised)"',
+        'echo evil > /proc/sys/kernel/hostname 2>/dev/null; echo "after=$(hostname)"',
+      ].join('; '),
+    );
     (pod as { spec: { containers: { securityContext?: object }[] } }).spec.containers[0]!.securityContext = {
       capabilities: { add: ['SYS_ADMIN', 'SYS_TIME', 'MKNOD', 'SYS_NICE'] },
     };
@@ -150,14 +161,20 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
     const r = await minipod(t, ['run', writeManifest(t, 'd.json', auto)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/main +\| +0 +10\d{8} +65536/);
-    const out = busyboxPod('ue', [['main', 'cat /proc/self/uid_map']], { metadata: { annotations: { 'minipod.io/userns': 'auto' } }, spec: { hostUsers: true } });
+    const out = busyboxPod('ue', [['main', 'cat /proc/self/uid_map']], {
+      metadata: { annotations: { 'minipod.io/userns': 'auto' } },
+      spec: { hostUsers: true },
+    });
     const h = await minipod(t, ['run', writeManifest(t, 'e.json', out)]);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stdout).toMatch(/main +\| +0 +0 +4294967295/);
   });
 
   it('refuses hostUsers: false with hostNetwork: one line, exit 125, nothing made', async () => {
-    const r = await minipod(t, ['run', writeManifest(t, 'f.json', busyboxPod('uf', [['main', 'true']], { spec: { hostUsers: false, hostNetwork: true } }))]);
+    const r = await minipod(t, [
+      'run',
+      writeManifest(t, 'f.json', busyboxPod('uf', [['main', 'true']], { spec: { hostUsers: false, hostNetwork: true } })),
+    ]);
     expect(r.code).toBe(125);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/spec\.hostUsers: false cannot be combined with spec\.hostNetwork: true/);

@@ -30,7 +30,9 @@ function claimPod(name: string, script: string, claim: string, extraVolumes: obj
   return busyboxPod(name, [['c', script]], {
     spec: {
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }, ...extraVolumes],
-      containers: [{ name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      containers: [
+        { name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+      ],
     },
   });
 }
@@ -43,7 +45,11 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
   afterAll(() => t?.cleanup());
 
   it("keeps a claim's data after its pod; refuses `volume rm` while a pod uses it", async () => {
-    const first = await minipod(t, ['run', '-d', writeManifest(t, 'w.json', claimPod('writer', 'echo kept > /data/file; sleep 300', 'db'))]);
+    const first = await minipod(t, [
+      'run',
+      '-d',
+      writeManifest(t, 'w.json', claimPod('writer', 'echo kept > /data/file; sleep 300', 'db')),
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const data = path.join(t.env.MINIPOD_LIB_DIR!, 'volumes/db/_data');
     await waitFor(() => fs.existsSync(path.join(data, 'file')), 'the writer');
@@ -101,17 +107,27 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     const pod = busyboxPod('eph', [['c', 'sleep 300']], {
       spec: {
         volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'kept' } }, ephemeral],
-        containers: [{
-          name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo x > /scratch/f; sleep 300'],
-          volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'scratch', mountPath: '/scratch' }],
-        }],
+        containers: [
+          {
+            name: 'c',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo x > /scratch/f; sleep 300'],
+            volumeMounts: [
+              { name: 'data', mountPath: '/data' },
+              { name: 'scratch', mountPath: '/scratch' },
+            ],
+          },
+        ],
       },
     });
     expect((await minipod(t, ['run', '-d', writeManifest(t, 'eph.json', pod)])).code).toBe(0);
     expect(minipodSync(t, ['volume', 'create', 'unused']).code).toBe(0);
     const eph = path.join(t.env.MINIPOD_LIB_DIR!, 'volumes/eph-scratch');
     await waitFor(() => fs.existsSync(path.join(eph, '_data/f')), 'the ephemeral volume');
-    const [view] = JSON.parse(minipodSync(t, ['volume', 'inspect', 'eph-scratch']).stdout) as { EphemeralFor: string; Claim: { storage: number } }[];
+    const [view] = JSON.parse(minipodSync(t, ['volume', 'inspect', 'eph-scratch']).stdout) as {
+      EphemeralFor: string;
+      Claim: { storage: number };
+    }[];
     expect(view).toMatchObject({ EphemeralFor: 'eph', Claim: { storage: 1024 ** 3 } });
 
     expect(minipodSync(t, ['volume', 'prune', '-f']).stdout).toBe('unused\n');
@@ -133,11 +149,18 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     const pod = busyboxPod('imgvol', [], {
       spec: {
         volumes: [{ name: 'tools', image: { reference: BUSYBOX_ROOTFS, pullPolicy: 'IfNotPresent' } }],
-        containers: [{
-          name: 'c', image: BUSYBOX_ROOTFS,
-          command: ['sh', '-c', 'ls /tools/bin/busybox && (touch /tools/x 2>/dev/null && echo writable || echo read-only); /tools/bin/busybox true 2>/dev/null && echo exec || echo noexec; grep " /tools " /proc/mounts'],
-          volumeMounts: [{ name: 'tools', mountPath: '/tools' }],
-        }],
+        containers: [
+          {
+            name: 'c',
+            image: BUSYBOX_ROOTFS,
+            command: [
+              'sh',
+              '-c',
+              'ls /tools/bin/busybox && (touch /tools/x 2>/dev/null && echo writable || echo read-only); /tools/bin/busybox true 2>/dev/null && echo exec || echo noexec; grep " /tools " /proc/mounts',
+            ],
+            volumeMounts: [{ name: 'tools', mountPath: '/tools' }],
+          },
+        ],
       },
     });
     const r = await minipod(t, ['run', writeManifest(t, 'img.json', pod)]);
@@ -167,11 +190,18 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     const pod = busyboxPod('layers', [], {
       spec: {
         volumes: [{ name: 'd', image: { reference: `oci:${path.join(work, 'layout')}:data` } }],
-        containers: [{
-          name: 'c', image: BUSYBOX_ROOTFS,
-          command: ['sh', '-c', 'cat /d/share/a /d/share/b; ls /d/share; echo x > /d/share/a 2>/dev/null || echo read-only; echo done; sleep 300'],
-          volumeMounts: [{ name: 'd', mountPath: '/d' }],
-        }],
+        containers: [
+          {
+            name: 'c',
+            image: BUSYBOX_ROOTFS,
+            command: [
+              'sh',
+              '-c',
+              'cat /d/share/a /d/share/b; ls /d/share; echo x > /d/share/a 2>/dev/null || echo read-only; echo done; sleep 300',
+            ],
+            volumeMounts: [{ name: 'd', mountPath: '/d' }],
+          },
+        ],
       },
     });
     const r = await minipod(t, ['run', '-d', writeManifest(t, 'layers.json', pod)]);

@@ -49,7 +49,12 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
     const r = await minipod(t, ['run', '-d', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('web-0\nweb-1\n');
-    await waitFor(() => /^web-0\s+Running.*Deployment\/web/m.test(minipodSync(t, ['ps']).stdout) && /^web-1\s+Running.*Deployment\/web/m.test(minipodSync(t, ['ps']).stdout), 'both replicas');
+    await waitFor(
+      () =>
+        /^web-0\s+Running.*Deployment\/web/m.test(minipodSync(t, ['ps']).stdout) &&
+        /^web-1\s+Running.*Deployment\/web/m.test(minipodSync(t, ['ps']).stdout),
+      'both replicas',
+    );
     const ps = minipodSync(t, ['ps']).stdout;
     expect(ps).toMatch(/^NAME\s+STATUS\s+READY\s+RESTARTS\s+AGE\s+OWNER\s+PORTS$/m);
     expect(ps).toMatch(/^web-0\s+Running\s+1\/1\s+0\s+\S+\s+Deployment\/web$/m);
@@ -80,8 +85,13 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
     expect(rm.stdout).toBe('calc-0\ncalc-1\n');
   });
 
-  it('gives each StatefulSet replica its claim, and makes a PersistentVolumeClaim document\'s volume', async () => {
-    const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'shared' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } };
+  it("gives each StatefulSet replica its claim, and makes a PersistentVolumeClaim document's volume", async () => {
+    const pvc = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'shared' },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
+    };
     const sts = {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -95,25 +105,40 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
           spec: {
             terminationGracePeriodSeconds: 2,
             volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: 'shared' } }],
-            containers: [{
-              name: 'c', image: BUSYBOX_ROOTFS,
-              command: ['sh', '-c', 'echo $HOSTNAME > /data/me; echo $HOSTNAME >> /shared/all; sleep 300'],
-              volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'shared', mountPath: '/shared' }],
-            }],
+            containers: [
+              {
+                name: 'c',
+                image: BUSYBOX_ROOTFS,
+                command: ['sh', '-c', 'echo $HOSTNAME > /data/me; echo $HOSTNAME >> /shared/all; sleep 300'],
+                volumeMounts: [
+                  { name: 'data', mountPath: '/data' },
+                  { name: 'shared', mountPath: '/shared' },
+                ],
+              },
+            ],
           },
         },
-        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '100Mi' } } } }],
+        volumeClaimTemplates: [
+          { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '100Mi' } } } },
+        ],
       },
     };
     const r = await minipod(t, ['run', '-d', writeManifest(t, 'db.yaml', `${stringify(pvc)}---\n${stringify(sts)}`)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^minipod: warning: \S*db\.yaml: StatefulSet "db": spec\.serviceName: /m);
     const vol = (name: string): string => path.join(t.env.MINIPOD_LIB_DIR!, 'volumes', name, '_data');
-    await waitFor(() => fs.existsSync(path.join(vol('data-db-1'), 'me')) && fs.existsSync(path.join(vol('data-db-0'), 'me')), 'both replicas');
+    await waitFor(
+      () => fs.existsSync(path.join(vol('data-db-1'), 'me')) && fs.existsSync(path.join(vol('data-db-0'), 'me')),
+      'both replicas',
+    );
     expect(fs.readFileSync(path.join(vol('data-db-0'), 'me'), 'utf8')).toBe('db-0\n');
     expect(fs.readFileSync(path.join(vol('data-db-1'), 'me'), 'utf8')).toBe('db-1\n');
     await waitFor(() => fs.readFileSync(path.join(vol('shared'), 'all'), 'utf8').split('\n').length === 3, 'the shared claim');
-    const volumes = JSON.parse(minipodSync(t, ['volume', 'ls', '--format', 'json']).stdout) as { Name: string; Origin: string; UsedBy: string[] }[];
+    const volumes = JSON.parse(minipodSync(t, ['volume', 'ls', '--format', 'json']).stdout) as {
+      Name: string;
+      Origin: string;
+      UsedBy: string[];
+    }[];
     expect(volumes.map((v) => [v.Name, v.Origin, v.UsedBy])).toEqual([
       ['data-db-0', 'StatefulSet', ['db-0']],
       ['data-db-1', 'StatefulSet', ['db-1']],
@@ -137,10 +162,19 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
           metadata: { labels: { app: 'web' } },
           spec: {
             terminationGracePeriodSeconds: 2,
-            containers: [{ name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'sleep 300'], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] }],
+            containers: [
+              {
+                name: 'c',
+                image: BUSYBOX_ROOTFS,
+                command: ['sh', '-c', 'sleep 300'],
+                volumeMounts: [{ name: 'scratch', mountPath: '/s' }],
+              },
+            ],
           },
         },
-        volumeClaimTemplates: [{ metadata: { name: 'scratch' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Mi' } } } }],
+        volumeClaimTemplates: [
+          { metadata: { name: 'scratch' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Mi' } } } },
+        ],
       },
     };
     expect((await minipod(t, ['run', '-d', writeManifest(t, 'tmp.yaml', stringify(sts))])).code).toBe(0);
@@ -156,7 +190,12 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
       metadata: { name: 'bad' },
       spec: { replicas: 2, selector: { matchLabels: { app: 'other' } }, template: template('true') },
     };
-    const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'never' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    const pvc = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'never' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    };
     const r = await minipod(t, ['run', '-d', writeManifest(t, 'bad.yaml', `${stringify(pvc)}---\n${stringify(bad)}`)]);
     expect(r.code).toBe(125);
     expect(r.stderr.trim().split('\n')).toEqual([
@@ -164,7 +203,10 @@ describe.skipIf(!isRoot)('workload objects (root)', () => {
     ]);
     expect(minipodSync(t, ['volume', 'ls', '-q']).stdout).toBe('');
     expect(minipodSync(t, ['ps', '-a', '--format', 'json']).stdout.trim()).toBe('[]');
-    const cron = await minipod(t, ['run', writeManifest(t, 'cron.yaml', stringify({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: {} }))]);
+    const cron = await minipod(t, [
+      'run',
+      writeManifest(t, 'cron.yaml', stringify({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: {} })),
+    ]);
     expect(cron.code).toBe(125);
     expect(cron.stderr).toMatch(/^minipod: kind: "CronJob" is not supported: minipod has no scheduler/);
   });

@@ -37,7 +37,8 @@ export function runSeccompProgram(program: Buffer, call: SeccompCall): number {
     const src = code & 0x08 ? X : k;
     switch (cls) {
       case 0x00: // LD
-      case 0x01: { // LDX
+      case 0x01: {
+        // LDX
         const mode = code & 0xe0;
         let v: number;
         if (mode === 0x00) v = k;
@@ -49,30 +50,51 @@ export function runSeccompProgram(program: Buffer, call: SeccompCall): number {
         else X = v;
         break;
       }
-      case 0x02: mem[k] = A; break;
-      case 0x03: mem[k] = X; break;
-      case 0x04: { // ALU
+      case 0x02:
+        mem[k] = A;
+        break;
+      case 0x03:
+        mem[k] = X;
+        break;
+      case 0x04: {
+        // ALU
         const op = code & 0xf0;
         const ops: Record<number, (a: number, b: number) => number> = {
-          0x00: (a, b) => a + b, 0x10: (a, b) => a - b, 0x20: (a, b) => Math.imul(a, b), 0x30: (a, b) => Math.floor(a / b),
-          0x40: (a, b) => a | b, 0x50: (a, b) => a & b, 0x60: (a, b) => a << b, 0x70: (a, b) => a >>> b,
-          0x80: (a) => -a, 0x90: (a, b) => a % b, 0xa0: (a, b) => a ^ b,
+          0x00: (a, b) => a + b,
+          0x10: (a, b) => a - b,
+          0x20: (a, b) => Math.imul(a, b),
+          0x30: (a, b) => Math.floor(a / b),
+          0x40: (a, b) => a | b,
+          0x50: (a, b) => a & b,
+          0x60: (a, b) => a << b,
+          0x70: (a, b) => a >>> b,
+          0x80: (a) => -a,
+          0x90: (a, b) => a % b,
+          0xa0: (a, b) => a ^ b,
         };
         const f = ops[op];
         if (!f) throw new Error(`unsupported ALU 0x${code.toString(16)}`);
         A = f(A, src) >>> 0;
         break;
       }
-      case 0x05: { // JMP
+      case 0x05: {
+        // JMP
         const op = code & 0xf0;
-        if (op === 0x00) { pc += k; break; }
+        if (op === 0x00) {
+          pc += k;
+          break;
+        }
         const cond = op === 0x10 ? A === src : op === 0x20 ? A > src : op === 0x30 ? A >= src : op === 0x40 ? (A & src) !== 0 : undefined;
         if (cond === undefined) throw new Error(`unsupported jump 0x${code.toString(16)}`);
         pc += cond ? jt : jf;
         break;
       }
-      case 0x06: return (code & 0x18) === 0x10 ? A : (code & 0x18) === 0x08 ? X : k;
-      case 0x07: if (code & 0x80) A = X; else X = A; break;
+      case 0x06:
+        return (code & 0x18) === 0x10 ? A : (code & 0x18) === 0x08 ? X : k;
+      case 0x07:
+        if (code & 0x80) A = X;
+        else X = A;
+        break;
     }
   }
   throw new Error('BPF program fell off its end');

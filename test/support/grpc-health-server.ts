@@ -39,7 +39,10 @@ export async function startHealthServer(host = '127.0.0.1', port = 0): Promise<H
   });
   server.on('stream', (stream, headers) => {
     if (headers[':path'] !== '/grpc.health.v1.Health/Check' || headers['content-type'] !== 'application/grpc') {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown method' }, { endStream: true });
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown method' },
+        { endStream: true },
+      );
       return;
     }
     const chunks: Buffer[] = [];

@@ -52,16 +52,34 @@ function cgroupDirs(root = '/sys/fs/cgroup'): string[] {
 export function snapshotHost(): HostSnapshot {
   return {
     mounts: safe(() =>
-      fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /minipod/i.test(l)).map((l) => l.split(' ')[4]!),
+      fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => /minipod/i.test(l))
+        .map((l) => l.split(' ')[4]!),
     ),
     cgroups: safe(() => cgroupDirs()),
-    netns: safe(() => run('ip', ['netns', 'list']).split('\n').filter((l) => /minipod/i.test(l))),
-    links: safe(() =>
-      run('ip', ['-o', 'link']).split('\n').filter((l) => /veth|minipod/i.test(l)).map((l) => l.split(':')[1]!.trim().split('@')[0]!),
+    netns: safe(() =>
+      run('ip', ['netns', 'list'])
+        .split('\n')
+        .filter((l) => /minipod/i.test(l)),
     ),
-    iptables: safe(() => run('iptables-save', []).split('\n').filter((l) => /CNI|minipod/i.test(l) && !l.startsWith('#'))),
+    links: safe(() =>
+      run('ip', ['-o', 'link'])
+        .split('\n')
+        .filter((l) => /veth|minipod/i.test(l))
+        .map((l) => l.split(':')[1]!.trim().split('@')[0]!),
+    ),
+    iptables: safe(() =>
+      run('iptables-save', [])
+        .split('\n')
+        .filter((l) => /CNI|minipod/i.test(l) && !l.startsWith('#')),
+    ),
     processes: safe(() =>
-      run('ps', ['-eo', 'pid=,args=']).split('\n').filter((l) => /catatonit -P|\/init -P|helper-main\.js|minipod-daemon|daemon run --ready-fd/.test(l)).map((l) => l.trim()),
+      run('ps', ['-eo', 'pid=,args='])
+        .split('\n')
+        .filter((l) => /catatonit -P|\/init -P|helper-main\.js|minipod-daemon|daemon run --ready-fd/.test(l))
+        .map((l) => l.trim()),
     ),
   };
 }

@@ -125,7 +125,16 @@ export interface InspectedPod {
   init?: { pid: number };
   cgroupPaths: string[];
   network?: { ip?: string };
-  containers: { name: string; state: string; pid?: number; exitCode?: number; reason?: string; restartCount: number; ready: boolean; cgroupPaths: string[] }[];
+  containers: {
+    name: string;
+    state: string;
+    pid?: number;
+    exitCode?: number;
+    reason?: string;
+    restartCount: number;
+    ready: boolean;
+    cgroupPaths: string[];
+  }[];
 }
 
 export function inspect(t: TestEnv, pod: string): InspectedPod | undefined {

@@ -38,7 +38,10 @@ export async function sha256OfFile(file: string): Promise<string> {
 export class DigestingStream extends Transform {
   private readonly h: Hash = createHash('sha256');
   bytes = 0;
-  constructor(private readonly limit = Number.POSITIVE_INFINITY, private readonly what = 'stream') {
+  constructor(
+    private readonly limit = Number.POSITIVE_INFINITY,
+    private readonly what = 'stream',
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {

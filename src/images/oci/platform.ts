@@ -6,7 +6,14 @@ import { UserError } from '../../errors.js';
 import type { Descriptor, Platform } from './spec.js';
 
 const NODE_TO_GOARCH: Record<string, string> = {
-  x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64',
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
 };
 
 export function hostPlatform(): Platform {
@@ -25,7 +32,10 @@ export function platformString(p: Platform | undefined): string {
 /** The best entry of an index for `want`, or a UserError listing what the index has. */
 export function selectManifest(manifests: Descriptor[], want: Platform, what: string): Descriptor {
   const candidates = manifests.filter(
-    (m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture &&
+    (m) =>
+      m.platform &&
+      m.platform.os === want.os &&
+      m.platform.architecture === want.architecture &&
       m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest',
   );
   const score = (m: Descriptor): number => {

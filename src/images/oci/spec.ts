@@ -128,7 +128,9 @@ export function parseManifestOrIndex(bytes: Buffer, what: string, contentType?: 
   if (!isObject(doc)) throw bad(what, 'not a JSON object');
   const mediaType = optString(doc.mediaType, `${what}.mediaType`) ?? contentType?.split(';')[0]?.trim() ?? '';
   if (doc.schemaVersion === 1 || mediaType === MT.dockerSchema1 || mediaType === MT.dockerSchema1Signed) {
-    throw new UserError(`${what}: Docker schema 1 manifests are deprecated and not supported; push the image again with a current tool`, { code: 'image.unsupported' });
+    throw new UserError(`${what}: Docker schema 1 manifests are deprecated and not supported; push the image again with a current tool`, {
+      code: 'image.unsupported',
+    });
   }
   if (doc.schemaVersion !== 2) throw bad(what, `unsupported schemaVersion ${JSON.stringify(doc.schemaVersion)}`);
   const isIndex = mediaType === MT.ociIndex || mediaType === MT.dockerList || (mediaType === '' && Array.isArray(doc.manifests));

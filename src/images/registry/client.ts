@@ -41,7 +41,10 @@ export class RegistryClient {
   private creds: Credentials | null | undefined;
   private readonly host: string;
 
-  constructor(readonly ref: Reference, private readonly o: ClientOptions = {}) {
+  constructor(
+    readonly ref: Reference,
+    private readonly o: ClientOptions = {},
+  ) {
     this.host = apiHost(ref.domain);
     this.insecure = isInsecure(ref.domain, configuredInsecure(o.env));
   }
@@ -74,7 +77,10 @@ export class RegistryClient {
         const res = this.insecure && scheme === 'https:' ? await ping() : await this.withRetries(ping, base.host);
         res.body.resume();
         if (res.status === 401) this.challenge = challengeOf(res);
-        else if (res.status !== 200) throw new UserError(`${this.host} does not speak the registry API v2 (GET /v2/ answered ${res.status})`, { code: 'registry.error' });
+        else if (res.status !== 200)
+          throw new UserError(`${this.host} does not speak the registry API v2 (GET /v2/ answered ${res.status})`, {
+            code: 'registry.error',
+          });
         this.base = base;
         return;
       } catch (err) {
@@ -94,7 +100,8 @@ export class RegistryClient {
       if (c) this.authHeader = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
       return;
     }
-    if (ch.scheme !== 'bearer') throw new UserError(`${this.host} asks for unsupported authentication "${ch.scheme}"`, { code: 'registry.auth' });
+    if (ch.scheme !== 'bearer')
+      throw new UserError(`${this.host} asks for unsupported authentication "${ch.scheme}"`, { code: 'registry.auth' });
     if (!force && this.authHeader && Date.now() < this.tokenExpiresAt) return;
     const realm = ch.params.realm;
     if (!realm) throw new UserError(`${this.host}: the Bearer challenge has no realm`, { code: 'registry.auth' });
@@ -105,7 +112,9 @@ export class RegistryClient {
       throw new UserError(`${this.host}: the token realm ${JSON.stringify(realm)} is not a URL`, { code: 'registry.auth' });
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.insecure)) {
-      throw new UserError(`${this.host}: the token realm ${realm} is not HTTPS; refusing to send credentials there`, { code: 'registry.auth' });
+      throw new UserError(`${this.host}: the token realm ${realm} is not HTTPS; refusing to send credentials there`, {
+        code: 'registry.auth',
+      });
     }
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
     url.searchParams.set('scope', `repository:${this.ref.repository}:pull`);
@@ -116,7 +125,9 @@ export class RegistryClient {
     if (res.status === 401 || res.status === 403) {
       res.body.resume();
       throw new UserError(
-        c ? `authentication to ${this.host} failed with the credentials from ${c.file}` : `${this.host} refused an anonymous token for ${this.ref.repository}`,
+        c
+          ? `authentication to ${this.host} failed with the credentials from ${c.file}`
+          : `${this.host} refused an anonymous token for ${this.ref.repository}`,
         { code: 'registry.auth' },
       );
     }
@@ -177,7 +188,8 @@ export class RegistryClient {
       }
       const c = this.credentials();
       throw new UserError(
-        c ? `${this.what}: ${this.host} refused the credentials from ${c.file}`
+        c
+          ? `${this.what}: ${this.host} refused the credentials from ${c.file}`
           : `${this.what}: ${this.host} requires authentication: add credentials to ~/.docker/config.json (docker login) or a file named by $REGISTRY_AUTH_FILE`,
         { code: 'registry.auth' },
       );
@@ -190,7 +202,9 @@ export class RegistryClient {
     const res = await this.get(`/v2/${this.ref.repository}/manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) {
       res.body.resume();
-      throw new UserError(`${this.what}: manifest unknown: ${this.ref.repository}:${reference} is not in ${this.host}`, { code: 'image.not-found' });
+      throw new UserError(`${this.what}: manifest unknown: ${this.ref.repository}:${reference} is not in ${this.host}`, {
+        code: 'image.not-found',
+      });
     }
     if (res.status !== 200) {
       res.body.resume();
@@ -200,7 +214,10 @@ export class RegistryClient {
     const hex = sha256Hex(bytes);
     const header = res.headers['docker-content-digest'];
     if (typeof header === 'string' && header.startsWith('sha256:') && header !== `sha256:${hex}`) {
-      throw new UserError(`${this.what}: the manifest does not match the registry's Docker-Content-Digest (${header}): corrupt or tampered`, { code: 'image.digest-mismatch' });
+      throw new UserError(
+        `${this.what}: the manifest does not match the registry's Docker-Content-Digest (${header}): corrupt or tampered`,
+        { code: 'image.digest-mismatch' },
+      );
     }
     const ct = res.headers['content-type'];
     return { bytes, hex, contentType: typeof ct === 'string' ? ct : undefined };
@@ -212,11 +229,15 @@ export class RegistryClient {
    */
   async blobTo(d: Descriptor, partial: string, onProgress?: (done: number, total: number) => void): Promise<void> {
     digestHex(d.digest, `${this.what}: blob`);
-    if (d.size > MAX_BLOB_BYTES) throw new UserError(`${this.what}: blob ${d.digest} claims ${d.size} bytes, over the limit`, { code: 'image.too-large' });
+    if (d.size > MAX_BLOB_BYTES)
+      throw new UserError(`${this.what}: blob ${d.digest} claims ${d.size} bytes, over the limit`, { code: 'image.too-large' });
     let lastErr: unknown;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (attempt > 0) await sleep((this.o.backoffMs ?? 500) * 2 ** (attempt - 1));
-      let have = await fsp.stat(partial).then((s) => s.size, () => 0);
+      let have = await fsp.stat(partial).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (have > d.size) {
         await fsp.truncate(partial, 0);
         have = 0;
@@ -257,10 +278,19 @@ export class RegistryClient {
       lastErr = new Error(`the download stopped at ${size} of ${d.size} bytes`);
     }
     const msg = lastErr instanceof Error ? lastErr.message : String(lastErr);
-    throw new UserError(`${this.what}: blob ${d.digest} could not be downloaded completely: ${msg}`, { code: 'registry.error', cause: lastErr });
+    throw new UserError(`${this.what}: blob ${d.digest} could not be downloaded completely: ${msg}`, {
+      code: 'registry.error',
+      cause: lastErr,
+    });
   }
 
-  private async writeBody(res: HttpResponse, partial: string, have: number, d: Descriptor, onProgress?: (done: number, total: number) => void): Promise<void> {
+  private async writeBody(
+    res: HttpResponse,
+    partial: string,
+    have: number,
+    d: Descriptor,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void> {
     const out = createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o600 });
     let n = have;
     const closed = new Promise<void>((resolve, reject) => {
@@ -272,7 +302,9 @@ export class RegistryClient {
         n += (chunk as Buffer).length;
         if (n > d.size) {
           res.body.destroy();
-          throw new UserError(`${this.what}: the registry sent more than the ${d.size} bytes of blob ${d.digest}: tampered`, { code: 'image.digest-mismatch' });
+          throw new UserError(`${this.what}: the registry sent more than the ${d.size} bytes of blob ${d.digest}: tampered`, {
+            code: 'image.digest-mismatch',
+          });
         }
         if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
         onProgress?.(n, d.size);

@@ -46,7 +46,10 @@ function homeOf(user: string): string | undefined {
 
 /** The keys an auth file may use for `domain`: `host:port`, with or without a scheme and path. */
 function keyHost(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').split('/')[0]!.toLowerCase();
+  return key
+    .replace(/^[a-z]+:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
 }
 
 function matches(key: string, domain: string): boolean {

@@ -60,11 +60,15 @@ function once(url: URL, o: RequestOptions): Promise<HttpResponse> {
         ...(isHttps ? { ca: trustedCAs(), rejectUnauthorized: !o.insecureTls } : {}),
       },
       (res) => {
-        res.setTimeout(o.idleTimeoutMs ?? 60_000, () => res.destroy(new Error(`no data from ${url.host} for ${(o.idleTimeoutMs ?? 60_000) / 1000}s`)));
+        res.setTimeout(o.idleTimeoutMs ?? 60_000, () =>
+          res.destroy(new Error(`no data from ${url.host} for ${(o.idleTimeoutMs ?? 60_000) / 1000}s`)),
+        );
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       },
     );
-    req.setTimeout(o.idleTimeoutMs ?? 60_000, () => req.destroy(new Error(`${url.host} did not answer within ${(o.idleTimeoutMs ?? 60_000) / 1000}s`)));
+    req.setTimeout(o.idleTimeoutMs ?? 60_000, () =>
+      req.destroy(new Error(`${url.host} did not answer within ${(o.idleTimeoutMs ?? 60_000) / 1000}s`)),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -78,9 +82,11 @@ export async function request(url: URL, o: RequestOptions = {}): Promise<HttpRes
     if (![301, 302, 303, 307, 308].includes(res.status) || !res.headers.location) return res;
     res.body.resume();
     const next = new URL(res.headers.location, cur);
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UserError(`${cur.host} redirected to a ${next.protocol} URL`, { code: 'registry.error' });
+    if (next.protocol !== 'https:' && next.protocol !== 'http:')
+      throw new UserError(`${cur.host} redirected to a ${next.protocol} URL`, { code: 'registry.error' });
     // A downgrade to http is only accepted from an http origin (an insecure registry).
-    if (cur.protocol === 'https:' && next.protocol === 'http:') throw new UserError(`${cur.host} redirected from HTTPS to plain HTTP (${next.host}); refusing`, { code: 'registry.error' });
+    if (cur.protocol === 'https:' && next.protocol === 'http:')
+      throw new UserError(`${cur.host} redirected from HTTPS to plain HTTP (${next.host}); refusing`, { code: 'registry.error' });
     if (next.origin !== cur.origin) {
       const { Authorization: _drop, ...rest } = headers;
       headers = rest;

@@ -19,7 +19,10 @@ function splitHostPort(s: string): { host: string; port?: string } {
 }
 
 export function configuredInsecure(env: NodeJS.ProcessEnv = process.env): string[] {
-  const out = (env.MINIPOD_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const out = (env.MINIPOD_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const file = env.MINIPOD_REGISTRIES_CONF ?? DEFAULT_REGISTRIES_CONF;
   let text: string | undefined;
   try {

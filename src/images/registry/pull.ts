@@ -55,24 +55,28 @@ export async function pullImage(dirs: StoreDirs, ref: Reference, progress?: Pull
   if (cfg.size > MAX_CONFIG_BYTES) throw new UserError(`${what}: config of ${cfg.size} bytes, over the limit`, { code: 'image.too-large' });
   await ensureBlob(dirs, cfgHex, cfg.size, `${what}: config ${cfg.digest}`, (partial) => client.blobTo(cfg, partial));
   const configBytes = await readBlob(dirs, cfgHex, MAX_CONFIG_BYTES, `${what}: config`);
-  return storeImage(dirs, {
-    source: ref.name,
-    manifestBytes: bytes,
-    manifestDigest,
-    configBytes,
-    configDigest: cfg.digest,
-    names: [ref.name],
-    layers: manifest.layers.map((l, i) => {
-      const hex = digestHex(l.digest, `${what}: layer ${i + 1}`);
-      const lwhat = `${what}: layer ${l.digest}`;
-      return {
-        blobDigest: l.digest,
-        blobSize: l.size,
-        compression: layerCompression(l.mediaType, lwhat),
-        file: (onProgress) => ensureBlob(dirs, hex, l.size, lwhat, (partial) => client.blobTo(l, partial, onProgress)),
-        // The unpacked layer is what is used; the compressed blob would only double the disk use.
-        done: async () => fsp.rm(blobPath(dirs, hex), { force: true }),
-      };
-    }),
-  }, progress);
+  return storeImage(
+    dirs,
+    {
+      source: ref.name,
+      manifestBytes: bytes,
+      manifestDigest,
+      configBytes,
+      configDigest: cfg.digest,
+      names: [ref.name],
+      layers: manifest.layers.map((l, i) => {
+        const hex = digestHex(l.digest, `${what}: layer ${i + 1}`);
+        const lwhat = `${what}: layer ${l.digest}`;
+        return {
+          blobDigest: l.digest,
+          blobSize: l.size,
+          compression: layerCompression(l.mediaType, lwhat),
+          file: (onProgress) => ensureBlob(dirs, hex, l.size, lwhat, (partial) => client.blobTo(l, partial, onProgress)),
+          // The unpacked layer is what is used; the compressed blob would only double the disk use.
+          done: async () => fsp.rm(blobPath(dirs, hex), { force: true }),
+        };
+      }),
+    },
+    progress,
+  );
 }

@@ -35,7 +35,9 @@ export async function importArchive(
   }
   const sniffed = await sniffFile(file);
   if (sniffed.compression !== 'none' && sniffed.compression !== 'gzip') {
-    throw new UserError(`${what}: ${sniffed.compression}-compressed archives are not supported (use a plain or gzip tarball)`, { code: 'image.unsupported' });
+    throw new UserError(`${what}: ${sniffed.compression}-compressed archives are not supported (use a plain or gzip tarball)`, {
+      code: 'image.unsupported',
+    });
   }
   await fsp.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
   const tmp = path.join(dirs.tmp, `extract-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -27,14 +27,22 @@ function parseSaveManifest(bytes: Buffer, what: string): SaveEntry[] {
   } catch (err) {
     throw new UserError(`${what}: manifest.json is not valid JSON (${(err as Error).message})`, { code: 'image.invalid' });
   }
-  if (!Array.isArray(doc) || doc.length === 0) throw new UserError(`${what}: manifest.json is not a non-empty list`, { code: 'image.invalid' });
+  if (!Array.isArray(doc) || doc.length === 0)
+    throw new UserError(`${what}: manifest.json is not a non-empty list`, { code: 'image.invalid' });
   return doc.map((e: unknown, i) => {
     const o = e as Record<string, unknown>;
     const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
-    if (typeof o !== 'object' || o === null || typeof o.Config !== 'string' || !isStrings(o.Layers) || (o.RepoTags != null && !isStrings(o.RepoTags))) {
+    if (
+      typeof o !== 'object' ||
+      o === null ||
+      typeof o.Config !== 'string' ||
+      !isStrings(o.Layers) ||
+      (o.RepoTags != null && !isStrings(o.RepoTags))
+    ) {
       throw new UserError(`${what}: manifest.json[${i}] lacks Config/Layers or has fields of the wrong type`, { code: 'image.invalid' });
     }
-    if (o.Layers.length > MAX_LAYERS) throw new UserError(`${what}: ${o.Layers.length} layers; at most ${MAX_LAYERS} are supported`, { code: 'image.too-large' });
+    if (o.Layers.length > MAX_LAYERS)
+      throw new UserError(`${what}: ${o.Layers.length} layers; at most ${MAX_LAYERS} are supported`, { code: 'image.too-large' });
     return { Config: o.Config, RepoTags: (o.RepoTags as string[] | null) ?? [], Layers: o.Layers };
   });
 }
@@ -52,28 +60,44 @@ function normaliseTags(tags: string[]): string[] {
   return out;
 }
 
-export async function importDockerTree(dirs: StoreDirs, tree: string, selector: string | undefined, source: string, progress?: PullProgress): Promise<ImageRecord> {
-  const entries = parseSaveManifest(await readSmallFile(`${tree}/manifest.json`, 4 * 1024 * 1024, `${source}: manifest.json`, true), source);
+export async function importDockerTree(
+  dirs: StoreDirs,
+  tree: string,
+  selector: string | undefined,
+  source: string,
+  progress?: PullProgress,
+): Promise<ImageRecord> {
+  const entries = parseSaveManifest(
+    await readSmallFile(`${tree}/manifest.json`, 4 * 1024 * 1024, `${source}: manifest.json`, true),
+    source,
+  );
   let entry: SaveEntry;
   if (selector !== undefined) {
     const want = normaliseTags([selector])[0] ?? selector;
     const found = entries.find((e) => normaliseTags(e.RepoTags).includes(want));
-    if (!found) throw new UserError(`${source}: no image tagged ${selector} (tags: ${entries.flatMap((e) => e.RepoTags).join(', ') || 'none'})`, { code: 'image.not-found' });
+    if (!found)
+      throw new UserError(`${source}: no image tagged ${selector} (tags: ${entries.flatMap((e) => e.RepoTags).join(', ') || 'none'})`, {
+        code: 'image.not-found',
+      });
     entry = found;
   } else if (entries.length === 1) {
     entry = entries[0]!;
   } else {
-    throw new UserError(`${source}: the archive holds ${entries.length} images; name one with docker-archive:FILE:NAME:TAG`, { code: 'image.invalid' });
+    throw new UserError(`${source}: the archive holds ${entries.length} images; name one with docker-archive:FILE:NAME:TAG`, {
+      code: 'image.invalid',
+    });
   }
   const configFile = await resolveConfined(tree, entry.Config, `${source}: config`);
   const configBytes = await readSmallFile(configFile, MAX_CONFIG_BYTES, `${source}: config`, true);
-  const layers = await Promise.all(entry.Layers.map(async (name, i) => {
-    const file = await resolveConfined(tree, name, `${source}: layer ${i + 1}`);
-    const s = await sniffFile(file);
-    return {
-      compression: s.compression === 'gzip' ? 'gzip' as const : s.compression === 'zstd' ? 'zstd' as const : 'none' as const,
-      file: async () => file,
-    };
-  }));
+  const layers = await Promise.all(
+    entry.Layers.map(async (name, i) => {
+      const file = await resolveConfined(tree, name, `${source}: layer ${i + 1}`);
+      const s = await sniffFile(file);
+      return {
+        compression: s.compression === 'gzip' ? ('gzip' as const) : s.compression === 'zstd' ? ('zstd' as const) : ('none' as const),
+        file: async () => file,
+      };
+    }),
+  );
   return storeImage(dirs, { source, configBytes, layers, names: normaliseTags(entry.RepoTags) }, progress);
 }

@@ -31,7 +31,13 @@ export interface LayoutOptions {
   names?: string[];
 }
 
-export async function importOciLayout(dirs: StoreDirs, dir: string, tag: string | undefined, o: LayoutOptions, progress?: PullProgress): Promise<ImageRecord> {
+export async function importOciLayout(
+  dirs: StoreDirs,
+  dir: string,
+  tag: string | undefined,
+  o: LayoutOptions,
+  progress?: PullProgress,
+): Promise<ImageRecord> {
   const what = o.source;
   const layoutFile = await readSmallFile(path.join(dir, 'oci-layout'), 4096, `${what}: oci-layout`, o.noFollow).catch((err: unknown) => {
     if (err instanceof UserError) throw new UserError(`${what}: not an OCI image layout (no oci-layout file)`, { code: 'image.invalid' });
@@ -78,8 +84,12 @@ export async function importOciLayout(dirs: StoreDirs, dir: string, tag: string 
       file: async () => {
         const p = path.join(dir, 'blobs', 'sha256', digestHex(l.digest));
         const st = await (o.noFollow ? fsp.lstat(p) : fsp.stat(p)).catch(() => null);
-        if (!st || !st.isFile()) throw new UserError(`${what}: layer blob ${l.digest} is missing or not a regular file`, { code: 'image.invalid' });
-        if (st.size !== l.size) throw new UserError(`${what}: layer blob ${l.digest} is ${st.size} bytes, its descriptor says ${l.size}: truncated or tampered`, { code: 'image.digest-mismatch' });
+        if (!st || !st.isFile())
+          throw new UserError(`${what}: layer blob ${l.digest} is missing or not a regular file`, { code: 'image.invalid' });
+        if (st.size !== l.size)
+          throw new UserError(`${what}: layer blob ${l.digest} is ${st.size} bytes, its descriptor says ${l.size}: truncated or tampered`, {
+            code: 'image.digest-mismatch',
+          });
         return p;
       },
     })),
@@ -91,19 +101,27 @@ function pickByTag(manifests: Descriptor[], tag: string | undefined, what: strin
   const tags = manifests.map((m) => m.annotations?.[REF_NAME]).filter((t): t is string => t !== undefined);
   if (tag !== undefined) {
     const found = manifests.find((m) => m.annotations?.[REF_NAME] === tag);
-    if (!found) throw new UserError(`${what}: no image tagged ${JSON.stringify(tag)} (tags: ${tags.join(', ') || 'none'})`, { code: 'image.not-found' });
+    if (!found)
+      throw new UserError(`${what}: no image tagged ${JSON.stringify(tag)} (tags: ${tags.join(', ') || 'none'})`, {
+        code: 'image.not-found',
+      });
     return found;
   }
   if (manifests.length === 1) return manifests[0]!;
   if (manifests.length === 0) throw new UserError(`${what}: the layout holds no image`, { code: 'image.invalid' });
-  throw new UserError(`${what}: the layout holds ${manifests.length} images; name one with :TAG (tags: ${tags.join(', ') || 'none'})`, { code: 'image.invalid' });
+  throw new UserError(`${what}: the layout holds ${manifests.length} images; name one with :TAG (tags: ${tags.join(', ') || 'none'})`, {
+    code: 'image.invalid',
+  });
 }
 
 async function readBlobFile(dir: string, d: Descriptor, max: number, what: string, noFollow: boolean): Promise<Buffer> {
   const hex = digestHex(d.digest, what);
   if (d.size > max) throw new UserError(`${what}: larger than ${max} bytes`, { code: 'image.too-large' });
   const data = await readSmallFile(path.join(dir, 'blobs', 'sha256', hex), max, what, noFollow);
-  if (data.length !== d.size) throw new UserError(`${what}: ${data.length} bytes, its descriptor says ${d.size}: truncated or tampered`, { code: 'image.digest-mismatch' });
+  if (data.length !== d.size)
+    throw new UserError(`${what}: ${data.length} bytes, its descriptor says ${d.size}: truncated or tampered`, {
+      code: 'image.digest-mismatch',
+    });
   checkDigest(what, hex, sha256Hex(data));
   return data;
 }

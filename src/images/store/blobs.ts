@@ -51,11 +51,15 @@ export async function ensureBlob(
       await fill(partial);
       const st = await fsp.stat(partial);
       if (size !== undefined && st.size !== size) {
-        throw new UserError(`${what}: ${st.size} bytes where its descriptor says ${size}: truncated or tampered`, { code: 'image.digest-mismatch' });
+        throw new UserError(`${what}: ${st.size} bytes where its descriptor says ${size}: truncated or tampered`, {
+          code: 'image.digest-mismatch',
+        });
       }
       const d = new DigestingStream();
       await pipeline(createReadStream(partial), d, async (src: AsyncIterable<Buffer>) => {
-        for await (const _ of src) { /* hashing only */ }
+        for await (const _ of src) {
+          /* hashing only */
+        }
       });
       checkDigest(what, hex, d.hex());
       await fsp.rename(partial, final);

@@ -14,5 +14,8 @@ export async function readJsonOrNull<T>(file: string): Promise<T | null> {
 }
 
 export async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -40,7 +40,6 @@ export function unpinImages(dirs: StoreDirs, owner: string): Promise<void> {
   return fsp.rm(pinDir(dirs, owner), { recursive: true, force: true });
 }
 
-
 /** Image ids in use, with the pods using them (`pid <n>` for a pin). */
 export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise<Map<string, string[]>> {
   const used = new Map<string, string[]>();
@@ -50,7 +49,10 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
   const podsDir = path.join(paths.runDir, 'pods');
   for (const pod of await fsp.readdir(podsDir).catch(() => [] as string[])) {
     try {
-      const state = JSON.parse(await fsp.readFile(path.join(podsDir, pod, 'state.json'), 'utf8')) as { containers?: { imageId?: unknown }[]; volumeImageIds?: unknown };
+      const state = JSON.parse(await fsp.readFile(path.join(podsDir, pod, 'state.json'), 'utf8')) as {
+        containers?: { imageId?: unknown }[];
+        volumeImageIds?: unknown;
+      };
       for (const c of state.containers ?? []) if (typeof c.imageId === 'string') add(c.imageId, pod);
       if (Array.isArray(state.volumeImageIds)) for (const id of state.volumeImageIds) if (typeof id === 'string') add(id, pod);
     } catch {
@@ -60,7 +62,8 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
   for (const entry of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
     const pid = /^(\d+)(?:\.|$)/.exec(entry)?.[1];
     if (!pid || !pidExists(Number(pid))) continue;
-    for (const hex of await fsp.readdir(path.join(pinsDir(dirs), entry)).catch(() => [] as string[])) add(`sha256:${hex}`, `process ${pid}`);
+    for (const hex of await fsp.readdir(path.join(pinsDir(dirs), entry)).catch(() => [] as string[]))
+      add(`sha256:${hex}`, `process ${pid}`);
   }
   return used;
 }
@@ -74,7 +77,10 @@ export async function listImages(dirs: StoreDirs): Promise<ImageRow[]> {
   const refs = await listRefs(dirs);
   return (await listRecords(dirs)).map((record) => ({
     record,
-    names: refs.filter((r) => r.id === record.id).map((r) => r.name).sort(),
+    names: refs
+      .filter((r) => r.id === record.id)
+      .map((r) => r.name)
+      .sort(),
   }));
 }
 
@@ -96,7 +102,8 @@ async function findImage(dirs: StoreDirs, arg: string): Promise<{ record: ImageR
   if (/^[a-f0-9]{6,64}$/.test(hex)) {
     const matches = (await listRecords(dirs)).filter((r) => r.id.slice(7).startsWith(hex));
     if (matches.length === 1) return { record: matches[0]! };
-    if (matches.length > 1) throw new UserError(`${arg}: ambiguous image id prefix (${matches.length} images)`, { code: 'image.ambiguous' });
+    if (matches.length > 1)
+      throw new UserError(`${arg}: ambiguous image id prefix (${matches.length} images)`, { code: 'image.ambiguous' });
   }
   throw new UserError(`${arg}: no such image`, { code: 'image.not-found' });
 }
@@ -206,7 +213,10 @@ async function sweep(paths: MinipodPaths, dirs: StoreDirs, inUse: Map<string, st
   }
   for (const n of await fsp.readdir(dirs.links).catch(() => [] as string[])) {
     const link = path.join(dirs.links, n);
-    const ok = await fsp.stat(link).then((s) => s.isDirectory(), () => false);
+    const ok = await fsp.stat(link).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     if (!ok) await fsp.rm(link, { force: true });
   }
   for (const n of await fsp.readdir(dirs.blobs).catch(() => [] as string[])) {
@@ -215,7 +225,10 @@ async function sweep(paths: MinipodPaths, dirs: StoreDirs, inUse: Map<string, st
     blobs++;
   }
   for (const n of await fsp.readdir(dirs.sources).catch(() => [] as string[])) {
-    const id = await fsp.readFile(path.join(dirs.sources, n), 'utf8').then((t) => (JSON.parse(t) as { id?: string }).id, () => undefined);
+    const id = await fsp.readFile(path.join(dirs.sources, n), 'utf8').then(
+      (t) => (JSON.parse(t) as { id?: string }).id,
+      () => undefined,
+    );
     if (!id || !records.some((r) => r.id === id)) await fsp.rm(path.join(dirs.sources, n), { force: true });
   }
   // Partial downloads, lock files and extractions: nothing runs while we hold the lock.

@@ -57,23 +57,21 @@ export async function ensureLayer(
   return publishOnce<LayerEntryMeta>(dirs.layers, diffHex, async (rootfs) => {
     const file = await blobFile();
     const sniffed = await sniffFile(file);
-    const actual: LayerCompression | 'other' = sniffed.compression === 'gzip' ? 'gzip'
-      : sniffed.compression === 'zstd' ? 'zstd'
-      : sniffed.compression === 'none' ? 'none' : 'other';
+    const actual: LayerCompression | 'other' =
+      sniffed.compression === 'gzip' ? 'gzip' : sniffed.compression === 'zstd' ? 'zstd' : sniffed.compression === 'none' ? 'none' : 'other';
     if (actual === 'zstd' || declared === 'zstd') {
       throw new UserError(
         `${what}: zstd-compressed layers are not supported (Node 20's zlib has no zstd); convert the image with "skopeo copy --dest-compress-format gzip"`,
         { code: 'image.unsupported' },
       );
     }
-    if (actual === 'other') throw new UserError(`${what}: ${sniffed.compression}-compressed layers are not supported`, { code: 'image.unsupported' });
+    if (actual === 'other')
+      throw new UserError(`${what}: ${sniffed.compression}-compressed layers are not supported`, { code: 'image.unsupported' });
     const hasher = new DigestingStream();
     // The compressed bytes are hashed too when their digest is known (manifest-based images).
     const raw = new DigestingStream();
     const read = createReadStream(file);
-    const tar: Readable = actual === 'gzip'
-      ? pipeline(read, raw, createGunzip(), hasher, () => {})
-      : pipeline(read, raw, hasher, () => {});
+    const tar: Readable = actual === 'gzip' ? pipeline(read, raw, createGunzip(), hasher, () => {}) : pipeline(read, raw, hasher, () => {});
     let stats: UnpackStats;
     try {
       stats = await unpackTar(tar, rootfs, { ...opts.limits, whiteouts: 'overlay' });
@@ -84,7 +82,14 @@ export async function ensureLayer(
     // unpackTar returns once the whole stream went through (it checks the archive's tail).
     if (opts.blobDigest) checkDigest(what, opts.blobDigest.slice('sha256:'.length), raw.hex());
     checkDigest(`${what} (uncompressed)`, diffHex, hasher.hex());
-    return { kind: 'layer', diffId: `sha256:${diffHex}`, blobDigest: opts.blobDigest, compression: actual, unpackedAt: new Date().toISOString(), stats };
+    return {
+      kind: 'layer',
+      diffId: `sha256:${diffHex}`,
+      blobDigest: opts.blobDigest,
+      compression: actual,
+      unpackedAt: new Date().toISOString(),
+      stats,
+    };
   });
 }
 

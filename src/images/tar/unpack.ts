@@ -100,8 +100,17 @@ export async function unpackTar(input: Readable, root: string, options: UnpackOp
 
 class Unpacker {
   readonly stats: UnpackStats = {
-    entries: 0, files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0,
-    skippedDevices: 0, skippedOther: 0, whiteouts: 0, opaqueDirs: 0, ignoredXattrs: 0,
+    entries: 0,
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    bytes: 0,
+    skippedDevices: 0,
+    skippedOther: 0,
+    whiteouts: 0,
+    opaqueDirs: 0,
+    ignoredXattrs: 0,
   };
   private readonly tree: ConfinedTree;
   private readonly limits: Required<UnpackLimits>;
@@ -266,7 +275,8 @@ class Unpacker {
   private async symlink(h: Header, parts: string[]): Promise<void> {
     const target = h.linkname ?? '';
     if (target === '' || target.includes('\0')) throw hostile(`${h.name}: empty or invalid symlink target`);
-    if (Buffer.byteLength(target) > this.limits.maxPathBytes) throw hostile(`${h.name}: symlink target longer than ${this.limits.maxPathBytes} bytes`);
+    if (Buffer.byteLength(target) > this.limits.maxPathBytes)
+      throw hostile(`${h.name}: symlink target longer than ${this.limits.maxPathBytes} bytes`);
     await this.prepare(parts, false);
     const p = this.tree.abs(parts);
     await fsp.symlink(target, p);
@@ -382,9 +392,7 @@ class TailTracker extends Transform {
   private total = 0;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.total += chunk.length;
-    this.tail = chunk.length >= 1024
-      ? Buffer.from(chunk.subarray(chunk.length - 1024))
-      : Buffer.concat([this.tail, chunk]).subarray(-1024);
+    this.tail = chunk.length >= 1024 ? Buffer.from(chunk.subarray(chunk.length - 1024)) : Buffer.concat([this.tail, chunk]).subarray(-1024);
     cb(null, chunk);
   }
   endsWithMarker(): boolean {

@@ -13,8 +13,14 @@ import type { ConfigMapObject, ObjectOrigin, SecretObject } from './types.js';
 export const MAX_OBJECT_DATA_BYTES = 1024 * 1024;
 const MAX_KEYS = 1024;
 
-export const CONFIG_MAP_SHAPE: ObjectShape = { type: 'ConfigMap', known: ['apiVersion', 'kind', 'metadata', 'data', 'binaryData', 'immutable'] };
-export const SECRET_SHAPE: ObjectShape = { type: 'Secret', known: ['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type', 'immutable'] };
+export const CONFIG_MAP_SHAPE: ObjectShape = {
+  type: 'ConfigMap',
+  known: ['apiVersion', 'kind', 'metadata', 'data', 'binaryData', 'immutable'],
+};
+export const SECRET_SHAPE: ObjectShape = {
+  type: 'Secret',
+  known: ['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type', 'immutable'],
+};
 
 /** Secret types with required keys, as the API server validates them. */
 const REQUIRED_SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {

@@ -40,11 +40,12 @@ function isV4(address: string): boolean {
 export function summarizeResult(result: CniResult, ifName = 'eth0'): ResultSummary {
   const ifaces = result.interfaces ?? [];
   const ips = (result.ips ?? []).filter((c) => isV4(c.address));
-  const onPod = ips.find((c) => {
-    if (c.interface === undefined) return true;
-    const iface = ifaces[c.interface];
-    return iface !== undefined && iface.sandbox !== undefined && iface.sandbox !== '' && iface.name === ifName;
-  }) ?? ips[0];
+  const onPod =
+    ips.find((c) => {
+      if (c.interface === undefined) return true;
+      const iface = ifaces[c.interface];
+      return iface !== undefined && iface.sandbox !== undefined && iface.sandbox !== '' && iface.name === ifName;
+    }) ?? ips[0];
   if (!onPod) return {};
   const [ip, prefix] = onPod.address.split('/');
   const iface = onPod.interface !== undefined ? ifaces[onPod.interface]?.name : ifName;

@@ -81,7 +81,10 @@ export class FakeCgroupFs implements CgroupFs {
   /** rmdir of a dir fails EBUSY this many more times. */
   busy = new Map<string, number>();
 
-  constructor(readonly mode: FakeMode, opts: { memsw?: boolean; comountCpu?: boolean } = {}) {
+  constructor(
+    readonly mode: FakeMode,
+    opts: { memsw?: boolean; comountCpu?: boolean } = {},
+  ) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-cgfake-'));
     if (mode === 'unified') {
       // The root cgroup has no cgroup.kill, cgroup.events or limits of its own.
@@ -230,7 +233,10 @@ export class FakeCgroupFs implements CgroupFs {
         const p = path.join(dir, d.name);
         if (d.isDirectory()) walk(p);
         else if (d.name === 'cgroup.procs') {
-          const rest = fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '' && l.trim() !== String(pid));
+          const rest = fs
+            .readFileSync(p, 'utf8')
+            .split('\n')
+            .filter((l) => l.trim() !== '' && l.trim() !== String(pid));
           fs.writeFileSync(p, rest.map((l) => `${l}\n`).join(''));
         }
       }

@@ -75,9 +75,7 @@ describe('v1 manager (hybrid host)', () => {
   it('on a failed write names file and value and removes its dirs in every hierarchy', () => {
     const [f, m] = setup('hybrid');
     f.failWrite = (file, value) => (file.endsWith('web/memory.limit_in_bytes') && value === String(64 * Mi) ? 'EINVAL' : undefined);
-    expect(() => m.create(plan())).toThrow(
-      `write ${f.p('memory/minipod/p/web/memory.limit_in_bytes')} = ${64 * Mi}: EINVAL`,
-    );
+    expect(() => m.create(plan())).toThrow(`write ${f.p('memory/minipod/p/web/memory.limit_in_bytes')} = ${64 * Mi}: EINVAL`);
     expect(f.dirs()).toEqual([...HIERARCHIES, 'unified'].sort());
   });
 

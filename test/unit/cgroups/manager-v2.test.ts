@@ -10,8 +10,7 @@ import { container, Mi, pod } from './pod.js';
 let fake: FakeCgroupFs;
 let m: CgroupManager;
 
-const spec = () =>
-  pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi }), container('db')]);
+const spec = () => pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi }), container('db')]);
 
 beforeEach(() => {
   fake = new FakeCgroupFs('unified');

@@ -58,10 +58,9 @@ describe('conversions', () => {
 
 describe('planPodCgroups v2', () => {
   it('maps container limits and requests to memory.max, memory.min, cpu.max, cpu.weight', () => {
-    const plan = planPodCgroups(
-      pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi, cpuMilli: 100 })]),
-      { version: 'v2' },
-    );
+    const plan = planPodCgroups(pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi, cpuMilli: 100 })]), {
+      version: 'v2',
+    });
     expect(plan.cgroups.map((c) => [c.kind, c.child])).toEqual([
       ['pod', ''],
       ['init', 'init'],
@@ -163,10 +162,9 @@ describe('planPodCgroups v2', () => {
 
 describe('planPodCgroups v1', () => {
   it('maps the same logical limits to v1 files in an order the kernel accepts', () => {
-    const plan = planPodCgroups(
-      pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi, cpuMilli: 100 })]),
-      { version: 'v1' },
-    );
+    const plan = planPodCgroups(pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }, { memoryBytes: 32 * Mi, cpuMilli: 100 })]), {
+      version: 'v1',
+    });
     const web = plan.cgroups.find((c) => c.child === 'web')!;
     expect(web.writes.map((w) => [w.controller, w.file, w.value])).toEqual([
       ['memory', 'memory.limit_in_bytes', String(64 * Mi)],

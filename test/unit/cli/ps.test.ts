@@ -32,7 +32,13 @@ describe('ps', () => {
   });
   it('formats ages like kubectl', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');
-    expect([5, 119, 600, 7300, 200_000].map((s) => age(new Date(now - s * 1000).toISOString(), now))).toEqual(['5s', '119s', '10m', '2h', '2d']);
+    expect([5, 119, 600, 7300, 200_000].map((s) => age(new Date(now - s * 1000).toISOString(), now))).toEqual([
+      '5s',
+      '119s',
+      '10m',
+      '2h',
+      '2d',
+    ]);
   });
   it('aligns columns', () => {
     expect(renderTable(['A', 'BB'], [['xxx', 'y']])).toBe('A     BB\nxxx   y\n');

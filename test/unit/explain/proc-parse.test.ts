@@ -20,7 +20,9 @@ describe('explain: /proc parsers', () => {
   });
 
   it('reads status: ids, capabilities, seccomp and no_new_privs', () => {
-    const status = parseStatus('Name:\tnginx\nUid:\t0\t0\t0\t0\nNSpid:\t6110\t23\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n');
+    const status = parseStatus(
+      'Name:\tnginx\nUid:\t0\t0\t0\t0\nNSpid:\t6110\t23\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n',
+    );
     expect(status.get('NSpid')).toBe('6110\t23');
     expect(status.get('CapEff')).toBe('00000000a80425fb');
     expect(seccompMode(status.get('Seccomp'))).toBe('filter');
@@ -31,8 +33,20 @@ describe('explain: /proc parsers', () => {
   it("decodes podman/runc's default capability set to the 14 names", () => {
     const caps = decodeCapabilities('00000000a80425fb');
     expect(caps).toEqual([
-      'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
-      'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_KILL',
+      'CAP_SETGID',
+      'CAP_SETUID',
+      'CAP_SETPCAP',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_NET_RAW',
+      'CAP_SYS_CHROOT',
+      'CAP_MKNOD',
+      'CAP_AUDIT_WRITE',
+      'CAP_SETFCAP',
     ]);
     expect(decodeCapabilities('0000000000000000')).toEqual([]);
     // A bit the table does not name yet still shows.
@@ -76,7 +90,11 @@ describe('explain: /proc parsers', () => {
       ['/sys/firmware', 'masked', true],
       ['/data', 'bind', true],
     ]);
-    expect(parseOverlayOptions(lines[0]!.superOptions)).toEqual({ lowerDirs: ['/img/a:b', '/img/c'], upperDir: '/c/upper', workDir: '/c/work' });
+    expect(parseOverlayOptions(lines[0]!.superOptions)).toEqual({
+      lowerDirs: ['/img/a:b', '/img/c'],
+      upperDir: '/c/upper',
+      workDir: '/c/work',
+    });
   });
 });
 
@@ -84,7 +102,17 @@ describe('explain: network parsers', () => {
   it('reads ip -j addr: addresses, veth peer index, bridge master', () => {
     const json = JSON.stringify([
       { ifindex: 1, ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-      { ifindex: 2, ifname: 'eth0', link_index: 60, address: 'aa:bb', linkinfo: { info_kind: 'veth' }, addr_info: [{ family: 'inet', local: '10.89.0.2', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] },
+      {
+        ifindex: 2,
+        ifname: 'eth0',
+        link_index: 60,
+        address: 'aa:bb',
+        linkinfo: { info_kind: 'veth' },
+        addr_info: [
+          { family: 'inet', local: '10.89.0.2', prefixlen: 24 },
+          { family: 'inet6', local: 'fe80::1', prefixlen: 64 },
+        ],
+      },
       { ifindex: 60, ifname: 'veth1', master: 'minipod0', linkinfo: { info_kind: 'veth' } },
     ]);
     expect(parseIpAddr(json)).toEqual([

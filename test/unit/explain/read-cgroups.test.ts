@@ -61,7 +61,14 @@ describe('explain: reading cgroups', () => {
     });
     const facts = readCgroup([{ id: 0, version: 2, controllers: [], mountPoint: root }], '/minipod/blog')!;
     expect(facts.dirs).toEqual({ unified: path.join(root, 'minipod/blog') });
-    expect(facts.limits).toEqual({ memoryMaxBytes: 64 * 2 ** 20, swapMaxBytes: 0, cpuQuotaUs: 25_000, cpuPeriodUs: 100_000, cpuWeight: 10, pidsMax: null });
+    expect(facts.limits).toEqual({
+      memoryMaxBytes: 64 * 2 ** 20,
+      swapMaxBytes: 0,
+      cpuQuotaUs: 25_000,
+      cpuPeriodUs: 100_000,
+      cpuWeight: 10,
+      pidsMax: null,
+    });
     expect(facts.usage).toEqual({
       memoryCurrentBytes: 2 * 2 ** 20,
       memoryPeakBytes: 3 * 2 ** 20,
@@ -99,7 +106,15 @@ describe('explain: reading cgroups', () => {
       '/minipod/blog/web',
     )!;
     expect(facts.limits).toEqual({ memoryMaxBytes: null, cpuQuotaUs: null, cpuPeriodUs: 100_000, cpuShares: 256 });
-    expect(facts.usage).toEqual({ memoryCurrentBytes: 2 ** 20, memoryPeakBytes: 2 * 2 ** 20, oomKills: 2, cpuUsageNs: 987654, nrPeriods: 4, nrThrottled: 1, throttledNs: 12345 });
+    expect(facts.usage).toEqual({
+      memoryCurrentBytes: 2 ** 20,
+      memoryPeakBytes: 2 * 2 ** 20,
+      oomKills: 2,
+      cpuUsageNs: 987654,
+      nrPeriods: 4,
+      nrThrottled: 1,
+      throttledNs: 12345,
+    });
   });
 
   it('has nothing to say about a cgroup that is gone', () => {

@@ -33,12 +33,17 @@ function assertWellFormedXml(xml: string): void {
 }
 
 describe('explain: grouping namespaces', () => {
-  it('reads the example pod as one pid/net/ipc/uts, a mount namespace each, and the host\'s cgroup/user/time', () => {
+  it("reads the example pod as one pid/net/ipc/uts, a mount namespace each, and the host's cgroup/user/time", () => {
     const s = load();
     const groups = groupNamespaces(s.members, s.hostNamespaces);
     const scope = (type: string) => groups.filter((g) => g.type === type).map((g) => [g.scope, g.members.join(',')]);
     for (const t of ['pid', 'net', 'ipc', 'uts']) expect(scope(t)).toEqual([['pod', 'init,web,app,client']]);
-    expect(scope('mnt')).toEqual([['private', 'init'], ['private', 'web'], ['private', 'app'], ['private', 'client']]);
+    expect(scope('mnt')).toEqual([
+      ['private', 'init'],
+      ['private', 'web'],
+      ['private', 'app'],
+      ['private', 'client'],
+    ]);
     for (const t of ['cgroup', 'user', 'time']) expect(scope(t)).toEqual([['host', 'init,web,app,client']]);
     expect(groups).toEqual(s.namespaces);
   });
@@ -57,7 +62,7 @@ describe('explain: grouping namespaces', () => {
 describe('explain: text', () => {
   const text = renderText(load());
 
-  it('says what a pod is, in the kernel\'s terms', () => {
+  it("says what a pod is, in the kernel's terms", () => {
     expect(text).toContain('init, web, app and client are 4 ordinary processes on');
     expect(text).toMatch(/share the pid, net, ipc and uts\s+namespaces/);
     expect(text).toMatch(/In cgroup, user and time they are not isolated/);
@@ -75,7 +80,7 @@ describe('explain: text', () => {
     expect(text).toMatch(/mnt +4026532473 +web/);
   });
 
-  it('shows each cgroup with its limit and use, and the pod\'s total', () => {
+  it("shows each cgroup with its limit and use, and the pod's total", () => {
     expect(text).toMatch(/├─ web +memory 1\.8 MiB of 64 MiB/);
     expect(text).toMatch(/memory [\d.]+ [KM]iB of 192 MiB/);
     expect(text).toContain('cpu 0.25 CPU (25000/100000 µs), throttled in 1 of 7 periods · pids 2');
@@ -127,10 +132,12 @@ describe('explain: differences between the record and the kernel', () => {
     const text = renderText({ ...s, differences: diffs });
     expect(text).toContain("minipod's record and the kernel DISAGREE (4):");
     expect(text).toContain('web: memory limit: minipod recorded 64 MiB; the kernel has 32 MiB');
-    expect(renderSvg({ ...s, differences: diffs })).toContain('app: process: recorded running as pid 6111; kernel: no such process: it is gone');
+    expect(renderSvg({ ...s, differences: diffs })).toContain(
+      'app: process: recorded running as pid 6111; kernel: no such process: it is gone',
+    );
   });
 
-  it('reports a container that left the pod\'s network namespace', () => {
+  it("reports a container that left the pod's network namespace", () => {
     const s = load();
     member(s, 'web').process!.namespaces.net = 4026530000;
     expect(findDifferences(s, expected())).toEqual([

@@ -19,12 +19,19 @@ describe('digests', () => {
   });
   it('refuses content that does not match', () => {
     expect(() => checkDigest('x', sha256Hex('a'), sha256Hex('a'))).not.toThrow();
-    expect(() => checkDigest('blob', sha256Hex('a'), sha256Hex('b'))).toThrow(/blob: content does not match its digest .*corrupt or tampered/);
+    expect(() => checkDigest('blob', sha256Hex('a'), sha256Hex('b'))).toThrow(
+      /blob: content does not match its digest .*corrupt or tampered/,
+    );
   });
 });
 
 describe('manifests and indexes', () => {
-  const manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: D('c'), size: 10 }, layers: [{ mediaType: MT.ociLayerGzip, digest: D('1'), size: 5 }] };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MT.ociManifest,
+    config: { mediaType: MT.ociConfig, digest: D('c'), size: 10 },
+    layers: [{ mediaType: MT.ociLayerGzip, digest: D('1'), size: 5 }],
+  };
   it('parses an OCI manifest and a Docker one', () => {
     const m = parseManifestOrIndex(buf(manifest), 'img');
     expect(m).toMatchObject({ kind: 'manifest', config: { digest: D('c') }, layers: [{ digest: D('1'), size: 5 }] });
@@ -37,8 +44,12 @@ describe('manifests and indexes', () => {
   });
   it('refuses schema 1, bad digests, bad sizes and unknown types with the image named', () => {
     expect(() => parseManifestOrIndex(buf({ schemaVersion: 1 }), 'app')).toThrow(/app: Docker schema 1/);
-    expect(() => parseManifestOrIndex(buf({ ...manifest, layers: [{ mediaType: MT.ociLayer, digest: 'sha256:x', size: 1 }] }), 'app')).toThrow(/app.layers\[0\].digest/);
-    expect(() => parseManifestOrIndex(buf({ ...manifest, layers: [{ mediaType: MT.ociLayer, digest: D('1'), size: -1 }] }), 'app')).toThrow(/size/);
+    expect(() =>
+      parseManifestOrIndex(buf({ ...manifest, layers: [{ mediaType: MT.ociLayer, digest: 'sha256:x', size: 1 }] }), 'app'),
+    ).toThrow(/app.layers\[0\].digest/);
+    expect(() => parseManifestOrIndex(buf({ ...manifest, layers: [{ mediaType: MT.ociLayer, digest: D('1'), size: -1 }] }), 'app')).toThrow(
+      /size/,
+    );
     expect(() => parseManifestOrIndex(buf({ ...manifest, mediaType: 'text/html' }), 'app')).toThrow(/unsupported manifest media type/);
     expect(() => parseManifestOrIndex(Buffer.from('{'), 'app')).toThrow(/app: not valid JSON/);
     expect(() => parseManifestOrIndex(buf({ ...manifest, layers: Array(200).fill(manifest.layers[0]) }), 'app')).toThrow(/200 layers/);
@@ -52,31 +63,46 @@ describe('manifests and indexes', () => {
 });
 
 describe('selectManifest', () => {
-  const e = (architecture: string, variant?: string, os = 'linux', extra: Partial<Descriptor> = {}): Descriptor =>
-    ({ mediaType: MT.ociManifest, digest: D(architecture.length.toString(16)), size: 1, platform: { os, architecture, variant }, ...extra });
+  const e = (architecture: string, variant?: string, os = 'linux', extra: Partial<Descriptor> = {}): Descriptor => ({
+    mediaType: MT.ociManifest,
+    digest: D(architecture.length.toString(16)),
+    size: 1,
+    platform: { os, architecture, variant },
+    ...extra,
+  });
   it('picks linux and the architecture, preferring the variant', () => {
     const list = [e('arm64', 'v8'), e('amd64'), e('amd64', undefined, 'windows')];
     expect(selectManifest(list, { os: 'linux', architecture: 'amd64' }, 'x').platform?.architecture).toBe('amd64');
-    expect(selectManifest([e('arm64'), e('arm64', 'v8')], { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'x').platform?.variant).toBe('v8');
+    expect(
+      selectManifest([e('arm64'), e('arm64', 'v8')], { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'x').platform?.variant,
+    ).toBe('v8');
   });
   it('skips attestations and lists what is there when nothing fits', () => {
     const att = e('amd64', undefined, 'linux', { annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } });
-    expect(() => selectManifest([att, e('s390x')], { os: 'linux', architecture: 'amd64' }, 'img')).toThrow(/img: no image for linux\/amd64 \(the index has: linux\/amd64, linux\/s390x\)/);
+    expect(() => selectManifest([att, e('s390x')], { os: 'linux', architecture: 'amd64' }, 'img')).toThrow(
+      /img: no image for linux\/amd64 \(the index has: linux\/amd64, linux\/s390x\)/,
+    );
   });
 });
 
 describe('parseConfig', () => {
   it('extracts what minipod applies and the diff ids', () => {
-    const c = parseConfig(buf({
-      architecture: 'amd64', os: 'linux',
-      config: { Entrypoint: ['/e'], Cmd: ['c'], Env: ['A=1', 'broken'], WorkingDir: '/w', User: '33:33', StopSignal: 'SIGQUIT' },
-      rootfs: { type: 'layers', diff_ids: [D('d')] },
-    }), 'cfg');
+    const c = parseConfig(
+      buf({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Entrypoint: ['/e'], Cmd: ['c'], Env: ['A=1', 'broken'], WorkingDir: '/w', User: '33:33', StopSignal: 'SIGQUIT' },
+        rootfs: { type: 'layers', diff_ids: [D('d')] },
+      }),
+      'cfg',
+    );
     expect(c.config).toEqual({ entrypoint: ['/e'], cmd: ['c'], env: ['A=1'], workingDir: '/w', user: '33:33', stopSignal: 'SIGQUIT' });
     expect(c.diffIds).toEqual([D('d')]);
   });
   it('refuses wrong types with the field named', () => {
-    expect(() => parseConfig(buf({ config: { Cmd: 'sh' }, rootfs: { type: 'layers', diff_ids: [] } }), 'cfg')).toThrow(/cfg.config.Cmd: not a list of strings/);
+    expect(() => parseConfig(buf({ config: { Cmd: 'sh' }, rootfs: { type: 'layers', diff_ids: [] } }), 'cfg')).toThrow(
+      /cfg.config.Cmd: not a list of strings/,
+    );
     expect(() => parseConfig(buf({ rootfs: { type: 'x' } }), 'cfg')).toThrow(/cfg.rootfs/);
   });
 });

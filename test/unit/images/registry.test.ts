@@ -53,9 +53,16 @@ describe('defaultPullPolicy (Kubernetes)', () => {
 });
 
 describe('WWW-Authenticate', () => {
-  it('parses Docker Hub\'s Bearer challenge', () => {
-    const c = parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"');
-    expect(c).toEqual([{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' } }]);
+  it("parses Docker Hub's Bearer challenge", () => {
+    const c = parseChallenges(
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
+    );
+    expect(c).toEqual([
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' },
+      },
+    ]);
   });
 
   it('parses Basic, several challenges, escapes and unquoted values', () => {
@@ -88,7 +95,9 @@ describe('auth files', () => {
     expect(credentialsFrom({}, 'docker.io', 'f')).toBeNull();
   });
   it('refuses a broken auth entry clearly', () => {
-    expect(() => credentialsFrom({ auths: { 'x.io': { auth: b64('nocolon') } } }, 'x.io', '/c.json')).toThrow(/\/c\.json: the auth entry of x\.io/);
+    expect(() => credentialsFrom({ auths: { 'x.io': { auth: b64('nocolon') } } }, 'x.io', '/c.json')).toThrow(
+      /\/c\.json: the auth entry of x\.io/,
+    );
   });
 });
 

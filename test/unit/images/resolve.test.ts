@@ -22,7 +22,8 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const resolve = (image: string, extra: Partial<ResolveImageOptions> = {}) => resolveImage(image, { manifestDir, paths, fieldPath, ...extra });
+const resolve = (image: string, extra: Partial<ResolveImageOptions> = {}) =>
+  resolveImage(image, { manifestDir, paths, fieldPath, ...extra });
 const rootfs: TarEntry[] = [
   { name: './', type: 'directory' },
   { name: 'bin/busybox', body: 'ELF', mode: 0o755 },
@@ -40,15 +41,15 @@ describe('resolveImage: errors', () => {
     const err = await resolve('rootfs/missing.tar').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).code).toBe('image.not-found');
-    expect((err as Error).message).toBe(
-      `${fieldPath}: rootfs/missing.tar (${manifestDir}/rootfs/missing.tar): no such file or directory`,
-    );
+    expect((err as Error).message).toBe(`${fieldPath}: rootfs/missing.tar (${manifestDir}/rootfs/missing.tar): no such file or directory`);
   });
 
   it('treats a reference that is no path as a registry image (pullPolicy Never: no network)', async () => {
     const err = await resolve('docker.io/library/nginx:1.25', { pullPolicy: 'Never' }).catch((e: unknown) => e);
     expect((err as UserError).code).toBe('image.not-found');
-    expect((err as Error).message).toMatch(/^spec\.containers\[0\]\.image: docker\.io\/library\/nginx:1\.25 is not in the local store and imagePullPolicy is Never/);
+    expect((err as Error).message).toMatch(
+      /^spec\.containers\[0\]\.image: docker\.io\/library\/nginx:1\.25 is not in the local store and imagePullPolicy is Never/,
+    );
     await expect(resolve('nginx', { pullPolicy: 'Never' })).rejects.toThrow(/docker\.io\/library\/nginx:latest is not in the local store/);
   });
 
@@ -72,11 +73,14 @@ describe('resolveImage: errors', () => {
   });
 
   it('recognises a docker save archive by its content', async () => {
-    writeFileSync(path.join(manifestDir, 'saved.tar'), await makeTar([
-      { name: 'abc123/layer.tar', body: 'x' },
-      { name: 'manifest.json', body: '[]' },
-      { name: 'repositories', body: '{}' },
-    ]));
+    writeFileSync(
+      path.join(manifestDir, 'saved.tar'),
+      await makeTar([
+        { name: 'abc123/layer.tar', body: 'x' },
+        { name: 'manifest.json', body: '[]' },
+        { name: 'repositories', body: '{}' },
+      ]),
+    );
     // Imported as a docker archive (not unpacked as a rootfs), and refused as an empty one.
     await expect(resolve('saved.tar')).rejects.toThrow(/saved\.tar: manifest\.json is not a non-empty list/);
     expect(await storeEntries()).toEqual([]);
@@ -140,10 +144,7 @@ describe('resolveImage: rootfs tarball', () => {
       writeFileSync(path.join(dir, 'f'), tag);
       return { tag };
     };
-    const [x, y] = await Promise.all([
-      publishOnce(store, 'k', build('x')),
-      publishOnce(path.join(base, 'store-alias'), 'k', build('y')),
-    ]);
+    const [x, y] = await Promise.all([publishOnce(store, 'k', build('x')), publishOnce(path.join(base, 'store-alias'), 'k', build('y'))]);
     expect(builds).toBe(2);
     expect(x).toEqual(y); // the loser returns the winner's entry
     expect(await fsp.readdir(store)).toEqual(['k']); // no temp dir left
@@ -153,7 +154,9 @@ describe('resolveImage: rootfs tarball', () => {
   it('leaves nothing half-made after a truncated tarball', async () => {
     const full = await makeTar([...rootfs, { name: 'big', body: Buffer.alloc(100_000, 1) }]);
     writeFileSync(path.join(manifestDir, 'cut.tar'), full.subarray(0, 50_000));
-    await expect(resolve('cut.tar')).rejects.toThrow(/^spec\.containers\[0\]\.image: cut\.tar: not a valid tar archive: Unexpected end of data$/);
+    await expect(resolve('cut.tar')).rejects.toThrow(
+      /^spec\.containers\[0\]\.image: cut\.tar: not a valid tar archive: Unexpected end of data$/,
+    );
     const gz = gzip(full);
     writeFileSync(path.join(manifestDir, 'cut.tgz'), gz.subarray(0, gz.length - 100));
     await expect(resolve('cut.tgz')).rejects.toThrow(/cut\.tgz: not a valid tar archive: unexpected end of file/);
@@ -161,10 +164,13 @@ describe('resolveImage: rootfs tarball', () => {
   });
 
   it('refuses a hostile tarball with the field path and leaves nothing in the store', async () => {
-    writeFileSync(path.join(manifestDir, 'evil.tar'), await makeTar([
-      { name: 'link', type: 'symlink', linkname: base },
-      { name: 'link/pwned', body: 'x' },
-    ]));
+    writeFileSync(
+      path.join(manifestDir, 'evil.tar'),
+      await makeTar([
+        { name: 'link', type: 'symlink', linkname: base },
+        { name: 'link/pwned', body: 'x' },
+      ]),
+    );
     await expect(resolve('evil.tar')).rejects.toThrow(
       /^spec\.containers\[0\]\.image: evil\.tar: tar entry link\/pwned: parent link is a symlink; refusing to write through it$/,
     );

@@ -26,14 +26,18 @@ function describeTree(dir: string): string {
 
 describe.each(['busybox', 'nginx', 'app'])('rootfs-tools %s.tar', (name) => {
   const tar = path.join(built, `${name}.tar`);
-  it.skipIf(!isRoot || !existsSync(tar))(`unpacks like GNU tar (needs root and rootfs-tools/build-all.sh)`, async () => {
-    const ours = path.join(base, 'ours');
-    const gnu = path.join(base, 'gnu');
-    mkdirSync(ours);
-    mkdirSync(gnu);
-    const stats = await unpackTar(createReadStream(tar), ours);
-    execFileSync('tar', ['-C', gnu, '--numeric-owner', '-xpf', tar]);
-    expect(describeTree(ours)).toBe(describeTree(gnu));
-    expect(stats.skippedDevices).toBe(0);
-  }, 60_000);
+  it.skipIf(!isRoot || !existsSync(tar))(
+    `unpacks like GNU tar (needs root and rootfs-tools/build-all.sh)`,
+    async () => {
+      const ours = path.join(base, 'ours');
+      const gnu = path.join(base, 'gnu');
+      mkdirSync(ours);
+      mkdirSync(gnu);
+      const stats = await unpackTar(createReadStream(tar), ours);
+      execFileSync('tar', ['-C', gnu, '--numeric-owner', '-xpf', tar]);
+      expect(describeTree(ours)).toBe(describeTree(gnu));
+      expect(stats.skippedDevices).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -40,7 +40,10 @@ describe('unpackTar: hostile archives', () => {
   });
 
   it('confines absolute paths into the root', async () => {
-    await unpack([{ name: `${sentinel}/pwned`, body: 'x' }, { name: '/etc/passwd', body: 'root:x:0:0::/root:/bin/sh\n' }]);
+    await unpack([
+      { name: `${sentinel}/pwned`, body: 'x' },
+      { name: '/etc/passwd', body: 'root:x:0:0::/root:/bin/sh\n' },
+    ]);
     await expectNothingOutside();
     expect(await fsp.readFile(path.join(root, 'etc/passwd'), 'utf8')).toContain('root:x:0:0');
     expect(await fsp.readFile(path.join(root, sentinel.slice(1), 'pwned'), 'utf8')).toBe('x');
@@ -51,10 +54,16 @@ describe('unpackTar: hostile archives', () => {
     ['relative', () => '../sentinel'],
   ])('never writes through an %s symlink pointing out of the tree', async (_kind, target) => {
     await expect(
-      unpack([{ name: 'link', type: 'symlink', linkname: target() }, { name: 'link/pwned', body: 'pwned' }]),
+      unpack([
+        { name: 'link', type: 'symlink', linkname: target() },
+        { name: 'link/pwned', body: 'pwned' },
+      ]),
     ).rejects.toThrow(/is a symlink; refusing to write through it/);
     await expect(
-      unpack([{ name: 'd/link', type: 'symlink', linkname: target() }, { name: 'd/link/sub/pwned', type: 'directory' }]),
+      unpack([
+        { name: 'd/link', type: 'symlink', linkname: target() },
+        { name: 'd/link/sub/pwned', type: 'directory' },
+      ]),
     ).rejects.toThrow(/symlink/);
     await expectNothingOutside();
   });
@@ -86,15 +95,23 @@ describe('unpackTar: hostile archives', () => {
     const outside = path.join(base, 'sentinel-secret');
     writeFileSync(outside, 'secret');
     try {
-      await expect(unpack([{ name: 'h', type: 'link', linkname: '/etc/passwd' }])).rejects.toThrow(/not a regular file already in the archive/);
+      await expect(unpack([{ name: 'h', type: 'link', linkname: '/etc/passwd' }])).rejects.toThrow(
+        /not a regular file already in the archive/,
+      );
       await expect(unpack([{ name: 'h', type: 'link', linkname: '../../x' }])).rejects.toThrow(/escapes/);
       await expect(unpack([{ name: 'h', type: 'link', linkname: '../sentinel-secret' }])).rejects.toThrow(/escapes/);
       // Through a symlink to a directory outside, or to a symlink pointing at a file outside.
       await expect(
-        unpack([{ name: 'd', type: 'symlink', linkname: base }, { name: 'h', type: 'link', linkname: 'd/sentinel-secret' }]),
+        unpack([
+          { name: 'd', type: 'symlink', linkname: base },
+          { name: 'h', type: 'link', linkname: 'd/sentinel-secret' },
+        ]),
       ).rejects.toThrow(/hard link target/);
       await expect(
-        unpack([{ name: 's', type: 'symlink', linkname: outside }, { name: 'h2', type: 'link', linkname: 's' }]),
+        unpack([
+          { name: 's', type: 'symlink', linkname: outside },
+          { name: 'h2', type: 'link', linkname: 's' },
+        ]),
       ).rejects.toThrow(/hard link target/);
       expect(statSync(outside).nlink).toBe(1);
     } finally {
@@ -104,13 +121,21 @@ describe('unpackTar: hostile archives', () => {
   });
 
   it('makes hard links to files inside the tree', async () => {
-    const stats = await unpack([{ name: 'bin/busybox', body: 'ELF' }, { name: 'bin/sh', type: 'link', linkname: './bin/busybox' }]);
+    const stats = await unpack([
+      { name: 'bin/busybox', body: 'ELF' },
+      { name: 'bin/sh', type: 'link', linkname: './bin/busybox' },
+    ]);
     expect(statSync(path.join(root, 'bin/sh')).ino).toBe(statSync(path.join(root, 'bin/busybox')).ino);
     expect(stats.hardlinks).toBe(1);
   });
 
   it('refuses a regular file used as a parent directory', async () => {
-    await expect(unpack([{ name: 'f', body: 'x' }, { name: 'f/g', body: 'y' }])).rejects.toThrow(/not a directory/);
+    await expect(
+      unpack([
+        { name: 'f', body: 'x' },
+        { name: 'f/g', body: 'y' },
+      ]),
+    ).rejects.toThrow(/not a directory/);
   });
 
   it('does not create device nodes or fifos', async () => {
@@ -136,8 +161,13 @@ describe('unpackTar: limits and broken archives', () => {
   });
 
   it('refuses a truncated tarball (mid-entry and at an entry boundary)', async () => {
-    const tar = await makeTar([{ name: 'a', body: Buffer.alloc(5000, 1) }, { name: 'b', body: 'b' }]);
-    await expect(unpackTar(Readable.from([tar.subarray(0, 3000)]), root)).rejects.toThrow(/not a valid tar archive: Unexpected end of data/);
+    const tar = await makeTar([
+      { name: 'a', body: Buffer.alloc(5000, 1) },
+      { name: 'b', body: 'b' },
+    ]);
+    await expect(unpackTar(Readable.from([tar.subarray(0, 3000)]), root)).rejects.toThrow(
+      /not a valid tar archive: Unexpected end of data/,
+    );
     await fsp.rm(root, { recursive: true });
     mkdirSync(root);
     // Header (512) + 5000 bytes padded to 5120: cut exactly after the first entry.
@@ -178,7 +208,10 @@ describe('unpackTar: metadata', () => {
   });
 
   it('applies the ./ entry to the root', async () => {
-    await unpack([{ name: './', type: 'directory', mode: 0o700 }, { name: './etc/', type: 'directory' }]);
+    await unpack([
+      { name: './', type: 'directory', mode: 0o700 },
+      { name: './etc/', type: 'directory' },
+    ]);
     expect(statSync(root).mode & 0o7777).toBe(0o700);
   });
 
@@ -220,7 +253,11 @@ describe('unpackTar: OCI whiteouts', () => {
     expect(wh.isCharacterDevice()).toBe(true);
     expect(wh.rdev).toBe(0);
     expect(stats).toMatchObject({ whiteouts: 1, opaqueDirs: 1, skippedOther: 2 });
-    const xattr = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())', path.join(root, 'var/cache')]);
+    const xattr = execFileSync('python3', [
+      '-c',
+      'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())',
+      path.join(root, 'var/cache'),
+    ]);
     expect(xattr.toString().trim()).toBe('y');
     expect(await listTree(root)).toEqual(['etc', 'etc/motd', 'var', 'var/cache']);
   });

@@ -9,7 +9,12 @@ describe('CRI log lines', () => {
   it('formats and parses', () => {
     const line = formatCriLine('2026-11-25T08:00:00.000000001Z', 'stdout', true, 'hello world');
     expect(line).toBe('2026-11-25T08:00:00.000000001Z stdout F hello world\n');
-    expect(parseCriLine(line.trimEnd())).toEqual({ time: '2026-11-25T08:00:00.000000001Z', stream: 'stdout', full: true, text: 'hello world' });
+    expect(parseCriLine(line.trimEnd())).toEqual({
+      time: '2026-11-25T08:00:00.000000001Z',
+      stream: 'stdout',
+      full: true,
+      text: 'hello world',
+    });
   });
   it('has nanoseconds', () => {
     expect(rfc3339Nano()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
@@ -27,7 +32,10 @@ describe('CRI log lines', () => {
     w.close();
     const lines = parseLogText('c', fs.readFileSync(file, 'utf8'));
     expect(lines.map((l) => [l.stream, l.text.length > 50 ? l.text.length : l.text])).toEqual([
-      ['stdout', 'a'], ['stdout', 'bc'], ['stderr', 20000], ['stdout', 'tail without newline'],
+      ['stdout', 'a'],
+      ['stdout', 'bc'],
+      ['stderr', 20000],
+      ['stdout', 'tail without newline'],
     ]);
     expect(fs.readFileSync(file, 'utf8')).toMatch(/ stderr P x+\n/);
   });

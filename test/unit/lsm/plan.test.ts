@@ -18,7 +18,12 @@ function sc(securityContext: object, extra: { annotations?: object; podSecurity?
 
 const NONE: HostLsm = { appArmor: false, appArmorProfiles: [], seLinux: false };
 const APPARMOR: HostLsm = { appArmor: true, appArmorProfiles: ['containers-default-0.50.1', 'my-app'], seLinux: false };
-const SELINUX: HostLsm = { appArmor: false, appArmorProfiles: [], seLinux: true, seLinuxContext: 'unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023' };
+const SELINUX: HostLsm = {
+  appArmor: false,
+  appArmorProfiles: [],
+  seLinux: true,
+  seLinuxContext: 'unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023',
+};
 
 describe('planLsmLabels', () => {
   it('asks for nothing without the fields, and Unconfined needs no AppArmor', () => {
@@ -33,16 +38,25 @@ describe('planLsmLabels', () => {
     expect(() => planLsmLabels(sc({}, { podSecurity: { appArmorProfile: { type: 'Localhost', localhostProfile: 'x' } } }), NONE)).toThrow(
       /^spec\.securityContext\.appArmorProfile: Localhost cannot be enforced/,
     );
-    expect(() => planLsmLabels(sc({}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'runtime/default' } }), NONE)).toThrow(
-      /^metadata\.annotations\["container\.apparmor\.security\.beta\.kubernetes\.io\/c"\]: RuntimeDefault cannot be enforced/,
-    );
+    expect(() =>
+      planLsmLabels(sc({}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'runtime/default' } }), NONE),
+    ).toThrow(/^metadata\.annotations\["container\.apparmor\.security\.beta\.kubernetes\.io\/c"\]: RuntimeDefault cannot be enforced/);
   });
 
-  it('with AppArmor: a loaded Localhost profile, a peer\'s default for RuntimeDefault, the container\'s field first', () => {
-    expect(planLsmLabels(sc({ appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } }), APPARMOR)).toEqual([{ module: 'apparmor', label: 'my-app' }]);
-    expect(planLsmLabels(sc({ appArmorProfile: { type: 'RuntimeDefault' } }), APPARMOR)).toEqual([{ module: 'apparmor', label: 'containers-default-0.50.1' }]);
-    expect(() => planLsmLabels(sc({ appArmorProfile: { type: 'Localhost', localhostProfile: 'nope' } }), APPARMOR)).toThrow(/"nope" is not loaded/);
-    const both = sc({ appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } }, { annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' } });
+  it("with AppArmor: a loaded Localhost profile, a peer's default for RuntimeDefault, the container's field first", () => {
+    expect(planLsmLabels(sc({ appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } }), APPARMOR)).toEqual([
+      { module: 'apparmor', label: 'my-app' },
+    ]);
+    expect(planLsmLabels(sc({ appArmorProfile: { type: 'RuntimeDefault' } }), APPARMOR)).toEqual([
+      { module: 'apparmor', label: 'containers-default-0.50.1' },
+    ]);
+    expect(() => planLsmLabels(sc({ appArmorProfile: { type: 'Localhost', localhostProfile: 'nope' } }), APPARMOR)).toThrow(
+      /"nope" is not loaded/,
+    );
+    const both = sc(
+      { appArmorProfile: { type: 'Localhost', localhostProfile: 'my-app' } },
+      { annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' } },
+    );
     expect(planLsmLabels(both, APPARMOR)).toEqual([{ module: 'apparmor', label: 'my-app' }]);
     // privileged: no profile, as podman does.
     expect(planLsmLabels(sc({ privileged: true, appArmorProfile: { type: 'RuntimeDefault' } }), NONE)).toEqual([]);

@@ -73,7 +73,9 @@ describe('several documents', () => {
 
   it('reports every error of every document, each on one line naming document and field', () => {
     const errors = errorsOf(
-      src(`${SECRET.replace('czNjcjN0', 'not base64!')}---\n${CONFIG}---\n${CONFIG}---\napiVersion: v1\nkind: Sekret\nmetadata: {name: x}\n---\n${POD}`),
+      src(
+        `${SECRET.replace('czNjcjN0', 'not base64!')}---\n${CONFIG}---\n${CONFIG}---\napiVersion: v1\nkind: Sekret\nmetadata: {name: x}\n---\n${POD}`,
+      ),
       src('apiVersion: v1\nkind: Service\nmetadata: {name: s}\n', 'svc.yaml'),
     );
     expect(errors).toEqual([
@@ -86,7 +88,9 @@ describe('several documents', () => {
   });
 
   it('refuses two pods of one name, a missing Pod, and bad keys', () => {
-    expect(errorsOf(src(`${POD}---\n${POD}`))[0]).toBe('all.yaml: Pod "web": metadata.name: "web" is already the name of a Pod in all.yaml: Pod "web"');
+    expect(errorsOf(src(`${POD}---\n${POD}`))[0]).toBe(
+      'all.yaml: Pod "web": metadata.name: "web" is already the name of a Pod in all.yaml: Pod "web"',
+    );
     expect(errorsOf(src(CONFIG))).toEqual(['no Pod among the documents: nothing to run']);
     expect(errorsOf(src(`${CONFIG.replace('mode: fast', '../x: fast')}---\n${POD}`))[0]).toBe(
       `all.yaml: ConfigMap "settings": data["../x"]: key "../x" must consist of letters, digits, '-', '_' or '.'`,
@@ -98,9 +102,14 @@ describe('several documents', () => {
 
   it('checks the keys of typed Secrets', () => {
     const tls = 'apiVersion: v1\nkind: Secret\nmetadata: {name: cert}\ntype: kubernetes.io/tls\nstringData: {tls.crt: x}\n';
-    expect(errorsOf(src(`${tls}---\n${POD}`))).toEqual(['all.yaml: Secret "cert": data["tls.key"]: field is required for a Secret of type kubernetes.io/tls']);
-    const docker = 'apiVersion: v1\nkind: Secret\nmetadata: {name: reg}\ntype: kubernetes.io/dockerconfigjson\nstringData: {.dockerconfigjson: "[1]"}\n';
-    expect(errorsOf(src(`${docker}---\n${POD}`))).toEqual(['all.yaml: Secret "reg": data[".dockerconfigjson"]: is not a JSON object (a docker config file)']);
+    expect(errorsOf(src(`${tls}---\n${POD}`))).toEqual([
+      'all.yaml: Secret "cert": data["tls.key"]: field is required for a Secret of type kubernetes.io/tls',
+    ]);
+    const docker =
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: reg}\ntype: kubernetes.io/dockerconfigjson\nstringData: {.dockerconfigjson: "[1]"}\n';
+    expect(errorsOf(src(`${docker}---\n${POD}`))).toEqual([
+      'all.yaml: Secret "reg": data[".dockerconfigjson"]: is not a JSON object (a docker config file)',
+    ]);
   });
 
   it('cluster-only fields are warnings naming the field, not errors', () => {

@@ -10,7 +10,12 @@ import { dataDirName, planFileVolume } from '../../../src/pod/file-volumes.js';
 
 type Json = Record<string, any>;
 
-const CONFIG = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'app.conf': 'x=1\n', mode: 'fast', 'log.level': 'debug' } };
+const CONFIG = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'cfg' },
+  data: { 'app.conf': 'x=1\n', mode: 'fast', 'log.level': 'debug' },
+};
 const SECRET = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'hunter2', user: 'admin' } };
 
 function pod(mutate: (p: Json) => void): Json {
@@ -104,7 +109,16 @@ describe('env from objects and the downward API', () => {
 
   it('values from objects are not $(VAR)-expanded, as kubelet', () => {
     const cm = { ...CONFIG, data: { v: '$(HOME)' } };
-    const p = load(cm, pod((x) => (x.spec.containers[0].env = [{ name: 'HOME', value: '/h' }, { name: 'V', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'v' } } }])));
+    const p = load(
+      cm,
+      pod(
+        (x) =>
+          (x.spec.containers[0].env = [
+            { name: 'HOME', value: '/h' },
+            { name: 'V', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'v' } } },
+          ]),
+      ),
+    );
     expect(containerEnv(p, p.containers[0]!, {}, VALUES)).toContain('V=$(HOME)');
   });
 
@@ -130,13 +144,22 @@ describe('env from objects and the downward API', () => {
       'all.yaml: Pod "web": spec.containers[0].env[3].valueFrom.resourceFieldRef.divisor: "2" is not a cpu divisor (1m or 1)',
     ]);
     // The container name is checked once the pod is decoded.
-    const e2 = errors(pod((x) => (x.spec.containers[0].env = [{ name: 'E', valueFrom: { resourceFieldRef: { containerName: 'other', resource: 'limits.memory' } } }])));
+    const e2 = errors(
+      pod(
+        (x) =>
+          (x.spec.containers[0].env = [
+            { name: 'E', valueFrom: { resourceFieldRef: { containerName: 'other', resource: 'limits.memory' } } },
+          ]),
+      ),
+    );
     expect(e2).toEqual(['spec.containers[0].env[0].valueFrom.resourceFieldRef.containerName: "other" is not a container of the pod']);
   });
 
   it('unset limits resolve to the host capacity, unset requests to 0', () => {
     const p = load(pod((x) => (x.spec.containers[0].resources = {})));
-    const ref = (resource: string, divisor: number) => ({ resourceFieldRef: { containerName: 'app', resource: resource as 'limits.cpu', divisor } });
+    const ref = (resource: string, divisor: number) => ({
+      resourceFieldRef: { containerName: 'app', resource: resource as 'limits.cpu', divisor },
+    });
     expect(resolveDownward(ref('limits.cpu', 1000), p, VALUES)).toBe('4');
     expect(resolveDownward(ref('limits.memory', 1), p, VALUES)).toBe(String(8 * 1024 ** 3));
     expect(resolveDownward(ref('requests.cpu', 1), p, VALUES)).toBe('0');
@@ -151,7 +174,10 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
     });
 
   it('reads defaultMode: 0400 as octal, as Kubernetes does (YAML 1.1 integers)', () => {
-    const written = text(CONFIG, mounted([{ name: 'cfg', configMap: { name: 'cfg', defaultMode: 1 } }])).replace('defaultMode: 1', 'defaultMode: 0400');
+    const written = text(CONFIG, mounted([{ name: 'cfg', configMap: { name: 'cfg', defaultMode: 1 } }])).replace(
+      'defaultMode: 1',
+      'defaultMode: 0400',
+    );
     expect(written).toContain('defaultMode: 0400');
     const { bundle } = loadManifestBundle([{ source: 'all.yaml', path: '/m/all.yaml', text: written }]);
     expect(bundle.pods[0]!.volumes[0]!.source).toMatchObject({ files: [{ mode: 0o400 }, { mode: 0o400 }, { mode: 0o400 }] });
@@ -163,7 +189,17 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
       SECRET,
       mounted([
         { name: 'all', configMap: { name: 'cfg' } },
-        { name: 'some', configMap: { name: 'cfg', defaultMode: 0o600, items: [{ key: 'app.conf', path: 'etc/app.conf' }, { key: 'mode', path: 'mode', mode: 0o400 }] } },
+        {
+          name: 'some',
+          configMap: {
+            name: 'cfg',
+            defaultMode: 0o600,
+            items: [
+              { key: 'app.conf', path: 'etc/app.conf' },
+              { key: 'mode', path: 'mode', mode: 0o400 },
+            ],
+          },
+        },
         { name: 'sec', secret: { secretName: 'db', items: [{ key: 'password', path: 'pw' }] } },
         { name: 'none', secret: { secretName: 'nope', optional: true } },
       ]),
@@ -179,8 +215,18 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
         { path: 'mode', mode: 0o644, data: Buffer.from('fast').toString('base64') },
       ],
     });
-    expect(some).toMatchObject({ files: [{ path: 'etc/app.conf', mode: 0o600 }, { path: 'mode', mode: 0o400 }] });
-    expect(sec).toEqual({ kind: 'files', type: 'secret', tmpfs: true, files: [{ path: 'pw', mode: 0o644, data: Buffer.from('hunter2').toString('base64'), secret: true }] });
+    expect(some).toMatchObject({
+      files: [
+        { path: 'etc/app.conf', mode: 0o600 },
+        { path: 'mode', mode: 0o400 },
+      ],
+    });
+    expect(sec).toEqual({
+      kind: 'files',
+      type: 'secret',
+      tmpfs: true,
+      files: [{ path: 'pw', mode: 0o644, data: Buffer.from('hunter2').toString('base64'), secret: true }],
+    });
     expect(none).toEqual({ kind: 'files', type: 'secret', tmpfs: true, files: [] });
   });
 
@@ -193,7 +239,14 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
           projected: {
             sources: [
               { configMap: { name: 'cfg', items: [{ key: 'mode', path: 'conf/mode' }] } },
-              { downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } }] } },
+              {
+                downwardAPI: {
+                  items: [
+                    { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+                    { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } },
+                  ],
+                },
+              },
             ],
           },
         },
@@ -215,9 +268,28 @@ describe('configMap, secret, downwardAPI and projected volumes', () => {
     const e = errors(
       CONFIG,
       mounted([
-        { name: 'a', configMap: { name: 'cfg', items: [{ key: 'mode', path: '../x' }, { key: 'nokey', path: 'y' }, { key: 'mode', path: 'm', mode: 0o1777 }] } },
+        {
+          name: 'a',
+          configMap: {
+            name: 'cfg',
+            items: [
+              { key: 'mode', path: '../x' },
+              { key: 'nokey', path: 'y' },
+              { key: 'mode', path: 'm', mode: 0o1777 },
+            ],
+          },
+        },
         { name: 'b', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
-        { name: 'c', configMap: { name: 'cfg', items: [{ key: 'mode', path: 'p' }, { key: 'app.conf', path: 'p' }] } },
+        {
+          name: 'c',
+          configMap: {
+            name: 'cfg',
+            items: [
+              { key: 'mode', path: 'p' },
+              { key: 'app.conf', path: 'p' },
+            ],
+          },
+        },
         { name: 'd', downwardAPI: { items: [{ path: 'ip', fieldRef: { fieldPath: 'status.podIP' } }] } },
       ]),
     );

@@ -37,7 +37,8 @@ describe('docs/manifest.md field table', () => {
   it('each refused row is refused and each warning row warns, as decoded', () => {
     // A spot check of the derivation itself through the real decoder.
     const rows = podFieldTable();
-    const pod = (spec: object) => stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'i' }], ...spec } });
+    const pod = (spec: object) =>
+      stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'i' }], ...spec } });
     const run = (spec: object) => decodeManifestBundle([{ source: 'p.yaml', path: '/p.yaml', text: pod(spec) }]);
     const refused = rows.filter((r) => r.support === 'refused' && /^spec\.[a-zA-Z]+$/.test(r.path)).map((r) => r.path.slice(5));
     const warned = rows.filter((r) => r.support === 'warning' && /^spec\.[a-zA-Z]+$/.test(r.path)).map((r) => r.path.slice(5));
@@ -48,7 +49,10 @@ describe('docs/manifest.md field table', () => {
     for (const field of warned) {
       const r = run({ [field]: 1 });
       expect(r.errors, field).toEqual([]);
-      expect(r.warnings.map((w) => w.path), field).toEqual([`spec.${field}`]);
+      expect(
+        r.warnings.map((w) => w.path),
+        field,
+      ).toEqual([`spec.${field}`]);
     }
   });
 });

@@ -223,8 +223,22 @@ const FULL_POD: PodSpec = {
       securityContext: { ...DEFAULT_SECURITY, runAsUser: 1000, seccompProfile: runtimeDefault('initContainers[1]') },
       ports: [],
       restartPolicy: 'Always',
-      startupProbe: { grpc: { port: 9000, service: '' }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
-      readinessProbe: { grpc: { port: 9000, service: 'proxy.v1' }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+      startupProbe: {
+        grpc: { port: 9000, service: '' },
+        initialDelaySeconds: 0,
+        periodSeconds: 10,
+        timeoutSeconds: 1,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
+      readinessProbe: {
+        grpc: { port: 9000, service: 'proxy.v1' },
+        initialDelaySeconds: 0,
+        periodSeconds: 10,
+        timeoutSeconds: 1,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
       lifecycle: { postStart: { exec: { command: ['true'] } } },
       stdin: false,
       tty: false,
@@ -318,10 +332,9 @@ describe('parsePodManifest: a full manifest', () => {
   });
 
   it('a minimal pod gets every default', () => {
-    const pod = parsePodManifest(
-      'apiVersion: v1\nkind: Pod\nmetadata: {name: tiny}\nspec:\n  containers: [{name: c, image: img}]\n',
-      { manifestDir: 'rel/dir' },
-    );
+    const pod = parsePodManifest('apiVersion: v1\nkind: Pod\nmetadata: {name: tiny}\nspec:\n  containers: [{name: c, image: img}]\n', {
+      manifestDir: 'rel/dir',
+    });
     expect(pod).toStrictEqual({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -25,14 +25,24 @@ describe('spawnInNamespaces', () => {
   it('unshares, spawns, and returns to the saved namespaces', () => {
     const sys = new RecordingSyscall();
     const f = fakeFiles();
-    const result = spawnInNamespaces(sys, { create: ['pid', 'net', 'ipc', 'uts'], join: null }, () => {
-      expect(sys.callsOf('unshare')).toEqual([[CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS]]);
-      return 'spawned';
-    }, f.files);
+    const result = spawnInNamespaces(
+      sys,
+      { create: ['pid', 'net', 'ipc', 'uts'], join: null },
+      () => {
+        expect(sys.callsOf('unshare')).toEqual([[CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS]]);
+        return 'spawned';
+      },
+      f.files,
+    );
     expect(result).toBe('spawned');
     expect(f.opened).toContain('/proc/thread-self/ns/pid_for_children');
     // Four setns calls back, one per saved namespace; every fd closed.
-    expect(sys.callsOf('setns').map((c) => c[1]).sort()).toEqual([CLONE.NEWNET, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWPID].sort());
+    expect(
+      sys
+        .callsOf('setns')
+        .map((c) => c[1])
+        .sort(),
+    ).toEqual([CLONE.NEWNET, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWPID].sort());
     expect(f.byFd.size).toBe(0);
   });
 
@@ -48,7 +58,16 @@ describe('spawnInNamespaces', () => {
   it('restores the namespaces even when the spawn throws', () => {
     const sys = new RecordingSyscall();
     const f = fakeFiles();
-    expect(() => spawnInNamespaces(sys, { create: ['net'], join: null }, () => { throw new Error('boom'); }, f.files)).toThrow('boom');
+    expect(() =>
+      spawnInNamespaces(
+        sys,
+        { create: ['net'], join: null },
+        () => {
+          throw new Error('boom');
+        },
+        f.files,
+      ),
+    ).toThrow('boom');
     expect(sys.callsOf('setns')).toHaveLength(1);
   });
 });

@@ -120,9 +120,7 @@ describe('running a conflist with fake plugins', () => {
   });
 
   it('turns a plugin error into a CniError naming the plugin', async () => {
-    await expect(addNetworkList(list('first', 'failing'), rt)).rejects.toThrow(
-      'CNI plugin failing ADD: invalid config: no bridge',
-    );
+    await expect(addNetworkList(list('first', 'failing'), rt)).rejects.toThrow('CNI plugin failing ADD: invalid config: no bridge');
   });
 
   it('DEL keeps going past a failing plugin', async () => {

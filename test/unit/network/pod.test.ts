@@ -30,7 +30,9 @@ describe('setupPodNetwork without root', () => {
     const s = await setupPodNetwork({ pod: p, podId: 'host1', paths });
     expect(s.mode).toBe('host');
     expect(s.ports.map((x) => x.hostPort)).toEqual([18999]);
-    await expect(checkHostPorts(p, paths)).rejects.toThrow('spec.containers[0].ports[0].containerPort: host port 0.0.0.0:18999/TCP is already used by pod web');
+    await expect(checkHostPorts(p, paths)).rejects.toThrow(
+      'spec.containers[0].ports[0].containerPort: host port 0.0.0.0:18999/TCP is already used by pod web',
+    );
     await expect(checkHostPorts(p, paths, 'host1')).resolves.toBeUndefined();
   });
 });

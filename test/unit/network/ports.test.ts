@@ -16,8 +16,22 @@ const web = pod({
 describe('publishedPorts', () => {
   it('lists only ports with a hostPort, with their field path', () => {
     expect(publishedPorts(web)).toEqual([
-      { containerName: 'nginx', containerPort: 80, hostPort: 18080, hostIP: '', protocol: 'TCP', field: 'spec.containers[0].ports[0].hostPort' },
-      { containerName: 'dns', containerPort: 53, hostPort: 18053, hostIP: '127.0.0.1', protocol: 'UDP', field: 'spec.containers[1].ports[0].hostPort' },
+      {
+        containerName: 'nginx',
+        containerPort: 80,
+        hostPort: 18080,
+        hostIP: '',
+        protocol: 'TCP',
+        field: 'spec.containers[0].ports[0].hostPort',
+      },
+      {
+        containerName: 'dns',
+        containerPort: 53,
+        hostPort: 18053,
+        hostIP: '127.0.0.1',
+        protocol: 'UDP',
+        field: 'spec.containers[1].ports[0].hostPort',
+      },
     ]);
   });
 
@@ -62,7 +76,10 @@ describe('findPortConflict', () => {
 
   it('refuses a duplicate inside the pod', () => {
     const dup = pod({
-      containers: [container('a', [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }]), container('b', [{ containerPort: 81, hostPort: 8080, protocol: 'TCP' }])],
+      containers: [
+        container('a', [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }]),
+        container('b', [{ containerPort: 81, hostPort: 8080, protocol: 'TCP' }]),
+      ],
     });
     expect(findPortConflict('x', 'bridge', publishedPorts(dup), [])?.message).toBe(
       'spec.containers[1].ports[0].hostPort: 0.0.0.0:8080/TCP is already published by spec.containers[0].ports[0].hostPort',
@@ -80,10 +97,21 @@ describe('checkHostBindings', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as net.AddressInfo).port;
     try {
-      const p = { containerName: 'a', containerPort: 80, hostPort: port, hostIP: '', protocol: 'TCP' as const, field: 'spec.containers[0].ports[0].hostPort' };
-      await expect(checkHostBindings([p])).rejects.toThrow(`spec.containers[0].ports[0].hostPort: host port 0.0.0.0:${port}/TCP is already in use on the host`);
+      const p = {
+        containerName: 'a',
+        containerPort: 80,
+        hostPort: port,
+        hostIP: '',
+        protocol: 'TCP' as const,
+        field: 'spec.containers[0].ports[0].hostPort',
+      };
+      await expect(checkHostBindings([p])).rejects.toThrow(
+        `spec.containers[0].ports[0].hostPort: host port 0.0.0.0:${port}/TCP is already in use on the host`,
+      );
       await expect(checkHostBindings([{ ...p, protocol: 'UDP' }])).resolves.toBeUndefined();
-      await expect(checkHostBindings([{ ...p, hostIP: '192.0.2.250' }])).rejects.toThrow('hostIP 192.0.2.250 is not an address of this host');
+      await expect(checkHostBindings([{ ...p, hostIP: '192.0.2.250' }])).rejects.toThrow(
+        'hostIP 192.0.2.250 is not an address of this host',
+      );
     } finally {
       srv.close();
     }

@@ -13,10 +13,18 @@ const HYBRID_DIRS = {
 };
 
 describe('planCgroupView', () => {
-  it('v1 and hybrid: a tmpfs, the container\'s own directory of each controller bound read-only, the tmpfs made read-only', () => {
+  it("v1 and hybrid: a tmpfs, the container's own directory of each controller bound read-only, the tmpfs made read-only", () => {
     const planned = planCgroupView({ mode: 'hybrid', dirs: HYBRID_DIRS, privileged: false });
     expect(planned.mounts).toEqual([
-      { source: 'tmpfs', destination: '/sys/fs/cgroup', fstype: 'tmpfs', flags: ['NOSUID', 'NODEV', 'NOEXEC'], data: 'mode=755,size=64k', destinationKind: 'dir', readOnly: false },
+      {
+        source: 'tmpfs',
+        destination: '/sys/fs/cgroup',
+        fstype: 'tmpfs',
+        flags: ['NOSUID', 'NODEV', 'NOEXEC'],
+        data: 'mode=755,size=64k',
+        destinationKind: 'dir',
+        readOnly: false,
+      },
       ...['cpu', 'memory', 'pids', 'systemd'].map((c) => ({
         source: `/sys/fs/cgroup/${c}/minipod/p/c`,
         destination: `/sys/fs/cgroup/${c}`,

@@ -6,7 +6,12 @@ import { capabilityBit } from '../../../native-bindings/constants.js';
 
 function podOf(container: object, extra: object = {}) {
   return parsePodManifest(
-    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'img', ...container }], ...extra } }),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'img', ...container }], ...extra },
+    }),
     { manifestDir: '/m' },
   );
 }
@@ -38,14 +43,19 @@ describe('containerArgs (Kubernetes rule)', () => {
 
 describe('containerEnv', () => {
   it('puts PATH, image env, HOSTNAME, then the container env, later names winning', () => {
-    const pod = podOf({ env: [{ name: 'A', value: '1' }, { name: 'PATH', value: '/only' }] });
+    const pod = podOf({
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'PATH', value: '/only' },
+      ],
+    });
     expect(containerEnv(pod, pod.containers[0]!, { env: ['A=image', 'B=2'] })).toEqual(['PATH=/only', 'A=1', 'B=2', 'HOSTNAME=p']);
   });
 });
 
 describe('containerCapabilities', () => {
   const bits = (names: string[]) => names.map(capabilityBit).sort((a, b) => a - b);
-  it('is Docker\'s default set', () => {
+  it("is Docker's default set", () => {
     expect(containerCapabilities(podOf({}).containers[0]!)).toHaveLength(14);
   });
   it('drops ALL then adds', () => {
@@ -78,12 +88,34 @@ describe('planContainer', () => {
         ],
         securityContext: { runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'] } },
       },
-      { volumes: [{ name: 'data', emptyDir: {} }, { name: 'conf', emptyDir: {} }] },
+      {
+        volumes: [
+          { name: 'data', emptyDir: {} },
+          { name: 'conf', emptyDir: {} },
+        ],
+      },
     );
-    const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: ['/cg/cgroup.procs'], isFile: (p) => p.endsWith('.conf') });
+    const plan = planContainer({
+      pod,
+      container: pod.containers[0]!,
+      image: {},
+      dirs,
+      cgroupProcs: ['/cg/cgroup.procs'],
+      isFile: (p) => p.endsWith('.conf'),
+    });
     expect(plan.mounts.map((m) => m.destination)).toEqual([
-      '/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf',
-      '/data', '/data/cache', '/etc/nginx/nginx.conf',
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/dev/shm',
+      '/dev/mqueue',
+      '/sys',
+      '/etc/hosts',
+      '/etc/hostname',
+      '/etc/resolv.conf',
+      '/data',
+      '/data/cache',
+      '/etc/nginx/nginx.conf',
     ]);
     const sub = plan.mounts.at(-1)!;
     expect(sub).toMatchObject({ source: '/vol/conf/nginx.conf', destinationKind: 'file', fstype: 'bind' });
@@ -100,9 +132,20 @@ describe('planContainer', () => {
 
   it('puts the cgroup view after /sys and before the volumes, its tmpfs read-only at the end', () => {
     const pod = podOf({ volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { volumes: [{ name: 'data', emptyDir: {} }] });
-    const cgroups = { mode: 'hybrid' as const, dirs: { memory: '/sys/fs/cgroup/memory/minipod/p/c', unified: '/sys/fs/cgroup/unified/minipod/p/c' } };
+    const cgroups = {
+      mode: 'hybrid' as const,
+      dirs: { memory: '/sys/fs/cgroup/memory/minipod/p/c', unified: '/sys/fs/cgroup/unified/minipod/p/c' },
+    };
     const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false, cgroups });
-    expect(plan.mounts.map((m) => m.destination).slice(5)).toEqual(['/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/data']);
+    expect(plan.mounts.map((m) => m.destination).slice(5)).toEqual([
+      '/sys',
+      '/etc/hosts',
+      '/etc/hostname',
+      '/etc/resolv.conf',
+      '/sys/fs/cgroup',
+      '/sys/fs/cgroup/memory',
+      '/data',
+    ]);
     expect(plan.readonlyPaths.at(-1)).toBe('/sys/fs/cgroup');
     expect(plan.cgroupView).toEqual({ namespace: true });
   });
@@ -130,7 +173,10 @@ describe('$(VAR) expansion, as kubelet does it', () => {
     const pod = podOf({
       command: ['echo', '$(GREETING)', '$$(GREETING)', '$(UNDEFINED)'],
       args: ['$(HOSTNAME)'],
-      env: [{ name: 'NAME', value: 'world' }, { name: 'GREETING', value: 'hello $(NAME)' }],
+      env: [
+        { name: 'NAME', value: 'world' },
+        { name: 'GREETING', value: 'hello $(NAME)' },
+      ],
     });
     const plan = planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false });
     expect(plan.process.args).toEqual(['echo', 'hello world', '$(GREETING)', '$(UNDEFINED)', 'p']);

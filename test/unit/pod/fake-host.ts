@@ -58,7 +58,10 @@ export class FakeHost implements PodHost {
       stderr: new PassThrough(),
     };
     this.helpers.push(helper);
-    const ns = [...namespaces.create.map((n) => `+${n}`), ...(namespaces.join?.namespaces ?? []).map((n) => `${n}@${namespaces.join!.pid}`)];
+    const ns = [
+      ...namespaces.create.map((n) => `+${n}`),
+      ...(namespaces.join?.namespaces ?? []).map((n) => `${n}@${namespaces.join!.pid}`),
+    ];
     this.log.push(`spawn ${pid} ${ns.join(',')}`);
     return helper;
   }

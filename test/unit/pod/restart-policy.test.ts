@@ -3,7 +3,11 @@ import { backoffDelay, nextBackoffCount, podExitCode, shouldRestart, signalExitC
 
 describe('restart policy', () => {
   it.each([
-    ['Always', 0, true], ['Always', 1, true], ['OnFailure', 0, false], ['OnFailure', 2, true], ['Never', 1, false],
+    ['Always', 0, true],
+    ['Always', 1, true],
+    ['OnFailure', 0, false],
+    ['OnFailure', 2, true],
+    ['Never', 1, false],
   ] as const)('%s with exit %i restarts: %s', (policy, code, expected) => {
     expect(shouldRestart(policy, code)).toBe(expected);
   });
@@ -16,7 +20,13 @@ describe('restart policy', () => {
   });
   it('exits with the first failure, else 0', () => {
     expect(podExitCode([])).toBe(0);
-    expect(podExitCode([{ name: 'a', exitCode: 0, finishedAt: 1 }, { name: 'b', exitCode: 3, finishedAt: 5 }, { name: 'c', exitCode: 9, finishedAt: 2 }])).toBe(9);
+    expect(
+      podExitCode([
+        { name: 'a', exitCode: 0, finishedAt: 1 },
+        { name: 'b', exitCode: 3, finishedAt: 5 },
+        { name: 'c', exitCode: 9, finishedAt: 2 },
+      ]),
+    ).toBe(9);
   });
   it('counts only the last run of each container: OnFailure that failed twice, then succeeded, is 0', () => {
     const runs = [

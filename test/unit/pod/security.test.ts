@@ -43,10 +43,18 @@ describe('sysctl classification', () => {
     expect(sysctlProcPath('kernel.sem')).toBe('/proc/sys/kernel/sem');
   });
   it('plans the writes in manifest order with their namespace and field', () => {
-    const p = pod('  securityContext:\n    sysctls:\n      - {name: kernel.msgmax, value: "9000"}\n      - {name: net/core/somaxconn, value: "512"}\n  containers: [{name: c, image: i}]\n');
+    const p = pod(
+      '  securityContext:\n    sysctls:\n      - {name: kernel.msgmax, value: "9000"}\n      - {name: net/core/somaxconn, value: "512"}\n  containers: [{name: c, image: i}]\n',
+    );
     expect(planSysctls(p)).toEqual([
       { path: '/proc/sys/kernel/msgmax', value: '9000', namespace: 'ipc', field: 'spec.securityContext.sysctls[0]', name: 'kernel.msgmax' },
-      { path: '/proc/sys/net/core/somaxconn', value: '512', namespace: 'net', field: 'spec.securityContext.sysctls[1]', name: 'net.core.somaxconn' },
+      {
+        path: '/proc/sys/net/core/somaxconn',
+        value: '512',
+        namespace: 'net',
+        field: 'spec.securityContext.sysctls[1]',
+        name: 'net.core.somaxconn',
+      },
     ]);
   });
 });
@@ -113,7 +121,9 @@ describe('setVolumeOwnership on a real tree', () => {
 
 describe('container groups', () => {
   it('every container gets supplementalGroups then fsGroup; Strict drops the image groups', () => {
-    const p = pod('  securityContext: {fsGroup: 2000, supplementalGroups: [10, 2000]}\n  initContainers: [{name: i, image: i}]\n  containers: [{name: c, image: i}]\n');
+    const p = pod(
+      '  securityContext: {fsGroup: 2000, supplementalGroups: [10, 2000]}\n  initContainers: [{name: i, image: i}]\n  containers: [{name: c, image: i}]\n',
+    );
     expect(processSpec(p, p.containers[0]!, {}).user).toEqual({ groups: [10, 2000] });
     expect(processSpec(p, p.initContainers[0]!, {}).user).toEqual({ groups: [10, 2000] });
     const strict = pod('  securityContext: {supplementalGroupsPolicy: Strict}\n  containers: [{name: c, image: i}]\n');
@@ -122,13 +132,15 @@ describe('container groups', () => {
 });
 
 describe('/etc/hosts with hostAliases', () => {
-  it('appends them under kubelet\'s comment, one line per entry', () => {
+  it("appends them under kubelet's comment, one line per entry", () => {
     const text = renderEtcHosts('web', '10.88.0.5', [
       { ip: '127.0.0.1', hostnames: ['foo.local', 'bar.local'] },
       { ip: '10.1.2.3', hostnames: [] },
       { ip: 'fd00::1', hostnames: ['six.local'] },
     ]);
-    expect(text.endsWith('10.88.0.5\tweb\n\n# Entries added by HostAliases.\n127.0.0.1\tfoo.local\tbar.local\nfd00::1\tsix.local\n')).toBe(true);
+    expect(text.endsWith('10.88.0.5\tweb\n\n# Entries added by HostAliases.\n127.0.0.1\tfoo.local\tbar.local\nfd00::1\tsix.local\n')).toBe(
+      true,
+    );
     expect(renderEtcHosts('web', '10.88.0.5', [])).not.toContain('HostAliases');
   });
 });

@@ -84,7 +84,10 @@ describe('sidecar containers', () => {
         { name: 'logs', image: './i', restartPolicy: 'Always' },
         { name: 'proxy', image: './i', restartPolicy: 'Always' },
       ],
-      containers: [{ name: 'a', image: './i' }, { name: 'b', image: './i' }],
+      containers: [
+        { name: 'a', image: './i' },
+        { name: 'b', image: './i' },
+      ],
     });
     await s.start();
     const [, logs, proxy, a, b] = host.helpers;

@@ -17,7 +17,10 @@ describe('PodSupervisor start', () => {
     const s = supervisor({
       restartPolicy: 'Never',
       initContainers: [{ name: 'setup', image: './img-a' }],
-      containers: [{ name: 'web', image: './img-b' }, { name: 'side', image: './img-c' }],
+      containers: [
+        { name: 'web', image: './img-b' },
+        { name: 'side', image: './img-c' },
+      ],
     });
     await s.start();
     const init = host.helpers[0]!.pid;
@@ -57,7 +60,14 @@ describe('PodSupervisor start', () => {
     const s = supervisor({ containers: [{ name: 'c', image: './img' }] });
     await s.start();
     const init = host.plans[0]!.plan as PodInitPlan;
-    expect(init).toMatchObject({ kind: 'pod-init', id: 'p/init', initBinary: '/usr/bin/catatonit', args: ['catatonit', '-P'], hostname: 'p', loopbackUp: true });
+    expect(init).toMatchObject({
+      kind: 'pod-init',
+      id: 'p/init',
+      initBinary: '/usr/bin/catatonit',
+      args: ['catatonit', '-P'],
+      hostname: 'p',
+      loopbackUp: true,
+    });
     expect(init.cgroupProcs).toEqual(cgroups.procsFiles('p', 'init'));
     // Without a mover every helper joins its cgroups itself, and the record keeps them for exec.
     expect(containerPlans()[0]!.cgroupProcs).toEqual(cgroups.procsFiles('p', 'c'));
@@ -70,7 +80,12 @@ describe('PodSupervisor start', () => {
     await s.start();
     const [init, c] = host.helpers;
     // Containers first (their exec waits for the move), PID 1 last.
-    expect(moves).toEqual([[{ pid: c!.pid, files: cgroups.procsFiles('p', 'c') }, { pid: init!.pid, files: cgroups.procsFiles('p', 'init') }]]);
+    expect(moves).toEqual([
+      [
+        { pid: c!.pid, files: cgroups.procsFiles('p', 'c') },
+        { pid: init!.pid, files: cgroups.procsFiles('p', 'init') },
+      ],
+    ]);
     expect((host.plans[0]!.plan as PodInitPlan).cgroupProcs).toEqual([]);
     expect(containerPlans()[0]!.cgroupProcs).toEqual([]);
     const record = JSON.parse(fs.readFileSync(path.join(paths.runDir, 'pods/p/containers/c.json'), 'utf8'));
@@ -141,7 +156,11 @@ describe('PodSupervisor exits and restarts', () => {
 
   it('fails the pod on a failed init container under restartPolicy Never; the apps never start', async () => {
     host.script.setup = [2];
-    const s = supervisor({ restartPolicy: 'Never', initContainers: [{ name: 'setup', image: './i' }], containers: [{ name: 'c', image: './img' }] });
+    const s = supervisor({
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'setup', image: './i' }],
+      containers: [{ name: 'c', image: './img' }],
+    });
     await s.start();
     expect(await s.done).toBe(2);
     expect(containerPlans().map((p) => p.id)).toEqual(['p/setup']);
@@ -151,7 +170,11 @@ describe('PodSupervisor exits and restarts', () => {
   it('retries a failed init container with the same back-off, then starts the apps', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     host.script.setup = [1, 0];
-    const s = supervisor({ restartPolicy: 'Always', initContainers: [{ name: 'setup', image: './i' }], containers: [{ name: 'c', image: './img' }] });
+    const s = supervisor({
+      restartPolicy: 'Always',
+      initContainers: [{ name: 'setup', image: './i' }],
+      containers: [{ name: 'c', image: './img' }],
+    });
     const started = s.start();
     await until(() => events.includes('init container setup failed with exit code 1; restarting in 10s'));
     await vi.advanceTimersByTimeAsync(9_000);
@@ -174,7 +197,15 @@ describe('PodSupervisor exits and restarts', () => {
 
 describe('PodSupervisor stop', () => {
   it('sends the stop signal to every running container, waits, tears down, exits with the signal code', async () => {
-    const s = supervisor({ containers: [{ name: 'a', image: './img' }, { name: 'b', image: './img' }] }, { keepRecord: true });
+    const s = supervisor(
+      {
+        containers: [
+          { name: 'a', image: './img' },
+          { name: 'b', image: './img' },
+        ],
+      },
+      { keepRecord: true },
+    );
     await s.start();
     const [, a, b] = host.helpers;
     expect(await s.stop({ signalExit: 130 })).toBe(130);

@@ -66,7 +66,9 @@ describe('ContainerProbes', () => {
     const e = events();
     const r = scripted(timers, { ready: [false, true, true, false, false, true, false, false, false, true] });
     const p = new ContainerProbes({
-      probes: { readinessProbe: probe({ cmd: 'ready', initialDelaySeconds: 5, periodSeconds: 10, successThreshold: 2, failureThreshold: 3 }) },
+      probes: {
+        readinessProbe: probe({ cmd: 'ready', initialDelaySeconds: 5, periodSeconds: 10, successThreshold: 2, failureThreshold: 3 }),
+      },
       run: r.run,
       timers,
       ...e.callbacks,
@@ -178,7 +180,13 @@ describe('ContainerProbes', () => {
 
   it('measures the period from probe start to probe start and never overlaps probes', async () => {
     const timers = new FakeTimers();
-    const r = scripted(timers, { ready: [{ after: 3_000, ok: true }, { after: 15_000, ok: true }, { after: 1_000, ok: true }] });
+    const r = scripted(timers, {
+      ready: [
+        { after: 3_000, ok: true },
+        { after: 15_000, ok: true },
+        { after: 1_000, ok: true },
+      ],
+    });
     const p = new ContainerProbes({
       probes: { readinessProbe: probe({ cmd: 'ready', periodSeconds: 10, timeoutSeconds: 20 }) },
       run: r.run,
@@ -194,7 +202,12 @@ describe('ContainerProbes', () => {
     const timers = new FakeTimers();
     const e = events();
     const r = scripted(timers, { ready: [{ after: 5_000, ok: true }] });
-    const p = new ContainerProbes({ probes: { readinessProbe: probe({ cmd: 'ready', timeoutSeconds: 10 }) }, run: r.run, timers, ...e.callbacks });
+    const p = new ContainerProbes({
+      probes: { readinessProbe: probe({ cmd: 'ready', timeoutSeconds: 10 }) },
+      run: r.run,
+      timers,
+      ...e.callbacks,
+    });
     p.start();
     await timers.advance(1_000);
     p.stop();
@@ -221,11 +234,18 @@ describe('ContainerProbes', () => {
     p.stop();
   });
 
-  it('hands a grpc probe\'s action to the runner and reports started after the startup probe', async () => {
+  it("hands a grpc probe's action to the runner and reports started after the startup probe", async () => {
     const timers = new FakeTimers();
     const seen: unknown[] = [];
     const log: string[] = [];
-    const grpcProbe: Probe = { grpc: { port: 9000, service: 'shop' }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+    const grpcProbe: Probe = {
+      grpc: { port: 9000, service: 'shop' },
+      initialDelaySeconds: 0,
+      periodSeconds: 1,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    };
     const run: ActionRunner = (handler) => {
       seen.push(handler.grpc);
       return Promise.resolve({ success: true });

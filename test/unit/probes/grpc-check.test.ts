@@ -38,7 +38,10 @@ describe('grpc health messages', () => {
   it('judges a call as kubelet does', () => {
     const serving = grpcFrame(Buffer.from('0801', 'hex'));
     expect(judgeHealthResponse(200, '0', '', serving)).toEqual({ success: true, message: 'service healthy' });
-    expect(judgeHealthResponse(200, '0', '', grpcFrame(Buffer.from('0802', 'hex')))).toEqual({ success: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
+    expect(judgeHealthResponse(200, '0', '', grpcFrame(Buffer.from('0802', 'hex')))).toEqual({
+      success: false,
+      message: 'service unhealthy (responded with "NOT_SERVING")',
+    });
     expect(judgeHealthResponse(200, '12', 'no', Buffer.alloc(0)).message).toMatch(/does not implement the grpc health protocol/);
     expect(judgeHealthResponse(200, undefined, '', serving).success).toBe(false);
     expect(judgeHealthResponse(503, '0', '', serving).success).toBe(false);
@@ -51,7 +54,8 @@ describe('grpc health calls over h2c', () => {
     server = await startHealthServer();
   });
   afterAll(() => server.close());
-  const check = (service = '', port = server.port) => grpcHealthCheck({ host: '127.0.0.1', port, service }, 2000, AbortSignal.timeout(2000));
+  const check = (service = '', port = server.port) =>
+    grpcHealthCheck({ host: '127.0.0.1', port, service }, 2000, AbortSignal.timeout(2000));
 
   it('succeeds on SERVING and sends the service name', async () => {
     server.statuses.set('shop.v1', ServingStatus.SERVING);

@@ -34,9 +34,12 @@ describe('httpGet and tcpSocket checks', () => {
     expect((await check('/500')).success).toBe(false);
   });
 
-  it('sends kubelet\'s headers, replaced by the manifest\'s', async () => {
+  it("sends kubelet's headers, replaced by the manifest's", async () => {
     seen.length = 0;
-    await check('/200', [{ name: 'X-Probe', value: 'yes' }, { name: 'user-agent', value: 'mine' }]);
+    await check('/200', [
+      { name: 'X-Probe', value: 'yes' },
+      { name: 'user-agent', value: 'mine' },
+    ]);
     expect(seen[0]!['x-probe']).toBe('yes');
     expect(seen[0]!['user-agent']).toBe('mine');
     expect(seen[0]!.host).toBe(`127.0.0.1:${port}`);
@@ -58,7 +61,7 @@ describe('httpGet and tcpSocket checks', () => {
 });
 
 describe('runHandler', () => {
-  it('returns the runner\'s result', async () => {
+  it("returns the runner's result", async () => {
     const r = await runHandler({ exec: { command: ['true'] } }, async () => ({ success: true }), 1000);
     expect(r).toEqual({ success: true });
   });
@@ -66,10 +69,14 @@ describe('runHandler', () => {
   it('fails at the deadline and aborts the runner', async () => {
     let signal: AbortSignal | undefined;
     const started = Date.now();
-    const r = await runHandler({ exec: { command: ['sleep', '9'] } }, (_h, o) => {
-      signal = o.signal;
-      return new Promise(() => {});
-    }, 100);
+    const r = await runHandler(
+      { exec: { command: ['sleep', '9'] } },
+      (_h, o) => {
+        signal = o.signal;
+        return new Promise(() => {});
+      },
+      100,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
     expect(r.success).toBe(false);
     expect(r.message).toBe('exec [sleep 9] timed out after 0.1s');
@@ -77,9 +84,13 @@ describe('runHandler', () => {
   });
 
   it('turns a runner error into a failure', async () => {
-    const r = await runHandler({ tcpSocket: { port: 1 } }, async () => {
-      throw new Error('no route');
-    }, 1000);
+    const r = await runHandler(
+      { tcpSocket: { port: 1 } },
+      async () => {
+        throw new Error('no route');
+      },
+      1000,
+    );
     expect(r).toEqual({ success: false, message: 'no route' });
   });
 });

@@ -19,14 +19,30 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function plan(readOnlyRoot = false) {
   const pod = parsePodManifest(
-    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', securityContext: { readOnlyRootFilesystem: readOnlyRoot } }] } }),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'i', securityContext: { readOnlyRootFilesystem: readOnlyRoot } }] },
+    }),
     { manifestDir: '/' },
   );
   return planContainer({
     pod,
     container: pod.containers[0]!,
     image: {},
-    dirs: { lowerDirs: ['/l1', '/l2'], upperDir: '/u', workDir: '/w', mountPoint: root, etcHosts: '/h', etcHostname: '/hn', resolvConf: '/rc', shm: '/shm', volumes: {}, subPaths: {} },
+    dirs: {
+      lowerDirs: ['/l1', '/l2'],
+      upperDir: '/u',
+      workDir: '/w',
+      mountPoint: root,
+      etcHosts: '/h',
+      etcHostname: '/hn',
+      resolvConf: '/rc',
+      shm: '/shm',
+      volumes: {},
+      subPaths: {},
+    },
     cgroupProcs: [],
     isFile: () => false,
   });

@@ -36,6 +36,10 @@ describe('ensureInRoot', () => {
 describe('mountsUnder', () => {
   it('finds mounts below a dir, deepest first, and not siblings with the same prefix', () => {
     const points = ['/', '/run/minipod/pods/a/shm', '/run/minipod/pods/a', '/run/minipod/pods/ab/shm', '/run/minipod/pods/a/v/x'];
-    expect(mountsUnder(['/run/minipod/pods/a'], points)).toEqual(['/run/minipod/pods/a/v/x', '/run/minipod/pods/a/shm', '/run/minipod/pods/a']);
+    expect(mountsUnder(['/run/minipod/pods/a'], points)).toEqual([
+      '/run/minipod/pods/a/v/x',
+      '/run/minipod/pods/a/shm',
+      '/run/minipod/pods/a',
+    ]);
   });
 });

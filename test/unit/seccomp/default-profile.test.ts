@@ -11,11 +11,35 @@ const defaultCaps = DEFAULT_CAPABILITIES.map((c) => `CAP_${c}`);
 
 /** x86_64 syscall numbers. */
 const NR = {
-  read: 0, socket: 41, clone: 56, personality: 135, ptrace: 101, mount: 165, umount2: 166, pivot_root: 155,
-  init_module: 175, delete_module: 176, kexec_load: 246, add_key: 248, request_key: 249, keyctl: 250,
-  unshare: 272, setns: 308, perf_event_open: 298, open_by_handle_at: 304, finit_module: 313, bpf: 321,
-  userfaultfd: 323, clone3: 435, io_uring_setup: 425, openat: 257, execve: 59, chroot: 161, reboot: 169,
-  arch_prctl: 158, vmsplice: 278,
+  read: 0,
+  socket: 41,
+  clone: 56,
+  personality: 135,
+  ptrace: 101,
+  mount: 165,
+  umount2: 166,
+  pivot_root: 155,
+  init_module: 175,
+  delete_module: 176,
+  kexec_load: 246,
+  add_key: 248,
+  request_key: 249,
+  keyctl: 250,
+  unshare: 272,
+  setns: 308,
+  perf_event_open: 298,
+  open_by_handle_at: 304,
+  finit_module: 313,
+  bpf: 321,
+  userfaultfd: 323,
+  clone3: 435,
+  io_uring_setup: 425,
+  openat: 257,
+  execve: 59,
+  chroot: 161,
+  reboot: 169,
+  arch_prctl: 158,
+  vmsplice: 278,
 } as const;
 
 function decide(caps: string[], nr: number, args: number[] = [], arch?: number): string {
@@ -64,7 +88,7 @@ describe('the default profile, compiled with libseccomp (decisions read back fro
     expect(decide(defaultCaps, nr, args)).toBe(expected);
   });
 
-  it('with CAP_SYS_ADMIN the namespace, mount and bpf calls are the kernel\'s to check', () => {
+  it("with CAP_SYS_ADMIN the namespace, mount and bpf calls are the kernel's to check", () => {
     const caps = [...defaultCaps, 'CAP_SYS_ADMIN'];
     for (const nr of [NR.mount, NR.unshare, NR.setns, NR.bpf, NR.perf_event_open, NR.clone3]) expect(decide(caps, nr)).toBe('allow');
     expect(decide(caps, NR.clone, [0x10000000])).toBe('allow');
@@ -74,8 +98,13 @@ describe('the default profile, compiled with libseccomp (decisions read back fro
     expect(decide(caps, NR.init_module)).toBe('errno 1');
   });
 
-  it('with every capability, module loading is the kernel\'s to check', () => {
-    expect(decide(CAPABILITIES.map((c) => `CAP_${c}`), NR.init_module)).toBe('allow');
+  it("with every capability, module loading is the kernel's to check", () => {
+    expect(
+      decide(
+        CAPABILITIES.map((c) => `CAP_${c}`),
+        NR.init_module,
+      ),
+    ).toBe('allow');
   });
 
   it('covers 32-bit x86 calls too (int 0x80 from a 64-bit container)', () => {
@@ -99,20 +128,34 @@ describe('the default profile, compiled with libseccomp (decisions read back fro
 
 describe('compileFilter', () => {
   it('skips syscall names libseccomp does not know (they get the default action)', () => {
-    const spec = resolveProfile(parseProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["no_such_call","bpf"],"action":"SCMP_ACT_ERRNO"}]}'), [], host);
+    const spec = resolveProfile(
+      parseProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["no_such_call","bpf"],"action":"SCMP_ACT_ERRNO"}]}'),
+      [],
+      host,
+    );
     const program = compileFilter(spec);
     expect(decision(runSeccompProgram(program, { nr: NR.bpf }))).toBe('errno 1');
     expect(decision(runSeccompProgram(program, { nr: NR.read }))).toBe('allow');
   });
 
   it('compiles argument conditions (MASKED_EQ, GT)', () => {
-    const spec = resolveProfile(parseProfile(JSON.stringify({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [
-        { names: ['personality'], action: 'SCMP_ACT_KILL_PROCESS', args: [{ index: 0, value: 0xff, valueTwo: 0x10, op: 'SCMP_CMP_MASKED_EQ' }] },
-        { names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 5, args: [{ index: 2, value: 4096, op: 'SCMP_CMP_GT' }] },
-      ],
-    })), [], host);
+    const spec = resolveProfile(
+      parseProfile(
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ALLOW',
+          syscalls: [
+            {
+              names: ['personality'],
+              action: 'SCMP_ACT_KILL_PROCESS',
+              args: [{ index: 0, value: 0xff, valueTwo: 0x10, op: 'SCMP_CMP_MASKED_EQ' }],
+            },
+            { names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 5, args: [{ index: 2, value: 4096, op: 'SCMP_CMP_GT' }] },
+          ],
+        }),
+      ),
+      [],
+      host,
+    );
     const program = compileFilter(spec);
     expect(decision(runSeccompProgram(program, { nr: NR.personality, args: [0x310] }))).toBe('kill-process');
     expect(decision(runSeccompProgram(program, { nr: NR.personality, args: [0x311] }))).toBe('allow');

@@ -5,10 +5,18 @@ import { planPodSeccomp, type SeccompPlanner } from '../../../src/seccomp/plan.j
 import type { FilterSpec } from '../../../src/seccomp/resolve.js';
 
 function pod(containers: object[], podSecurity?: object) {
-  return parsePodManifest(JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
-    spec: { containers: containers.map((c, i) => ({ name: `c${i}`, image: 'img', ...c })), ...(podSecurity ? { securityContext: podSecurity } : {}) },
-  }), { manifestDir: '/m' });
+  return parsePodManifest(
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        containers: containers.map((c, i) => ({ name: `c${i}`, image: 'img', ...c })),
+        ...(podSecurity ? { securityContext: podSecurity } : {}),
+      },
+    }),
+    { manifestDir: '/m' },
+  );
 }
 
 /** A planner with fake files and a compiler that records what it was asked. */
@@ -30,10 +38,13 @@ function fakePlanner(files: Record<string, string> = {}): SeccompPlanner & { com
 }
 
 describe('securityContext.seccompProfile (manifest)', () => {
-  it('defaults to RuntimeDefault; the container\'s setting wins over the pod\'s', () => {
+  it("defaults to RuntimeDefault; the container's setting wins over the pod's", () => {
     const p = pod([{}, { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }], { seccompProfile: { type: 'Unconfined' } });
     expect(p.containers[0]!.securityContext.seccompProfile).toEqual({ type: 'Unconfined', field: 'spec.securityContext.seccompProfile' });
-    expect(p.containers[1]!.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault', field: 'spec.containers[1].securityContext.seccompProfile' });
+    expect(p.containers[1]!.securityContext.seccompProfile).toEqual({
+      type: 'RuntimeDefault',
+      field: 'spec.containers[1].securityContext.seccompProfile',
+    });
     expect(pod([{}]).containers[0]!.securityContext.seccompProfile.type).toBe('RuntimeDefault');
   });
 
@@ -50,9 +61,14 @@ describe('securityContext.seccompProfile (manifest)', () => {
 });
 
 describe('planPodSeccomp', () => {
-  it('compiles the default profile for each container\'s own capabilities, none for Unconfined or privileged', () => {
+  it("compiles the default profile for each container's own capabilities, none for Unconfined or privileged", () => {
     const planner = fakePlanner();
-    const p = pod([{}, { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }, { securityContext: { seccompProfile: { type: 'Unconfined' } } }, { securityContext: { privileged: true } }]);
+    const p = pod([
+      {},
+      { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } },
+      { securityContext: { seccompProfile: { type: 'Unconfined' } } },
+      { securityContext: { privileged: true } },
+    ]);
     const filters = planPodSeccomp(p, containerCapabilities, planner);
     expect([...filters.keys()]).toEqual(['c0', 'c1', 'c2', 'c3']);
     expect(filters.get('c0')?.profile).toBe('RuntimeDefault');
@@ -67,7 +83,9 @@ describe('planPodSeccomp', () => {
   });
 
   it('reads Localhost profiles under the profile directory', () => {
-    const planner = fakePlanner({ '/lib/seccomp/profiles/audit.json': '{"defaultAction":"SCMP_ACT_LOG","flags":["SECCOMP_FILTER_FLAG_LOG"]}' });
+    const planner = fakePlanner({
+      '/lib/seccomp/profiles/audit.json': '{"defaultAction":"SCMP_ACT_LOG","flags":["SECCOMP_FILTER_FLAG_LOG"]}',
+    });
     const p = pod([{ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/audit.json' } } }]);
     const f = planPodSeccomp(p, containerCapabilities, planner).get('c0')!;
     expect(f.profile).toBe('Localhost/profiles/audit.json');
@@ -77,8 +95,16 @@ describe('planPodSeccomp', () => {
 
   it.each([
     ['missing', {}, 'spec.securityContext.seccompProfile.localhostProfile: /lib/seccomp/x.json: no such file'],
-    ['not JSON', { '/lib/seccomp/x.json': '{' }, 'spec.securityContext.seccompProfile.localhostProfile: /lib/seccomp/x.json: not valid JSON'],
-    ['not a profile', { '/lib/seccomp/x.json': '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"]}]}' }, '/lib/seccomp/x.json: syscalls[0].action: field is required'],
+    [
+      'not JSON',
+      { '/lib/seccomp/x.json': '{' },
+      'spec.securityContext.seccompProfile.localhostProfile: /lib/seccomp/x.json: not valid JSON',
+    ],
+    [
+      'not a profile',
+      { '/lib/seccomp/x.json': '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"]}]}' },
+      '/lib/seccomp/x.json: syscalls[0].action: field is required',
+    ],
   ])('a %s Localhost profile is a UserError naming the field (even for a privileged container)', (_what, files, message) => {
     const p = pod([{ securityContext: { privileged: true } }], { seccompProfile: { type: 'Localhost', localhostProfile: 'x.json' } });
     expect(() => planPodSeccomp(p, containerCapabilities, fakePlanner(files))).toThrow(message);

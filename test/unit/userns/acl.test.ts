@@ -37,7 +37,14 @@ describe('POSIX ACLs', () => {
   });
 
   it('finds the dirs on the way that others cannot search', () => {
-    const modes: Record<string, number> = { '/': 0o755, '/run': 0o755, '/run/minipod': 0o700, '/run/minipod/pods': 0o700, '/run/minipod/pods/p': 0o700, '/tmp': 0o1777 };
+    const modes: Record<string, number> = {
+      '/': 0o755,
+      '/run': 0o755,
+      '/run/minipod': 0o700,
+      '/run/minipod/pods': 0o700,
+      '/run/minipod/pods/p': 0o700,
+      '/tmp': 0o1777,
+    };
     expect(unsearchableDirs(['/run/minipod/pods/p', '/tmp'], (p) => modes[p]!)).toEqual([
       '/run/minipod',
       '/run/minipod/pods',

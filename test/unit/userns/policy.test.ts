@@ -5,7 +5,12 @@ import { hostUsernsDefault, usesUserNamespace } from '../../../src/userns/policy
 
 function pod(spec: Record<string, unknown> = {}, annotations?: Record<string, string>) {
   return parsePodManifest(
-    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'c', image: 'i' }], ...spec } }),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', annotations },
+      spec: { containers: [{ name: 'c', image: 'i' }], ...spec },
+    }),
     { manifestDir: '/' },
   );
 }
@@ -40,8 +45,12 @@ describe('user namespace policy', () => {
   });
 
   it('refuses what hostUsers: false cannot do, naming the field', () => {
-    expect(refusal({ hostUsers: false, hostNetwork: true })).toMatch(/^spec\.hostUsers: false cannot be combined with spec\.hostNetwork: true/);
-    expect(refusal({ hostUsers: false, shareProcessNamespace: false })).toMatch(/^spec\.shareProcessNamespace: false is not supported with spec\.hostUsers: false/);
+    expect(refusal({ hostUsers: false, hostNetwork: true })).toMatch(
+      /^spec\.hostUsers: false cannot be combined with spec\.hostNetwork: true/,
+    );
+    expect(refusal({ hostUsers: false, shareProcessNamespace: false })).toMatch(
+      /^spec\.shareProcessNamespace: false is not supported with spec\.hostUsers: false/,
+    );
     expect(refusal({ hostUsers: false, containers: [{ name: 'c', image: 'i', securityContext: { runAsUser: 65536 } }] })).toMatch(
       /^spec\.containers\[0\]\.securityContext\.runAsUser: 65536 is outside the 65536 ids/,
     );

@@ -41,14 +41,17 @@ describe('the idmapped root plan', () => {
       return { ...planIdmappedRootfs(r, range), chown: [] };
     };
 
-    it('makes the calls in order with the pod\'s user namespace fd', () => {
+    it("makes the calls in order with the pod's user namespace fd", () => {
       const sys = new RecordingSyscall();
       const plan = local();
       mountIdmappedRootfs(sys, plan, 42);
       expect(sys.calls.map((c) => c.name)).toEqual(['mountIdmapped', 'mountIdmapped', 'mount', 'umount2', 'umount2']);
       expect(sys.callsOf('mountIdmapped')[0]).toEqual(['/img/l2', path.join(dir, 'idmapped/0'), 42]);
       expect(sys.callsOf('mount')[0]).toEqual(['overlay', path.join(dir, 'rootfs'), 'overlay', MS.NODEV, plan.overlay.options]);
-      expect(sys.callsOf('umount2')).toEqual([[path.join(dir, 'idmapped/0'), MNT.DETACH], [path.join(dir, 'idmapped/1'), MNT.DETACH]]);
+      expect(sys.callsOf('umount2')).toEqual([
+        [path.join(dir, 'idmapped/0'), MNT.DETACH],
+        [path.join(dir, 'idmapped/1'), MNT.DETACH],
+      ]);
     });
 
     it('still detaches what it idmapped when the overlay fails', () => {
@@ -72,16 +75,32 @@ describe('a container helper in a user namespace', () => {
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-usernsroot-'))));
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('binds the supervisor\'s overlay onto itself instead of mounting one, and binds devices', () => {
+  it("binds the supervisor's overlay onto itself instead of mounting one, and binds devices", () => {
     const pod = parsePodManifest(
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { hostUsers: false, containers: [{ name: 'c', image: 'i' }] } }),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: { hostUsers: false, containers: [{ name: 'c', image: 'i' }] },
+      }),
       { manifestDir: '/' },
     );
     const plan = planContainer({
       pod,
       container: pod.containers[0]!,
       image: {},
-      dirs: { lowerDirs: ['/l'], upperDir: '/u', workDir: '/w', mountPoint: root, etcHosts: '/h', etcHostname: '/hn', resolvConf: '/rc', shm: '/shm', volumes: {}, subPaths: {} },
+      dirs: {
+        lowerDirs: ['/l'],
+        upperDir: '/u',
+        workDir: '/w',
+        mountPoint: root,
+        etcHosts: '/h',
+        etcHostname: '/hn',
+        resolvConf: '/rc',
+        shm: '/shm',
+        volumes: {},
+        subPaths: {},
+      },
       cgroupProcs: [],
       isFile: () => false,
     });
@@ -98,8 +117,20 @@ describe('a container helper in a user namespace', () => {
 describe('the pod init in a user namespace', () => {
   it('is created by one unshare of every namespace, PID 1 chrooted into its own root', () => {
     expect(unshareArgs('/r/init-root')).toEqual([
-      '--user', '--pid', '--net', '--ipc', '--uts', '--mount', '--propagation=private',
-      '--fork', '--kill-child=SIGKILL', '--root=/r/init-root', '--wd=/', '--', '/init', '-P',
+      '--user',
+      '--pid',
+      '--net',
+      '--ipc',
+      '--uts',
+      '--mount',
+      '--propagation=private',
+      '--fork',
+      '--kill-child=SIGKILL',
+      '--root=/r/init-root',
+      '--wd=/',
+      '--',
+      '/init',
+      '-P',
     ]);
   });
 

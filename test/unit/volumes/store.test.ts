@@ -46,7 +46,9 @@ describe('the named volume store', () => {
     expect(await createVolume(paths, newVolumeRecord('a', 'cli', { labels: { x: 'y' } }))).toBe(true);
     expect(fs.statSync(volumeDataDir(paths, 'a')).mode & 0o777).toBe(0o777);
     expect(readVolume(paths, 'a')).toMatchObject({ name: 'a', origin: 'cli', labels: { x: 'y' } });
-    await expect(createVolume(paths, newVolumeRecord('a', 'cli'))).rejects.toThrow('volume with name a already exists: volume already exists');
+    await expect(createVolume(paths, newVolumeRecord('a', 'cli'))).rejects.toThrow(
+      'volume with name a already exists: volume already exists',
+    );
     expect(await createVolume(paths, newVolumeRecord('a', 'cli'), true)).toBe(false);
     await expect(createVolume(paths, newVolumeRecord('../a', 'cli'))).rejects.toThrow(/volume name "..\/a" must consist of/);
     expect(listVolumes(paths).map((v) => v.name)).toEqual(['a']);
@@ -91,14 +93,21 @@ describe('the named volume store', () => {
     // Another pod's volume of that name is never taken over.
     const clash = podWith('other', [{ name: 'x', source: { kind: 'ephemeral', claim } }]);
     await createVolume(paths, newVolumeRecord('other-x', 'cli'));
-    await expect(preparePodNamedVolumes(paths, clash)).rejects.toThrow('spec.volumes[0].ephemeral: volume "other-x" exists and was not made for this pod');
+    await expect(preparePodNamedVolumes(paths, clash)).rejects.toThrow(
+      'spec.volumes[0].ephemeral: volume "other-x" exists and was not made for this pod',
+    );
     expect(await removeEphemeralVolumes(paths, 'web')).toEqual(['web-scratch']);
     expect(listVolumes(paths).map((v) => v.name)).toEqual(['db', 'other-x']);
   });
 
   it('creates claims among the inputs unless the volume exists', async () => {
     await createVolume(paths, newVolumeRecord('old', 'cli'));
-    expect(await ensureClaimVolumes(paths, [{ name: 'old', claim, origin: 'PersistentVolumeClaim' }, { name: 'new', claim, origin: 'StatefulSet' }])).toEqual(['new']);
+    expect(
+      await ensureClaimVolumes(paths, [
+        { name: 'old', claim, origin: 'PersistentVolumeClaim' },
+        { name: 'new', claim, origin: 'StatefulSet' },
+      ]),
+    ).toEqual(['new']);
     expect(readVolume(paths, 'new')).toMatchObject({ origin: 'StatefulSet', claim });
     expect(readVolume(paths, 'old')).toMatchObject({ origin: 'cli' });
   });
