@@ -212,7 +212,9 @@ export const DEFAULT_CAPABILITIES: readonly CapabilityName[] = [
 
 /** Network interface ioctls (linux/sockios.h, linux/if.h). */
 export const NET = {
+  AF_UNIX: 1,
   AF_INET: 2,
+  SOCK_STREAM: 1,
   SOCK_DGRAM: 2,
   SOCK_CLOEXEC: 0o2000000,
   SIOCGIFFLAGS: 0x8913,
@@ -221,4 +223,7 @@ export const NET = {
   /** sizeof(struct ifreq) on x86_64; the name is the first 16 bytes, flags a short at 16. */
   IFREQ_SIZE: 40,
   IFNAMSIZ: 16,
+  /** sizeof(struct sockaddr_un): a short family, then 108 bytes of path. */
+  SOCKADDR_UN_SIZE: 110,
+  SUN_PATH_MAX: 107,
 } as const;

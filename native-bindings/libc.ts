@@ -41,6 +41,15 @@ export interface Libc {
   ioctlPtr(fd: number, request: number, arg: Buffer): number;
   flock(fd: number, op: number): number;
   socket(domain: number, type: number, protocol: number): number;
+  /** connect(2) / bind(2) with a struct sockaddr_un in a Buffer. */
+  connect(fd: number, addr: Buffer, len: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  listen(fd: number, backlog: number): number;
+  accept4(fd: number, addr: null, len: null, flags: number): number;
+  /** sendmsg(2)/recvmsg(2) with one iovec; koffi passes the Buffers as pointers. */
+  sendmsg(fd: number, msg: MsgHdr, flags: number): number;
+  recvmsg(fd: number, msg: MsgHdr, flags: number): number;
+  dup2(oldFd: number, newFd: number): number;
   close(fd: number): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
@@ -58,6 +67,17 @@ export interface Libc {
   errno(): number;
 }
 
+/** struct msghdr with one struct iovec, as koffi takes it (see libc() below). */
+export interface MsgHdr {
+  msg_name: null;
+  msg_namelen: number;
+  msg_iov: { iov_base: Buffer; iov_len: number };
+  msg_iovlen: number;
+  msg_control: Buffer | null;
+  msg_controllen: number;
+  msg_flags: number;
+}
+
 let cached: Libc | undefined;
 
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -71,6 +91,19 @@ export function libc(): Libc {
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
   const ioctl = f('int ioctl(int fd, unsigned long request, ...)');
   const sockFprog = koffi.struct('minipod_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+  const iovec = koffi.struct('minipod_iovec', { iov_base: 'void *', iov_len: 'size_t' });
+  koffi.struct('minipod_msghdr', {
+    msg_name: 'void *',
+    msg_namelen: 'uint32_t',
+    msg_iov: koffi.pointer(iovec),
+    msg_iovlen: 'size_t',
+    msg_control: 'void *',
+    msg_controllen: 'size_t',
+    msg_flags: 'int',
+  });
+  const sendmsg = f('long sendmsg(int fd, const minipod_msghdr *msg, int flags)');
+  // _Inout_: recvmsg writes msg_controllen and msg_flags back; the Buffers are filled in place.
+  const recvmsg = f('long recvmsg(int fd, _Inout_ minipod_msghdr *msg, int flags)');
   cached = {
     unshare: f('int unshare(int flags)') as Libc['unshare'],
     setns: f('int setns(int fd, int nstype)') as Libc['setns'],
@@ -104,6 +137,13 @@ export function libc(): Libc {
     flock: f('int flock(int fd, int op)') as Libc['flock'],
     socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
     close: f('int close(int fd)') as Libc['close'],
+    connect: f('int connect(int fd, const void *addr, uint32_t len)') as Libc['connect'],
+    bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
+    listen: f('int listen(int fd, int backlog)') as Libc['listen'],
+    accept4: f('int accept4(int fd, void *addr, void *len, int flags)') as Libc['accept4'],
+    sendmsg: (fd, msg, flags) => Number(sendmsg(fd, msg, flags)),
+    recvmsg: (fd, msg, flags) => Number(recvmsg(fd, msg, flags)),
+    dup2: f('int dup2(int oldfd, int newfd)') as Libc['dup2'],
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     seccompFilter: (flags, program) =>
       Number(

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import type { CgroupMode } from './detect.js';
 import { codeOf, parsePids, readOptional, sleep, walkDeepestFirst, type CgroupFs } from './fs.js';
 import type { CgroupManager, CgroupStats, EffectiveLimits, ManagerOptions } from './manager.js';
-import type { CgroupVersion, Controller, PodCgroupPlan } from './plan.js';
+import type { CgroupVersion, CgroupWrite, Controller, PodCgroupPlan } from './plan.js';
 
 /** Pod and child names become path components: refuse anything that could climb out. */
 export function checkName(name: string, what: string): void {
@@ -16,6 +16,9 @@ export function checkName(name: string, what: string): void {
     throw new UserError(`invalid ${what} name for a cgroup: ${JSON.stringify(name)}`, { code: 'cgroup.name' });
   }
 }
+
+/** How long pause waits for every task to stop (runc gives up after about 1 s, then thaws). */
+export const FREEZE_TIMEOUT_MS = 2_000;
 
 /** One hierarchy minipod places pods in: `unified` or a v1 controller name, and its mount. */
 export interface Hierarchy {
@@ -33,6 +36,7 @@ export abstract class BaseManager implements CgroupManager {
   /** Path components of the parent, e.g. ['minipod']. */
   protected readonly parentParts: string[];
   protected readonly killTimeoutMs: number;
+  protected readonly freezeTimeoutMs: number;
 
   constructor(opts: ResolvedOptions) {
     this.mode = opts.mode;
@@ -42,6 +46,7 @@ export abstract class BaseManager implements CgroupManager {
     if (this.parentParts.length === 0) throw new Error('cgroup parent must not be empty');
     for (const p of this.parentParts) checkName(p, 'cgroup parent');
     this.killTimeoutMs = opts.killTimeoutMs ?? 10_000;
+    this.freezeTimeoutMs = opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS;
   }
 
   /** Every hierarchy a process must join; computed once the subclass knows the mounts. */
@@ -55,6 +60,8 @@ export abstract class BaseManager implements CgroupManager {
   abstract stats(pod: string, child?: string): CgroupStats;
   abstract effectiveLimits(pod: string, child?: string): EffectiveLimits;
   abstract populated(pod: string, child?: string): boolean;
+  abstract setFrozen(pod: string, child: string | undefined, frozen: boolean): Promise<void>;
+  abstract isFrozen(pod: string, child?: string): boolean;
   /** Before the first mkdir of a create (v2: enable controllers at the root). */
   protected beforeCreate(): void {}
   /** After a pod was created or destroyed (v2: keep the parent's memory.min in step). */
@@ -130,17 +137,7 @@ export abstract class BaseManager implements CgroupManager {
           this.prepare(h, dir, cg.kind === 'pod');
         }
       }
-      for (const cg of plan.cgroups) {
-        for (const w of cg.writes) {
-          const file = this.file(w.controller, plan.pod, cg.child, w.file);
-          if (file === undefined) {
-            if (w.optional) continue;
-            throw new Error(`the ${w.controller} cgroup controller is not available on this host (needed for ${w.file} = ${w.value})`);
-          }
-          if (w.optional && !this.fs.exists(file)) continue;
-          this.fs.write(file, w.value);
-        }
-      }
+      for (const cg of plan.cgroups) this.applyWrites(plan.pod, cg.child, cg.writes);
       this.afterChange();
     } catch (err) {
       const cleanupErrors: unknown[] = [];
@@ -158,6 +155,28 @@ export abstract class BaseManager implements CgroupManager {
         (err as Error & { cleanupErrors?: unknown[] }).cleanupErrors = cleanupErrors;
       }
       throw err;
+    }
+  }
+
+  applyWrites(pod: string, child: string | undefined, writes: CgroupWrite[]): void {
+    for (const w of writes) {
+      const file = this.file(w.controller, pod, child, w.file);
+      if (file === undefined) {
+        if (w.optional) continue;
+        throw new Error(`the ${w.controller} cgroup controller is not available on this host (needed for ${w.file} = ${w.value})`);
+      }
+      if (w.optional && !this.fs.exists(file)) continue;
+      this.fs.write(file, w.value);
+    }
+  }
+
+  /** Polls `reached` until true or the deadline (a task in D state may never freeze). */
+  protected async waitFor(reached: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; ; i++) {
+      if (reached()) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(Math.min(50, 1 + i));
     }
   }
 

@@ -10,7 +10,7 @@
 import type { MinipodPaths } from '../paths.js';
 import { detectCgroupMode, type CgroupMode, type StatfsType } from './detect.js';
 import { nodeCgroupFs, type CgroupFs } from './fs.js';
-import type { CgroupVersion, PodCgroupPlan } from './plan.js';
+import type { CgroupVersion, CgroupWrite, PodCgroupPlan } from './plan.js';
 import { V1Manager } from './v1/manager.js';
 import { V2Manager } from './v2/manager.js';
 
@@ -66,6 +66,19 @@ export interface CgroupManager {
   /** True while any process is in the cgroup or below (cgroup.events where there is one). */
   populated(pod: string, child?: string): boolean;
   stats(pod: string, child?: string): CgroupStats;
+  /**
+   * Freezes (runc pause) or thaws (resume) every process in the cgroup and below it: v2
+   * cgroup.freeze, v1 the freezer hierarchy's freezer.state. Resolves once the kernel reports
+   * the state reached; a freeze that does not complete is undone and throws.
+   */
+  setFrozen(pod: string, child: string | undefined, frozen: boolean): Promise<void>;
+  /** True while the cgroup is frozen (or freezing) by setFrozen. */
+  isFrozen(pod: string, child?: string): boolean;
+  /**
+   * Writes limits into a cgroup that exists (runc update), in the order given; optional writes
+   * to files the host lacks are skipped, the rest fail naming the file and value.
+   */
+  applyWrites(pod: string, child: string | undefined, writes: CgroupWrite[]): void;
   /** SIGKILLs everything in the pod and waits until it is empty. */
   kill(pod: string): Promise<void>;
   /** kill, then removes the pod's cgroups in every hierarchy; from the filesystem alone. */
@@ -90,6 +103,8 @@ export interface ManagerOptions {
   statfsType?: StatfsType;
   /** How long kill waits for the cgroup to empty, ms. */
   killTimeoutMs?: number;
+  /** How long pause waits for every task to stop, ms. */
+  freezeTimeoutMs?: number;
 }
 
 export function createCgroupManager(opts: ManagerOptions): CgroupManager {

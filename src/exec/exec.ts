@@ -17,7 +17,7 @@ import { exitStatus } from '../process/exit-status.js';
 import { HelperFailed, type Helper, sendPlan, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { buildExecPlan } from '../plan/exec.js';
-import { containerPtmxPath, openPty, type Pty, setWindowSize, type WindowSize } from './pty.js';
+import { containerPtmxPath, openPty, type Pty, setWindowSize, type WindowSize } from '../process/pty.js';
 import { type ExecTarget, resolveExecTarget } from './target.js';
 
 export interface ExecOptions {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
-import { setWindowSize, type WindowSize } from './pty.js';
+import { setWindowSize, type WindowSize } from '../process/pty.js';
 
 export interface TerminalRelayOptions {
   master: number;

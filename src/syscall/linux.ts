@@ -17,6 +17,7 @@ import {
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
 import { decodeWinsize, encodeWinsize } from './winsize.js';
+import { cmsgSpace, decodeRightsControl, encodeRightsControl } from './cmsg.js';
 
 const EWOULDBLOCK = 11;
 
@@ -44,6 +45,27 @@ function capMask(bits: number[]): [number, number] {
 }
 
 const ENODATA = 61;
+const EINTR = 4;
+const EBADF = 9;
+/** recvmsg's MSG_CMSG_CLOEXEC: received descriptors are close-on-exec. */
+const MSG_CMSG_CLOEXEC = 0x40000000;
+/** At most this many descriptors are taken from one message. */
+const MAX_RECEIVED_FDS = 16;
+
+function sockaddrUn(path: string): Buffer {
+  const bytes = Buffer.from(path, 'utf8');
+  if (bytes.length === 0 || bytes.length > NET.SUN_PATH_MAX) {
+    throw new SyscallError('socket path', 36, `${path} (at most ${NET.SUN_PATH_MAX} bytes)`);
+  }
+  const addr = Buffer.alloc(NET.SOCKADDR_UN_SIZE);
+  addr.writeUInt16LE(NET.AF_UNIX, 0);
+  bytes.copy(addr, 2);
+  return addr;
+}
+
+function unixSocket(): number {
+  return check(libc().socket(NET.AF_UNIX, NET.SOCK_STREAM | NET.SOCK_CLOEXEC, 0), 'socket(AF_UNIX)');
+}
 
 export class LinuxSyscall implements Syscall {
   unshare(flags: number): void {
@@ -199,6 +221,84 @@ export class LinuxSyscall implements Syscall {
     const errno = libc().errno();
     if (errno !== ENODATA) throw new SyscallError('lremovexattr', errno, `${path} ${name}`);
   }
+  connectUnixSocket(path: string): number {
+    const addr = sockaddrUn(path);
+    const fd = unixSocket();
+    for (;;) {
+      if (libc().connect(fd, addr, addr.length) === 0) return fd;
+      const errno = libc().errno();
+      if (errno === EINTR) continue;
+      libc().close(fd);
+      throw new SyscallError('connect', errno, path);
+    }
+  }
+  listenUnixSocket(path: string): number {
+    const addr = sockaddrUn(path);
+    const fd = unixSocket();
+    try {
+      check(libc().bind(fd, addr, addr.length), 'bind', path);
+      check(libc().listen(fd, 8), 'listen', path);
+      return fd;
+    } catch (err) {
+      libc().close(fd);
+      throw err;
+    }
+  }
+  acceptConnection(listener: number): number {
+    for (;;) {
+      const fd = libc().accept4(listener, null, null, NET.SOCK_CLOEXEC);
+      if (fd >= 0) return fd;
+      const errno = libc().errno();
+      if (errno !== EINTR) throw new SyscallError('accept4', errno, `fd ${listener}`);
+    }
+  }
+  sendFds(socket: number, data: Buffer, fds: number[]): void {
+    // A zero-length payload is not delivered on a stream socket: send at least one byte.
+    const payload = data.length > 0 ? data : Buffer.from([0]);
+    const control = encodeRightsControl(fds);
+    const msg = {
+      msg_name: null,
+      msg_namelen: 0,
+      msg_iov: { iov_base: payload, iov_len: payload.length },
+      msg_iovlen: 1,
+      msg_control: control,
+      msg_controllen: control.length,
+      msg_flags: 0,
+    };
+    for (;;) {
+      if (libc().sendmsg(socket, msg, 0) >= 0) return;
+      const errno = libc().errno();
+      if (errno !== EINTR) throw new SyscallError('sendmsg(SCM_RIGHTS)', errno, `fd ${socket}`);
+    }
+  }
+  receiveFds(socket: number, maxData: number): { data: Buffer; fds: number[] } {
+    const data = Buffer.alloc(Math.max(1, maxData));
+    const control = Buffer.alloc(cmsgSpace(4 * MAX_RECEIVED_FDS));
+    const msg = {
+      msg_name: null,
+      msg_namelen: 0,
+      msg_iov: { iov_base: data, iov_len: data.length },
+      msg_iovlen: 1,
+      msg_control: control,
+      msg_controllen: control.length,
+      msg_flags: 0,
+    };
+    for (;;) {
+      const n = libc().recvmsg(socket, msg, MSG_CMSG_CLOEXEC);
+      if (n >= 0) return { data: data.subarray(0, n), fds: decodeRightsControl(control, msg.msg_controllen) };
+      const errno = libc().errno();
+      if (errno !== EINTR) throw new SyscallError('recvmsg', errno, `fd ${socket}`);
+    }
+  }
+  close(fd: number): void {
+    if (libc().close(fd) === 0) return;
+    const errno = libc().errno();
+    if (errno !== EBADF && errno !== EINTR) throw new SyscallError('close', errno, `fd ${fd}`);
+  }
+  dup2(oldFd: number, newFd: number): void {
+    check(libc().dup2(oldFd, newFd), 'dup2', `${oldFd} -> ${newFd}`);
+  }
+
   unlockPty(master: number): void {
     check(libc().ioctlPtr(master, TIOC.SPTLCK, Buffer.alloc(4)), 'ioctl(TIOCSPTLCK)', `fd ${master}`);
   }

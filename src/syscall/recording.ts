@@ -5,6 +5,7 @@
  */
 import { SyscallError } from '../errors.js';
 import type { CapabilitySets, Syscall, WindowSize } from './syscall.js';
+import { encodeRightsControl } from './cmsg.js';
 
 export interface RecordedCall {
   name: keyof Syscall;
@@ -141,6 +142,34 @@ export class RecordingSyscall implements Syscall {
   }
   lremovexattr(path: string, name: string): void {
     this.record('lremovexattr', path, name);
+  }
+  connectUnixSocket(path: string): number {
+    this.record('connectUnixSocket', path);
+    return this.nextFd++;
+  }
+  listenUnixSocket(path: string): number {
+    this.record('listenUnixSocket', path);
+    return this.nextFd++;
+  }
+  acceptConnection(listener: number): number {
+    this.record('acceptConnection', listener);
+    return this.nextFd++;
+  }
+  /** Recorded as (socket, data, fds, control): the control buffer the real call would send. */
+  sendFds(socket: number, data: Buffer, fds: number[]): void {
+    this.record('sendFds', socket, Buffer.from(data), [...fds], encodeRightsControl(fds));
+  }
+  /** What receiveFds returns next, in order; empty data and no fds once used up. */
+  readonly incoming: { data: Buffer; fds: number[] }[] = [];
+  receiveFds(socket: number, maxData: number): { data: Buffer; fds: number[] } {
+    this.record('receiveFds', socket, maxData);
+    return this.incoming.shift() ?? { data: Buffer.alloc(0), fds: [] };
+  }
+  close(fd: number): void {
+    this.record('close', fd);
+  }
+  dup2(oldFd: number, newFd: number): void {
+    this.record('dup2', oldFd, newFd);
   }
   unlockPty(master: number): void {
     this.record('unlockPty', master);

@@ -80,6 +80,25 @@ export interface Syscall {
   /** Removes an xattr; one that is not there is not an error. */
   lremovexattr(path: string, name: string): void;
 
+  // ---- unix sockets and descriptor passing ----
+  /** socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC) connected to `path` (a console socket). */
+  connectUnixSocket(path: string): number;
+  /** A SOCK_STREAM socket bound to `path` and listening (close-on-exec). */
+  listenUnixSocket(path: string): number;
+  /** accept4(2), blocking, close-on-exec: the connected socket. */
+  acceptConnection(listener: number): number;
+  /**
+   * sendmsg(2) of `data` with the descriptors in one SCM_RIGHTS message (src/syscall/cmsg.ts),
+   * as runc's utils.SendFile hands a pty master to a console socket.
+   */
+  sendFds(socket: number, data: Buffer, fds: number[]): void;
+  /** recvmsg(2): up to `maxData` bytes and the descriptors that came with them (close-on-exec). */
+  receiveFds(socket: number, maxData: number): { data: Buffer; fds: number[] };
+  /** close(2); EBADF (already closed) is not an error. */
+  close(fd: number): void;
+  /** dup2(2): `newFd` becomes a copy of `oldFd` (without close-on-exec). */
+  dup2(oldFd: number, newFd: number): void;
+
   // ---- terminals ----
   /** TIOCSPTLCK 0: lets the slave of a new master be opened. */
   unlockPty(master: number): void;

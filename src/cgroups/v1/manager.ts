@@ -5,6 +5,7 @@
  * cgroup.events. Limits go to the controller hierarchies; membership is all of them.
  */
 import path from 'node:path';
+import { HostError } from '../../errors.js';
 import { BaseManager, type Hierarchy, type ResolvedOptions } from '../common.js';
 import { V1_HIERARCHIES } from '../detect.js';
 import { parseKeyed, parseLimit, readOptional, sleep } from '../fs.js';
@@ -107,6 +108,36 @@ export class V1Manager extends BaseManager {
         if (state) this.fs.write(state, 'THAWED');
       },
     });
+  }
+
+  async setFrozen(pod: string, child: string | undefined, frozen: boolean): Promise<void> {
+    const dir = this.dirOf('freezer', pod, child);
+    if (dir === undefined) {
+      throw new HostError('pause: the freezer cgroup controller is not mounted on this host', {
+        hint: 'mount the v1 freezer hierarchy at /sys/fs/cgroup/freezer',
+      });
+    }
+    const state = path.join(dir, 'freezer.state');
+    const want = frozen ? 'FROZEN' : 'THAWED';
+    // FREEZING until every task stopped; writing FROZEN again retries the ones that raced (runc does).
+    const reached = (): boolean => {
+      if (readOptional(this.fs, state)?.trim() === want) return true;
+      if (frozen) this.fs.write(state, want);
+      return false;
+    };
+    this.fs.write(state, want);
+    if (await this.waitFor(reached, this.freezeTimeoutMs)) return;
+    if (frozen) {
+      this.fs.write(state, 'THAWED');
+      throw new HostError(`freeze ${dir}: still FREEZING after ${this.freezeTimeoutMs} ms`, {
+        hint: 'a process in uninterruptible sleep (D state) cannot be frozen',
+      });
+    }
+  }
+
+  isFrozen(pod: string, child?: string): boolean {
+    const state = this.readIn('freezer', pod, child, 'freezer.state')?.trim();
+    return state === 'FROZEN' || state === 'FREEZING';
   }
 
   oomKillCount(pod: string, child: string): number {

@@ -6,6 +6,7 @@
  * no-internal-processes rule asks of the parent and pod cgroups.
  */
 import path from 'node:path';
+import { HostError } from '../../errors.js';
 import { BaseManager, type Hierarchy, type ResolvedOptions } from '../common.js';
 import { parseKeyed, parseLimit, readOptional, sleep } from '../fs.js';
 import type { CgroupStats, EffectiveLimits } from '../manager.js';
@@ -93,6 +94,24 @@ export class V2Manager extends BaseManager {
         if (canFreeze) this.fs.write(freeze, '0');
       },
     });
+  }
+
+  async setFrozen(pod: string, child: string | undefined, frozen: boolean): Promise<void> {
+    const dir = this.dir(this.unified, pod, child);
+    this.fs.write(path.join(dir, 'cgroup.freeze'), frozen ? '1' : '0');
+    const want = frozen ? 1 : 0;
+    const events = path.join(dir, 'cgroup.events');
+    if (await this.waitFor(() => parseKeyed(readOptional(this.fs, events)).get('frozen') === want, this.freezeTimeoutMs)) return;
+    if (frozen) {
+      this.fs.write(path.join(dir, 'cgroup.freeze'), '0');
+      throw new HostError(`freeze ${dir}: not frozen after ${this.freezeTimeoutMs} ms`, {
+        hint: 'a process in uninterruptible sleep (D state) cannot be frozen',
+      });
+    }
+  }
+
+  isFrozen(pod: string, child?: string): boolean {
+    return readOptional(this.fs, path.join(this.dir(this.unified, pod, child), 'cgroup.freeze'))?.trim() === '1';
   }
 
   oomKillCount(pod: string, child: string): number {

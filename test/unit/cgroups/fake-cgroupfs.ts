@@ -78,6 +78,8 @@ export class FakeCgroupFs implements CgroupFs {
   readonly kills: { pid: number; signal: string }[] = [];
   /** Return an errno name to make that write fail. */
   failWrite?: (file: string, value: string) => string | undefined;
+  /** A task that will not freeze (D state): freezer.state stays FREEZING, cgroup.events frozen 0. */
+  freezeStuck = false;
   /** rmdir of a dir fails EBUSY this many more times. */
   busy = new Map<string, number>();
 
@@ -180,6 +182,13 @@ export class FakeCgroupFs implements CgroupFs {
       fs.writeFileSync(file, `${[...set].join(' ')}\n`);
     } else if (name === 'cgroup.procs') {
       fs.appendFileSync(file, `${value}\n`);
+    } else if (name === 'cgroup.freeze') {
+      fs.writeFileSync(file, `${value}\n`);
+      const events = path.join(path.dirname(file), 'cgroup.events');
+      const frozen = value.trim() === '1' && !this.freezeStuck ? 1 : 0;
+      fs.writeFileSync(events, fs.readFileSync(events, 'utf8').replace(/^frozen \d+$/m, `frozen ${frozen}`));
+    } else if (name === 'freezer.state') {
+      fs.writeFileSync(file, value === 'FROZEN' && this.freezeStuck ? 'FREEZING\n' : `${value}\n`);
     } else if (name === 'cgroup.kill') {
       // Kills the whole subtree.
       for (const f of this.procsBelow(path.dirname(file))) fs.writeFileSync(f, '');

@@ -10,7 +10,7 @@ afterEach(() => fake?.cleanup());
 
 function setup(mode: Exclude<FakeMode, 'unified'>, opts: { memsw?: boolean; comountCpu?: boolean } = {}): [FakeCgroupFs, CgroupManager] {
   fake = new FakeCgroupFs(mode, opts);
-  return [fake, createCgroupManager({ root: fake.root, parent: 'minipod', fs: fake, mode, killTimeoutMs: 500 })];
+  return [fake, createCgroupManager({ root: fake.root, parent: 'minipod', fs: fake, mode, killTimeoutMs: 500, freezeTimeoutMs: 100 })];
 }
 
 const spec = () => pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }), container('db')]);
@@ -150,6 +150,42 @@ describe('v1 manager (legacy host)', () => {
     expect(f.writesTo('freezer/minipod/p/freezer.state')).toEqual(['FROZEN', 'THAWED']);
     expect(m.pids('p')).toEqual([]);
     expect(m.populated('p')).toBe(false);
+  });
+
+  it('pauses and resumes with freezer.state, and shows it frozen in between', async () => {
+    const [f, m] = setup('hybrid');
+    m.create(plan());
+    expect(m.isFrozen('p', 'web')).toBe(false);
+    await m.setFrozen('p', 'web', true);
+    expect(f.writesTo('freezer/minipod/p/web/freezer.state')).toEqual(['FROZEN']);
+    expect(m.isFrozen('p', 'web')).toBe(true);
+    await m.setFrozen('p', 'web', false);
+    expect(m.isFrozen('p', 'web')).toBe(false);
+    expect(f.writesTo('unified/minipod/p/web/cgroup.freeze')).toEqual([]);
+  });
+
+  it('thaws again and fails when a task never freezes', async () => {
+    const [f, m] = setup('legacy');
+    m.create(plan());
+    f.freezeStuck = true;
+    await expect(m.setFrozen('p', 'web', true)).rejects.toThrow(/freezer\.state|FREEZING/);
+    expect(f.writesTo('freezer/minipod/p/web/freezer.state').at(-1)).toBe('THAWED');
+    expect(m.isFrozen('p', 'web')).toBe(false);
+  });
+
+  it('writes updated limits to an existing cgroup, skipping optional files the host lacks', () => {
+    const [f, m] = setup('hybrid', { memsw: false });
+    m.create(plan());
+    m.applyWrites('p', 'web', [
+      { controller: 'memory', file: 'memory.limit_in_bytes', value: String(32 * Mi) },
+      { controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: String(32 * Mi), optional: true },
+      { controller: 'pids', file: 'pids.max', value: '10' },
+    ]);
+    expect(fs.readFileSync(f.p('memory/minipod/p/web/memory.limit_in_bytes'), 'utf8')).toBe(String(32 * Mi));
+    expect(fs.readFileSync(f.p('pids/minipod/p/web/pids.max'), 'utf8')).toBe('10');
+    expect(() => m.applyWrites('p', 'web', [{ controller: 'memory', file: 'memory.nope', value: '1' }])).toThrow(
+      /memory\.nope = 1: ENOENT/,
+    );
   });
 
   it('gives up with the pids that would not die', async () => {

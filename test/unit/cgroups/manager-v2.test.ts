@@ -14,7 +14,7 @@ const spec = () => pod([container('web', { memoryBytes: 64 * Mi, cpuMilli: 200 }
 
 beforeEach(() => {
   fake = new FakeCgroupFs('unified');
-  m = createCgroupManager({ root: fake.root, parent: 'minipod', fs: fake, mode: 'unified', killTimeoutMs: 500 });
+  m = createCgroupManager({ root: fake.root, parent: 'minipod', fs: fake, mode: 'unified', killTimeoutMs: 500, freezeTimeoutMs: 100 });
 });
 afterEach(() => fake.cleanup());
 
@@ -172,6 +172,23 @@ describe('v2 manager teardown', () => {
     fake.busy.set(fake.p('minipod/p/web'), 3);
     await m.destroy('p');
     expect(fake.dirs()).toEqual([]);
+  });
+
+  it('pauses with cgroup.freeze and waits for cgroup.events to say frozen', async () => {
+    m.create(planPodCgroups(spec(), { version: 'v2' }));
+    await m.setFrozen('p', 'web', true);
+    expect(fake.writesTo('minipod/p/web/cgroup.freeze')).toEqual(['1']);
+    expect(m.isFrozen('p', 'web')).toBe(true);
+    await m.setFrozen('p', 'web', false);
+    expect(fake.writesTo('minipod/p/web/cgroup.freeze')).toEqual(['1', '0']);
+    expect(m.isFrozen('p', 'web')).toBe(false);
+  });
+
+  it('undoes a freeze that never completes and says why', async () => {
+    m.create(planPodCgroups(spec(), { version: 'v2' }));
+    fake.freezeStuck = true;
+    await expect(m.setFrozen('p', 'web', true)).rejects.toThrow(/not frozen after/);
+    expect(fake.writesTo('minipod/p/web/cgroup.freeze')).toEqual(['1', '0']);
   });
 
   it('falls back to freeze + SIGKILL when there is no cgroup.kill (kernel < 5.14)', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { describe, expect, it } from 'vitest';
-import { decodeWinsize, encodeWinsize, getWindowSize, openPty, ptyNumber, setWindowSize } from '../../../src/exec/pty.js';
+import { decodeWinsize, encodeWinsize, getWindowSize, openPty, ptyNumber, setWindowSize } from '../../../src/process/pty.js';
 
 describe('pty helpers', () => {
   it('encodes struct winsize as rows, cols and zero pixels', () => {
