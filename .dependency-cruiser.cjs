@@ -13,7 +13,7 @@ const LAYERS = [
   ['probes'],
   ['exec'],
   ['process'],
-  ['namespaces', 'rootfs', 'seccomp', 'cgroups', 'network', 'images', 'volumes', 'logs'],
+  ['namespaces', 'rootfs', 'seccomp', 'cgroups', 'network', 'images', 'volumes', 'logs', 'conmon'],
   ['state'],
   ['plan'],
   ['manifest'],

@@ -1,9 +1,9 @@
 /** `minipod daemon run|stop|status`: the daemon that supervises every pod (src/daemon). */
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import { callDaemon, throwIfError } from '../daemon/client.js';
+import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../daemon/client.js';
 import { daemonPidPath } from '../daemon/protocol.js';
-import { minipodPaths } from '../paths.js';
+import { type MinipodPaths, minipodPaths } from '../paths.js';
 import { pidExists } from '../state/pod-state.js';
 import { requireRoot } from './common.js';
 
@@ -25,7 +25,7 @@ export async function daemonRunCommand(o: DaemonRunOptions): Promise<number> {
   const idleSeconds = count(o.idle ?? process.env.MINIPOD_DAEMON_IDLE, 60, '--idle');
   const warm = count(o.warm ?? process.env.MINIPOD_WARM_SANDBOXES, 1, '--warm');
   const readyFd = o.readyFd === undefined ? undefined : count(o.readyFd, 0, '--ready-fd');
-  const { runDaemonProcess } = await import('../daemon/server.js');
+  const { runDaemonProcess } = await import('../daemon/main.js');
   return runDaemonProcess({ idleMs: idleSeconds * 1000, warmSandboxes: warm, readyFd });
 }
 
@@ -49,6 +49,40 @@ export async function daemonStopCommand(): Promise<number> {
   while (pid !== undefined && pidExists(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   process.stdout.write('minipod daemon stopped\n');
   return 0;
+}
+
+/**
+ * `minipod daemon restart`: the running daemon lets go of its pods and exits (nothing is
+ * stopped: conmon holds the containers), and a new one, with the code installed now, adopts
+ * them. Without a running daemon it starts one (which adopts any orphaned pods).
+ */
+export async function daemonRestartCommand(): Promise<number> {
+  requireRoot();
+  const paths = minipodPaths();
+  const oldPid = readDaemonPid(paths);
+  const answer = await callDaemon(paths, { op: 'handover' });
+  if (answer) {
+    throwIfError(answer);
+    // Its lock goes with it: the next daemon cannot start before.
+    const deadline = Date.now() + 30_000;
+    while (oldPid !== undefined && pidExists(oldPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+  const socket = await connectDaemon(paths, true);
+  if (!socket) throw new Error('the minipod daemon did not start');
+  const status = await sendRequest(socket, paths, { op: 'status' }).result;
+  throwIfError(status);
+  if (status.t !== 'status') throw new Error('unexpected answer from the daemon');
+  const pods = status.status.pods;
+  process.stdout.write(`minipod daemon restarted (pid ${status.status.pid}); pods: ${pods.length ? pods.join(', ') : 'none'}\n`);
+  return 0;
+}
+
+function readDaemonPid(paths: MinipodPaths): number | undefined {
+  try {
+    return Number(fs.readFileSync(daemonPidPath(paths), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function daemonStatusCommand(o: { format?: string }): Promise<number> {

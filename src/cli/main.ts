@@ -143,6 +143,10 @@ function program(setExit: (code: number) => void): Command {
     .description('stop every pod it supervises (with their grace periods) and the daemon')
     .action(wrap(async () => (await daemon()).daemonStopCommand()));
   daemonCmd
+    .command('restart')
+    .description('hand every running pod to a new daemon (new code) without stopping them')
+    .action(wrap(async () => (await daemon()).daemonRestartCommand()));
+  daemonCmd
     .command('status')
     .description('pid, pods, warm pool and memory of the running daemon')
     .option('--format <format>', 'text (default) or json')
@@ -246,8 +250,15 @@ function program(setExit: (code: number) => void): Command {
       }),
     );
 
+  // Pods a killed daemon left behind run on under conmon: the verbs that look at pods first
+  // start a daemon, which adopts them, so they see the pods Running and can act on them.
+  cli.hook('preAction', async (_root, action) => {
+    if (action.parent === cli && POD_VERBS.has(action.name())) await (await import('./adopt-orphans.js')).adoptOrphans();
+  });
   return cli;
 }
+
+const POD_VERBS = new Set(['ps', 'logs', 'stop', 'kill', 'restart', 'rm', 'gc', 'stats', 'exec', 'inspect', 'explain']);
 
 export async function main(argv: string[]): Promise<void> {
   let exitCode = 0;

@@ -57,6 +57,8 @@ export type DaemonRequest = RequestBase &
     | { op: 'remove'; pods: string[]; force: boolean }
     | { op: 'status' }
     | { op: 'shutdown' }
+    /** `daemon restart`: let go of every pod (the next daemon adopts them) and exit, touching none. */
+    | { op: 'handover' }
     /** Answers once the daemon has nothing running in the background (benchmarks, tests). */
     | { op: 'settle' }
   );

@@ -23,10 +23,13 @@ import { cleanHostNetworkIfIdle } from '../network/index.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc } from '../pod/control.js';
 import { podLayout } from '../paths.js';
-import { PodSupervisor, type SupervisorOutput } from '../pod/supervisor.js';
-import { readPodState, withPodLock } from '../state/pod-state.js';
+import { PodSupervisor, type SupervisorOptions, type SupervisorOutput } from '../pod/supervisor.js';
+import { readAdoptionRecord, whyNotAdoptable } from '../pod/adoption.js';
+import type { BundleWriter } from '../pod/held-container.js';
+import { adoptPods } from './adopt.js';
+import { type ContainerMonitor, isAlive, readPodState, withPodLock } from '../state/pod-state.js';
 import { teardownPod } from '../pod/teardown.js';
-import { hostRuntime, type Runtime } from '../pod/runtime.js';
+import type { Runtime } from '../pod/runtime.js';
 import {
   type AttachedClientMessage,
   type DaemonMessage,
@@ -40,6 +43,7 @@ import {
   writeJsonLine,
 } from './protocol.js';
 import { WarmPool } from './warm-pool.js';
+import { attachedOutput, detachedOutput } from './pod-output.js';
 import { CgroupMover } from '../cgroups/mover.js';
 
 /** How long pods must have stopped starting and stopping before the warm pool refills. */
@@ -53,6 +57,10 @@ export interface DaemonOptions {
   /** Tells whoever started us that we listen (or that another daemon already does). */
   ready: (message: { ok: true } | { busy: true } | { error: string }) => void;
   log: (message: string) => void;
+  /** Who holds containers (MINIPOD_CONTAINER_MONITOR): conmon, so they outlive the daemon, or the daemon. */
+  monitor: ContainerMonitor;
+  /** The OCI config writer conmon's runtime needs (src/oci); without it the daemon holds containers. */
+  writeBundle?: BundleWriter;
 }
 
 interface HostedPod {
@@ -92,7 +100,15 @@ export class PodDaemon {
       return 0;
     }
     fs.writeFileSync(daemonPidPath(paths), `${process.pid}\n`);
-    // Every pod of a previous daemon is an orphan now: free what it left before starting new ones.
+    this.mover.start();
+    // Pods of a previous daemon whose containers conmon holds go on under this one; the rest
+    // are orphans: gc frees what they left before new pods start.
+    const adopted = await adoptPods(
+      this.rt,
+      (spec) => this.supervisorOptions(spec, detachedOutput(this.rt.paths, spec)),
+      (m) => this.o.log(m),
+    );
+    for (const a of adopted) this.host(a.name, { supervisor: a.supervisor });
     const report = await gc({ ...this.rt, warn: (m) => this.o.log(`gc: ${m}`) });
     if (report.pods.length > 0) this.o.log(`gc: tore down pods of a previous daemon: ${report.pods.join(', ')}`);
 
@@ -109,7 +125,6 @@ export class PodDaemon {
 
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(`${sig}`));
     process.on('SIGHUP', () => {});
-    this.mover.start();
     // Not at once: the client that started us is about to send its pod, whose helpers must
     // not compete with the pool's boots.
     this.scheduleRefill();
@@ -143,20 +158,26 @@ export class PodDaemon {
   }
 
   private async dispatch(conn: net.Socket, req: DaemonRequest): Promise<void> {
-    if (req.version !== PROTOCOL_VERSION) {
+    // status, shutdown and handover answer any client: upgrading is what a mismatch calls for.
+    if (req.version !== PROTOCOL_VERSION && !['status', 'shutdown', 'handover'].includes(req.op)) {
       throw new UserError(
         `the running minipod daemon speaks protocol ${PROTOCOL_VERSION}, this client ${req.version}: stop it with \`minipod daemon stop\``,
       );
     }
     // status and shutdown do not depend on the client's settings: the refusal below tells the
     // user to `minipod daemon stop`, which must then work.
-    if (req.op !== 'status' && req.op !== 'shutdown' && JSON.stringify(req.paths) !== JSON.stringify(this.rt.paths)) {
+    if (
+      req.op !== 'status' &&
+      req.op !== 'shutdown' &&
+      req.op !== 'handover' &&
+      JSON.stringify(req.paths) !== JSON.stringify(this.rt.paths)
+    ) {
       throw new UserError(
         `the minipod daemon for ${this.rt.paths.runDir} runs with other directories or cgroup parent (${JSON.stringify(this.rt.paths)}): stop it with \`minipod daemon stop\` first`,
         { code: 'daemon.settings' },
       );
     }
-    if (this.shuttingDown && req.op !== 'status' && req.op !== 'shutdown') {
+    if (this.shuttingDown && req.op !== 'status' && req.op !== 'shutdown' && req.op !== 'handover') {
       throw new UserError('the minipod daemon is shutting down; try again in a moment', { code: 'daemon.shutting-down' });
     }
     switch (req.op) {
@@ -177,6 +198,8 @@ export class PodDaemon {
         this.finish(conn, { t: 'exit', code: 0 });
         await this.shutdown('minipod daemon stop');
         return;
+      case 'handover':
+        return this.handover(conn);
     }
   }
 
@@ -261,26 +284,16 @@ export class PodDaemon {
   ): Promise<boolean> {
     writeJsonLine(conn, { t: 'pod', name: spec.name });
 
-    const output = req.detach ? this.detachedOutput(spec) : attachedOutput(conn, spec);
+    const output = req.detach ? detachedOutput(this.rt.paths, spec) : attachedOutput(conn, spec);
     const supervisor = new PodSupervisor(spec, {
-      ...this.rt,
-      output,
+      ...this.supervisorOptions(spec, output),
       manifestPath: req.manifests?.[0]?.path ?? req.manifestPath,
       keepRecord: req.detach,
+      streamsLines: !req.detach,
       trace,
       warm: this.pool,
-      cgroupMover: this.mover,
-      keepHostNetwork: true,
-      pinImagesPerPod: true,
     });
-    const hosted: HostedPod = { supervisor, attached: req.detach ? undefined : conn };
-    this.pods.set(spec.name, hosted);
-    this.disarmIdleTimer();
-    void supervisor.done.then(() => {
-      if (this.pods.get(spec.name) === hosted) this.pods.delete(spec.name);
-      this.scheduleRefill();
-      this.armIdleTimer();
-    });
+    this.host(spec.name, { supervisor, attached: req.detach ? undefined : conn });
     if (!req.detach) {
       // The attached client is the pod's owner: if it goes away without a word, so does the pod.
       conn.on('close', () => void supervisor.stop({ signalExit: 129 }));
@@ -308,6 +321,70 @@ export class PodDaemon {
     const code = await supervisor.done;
     this.finish(conn, { t: 'exit', code });
     return false;
+  }
+
+  /** What every supervisor of this daemon gets, started here or adopted. */
+  private supervisorOptions(spec: PodSpec, output: SupervisorOutput): SupervisorOptions {
+    return {
+      ...this.rt,
+      output,
+      cgroupMover: this.mover,
+      keepHostNetwork: true,
+      pinImagesPerPod: true,
+      monitor: this.o.monitor,
+      writeBundle: this.o.writeBundle,
+    };
+  }
+
+  /** Keeps a pod's supervisor until the pod is done. */
+  private host(name: string, hosted: HostedPod): void {
+    this.pods.set(name, hosted);
+    this.disarmIdleTimer();
+    void hosted.supervisor.done.then(() => {
+      if (this.pods.get(name) === hosted) this.pods.delete(name);
+      this.scheduleRefill();
+      this.armIdleTimer();
+    });
+  }
+
+  /**
+   * `minipod daemon restart`: hands every pod to the next daemon without touching them. Only
+   * pods that daemon will adopt (conmon holds their containers, they are past their start) can
+   * go; otherwise nothing is done and the answer names the pod.
+   */
+  private async handover(conn: net.Socket): Promise<void> {
+    for (const name of this.pods.keys()) {
+      const state = readPodState(this.rt.paths, name);
+      const why = state
+        ? whyNotAdoptable(state, readAdoptionRecord(podLayout(this.rt.paths, name)), isAlive(state.init))
+        : 'it has no state';
+      if (why) {
+        throw new UserError(`pod ${name} cannot be handed to a new daemon (${why}): wait for it, or \`minipod daemon stop\``, {
+          code: 'daemon.handover',
+        });
+      }
+    }
+    this.shuttingDown = Promise.resolve();
+    this.o.log(`handing over to the next daemon; pods: ${[...this.pods.keys()].join(', ') || 'none'}`);
+    fs.rmSync(daemonSocketPath(this.rt.paths), { force: true });
+    this.server?.close();
+    this.disarmIdleTimer();
+    this.disarmRefill();
+    for (const p of this.pods.values()) {
+      p.supervisor.release();
+      // Its client's stream ends here; the pod goes on detached under the next daemon.
+      if (p.attached)
+        this.finish(p.attached, {
+          t: 'error',
+          message: 'the minipod daemon restarted: the pod runs on, detached (`minipod logs -f`)',
+          exitCode: 0,
+        });
+    }
+    await this.pool.drain();
+    await this.mover.stop();
+    fs.rmSync(daemonPidPath(this.rt.paths), { force: true });
+    this.finish(conn, { t: 'exit', code: 0 });
+    this.resolveExit(0);
   }
 
   private stopAttached(conn: net.Socket, msg: AttachedClientMessage): void {
@@ -342,22 +419,6 @@ export class PodDaemon {
       });
     }
     this.finish(conn, { t: 'exit', code: 0 });
-  }
-
-  /** Detached pods have no terminal: minipod's messages go to the pod's events file. */
-  private detachedOutput(spec: PodSpec): SupervisorOutput {
-    const layout = podLayout(this.rt.paths, spec.name);
-    return {
-      line: () => {},
-      event: (message) => {
-        try {
-          fs.mkdirSync(layout.logDir, { recursive: true });
-          fs.appendFileSync(`${layout.logDir}/minipod.events`, `${new Date().toISOString()} ${message}\n`);
-        } catch {
-          // Nowhere left to say it.
-        }
-      },
-    };
   }
 
   private status(): DaemonStatus {
@@ -428,67 +489,5 @@ export class PodDaemon {
       this.resolveExit(0);
     })();
     return this.shuttingDown;
-  }
-}
-
-/** Output queued for an attached client beyond this is dropped (the logs keep every line). */
-const ATTACHED_BACKLOG_BYTES = 4 * 1024 * 1024;
-
-/**
- * `web | line` with names padded to one width, like compose, so columns line up. A client that
- * stops reading (a paused terminal) must not make the daemon buffer without bound: past the
- * backlog, lines are counted instead of queued, and the client is told how many it missed.
- */
-function attachedOutput(conn: net.Socket, spec: PodSpec): SupervisorOutput {
-  const names = [...spec.initContainers, ...spec.containers].map((c) => c.name);
-  const width = Math.max(...names.map((n) => n.length));
-  let dropped = 0;
-  const send = (s: 'stdout' | 'stderr', x: string): void => {
-    if (conn.writableLength > ATTACHED_BACKLOG_BYTES) {
-      dropped++;
-      return;
-    }
-    if (dropped > 0) {
-      writeJsonLine(conn, {
-        t: 'out',
-        s: 'stderr',
-        x: `minipod: ${dropped} lines not shown (the reader was too slow); \`minipod logs ${spec.name}\` has them\n`,
-      });
-      dropped = 0;
-    }
-    writeJsonLine(conn, { t: 'out', s, x });
-  };
-  return {
-    line: (container, stream, text) => send(stream, `${container.padEnd(width)} | ${text}\n`),
-    event: (message) => send('stderr', `minipod: ${message}\n`),
-  };
-}
-
-/** `minipod daemon run`: the daemon in this process, logging to stderr. */
-export async function runDaemonProcess(options: { idleMs: number; warmSandboxes: number; readyFd?: number }): Promise<number> {
-  const rt = hostRuntime();
-  process.title = 'minipod-daemon';
-  const log = (m: string): void => {
-    process.stderr.write(`${new Date().toISOString()} ${m}\n`);
-  };
-  const ready = (msg: object): void => {
-    if (options.readyFd === undefined) return;
-    try {
-      fs.writeSync(options.readyFd, JSON.stringify(msg) + '\n');
-      fs.closeSync(options.readyFd);
-    } catch {
-      // Whoever started us is gone; we serve the next client.
-    }
-  };
-  // A bug of ours must not take every pod's supervisor down with it: log it and go on.
-  process.on('uncaughtException', (err) => log(`internal error (uncaught): ${err.stack ?? err.message}`));
-  process.on('unhandledRejection', (err) => log(`internal error (unhandled rejection): ${(err as Error)?.stack ?? String(err)}`));
-  const daemon = new PodDaemon(rt, { ...options, ready, log });
-  try {
-    return await daemon.run();
-  } catch (err) {
-    ready({ error: (err as Error).message });
-    log(`cannot start: ${(err as Error).stack ?? String(err)}`);
-    return ExitCode.runtime;
   }
 }

@@ -35,7 +35,35 @@ export interface ParsedCriLine {
 export function parseCriLine(line: string): ParsedCriLine | undefined {
   const m = /^(\S+) (stdout|stderr) ([FP]) (.*)$/.exec(line);
   if (!m) return undefined;
-  return { time: m[1]!, stream: m[2] as LogStream, full: m[3] === 'F', text: m[4]! };
+  return { time: utcTime(m[1]!), stream: m[2] as LogStream, full: m[3] === 'F', text: m[4]! };
+}
+
+/**
+ * conmon writes local time with an offset (`2026-12-01T09:33:50.379411924+00:00`), containerd
+ * and minipod UTC (`...Z`): one form, UTC with the digits given, so times compare as text.
+ */
+export function utcTime(time: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?([+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  const [, whole, fraction = '', offset] = m;
+  if (offset === '+00:00' || offset === '-00:00') return `${whole}${fraction}Z`;
+  const ms = Date.parse(`${whole}${offset}`);
+  return Number.isNaN(ms) ? time : `${new Date(ms).toISOString().slice(0, 19)}${fraction}Z`;
+}
+
+/** Joins partial (`P`) records onto the full one that ends them: raw CRI lines in, lines out. */
+export function criLineJoiner(onLine: (stream: LogStream, text: string) => void): (raw: string) => void {
+  const partial: Record<LogStream, string> = { stdout: '', stderr: '' };
+  return (raw) => {
+    const rec = parseCriLine(raw);
+    if (!rec) return;
+    if (!rec.full) {
+      partial[rec.stream] += rec.text;
+      return;
+    }
+    onLine(rec.stream, partial[rec.stream] + rec.text);
+    partial[rec.stream] = '';
+  };
 }
 
 /** Splits a byte stream into lines and appends them to the log file; calls onLine for each. */

@@ -14,7 +14,7 @@ export interface LogLine {
 }
 
 /** Joins `P` records onto the `F` record that completes them, per stream. */
-export function parseLogText(container: string, text: string): LogLine[] {
+export function parseLogText(container: string, text: string, flushPartial = false): LogLine[] {
   const out: LogLine[] = [];
   const partial: Record<LogStream, { time: string; text: string } | undefined> = { stdout: undefined, stderr: undefined };
   for (const raw of text.split('\n')) {
@@ -29,6 +29,13 @@ export function parseLogText(container: string, text: string): LogLine[] {
       partial[rec.stream] = undefined;
     } else {
       partial[rec.stream] = { time, text: joined };
+    }
+  }
+  // conmon ends output without a newline with a `P` record no `F` follows: still a line.
+  if (flushPartial) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const p = partial[stream];
+      if (p) out.push({ container, time: p.time, stream, text: p.text });
     }
   }
   return out;
@@ -82,7 +89,7 @@ export function mergeByTime(lists: LogLine[][]): LogLine[] {
 
 export function readLogFile(container: string, file: string): LogLine[] {
   try {
-    return parseLogText(container, fs.readFileSync(file, 'utf8'));
+    return parseLogText(container, fs.readFileSync(file, 'utf8'), true);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -10,7 +10,7 @@
 import type { CgroupManager } from '../cgroups/manager.js';
 import { imageStopSignal } from '../images/signal.js';
 import type { ResolvedImage } from '../images/types.js';
-import { CriLogWriter, type LogStream } from '../logs/cri-log.js';
+import { CriLogWriter, criLineJoiner, type LogStream } from '../logs/cri-log.js';
 import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js';
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
 import { planContainer } from '../plan/container.js';
@@ -19,12 +19,15 @@ import type { DownwardValues } from '../plan/downward.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
 import { hostBoundingCapabilities } from '../process/host-capabilities.js';
-import { type ContainerState, processRef } from '../state/pod-state.js';
+import { type ContainerState, type HeldContainer, processRef } from '../state/pod-state.js';
+import type { ContainerPlan } from '../plan/types.js';
+import { runningState, terminatedState } from './container-state.js';
+import { ContainerCreateFailed } from '../conmon/spawn.js';
 import type { CgroupJoins } from './cgroup-join.js';
 import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
 import { writeProcessRecord } from '../state/process-record.js';
 import type { PodHost } from './host.js';
-import { containerLayout, type PodLayout } from '../paths.js';
+import { type ContainerLayout, containerLayout, type PodLayout } from '../paths.js';
 import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
 import type { PreparedVolumes } from './volumes.js';
 import type { UsernsPod } from '../userns/pod.js';
@@ -46,6 +49,10 @@ export interface RunnerPod {
   readonly output: SupervisorOutput;
   /** True once the pod is being stopped or torn down: nothing starts any more. */
   stopping(): boolean;
+  /** Containers are held by conmon (host.held), not by the daemon: they outlive it. */
+  readonly heldByConmon: boolean;
+  /** Stream container output to `output.line` (an attached run); conmon's log file is followed for it. */
+  readonly streamsLines: boolean;
   /** The namespaces a fresh helper of this container is spawned into. */
   namespaces(spec: ContainerSpec): NamespaceEntry;
   /** The pod's own user namespace, when it has one. */
@@ -77,6 +84,8 @@ export class ContainerRunner {
   /** Set when the helper reported that it could not exec. */
   private startFailure?: HelperFailed;
   private log?: CriLogWriter;
+  /** Stops watching a held instance's exit file and following its log. */
+  private unwatchHeld?: () => void;
   private startedAtMs = 0;
   private oomBaseline = 0;
   private backoffs = 0;
@@ -150,6 +159,7 @@ export class ContainerRunner {
 
   /** Starts an instance: plan, exec, then postStart and probes. A helper that cannot exec is recorded, not thrown. */
   async start(): Promise<void> {
+    if (this.pod.heldByConmon) return this.startHeld();
     const { pod, spec } = this;
     const helper = this.helper ?? this.spawnHelper();
     const joinProcs = await pod.joins.procsToJoin(helper, spec.name);
@@ -162,9 +172,33 @@ export class ContainerRunner {
     this.log = log;
     helper.stdout?.on('data', (d: Buffer) => log.write('stdout', d));
     helper.stderr?.on('data', (d: Buffer) => log.write('stderr', d));
-    this.exited = pod.host.helperExit(helper).then(({ code, signal }) => this.onExit(code, signal));
+    this.exited = pod.host.helperExit(helper).then(({ code, signal }) => this.onExit(signalExitCode(signal, code)));
 
     this.oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
+    const plan = this.plan(layout);
+    try {
+      // In a user namespace the supervisor mounts the root and joins the cgroups (src/userns/pod.ts).
+      const userns = pod.userns();
+      const sent = userns
+        ? await userns.prepareContainer(plan, helper, joinProcs, () => pod.cgroups.addProcess(pod.spec.name, spec.name, helper.pid))
+        : { ...plan, cgroupProcs: joinProcs };
+      pod.trace(`container ${spec.name} plan sent`);
+      await pod.host.sendPlan(helper, sent).finally(() => userns?.afterExec(plan));
+      pod.trace(`container ${spec.name} exec'd`);
+      this.startedAtMs = Date.now();
+      this.recordRunning(helper.pid, undefined);
+    } catch (err) {
+      if (!(err instanceof HelperFailed)) throw err;
+      this.startFailure = err;
+      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
+      return;
+    }
+    await this.afterStart(helper.pid);
+  }
+
+  /** The container's plan for this start; the process record (for exec and probes) is written from it. */
+  private plan(layout: ContainerLayout): ContainerPlan {
+    const { pod, spec } = this;
     const plan = planContainer({
       pod: pod.spec,
       container: spec,
@@ -181,44 +215,110 @@ export class ContainerRunner {
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);
+    return plan;
+  }
+
+  /**
+   * Starts an instance under its own conmon (docs/architecture.md): create through the OCI
+   * runtime, then let it run; its exit comes from conmon's exit file, its output from conmon's
+   * log. A create the runtime refused is recorded as a StartError, not thrown.
+   */
+  private async startHeld(): Promise<void> {
+    const { pod, spec } = this;
+    const held = pod.host.held!;
+    this.startFailure = undefined;
+    this.startedAtMs = Date.now();
+    const layout = prepareContainerDirs(pod.layout, spec.name, this.state.restartCount > 0);
+    const oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
+    const plan = this.plan(layout);
+    let created: { held: HeldContainer; pid: number };
     try {
-      // In a user namespace the supervisor mounts the root and joins the cgroups (src/userns/pod.ts).
-      const userns = pod.userns();
-      const sent = userns
-        ? await userns.prepareContainer(plan, helper, joinProcs, () => pod.cgroups.addProcess(pod.spec.name, spec.name, helper.pid))
-        : { ...plan, cgroupProcs: joinProcs };
-      pod.trace(`container ${spec.name} plan sent`);
-      await pod.host.sendPlan(helper, sent).finally(() => userns?.afterExec(plan));
-      pod.trace(`container ${spec.name} exec'd`);
-      this.startedAtMs = Date.now();
-      this.state = {
-        ...this.state,
-        state: 'running',
-        // Without a readiness probe a running container is ready, as in Kubernetes.
-        ready: !spec.readinessProbe,
-        started: false,
-        reason: undefined,
-        message: undefined,
-        exitCode: undefined,
-        pid: helper.pid,
-        startTime: processRef(helper.pid).startTime,
-        startedAt: new Date(this.startedAtMs).toISOString(),
-        finishedAt: undefined,
-      };
-      pod.stateChanged();
+      created = await held.create({
+        plan,
+        namespaces: pod.namespaces(spec),
+        pod: pod.spec.name,
+        container: spec.name,
+        podRunDir: pod.layout.runDir,
+        logPath: layout.logPath,
+        oomBaseline,
+      });
+      pod.trace(`container ${spec.name} created`);
     } catch (err) {
-      if (!(err instanceof HelperFailed)) throw err;
-      this.startFailure = err;
+      if (!(err instanceof ContainerCreateFailed)) throw err;
+      const code = err.exitCode;
+      this.startFailure = new HelperFailed(err.message, code);
       pod.output.event(`container ${spec.name} could not start: ${err.message}`);
+      this.exited = Promise.resolve().then(() => this.onExit(code));
       return;
     }
-    await this.afterStart(helper.pid);
+    this.watchHeld(created.held);
+    try {
+      await held.start(created.held);
+    } catch (err) {
+      pod.output.event(`container ${spec.name} could not start: ${(err as Error).message}`);
+      pod.host.signal(created.pid, 'SIGKILL');
+      return;
+    }
+    pod.trace(`container ${spec.name} started`);
+    this.startedAtMs = Date.now();
+    this.recordRunning(created.pid, created.held);
+    await this.afterStart(created.pid);
+  }
+
+  private recordRunning(pid: number, held: HeldContainer | undefined): void {
+    this.state = runningState(this.state, { pid, startTime: processRef(pid).startTime }, this.startedAtMs, !this.spec.readinessProbe, held);
+    this.pod.stateChanged();
+  }
+
+  /** Watches a held instance: its exit file, and its log for an attached run. */
+  private watchHeld(held: HeldContainer): void {
+    const { pod, spec } = this;
+    const host = pod.host.held!;
+    this.oomBaseline = held.oomBaseline;
+    const watch = host.exit(held);
+    const unfollow = pod.streamsLines
+      ? host.followLog(
+          this.state.logPath,
+          criLineJoiner((stream, text) => pod.output.line(spec.name, stream, text)),
+        )
+      : undefined;
+    this.unwatchHeld = () => {
+      watch.cancel();
+      unfollow?.();
+    };
+    this.exited = watch.exited.then((status) => {
+      unfollow?.();
+      host.remove(held);
+      // conmon died without a word: kubelet's ContainerStatusUnknown (137).
+      return status === null ? this.onExit(137, 'ContainerStatusUnknown') : this.onExit(status);
+    });
+  }
+
+  /**
+   * Takes over an instance held by conmon that a previous daemon started (adoption): its exit
+   * is watched again, probes resume (postStart is not run again: it ran, or was running, then).
+   * An exit recorded while no daemon ran is read at once and handled like any other.
+   */
+  adopt(saved: ContainerState): void {
+    this.state = saved;
+    this.startedAtMs = Date.parse(saved.startedAt ?? '') || Date.now();
+    if (saved.started) this.resolveStarted();
+    if (saved.state !== 'running' || !saved.held || saved.pid === undefined) return;
+    this.watchHeld(saved.held);
+    void this.resumeProbes(saved.pid);
+  }
+
+  private async resumeProbes(pid: number): Promise<void> {
+    // One turn: an exit read from the file at once settles first.
+    await new Promise((r) => setImmediate(r));
+    if (this.state.pid !== pid || this.pod.stopping()) return;
+    await this.afterStart(pid, true);
   }
 
   /** postStart, then probes (Kubernetes: probes start once postStart succeeded). */
-  private async afterStart(pid: number): Promise<void> {
+  private async afterStart(pid: number, adopted = false): Promise<void> {
     const { pod, spec } = this;
-    const postStart = spec.lifecycle?.postStart;
+    const postStart = adopted ? undefined : spec.lifecycle?.postStart;
     if (postStart) {
       const timeoutMs = pod.spec.terminationGracePeriodSeconds * 1000 || 30_000;
       const result = await runHandler(postStart, pod.host.actionRunner(pod.spec.name, spec.name), timeoutMs);
@@ -229,7 +329,9 @@ export class ContainerRunner {
         return;
       }
     }
-    const { startupProbe, livenessProbe, readinessProbe } = spec;
+    const { livenessProbe, readinessProbe } = spec;
+    // An adopted instance that had started does not go through its startup probe again.
+    const startupProbe = adopted && this.state.started ? undefined : spec.startupProbe;
     if (!startupProbe && !livenessProbe && !readinessProbe) {
       this.markStarted(pid);
       return;
@@ -300,6 +402,14 @@ export class ContainerRunner {
     this.log?.close();
   }
 
+  /** Forgets the instance without touching it (the daemon hands its pods to a new one). */
+  release(): void {
+    this.stopProbes();
+    this.unwatchHeld?.();
+    this.unwatchHeld = undefined;
+    if (this.restartTimer) clearTimeout(this.restartTimer.timer);
+  }
+
   /** Whether this exit calls for another start, by the runner's own restart policy. */
   restartsAfter(exitCode: number): boolean {
     // A command that cannot run will not run on a retry either; kubelet keeps retrying, but an
@@ -313,6 +423,12 @@ export class ContainerRunner {
    */
   restart(exitCode: number): Promise<boolean> {
     const { pod, spec } = this;
+    if (pod.spec.secretDataRemoved && spec.env.some((e) => e.secret)) {
+      // An adopted pod's spec comes from spec.json, which never holds Secret values.
+      return Promise.reject(
+        new Error('its Secret values are not on disk for the daemon that adopted the pod: run the pod again from its manifests'),
+      );
+    }
     const { backoffs, delayMs } = nextRestart(this.backoffs, Date.now() - this.startedAtMs);
     this.backoffs = backoffs;
     this.state = { ...this.state, state: 'waiting', reason: delayMs > 0 ? 'CrashLoopBackOff' : 'Restarting' };
@@ -349,10 +465,11 @@ export class ContainerRunner {
   }
 
   /** Records an exit and its reason; returns the exit code. */
-  private onExit(code: number | null, signal: NodeJS.Signals | null): number {
+  private onExit(status: number, unknownReason?: string): number {
     const { pod, spec } = this;
-    let exitCode = signalExitCode(signal, code);
-    let reason = exitCode === 0 ? 'Completed' : 'Error';
+    let exitCode = status;
+    let reason = unknownReason ?? (exitCode === 0 ? 'Completed' : 'Error');
+    this.unwatchHeld = undefined;
     let message: string | undefined;
     this.stopProbes();
     this.probes = undefined;
@@ -363,7 +480,7 @@ export class ContainerRunner {
     } else if (this.killedBecause) {
       reason = this.killedBecause;
       this.killedBecause = undefined;
-    } else if (exitCode === 137 && pod.cgroups.oomKillCount(pod.spec.name, spec.name) > this.oomBaseline) {
+    } else if (!unknownReason && exitCode === 137 && pod.cgroups.oomKillCount(pod.spec.name, spec.name) > this.oomBaseline) {
       // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
       // killed while the main process carried on is not (containerd's rule).
       reason = 'OOMKilled';
@@ -371,18 +488,7 @@ export class ContainerRunner {
     this.log?.close();
     this.log = undefined;
     const finishedAt = Date.now();
-    this.state = {
-      ...this.state,
-      state: 'terminated',
-      ready: false,
-      started: false,
-      pid: undefined,
-      startTime: undefined,
-      exitCode,
-      reason,
-      message,
-      finishedAt: new Date(finishedAt).toISOString(),
-    };
+    this.state = terminatedState(this.state, exitCode, reason, message, finishedAt);
     pod.trace(`container ${spec.name} exited`);
     if (!pod.stopping()) pod.output.event(`container ${spec.name} exited with code ${exitCode} (${reason})`);
     pod.exited(this, exitCode, finishedAt);

@@ -26,6 +26,18 @@ import { UsernsPod } from '../userns/pod.js';
 import type { PodLayout } from '../paths.js';
 import { applySysctls, type SysctlWrite } from './sysctls.js';
 import { teardownPod, type TeardownOptions } from './teardown.js';
+import { conmonBinary } from '../conmon/spawn.js';
+import { type HeldContainer, isAlive, type ProcessRef } from '../state/pod-state.js';
+import {
+  type BundleWriter,
+  createHeldContainer,
+  followLogFile,
+  heldExit,
+  type HeldCreateRequest,
+  ociRuntimeBinary,
+  removeRuntimeState,
+  startHeldContainer,
+} from './held-container.js';
 
 export interface HelperExit {
   code: number | null;
@@ -59,11 +71,42 @@ export interface PodHost {
   /** Runs probe and hook actions (exec, httpGet, tcpSocket, grpc) against one container. */
   actionRunner(pod: string, container: string): ActionRunner;
   teardown(pod: string, options: PodTeardownOptions): Promise<void>;
+  /**
+   * Containers held by conmon (`monitor: conmon`, held-container.ts); absent when this host
+   * cannot (no conmon, no OCI config writer): the daemon holds them.
+   */
+  held?: HeldContainerHost;
+  /** Whether a recorded process still runs: an adopted pod's init is not the daemon's child. */
+  isAlive(ref: ProcessRef): boolean;
 }
 
-/** The real host: what the daemon's supervisors use. */
-export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: CgroupManager }): PodHost {
+export interface HeldContainerHost {
+  /** conmon runs the runtime's create; resolves with the container's pid, waiting for start. */
+  create(request: HeldCreateRequest): Promise<{ held: HeldContainer; pid: number }>;
+  /** Lets a created container run (runc's start). */
+  start(held: HeldContainer): Promise<void>;
+  /** The exit status conmon records (null: unknown); cancel stops watching. */
+  exit(held: HeldContainer): { exited: Promise<number | null>; cancel(): void };
+  /** Calls onLine with each raw CRI line conmon appends to the log from now; returns a stop. */
+  followLog(file: string, onLine: (raw: string) => void): () => void;
+  /** Removes the runtime's record of an instance that exited. */
+  remove(held: HeldContainer): void;
+}
+
+/** The real host: what the daemon's supervisors use; `held` given an OCI config writer. */
+export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: CgroupManager; writeBundle?: BundleWriter }): PodHost {
+  const rt = o.writeBundle
+    ? { paths: o.paths, writeBundle: o.writeBundle, runtime: ociRuntimeBinary(), conmon: conmonBinary() }
+    : undefined;
   return {
+    held: rt && {
+      create: (request) => createHeldContainer(rt, request),
+      start: (held) => startHeldContainer(rt, held),
+      exit: heldExit,
+      followLog: (file, onLine) => followLogFile(file, onLine),
+      remove: (held) => removeRuntimeState(o.paths, held.id),
+    },
+    isAlive,
     findInitBinary: () => INIT_BINARIES.find((b) => fs.existsSync(b)),
     spawnHelper: (namespaces, options = {}) =>
       spawnInNamespaces(o.sys, namespaces, () => spawnHelper({ stdin: options.stdin, userNamespace: options.userNamespace })),

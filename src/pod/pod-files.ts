@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { inContext } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
-import { renderEtcHosts } from '../network/index.js';
+import os from 'node:os';
+import { renderEtcHosts, renderResolvConf } from '../network/index.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { mountTmpfs } from './host-mounts.js';
 import type { PodLayout } from '../paths.js';
@@ -31,4 +32,22 @@ export function writePodEtcFiles(layout: PodLayout, spec: PodSpec, hostname: str
 /** /etc/hosts as kubelet writes it: the pod's address (once known) and spec.hostAliases. */
 export function writeEtcHosts(layout: PodLayout, spec: PodSpec, hostname: string, ip?: string): void {
   fs.writeFileSync(layout.etcHosts, renderEtcHosts(hostname, ip, spec.hostAliases));
+}
+
+/** A hostNetwork pod keeps the host's UTS namespace, and so its hostname. */
+export function podHostname(spec: PodSpec): string {
+  return spec.hostNetwork ? os.hostname() : spec.hostname;
+}
+
+/** /etc/hosts with the pod's address and resolv.conf, once the network is up; returns resolv.conf's warnings. */
+export function writePodNetworkFiles(
+  layout: PodLayout,
+  spec: PodSpec,
+  ip: string | undefined,
+  hostResolv: { text: string; upstream?: string },
+): string[] {
+  writeEtcHosts(layout, spec, podHostname(spec), ip);
+  const resolv = renderResolvConf(spec, hostResolv.text, { upstreamResolvConfText: hostResolv.upstream });
+  fs.writeFileSync(layout.resolvConf, resolv.text);
+  return resolv.warnings;
 }

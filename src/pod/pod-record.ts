@@ -2,12 +2,13 @@
  * The pod's record under the run dir: claiming the name (an atomic mkdir), the saved spec that
  * `restart` starts from, and the state file, rewritten at every change while the pod exists.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { withoutSecretData } from '../manifest/redact.js';
 import type { PodSpec } from '../manifest/types.js';
 import { type MinipodPaths, podLayout } from '../paths.js';
-import { type PodState, specPath, writePodState } from '../state/pod-state.js';
+import { type ContainerMonitor, type ContainerState, type PodState, processRef, specPath, writePodState } from '../state/pod-state.js';
 
 /** mkdir of the pod's run dir: EEXIST means the name is taken. Then the spec is saved. */
 export function claimPodName(paths: MinipodPaths, spec: PodSpec): void {
@@ -34,4 +35,27 @@ export function savePodState(paths: MinipodPaths, state: PodState, warn: (messag
   } catch (err) {
     warn(`could not write the pod's state: ${(err as Error).message}`);
   }
+}
+
+/** A new pod's first state: Pending, supervised by this process. */
+export function newPodState(
+  spec: PodSpec,
+  containers: ContainerState[],
+  o: { manifestPath?: string; keepRecord?: boolean; monitor: ContainerMonitor },
+): PodState {
+  return {
+    name: spec.name,
+    // The pod's identity for the downward API (metadata.uid); a restart is a new pod.
+    uid: randomUUID(),
+    phase: 'Pending',
+    createdAt: new Date().toISOString(),
+    manifestPath: o.manifestPath,
+    supervisor: processRef(process.pid),
+    hostname: spec.hostname,
+    cgroupPaths: [],
+    containers,
+    keepRecord: o.keepRecord ?? false,
+    owner: spec.owner,
+    monitor: o.monitor,
+  };
 }

@@ -1,12 +1,10 @@
 /**
- * The pod supervisor: creates a pod, keeps it going, and takes it down.
- *
- * One supervisor object per pod, all of them in the daemon (src/daemon/server.ts), attached or
- * detached. It owns the helpers it spawns or takes from the warm pool (the daemon is their
- * parent, so Node reaps them and reports their exit), the pod's cgroups, network, host mounts
- * and state file. Each container is a ContainerRunner (container-runner.ts); everything that
- * reaches the host comes through the PodHost it is given (host.ts), so this sequence is
- * unit-tested against a fake host (test/unit/pod).
+ * The pod supervisor: creates a pod, keeps it going, and takes it down; one object per pod, in
+ * the daemon (src/daemon/server.ts). It owns the pod's cgroups, network, host mounts and state
+ * file; each container is a ContainerRunner (container-runner.ts), held by its own conmon or
+ * by the daemon; everything reaching the host goes through a PodHost (host.ts), so this
+ * sequence is unit-tested against a fake host (test/unit/pod). A pod whose containers conmon
+ * holds outlives its daemon: the next one adopts it (`adopt`, adoption.ts).
  *
  * Start, in order (docs/architecture.md has the why of each step):
  *  1. claim the name (mkdir of the pod's run dir), write a Pending state
@@ -20,17 +18,10 @@
  *  7. init containers one after another (a sidecar only until it started), then the apps
  * Any failure on the way tears down what was made and reports one error.
  */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import { ExitCode, inContext, UserError } from '../errors.js';
-import type { CgroupManager } from '../cgroups/manager.js';
-import type { CgroupMover } from '../cgroups/mover.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
-import { renderResolvConf } from '../network/index.js';
 import type { PodNetworkStatus } from '../network/types.js';
-import type { MinipodPaths } from '../paths.js';
 import { containerCapabilities } from '../plan/container.js';
 import { planPodInit } from '../plan/pod-init.js';
 import { planPodSeccomp, seccompProfileDir } from '../seccomp/plan.js';
@@ -38,14 +29,14 @@ import { containerNamespaceEntry, podSharedNamespaces } from '../namespaces/pod-
 import { detectHostLsm, planLsmLabels } from '../lsm/plan.js';
 import type { Helper } from '../process/helper-client.js';
 import { type PodPhase, type PodState, processRef } from '../state/pod-state.js';
-import type { Syscall } from '../syscall/syscall.js';
+import { type AdoptionRecord, finishedApps, writeAdoptionRecord } from './adoption.js';
 import { CgroupJoins } from './cgroup-join.js';
-import { ContainerRunner, type RunnerPod, type SupervisorOutput } from './container-runner.js';
-import { claimPodName, savePodState } from './pod-record.js';
+import { ContainerRunner, type RunnerPod } from './container-runner.js';
+import { claimPodName, newPodState, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
 import { planSysctls } from './sysctls.js';
 import { type PodLayout, podLayout } from '../paths.js';
-import { preparePodDirs, writeEtcHosts, writePodEtcFiles } from './pod-files.js';
+import { podHostname, preparePodDirs, writePodEtcFiles, writePodNetworkFiles } from './pod-files.js';
 import { resolvePodImages } from './pod-images.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { runInitSequence } from './init-sequence.js';
@@ -57,31 +48,8 @@ import type { DownwardValues } from '../plan/downward.js';
 import type { UsernsPod } from '../userns/pod.js';
 
 export type { SupervisorOutput } from './container-runner.js';
-
-export interface SupervisorOptions {
-  paths: MinipodPaths;
-  sys: Syscall;
-  cgroups: CgroupManager;
-  output: SupervisorOutput;
-  /** Images, ports, CNI, helpers, signals, teardown; the real host unless a test fakes it. */
-  host?: PodHost;
-  manifestPath?: string;
-  /**
-   * Keep the pod's record (state, spec, logs) after it ends, for `ps -a`, `logs` and
-   * `restart`, until `rm` (detached pods). Attached runs leave nothing, like `run --rm`.
-   */
-  keepRecord?: boolean;
-  /** Moves helpers into cgroups early, off the event loop (the daemon keeps one for all pods); without one each helper joins by itself before its exec. */
-  cgroupMover?: Pick<CgroupMover, 'move'>;
-  /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
-  warm?: { claim(spec: PodSpec): { init: Helper; containers: Helper[] } | undefined };
-  /** Pin images for this pod rather than for this process (the daemon outlives its pods). */
-  pinImagesPerPod?: boolean;
-  /** Leave the host's bridge and chains up when the pod goes (the daemon removes them when it exits). */
-  keepHostNetwork?: boolean;
-  /** Where start-path steps go (the daemon sends them to the client); MINIPOD_TRACE's stderr by default. */
-  trace?: (step: string) => void;
-}
+export type { SupervisorOptions } from './supervisor-options.js';
+import type { SupervisorOptions } from './supervisor-options.js';
 
 export class PodSupervisor {
   readonly spec: PodSpec;
@@ -97,6 +65,8 @@ export class PodSupervisor {
   private volumes?: PreparedVolumes;
   private network?: PodNetworkStatus;
   private hostValues?: HostDownward;
+  /** An adopted pod's init is not our child: its exit is polled for. */
+  private initWatch?: NodeJS.Timeout;
   private stopping = false;
   private stopSignalCode?: number;
   private finished: FinishedContainer[] = [];
@@ -122,20 +92,12 @@ export class PodSupervisor {
       ),
       ...spec.containers.map((c) => new ContainerRunner(pod, c, 'app', spec.restartPolicy)),
     ];
-    this.state = {
-      name: spec.name,
-      // The pod's identity for the downward API (metadata.uid); a restart is a new pod.
-      uid: randomUUID(),
-      phase: 'Pending',
-      createdAt: new Date().toISOString(),
-      manifestPath: options.manifestPath,
-      supervisor: processRef(process.pid),
-      hostname: spec.hostname,
-      cgroupPaths: [],
-      containers: this.runs.map((r) => r.state),
-      keepRecord: options.keepRecord ?? false,
-      owner: spec.owner,
-    };
+    const monitor = options.monitor === 'conmon' && this.host.held ? 'conmon' : 'daemon';
+    this.state = newPodState(
+      spec,
+      this.runs.map((r) => r.state),
+      { ...options, monitor },
+    );
   }
 
   /** Creates the pod and starts its containers; resolves once app containers were started. */
@@ -144,10 +106,7 @@ export class PodSupervisor {
     let cgroupPlan: PodCgroupPlan;
     try {
       cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
-      // Reads and compiles Localhost profiles: a missing or broken one fails here.
-      const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
-      for (const r of this.runs)
-        [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
+      this.planSecurity();
     } catch (err) {
       this.resolveDone(ExitCode.runtime);
       throw err;
@@ -186,6 +145,42 @@ export class PodSupervisor {
     this.checkDone();
   }
 
+  /** Seccomp filters (reading and compiling Localhost profiles: a missing one fails here) and LSM labels. */
+  private planSecurity(): void {
+    const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
+    for (const r of this.runs)
+      [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
+  }
+
+  /**
+   * Takes over a pod a previous daemon ran (adoption.ts): exits recorded meanwhile are handled
+   * now, probes and restarts resume; an attached pod's client is gone, so it goes on detached.
+   */
+  static adopt(spec: PodSpec, saved: PodState, record: AdoptionRecord, options: SupervisorOptions): PodSupervisor {
+    const s = new PodSupervisor(spec, { ...options, keepRecord: true, streamsLines: false });
+    s.state = { ...saved, supervisor: processRef(process.pid), keepRecord: true, monitor: 'conmon' };
+    s.network = saved.network as PodNetworkStatus | undefined;
+    s.volumes = record.volumes;
+    s.finished = finishedApps(saved);
+    s.planSecurity();
+    s.runs.forEach((r, i) => {
+      r.image = record.images[r.name];
+      r.adopt(saved.containers[i]!);
+    });
+    s.saveState();
+    s.initWatch = setInterval(() => !s.host.isAlive(s.state.init!) && s.onInitExit(null, null), 1000);
+    for (const r of s.runs) if (r.kind !== 'init' && r.state.state === 'waiting') s.restartLater(r, r.state.exitCode ?? 1);
+    s.checkDone();
+    return s;
+  }
+
+  /** Lets go of the pod without touching it (the daemon hands it to a new one, which adopts it). */
+  release(): void {
+    this.stopping = true;
+    clearInterval(this.initWatch);
+    for (const r of this.runs) r.release();
+  }
+
   private trace(step: string): void {
     (this.o.trace ?? trace)(step);
   }
@@ -194,15 +189,15 @@ export class PodSupervisor {
     return this.runs.filter((r) => r.kind === 'app');
   }
 
-  /** What the container runners see of their pod. */
   /** The downward API's values as they are now (the pod IP once the network is up). */
   private downward(): DownwardValues {
     this.hostValues ??= hostDownward(this.o.paths.libDir);
     return downwardValues(this.state.uid!, this.hostValues, this.spec, this.network);
   }
 
+  /** What the container runners see of their pod. */
   private runnerPod(): RunnerPod {
-    return {
+    const pod: RunnerPod = {
       spec: this.spec,
       layout: this.layout,
       host: this.host,
@@ -210,7 +205,9 @@ export class PodSupervisor {
       joins: this.joins,
       output: this.o.output,
       stopping: () => this.stopping,
-      namespaces: () => containerNamespaceEntry(this.spec, this.initHelper!.pid),
+      heldByConmon: false,
+      streamsLines: this.o.streamsLines ?? true,
+      namespaces: () => containerNamespaceEntry(this.spec, this.initPid()),
       userns: () => this.userns,
       volumes: () => this.volumes!,
       downward: () => this.downward(),
@@ -218,6 +215,14 @@ export class PodSupervisor {
       exited: (r, exitCode, finishedAt) => this.onContainerExit(r, exitCode, finishedAt),
       trace: (step) => this.trace(step),
     };
+    // Read at each start: the pod's monitor is settled once its user namespace is known.
+    Object.defineProperty(pod, 'heldByConmon', { get: () => this.state.monitor === 'conmon' });
+    return pod;
+  }
+
+  /** The pod's PID 1: the init helper this daemon spawned, or the one it adopted. */
+  private initPid(): number {
+    return this.initHelper?.pid ?? this.state.init!.pid;
   }
 
   // ---- start steps ----
@@ -249,12 +254,10 @@ export class PodSupervisor {
     });
     this.state.volumeImageIds = Object.values(this.volumes.imageIds);
     this.userns?.chownVolumes(spec, this.volumes.byName);
-    writePodEtcFiles(this.layout, spec, this.hostname());
-  }
-
-  /** A hostNetwork pod keeps the host's UTS namespace, and so its hostname. */
-  private hostname(): string {
-    return this.spec.hostNetwork ? os.hostname() : this.spec.hostname;
+    if (this.state.monitor === 'conmon') {
+      writeAdoptionRecord(this.layout, { images: Object.fromEntries(this.runs.map((r) => [r.name, r.image!])), volumes: this.volumes });
+    }
+    writePodEtcFiles(this.layout, spec, podHostname(spec));
   }
 
   private createCgroups(plan: PodCgroupPlan): void {
@@ -284,6 +287,9 @@ export class PodSupervisor {
     }
     // A pod with its own user namespace gets it with its init; the warm pool's sandboxes have none.
     this.state.userNamespace = (this.userns = await this.host.userNamespace?.(this.spec, this.layout))?.range;
+    // conmon's containers are not made in a user namespace yet: such a pod stays with the daemon.
+    if (this.userns) this.state.monitor = 'daemon';
+    const held = this.state.monitor === 'conmon';
     const sandbox = this.userns ? undefined : this.o.warm?.claim(this.spec);
     const helper =
       sandbox?.init ??
@@ -297,11 +303,12 @@ export class PodSupervisor {
     if (sandbox) {
       // Booted helpers serve the first start of each container in order; what is left over goes.
       const spare = [...sandbox.containers];
-      for (const r of this.runs) if (!r.spec.stdin && spare.length > 0) r.helper = spare.shift();
+      for (const r of this.runs) if (!held && !r.spec.stdin && spare.length > 0) r.helper = spare.shift();
       for (const h of spare) this.host.discardHelper(h);
       this.trace(`warm sandbox claimed (${sandbox.containers.length - spare.length} booted container helpers used)`);
       return;
     }
+    if (held) return; // conmon and the runtime make the containers
     const first = this.spec.initContainers.length > 0 ? this.runs.slice(0, 1) : this.runs;
     for (const r of first) r.helper = r.spawnHelper();
   }
@@ -337,11 +344,7 @@ export class PodSupervisor {
       warn: (m) => o.output.event(`warning: ${m}`),
     });
     this.state.network = this.network;
-    writeEtcHosts(this.layout, spec, this.hostname(), this.network.ip);
-    const hostResolv = host.readHostResolvConf();
-    const resolv = renderResolvConf(spec, hostResolv.text, { upstreamResolvConfText: hostResolv.upstream });
-    for (const w of resolv.warnings) o.output.event(`warning: ${w}`);
-    fs.writeFileSync(this.layout.resolvConf, resolv.text);
+    for (const w of writePodNetworkFiles(this.layout, spec, this.network.ip, host.readHostResolvConf())) o.output.event(`warning: ${w}`);
     this.saveState();
   }
 
@@ -381,6 +384,10 @@ export class PodSupervisor {
       this.checkDone();
       return;
     }
+    this.restartLater(r, exitCode);
+  }
+
+  private restartLater(r: ContainerRunner, exitCode: number): void {
     r.restart(exitCode).catch((err: unknown) => {
       this.o.output.event(`restart of ${r.name} failed: ${(err as Error).message}`);
       void this.stop();
@@ -438,6 +445,7 @@ export class PodSupervisor {
 
   private finish(): Promise<void> {
     this.finishing ??= (async () => {
+      clearInterval(this.initWatch);
       const stoppedByUser = this.stopping && this.state.phase === 'Stopping';
       this.stopping = true;
       for (const r of this.runs) r.cancelRestart();

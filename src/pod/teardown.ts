@@ -16,6 +16,26 @@ import type { Syscall } from '../syscall/syscall.js';
 import { freeRange } from '../userns/allocator.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { podLayout } from '../paths.js';
+import { attachSocketDir, heldContainerId, podOciRoot } from './held-container.js';
+
+/** The OCI runtime's records of the pod's containers, and conmon attach links left dangling by a killed conmon. */
+function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
+  const prefix = heldContainerId(pod, '');
+  const list = (dir: string): string[] => {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  for (const id of list(podOciRoot(paths))) {
+    if (id.startsWith(prefix)) fs.rmSync(path.join(podOciRoot(paths), id), { recursive: true, force: true });
+  }
+  for (const link of list(attachSocketDir(paths))) {
+    const p = path.join(attachSocketDir(paths), link);
+    if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
+  }
+}
 
 function hasEphemeralVolumes(paths: MinipodPaths, pod: string): boolean {
   try {
@@ -76,6 +96,9 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   }
   const trace = o.trace ?? (() => {});
   for (const p of processes) killIfAlive(p);
+  // Each conmon exits by itself once its container did (after writing its exit file and the
+  // last output): waited for, killed only if it does not.
+  const conmons = (state?.containers ?? []).flatMap((c) => (c.held ? [c.held.conmon] : []));
 
   // CNI DEL while the pod's init still holds the network namespace: the plugins then remove
   // the veth from inside as well as outside.
@@ -89,14 +112,13 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   // The known processes first: a cgroup cannot be removed until its last task has exited,
   // and polling rmdir is slower than waiting for them. Strays (exec'd processes the state
   // does not list) are killed through the cgroups next.
-  if (!(await waitGone(processes, 5000))) {
-    o.warn(
-      `processes of ${name} did not exit: ${processes
-        .filter(isAlive)
-        .map((p) => p.pid)
-        .join(' ')}`,
-    );
+  if (!(await waitGone([...processes, ...conmons], 5000))) {
+    for (const p of conmons) killIfAlive(p);
+    await waitGone(conmons, 1000);
+    const left = [...processes, ...conmons].filter(isAlive);
+    if (left.length > 0) o.warn(`processes of ${name} did not exit: ${left.map((p) => p.pid).join(' ')}`);
   }
+  removeHeldLeftovers(o.paths, name);
   trace('teardown: processes gone');
   try {
     await o.cgroups.destroy(name);

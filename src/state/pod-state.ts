@@ -19,6 +19,8 @@ export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stoppin
 export function isTerminalPhase(phase: PodPhase): boolean {
   return phase === 'Succeeded' || phase === 'Failed' || phase === 'Stopped';
 }
+export type ContainerMonitor = 'conmon' | 'daemon';
+
 export type ContainerStateName = 'waiting' | 'running' | 'terminated';
 
 export interface ProcessRef {
@@ -49,6 +51,24 @@ export interface ContainerState {
   finishedAt?: string;
   cgroupPaths: string[];
   logPath: string;
+  /** The conmon that holds the running instance (docs/architecture.md): what a new daemon adopts. */
+  held?: HeldContainer;
+}
+
+/**
+ * A container instance held by its own conmon rather than by the daemon: conmon is its parent
+ * (a subreaper), reads its stdout and stderr into the CRI log, and writes its exit status to
+ * `<exitDir>/<id>`. Everything a daemon that did not start it needs to find it again.
+ */
+export interface HeldContainer {
+  /** The OCI container id (`<pod>_<container>`) under the runtime's root. */
+  id: string;
+  conmon: ProcessRef;
+  /** The bundle dir (config.json, conmon's pid files). */
+  bundle: string;
+  exitDir: string;
+  /** The cgroup's OOM kill count when the instance started (its exit reason is OOMKilled when it grew). */
+  oomBaseline: number;
 }
 
 export interface PodState {
@@ -74,6 +94,12 @@ export interface PodState {
   owner?: PodOwner;
   /** Images mounted as image volumes: kept by `rmi` and `image prune` as the containers' are. */
   volumeImageIds?: string[];
+  /**
+   * How the pod's containers are held: `conmon` (one per container: they outlive the daemon,
+   * which a new daemon adopts) or `daemon` (the daemon is their parent and reads their output;
+   * they die with it). Absent in records written before conmon: `daemon`.
+   */
+  monitor?: ContainerMonitor;
   /** The host ids of a pod with its own user namespace (spec.hostUsers: false): container id N is host id base + N. */
   userNamespace?: { base: number; size: number };
 }

@@ -59,3 +59,21 @@ describe('reading logs', () => {
     expect(timeKey('2026-01-01T00:00:01.5Z') > timeKey('2026-01-01T00:00:01.123456789Z')).toBe(true);
   });
 });
+
+describe("conmon's k8s-file log", () => {
+  it('reads its offset times as UTC and keeps output that ended without a newline', () => {
+    const text = [
+      '2026-12-01T09:33:50.379411924+00:00 stdout F line 0',
+      '2026-12-01T10:33:51.405100770+01:00 stdout P partial',
+      '2026-12-01T09:33:51.405142319+00:00 stderr F err',
+      '',
+    ].join('\n');
+    expect(parseLogText('c', text, true)).toEqual([
+      { container: 'c', time: '2026-12-01T09:33:50.379411924Z', stream: 'stdout', text: 'line 0' },
+      { container: 'c', time: '2026-12-01T09:33:51.405142319Z', stream: 'stderr', text: 'err' },
+      { container: 'c', time: '2026-12-01T09:33:51.405100770Z', stream: 'stdout', text: 'partial' },
+    ]);
+    // Followed (logs -f): the partial line waits for the rest.
+    expect(parseLogText('c', text).map((l) => l.text)).toEqual(['line 0', 'err']);
+  });
+});

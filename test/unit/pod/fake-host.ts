@@ -12,7 +12,10 @@ import type { Socket } from 'node:net';
 import type { NamespaceEntry } from '../../../src/namespaces/pod-namespaces.js';
 import type { HelperPlan } from '../../../src/plan/types.js';
 import { HelperFailed, type Helper } from '../../../src/process/helper-client.js';
-import type { HelperExit, PodHost, PodTeardownOptions } from '../../../src/pod/host.js';
+import type { HeldContainerHost, HelperExit, PodHost, PodTeardownOptions } from '../../../src/pod/host.js';
+import { ContainerCreateFailed } from '../../../src/conmon/spawn.js';
+import type { HeldContainer, ProcessRef } from '../../../src/state/pod-state.js';
+import { signalExitCode } from '../../../src/pod/restart-policy.js';
 import type { ResolvedImage } from '../../../src/images/types.js';
 import type { PodNetworkStatus } from '../../../src/network/types.js';
 import type { ActionRunner } from '../../../src/probes/index.js';
@@ -38,8 +41,57 @@ export class FakeHost implements PodHost {
   private readonly exits = new Map<number, (e: HelperExit) => void>();
   private readonly exited = new Set<number>();
   private readonly running = new Set<number>();
+  /** Exit statuses of held containers, kept like conmon's exit files (read after a daemon's death too). */
+  private readonly heldStatus = new Map<number, number>();
+  private readonly heldWaiters = new Map<number, (status: number | null) => void>();
+  /** conmon mode: set by enableHeld(). */
+  held?: HeldContainerHost;
 
   constructor(private readonly paths: MinipodPaths) {}
+
+  /** Containers are held by (fake) conmons: create, start, an exit file per container. */
+  enableHeld(): void {
+    const pidOf = (held: HeldContainer): number => held.conmon.pid - 50_000;
+    this.held = {
+      create: async (r) => {
+        const pid = this.nextPid++;
+        this.log.push(`create ${r.container} ${pid} ${r.namespaces.join?.namespaces.join(',')}@${r.namespaces.join?.pid}`);
+        this.plans.push({ pid, plan: r.plan });
+        const failure = this.execFailures[r.container];
+        if (failure) throw new ContainerCreateFailed(failure.message);
+        const held = {
+          id: `${r.pod}_${r.container}`,
+          conmon: { pid: pid + 50_000, startTime: 1 },
+          bundle: '/b',
+          exitDir: '/e',
+          oomBaseline: 0,
+        };
+        return { held, pid };
+      },
+      start: async (held) => {
+        const pid = pidOf(held);
+        this.log.push(`start ${pid}`);
+        this.running.add(pid);
+        const code = this.script[held.id.split('_')[1]!]?.shift();
+        if (code !== undefined) setImmediate(() => this.exit(pid, code));
+      },
+      exit: (held) => {
+        const pid = pidOf(held);
+        const exited = new Promise<number | null>((resolve) => {
+          const known = this.heldStatus.get(pid);
+          if (known !== undefined) setImmediate(() => resolve(known));
+          else this.heldWaiters.set(pid, resolve);
+        });
+        return { exited, cancel: () => this.heldWaiters.delete(pid) };
+      },
+      followLog: () => () => {},
+      remove: (held) => this.log.push(`remove ${held.id}`),
+    };
+  }
+
+  isAlive(ref: ProcessRef): boolean {
+    return !this.exited.has(ref.pid);
+  }
 
   findInitBinary(): string | undefined {
     return this.initBinary;
@@ -93,6 +145,9 @@ export class FakeHost implements PodHost {
     const helper = this.helpers.find((h) => h.pid === pid);
     helper?.child.emit('exit', code, signal);
     this.exits.get(pid)?.({ code, signal });
+    this.heldStatus.set(pid, signalExitCode(signal, code));
+    this.heldWaiters.get(pid)?.(signalExitCode(signal, code));
+    this.heldWaiters.delete(pid);
   }
 
   discardHelper(helper: Helper): void {

@@ -1,0 +1,48 @@
+/** A container's recorded state as it starts and exits (what `ps` and `inspect` show). */
+import type { ContainerState, HeldContainer, ProcessRef } from '../state/pod-state.js';
+
+/** A new instance runs; without a readiness probe it is ready at once, as in Kubernetes. */
+export function runningState(
+  state: ContainerState,
+  process: ProcessRef,
+  startedAtMs: number,
+  ready: boolean,
+  held: HeldContainer | undefined,
+): ContainerState {
+  return {
+    ...state,
+    state: 'running',
+    ready,
+    started: false,
+    reason: undefined,
+    message: undefined,
+    exitCode: undefined,
+    pid: process.pid,
+    startTime: process.startTime,
+    startedAt: new Date(startedAtMs).toISOString(),
+    finishedAt: undefined,
+    held,
+  };
+}
+
+export function terminatedState(
+  state: ContainerState,
+  exitCode: number,
+  reason: string,
+  message: string | undefined,
+  finishedAtMs: number,
+): ContainerState {
+  return {
+    ...state,
+    state: 'terminated',
+    ready: false,
+    started: false,
+    pid: undefined,
+    startTime: undefined,
+    held: undefined,
+    exitCode,
+    reason,
+    message,
+    finishedAt: new Date(finishedAtMs).toISOString(),
+  };
+}

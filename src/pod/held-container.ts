@@ -1,0 +1,182 @@
+/**
+ * Containers held by conmon (docs/architecture.md, "Containers that outlive the daemon"): the
+ * real host's side of a ContainerRunner in `conmon` mode. The container's plan becomes an OCI
+ * bundle (src/oci's config from the plan, the pod's namespaces as `path` entries), conmon runs
+ * `minipod-oci create` on it and holds the container from then on: its parent (a subreaper),
+ * the reader of its output (the CRI log file) and the writer of its exit status. The daemon only
+ * starts it and watches the exit file, so it can die, or be replaced, without the container
+ * noticing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startConmon } from '../conmon/spawn.js';
+import { watchExit } from '../conmon/exit-watch.js';
+import type { MinipodPaths } from '../paths.js';
+import type { ContainerPlan } from '../plan/types.js';
+import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
+import { type HeldContainer, isAlive, processRef } from '../state/pod-state.js';
+
+/** Where the OCI runtime keeps the state of pod containers (`--root`). */
+export function podOciRoot(paths: MinipodPaths): string {
+  return path.join(paths.runDir, 'oci');
+}
+
+/** conmon's attach sockets: a short directory, as unix socket paths are limited to 108 bytes. */
+export function attachSocketDir(paths: MinipodPaths): string {
+  return path.join(paths.runDir, 'attach');
+}
+
+/** The OCI id of a pod's container: `_` is in neither a pod nor a container name. */
+export function heldContainerId(pod: string, container: string): string {
+  return `${pod}_${container}`;
+}
+
+export interface HeldCreateRequest {
+  plan: ContainerPlan;
+  /** The pod's namespaces the container joins (and the ones it creates). */
+  namespaces: NamespaceEntry;
+  pod: string;
+  container: string;
+  /** The pod's run dir: the bundle and the exit dir go below it. */
+  podRunDir: string;
+  logPath: string;
+  oomBaseline: number;
+}
+
+/** Writes an OCI bundle's config.json for a container plan (src/oci, injected: the pod layer does not know its fields). */
+export type BundleWriter = (bundle: string, plan: ContainerPlan, namespaces: NamespaceEntry) => void;
+
+/** The runtime conmon runs: bin/minipod-oci of this checkout (MINIPOD_OCI_RUNTIME overrides). */
+export function ociRuntimeBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MINIPOD_OCI_RUNTIME ?? path.resolve(path.dirname(process.argv[1] ?? '.'), '../../bin/minipod-oci');
+}
+
+export interface HeldRuntime {
+  paths: MinipodPaths;
+  writeBundle: BundleWriter;
+  runtime: string;
+  conmon: string;
+}
+
+/**
+ * Creates the container under a new conmon: resolves once the runtime's create returned (the
+ * container's init waits for `start`). A create that failed leaves no runtime state behind.
+ */
+export async function createHeldContainer(rt: HeldRuntime, r: HeldCreateRequest): Promise<{ held: HeldContainer; pid: number }> {
+  const id = heldContainerId(r.pod, r.container);
+  const bundle = path.join(r.podRunDir, 'bundles', r.container);
+  const exitDir = path.join(r.podRunDir, 'exits');
+  const ociRoot = podOciRoot(rt.paths);
+  // The previous instance's runtime state and exit file (a restart reuses the id).
+  removeRuntimeState(rt.paths, id);
+  fs.rmSync(path.join(exitDir, id), { force: true });
+  fs.rmSync(bundle, { recursive: true, force: true });
+  fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(attachSocketDir(rt.paths), { recursive: true, mode: 0o700 });
+  rt.writeBundle(bundle, r.plan, r.namespaces);
+  try {
+    const started = await startConmon({
+      conmon: rt.conmon,
+      runtime: rt.runtime,
+      runtimeArgs: ['--root', ociRoot],
+      id,
+      // conmon names its attach socket's symlink after it: the id would be too long.
+      cuuid: `${process.pid.toString(36)}${Date.now().toString(36)}-${r.container}`.slice(0, 80),
+      name: r.container,
+      bundle,
+      exitDir,
+      logPath: r.logPath,
+      socketDir: attachSocketDir(rt.paths),
+    });
+    return {
+      held: { id, conmon: processRef(started.conmonPid), bundle, exitDir, oomBaseline: r.oomBaseline },
+      pid: started.pid,
+    };
+  } catch (err) {
+    removeRuntimeState(rt.paths, id);
+    throw err;
+  }
+}
+
+/**
+ * Lets a created container run: what runc's `start` does, without starting a process for it.
+ * The container's init blocks opening `exec.fifo` for writing; opening it for reading lets it
+ * through, and it writes a byte and execs.
+ */
+export async function startHeldContainer(rt: HeldRuntime, held: HeldContainer, timeoutMs = 30_000): Promise<void> {
+  const fifo = path.join(podOciRoot(rt.paths), held.id, 'exec.fifo');
+  // Non-blocking: a blocking open would hold a libuv thread for as long as no writer comes.
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    // Our end stays open until the init's byte arrives: closed earlier, its write would fail.
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, Buffer.alloc(1), 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        n = -1;
+      }
+      if (n === 1) break;
+      // 0 is EOF: no writer yet (or it died, which its exit file will tell).
+      if (n === 0 && !isAlive(held.conmon)) throw new Error(`container ${held.id} exited before it started`);
+      if (Date.now() > deadline) throw new Error(`container ${held.id} did not open its exec fifo within ${timeoutMs / 1000}s`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.rmSync(fifo, { force: true });
+}
+
+/** The runtime's record of a container (`<root>/<id>`): gone with the container. */
+export function removeRuntimeState(paths: MinipodPaths, id: string): void {
+  fs.rmSync(path.join(podOciRoot(paths), id), { recursive: true, force: true });
+}
+
+/** Resolves with the exit status conmon records (null: unknown); `cancel` stops watching. */
+export function heldExit(held: HeldContainer): { exited: Promise<number | null>; cancel: () => void } {
+  let cancel = (): void => {};
+  const exited = new Promise<number | null>((resolve) => {
+    cancel = watchExit(held.exitDir, held.id, held.conmon, resolve);
+  });
+  return { exited, cancel };
+}
+
+/**
+ * Calls onLine for each line appended to a CRI log file from now on (an attached `run` streams
+ * what conmon writes); returns a function that stops, after a last read.
+ */
+export function followLogFile(file: string, onLine: (raw: string) => void, pollMs = 100): () => void {
+  let offset = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  let pending = '';
+  const read = (): void => {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < offset) offset = 0; // conmon started the file again (--log-size-max)
+      if (size === offset) return;
+      const buf = Buffer.alloc(size - offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      offset += n;
+      const text = pending + buf.subarray(0, n).toString('utf8');
+      const cut = text.lastIndexOf('\n') + 1;
+      pending = text.slice(cut);
+      for (const line of text.slice(0, cut).split('\n')) if (line !== '') onLine(line);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const timer = setInterval(read, pollMs);
+  return () => {
+    clearInterval(timer);
+    read();
+  };
+}

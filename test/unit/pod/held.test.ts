@@ -1,0 +1,134 @@
+/**
+ * Containers held by conmon (`monitor: conmon`): the start / restart / stop sequence through
+ * the host's `held` side, and a new supervisor adopting the pod after the first one let go of it
+ * (a daemon killed, or handing its pods over), against the fake host.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { readAdoptionRecord, whyNotAdoptable } from '../../../src/pod/adoption.js';
+import { PodSupervisor } from '../../../src/pod/supervisor.js';
+import { HelperFailed } from '../../../src/process/helper-client.js';
+import { podLayout } from '../../../src/paths.js';
+import { readPodState } from '../../../src/state/pod-state.js';
+
+import { cgroups, events, host, paths, podOf, supervisor, sys, until } from './supervisor-fixture.js';
+
+const heldPod = (spec: object) => {
+  host.enableHeld();
+  return supervisor(spec, { monitor: 'conmon' });
+};
+
+/** A second supervisor takes the pod over from what is on disk, as a new daemon does. */
+function adoptFromDisk(spec: object) {
+  const state = readPodState(paths, 'p')!;
+  const record = readAdoptionRecord(podLayout(paths, 'p'))!;
+  expect(whyNotAdoptable(state, record, true)).toBeUndefined();
+  return PodSupervisor.adopt(podOf(spec), state, record, {
+    paths,
+    sys,
+    cgroups,
+    host,
+    output: { line: () => {}, event: (m) => events.push(m) },
+    trace: () => {},
+    monitor: 'conmon',
+  });
+}
+
+describe('containers held by conmon', () => {
+  it('creates each container through conmon in the pod namespaces, then starts it: no container helpers', async () => {
+    const s = heldPod({ containers: [{ name: 'web', image: './img' }] });
+    await s.start();
+    const init = host.helpers[0]!.pid;
+    expect(host.helpers).toHaveLength(1);
+    expect(host.steps('spawn', 'create', 'start', 'plan')).toEqual([
+      `spawn ${init} +pid,+ipc,+net,+uts`,
+      `plan p/init -> ${init}`,
+      `create web ${init + 1} pid,ipc,net,uts@${init}`,
+      `start ${init + 1}`,
+    ]);
+    const state = readPodState(paths, 'p')!;
+    expect(state.monitor).toBe('conmon');
+    expect(state.containers[0]).toMatchObject({
+      state: 'running',
+      pid: init + 1,
+      held: { id: 'p_web', conmon: { pid: init + 1 + 50_000 } },
+    });
+    await s.stop();
+    expect(readPodState(paths, 'p')).toBeUndefined();
+  });
+
+  it('restarts an exited container under a new conmon, after removing the old runtime state', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    host.script.web = [1];
+    const s = heldPod({ containers: [{ name: 'web', image: './img' }] });
+    await s.start();
+    await until(() => readPodState(paths, 'p')!.containers[0]!.reason === 'CrashLoopBackOff');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await until(() => host.steps('create').length === 2);
+    expect(host.steps('remove')).toEqual(['remove p_web']);
+    await until(() => readPodState(paths, 'p')!.containers[0]!.restartCount === 1);
+    await s.stop();
+  });
+
+  it("records a create the runtime refused as a StartError with podman's code", async () => {
+    host.execFailures.web = new HelperFailed('exec: "nope": executable file not found in $PATH', 127);
+    const s = heldPod({ restartPolicy: 'Never', containers: [{ name: 'web', image: './img' }] });
+    await s.start();
+    expect(await s.done).toBe(127);
+    expect(events.join('\n')).toContain('container web could not start: exec: "nope": executable file not found');
+  });
+
+  it('is adopted by a new supervisor: the running container is watched again and its exit handled', async () => {
+    const spec = { restartPolicy: 'Never', containers: [{ name: 'web', image: './img' }] };
+    const first = heldPod(spec);
+    await first.start();
+    const pid = readPodState(paths, 'p')!.containers[0]!.pid!;
+    first.release();
+    const second = adoptFromDisk(spec);
+    expect(readPodState(paths, 'p')!.supervisor.pid).toBe(process.pid);
+    host.exit(pid, 3);
+    expect(await second.done).toBe(3);
+    const state = readPodState(paths, 'p')!;
+    expect(state.phase).toBe('Failed');
+    expect(state.containers[0]).toMatchObject({ state: 'terminated', exitCode: 3, reason: 'Error' });
+  });
+
+  it('reads at adoption an exit conmon recorded while no daemon ran, and applies the restart policy', async () => {
+    const spec = { restartPolicy: 'OnFailure', containers: [{ name: 'web', image: './img' }] };
+    const first = heldPod(spec);
+    await first.start();
+    const pid = readPodState(paths, 'p')!.containers[0]!.pid!;
+    first.release();
+    host.exit(pid, 2); // nobody listens: only the "exit file" keeps it
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const second = adoptFromDisk(spec);
+    await until(() => readPodState(paths, 'p')!.containers[0]!.reason === 'CrashLoopBackOff');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await until(() => host.steps('create').length === 2);
+    const state = readPodState(paths, 'p')!;
+    expect(state.containers[0]).toMatchObject({ restartCount: 1, state: 'running' });
+    expect(events.join('\n')).toContain('container web exited with code 2 (Error)');
+    await second.stop();
+  });
+
+  it('stops an adopted pod whose init is gone', async () => {
+    const spec = { containers: [{ name: 'web', image: './img' }] };
+    const first = heldPod(spec);
+    await first.start();
+    first.release();
+    const second = adoptFromDisk(spec);
+    host.exit(host.helpers[0]!.pid, null, 'SIGKILL');
+    await second.done;
+    expect(events.join('\n')).toContain("the pod's init exited");
+  });
+
+  it('is not adoptable half-way through its start, nor when the daemon held its containers', async () => {
+    host.script.web = [];
+    const s = supervisor({ containers: [{ name: 'web', image: './img' }] });
+    await s.start();
+    const state = readPodState(paths, 'p')!;
+    expect(whyNotAdoptable(state, undefined, true)).toBe('the daemon held its containers');
+    expect(whyNotAdoptable({ ...state, monitor: 'conmon', phase: 'Pending' }, undefined, true)).toBe('it was Pending');
+    expect(whyNotAdoptable({ ...state, monitor: 'conmon' }, undefined, false)).toBe('its init is gone');
+    await s.stop();
+  });
+});
