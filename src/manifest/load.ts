@@ -12,6 +12,7 @@ import { ManifestError } from './issues.js';
 import { decodePod } from './decode.js';
 import { validatePod } from './validate.js';
 import { MAX_MANIFEST_BYTES, manifestFileError as fileError, readManifestFile } from './read-file.js';
+import { acceptGoYamlEscapes } from './go-yaml-escapes.js';
 
 export { MAX_MANIFEST_BYTES, readManifestFile } from './read-file.js';
 
@@ -105,7 +106,7 @@ export function parseManifestDocuments(text: string, source?: string): ParsedDoc
   const lines = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = YAML.parseAllDocuments(text, {
+    docs = YAML.parseAllDocuments(acceptGoYamlEscapes(text), {
       version: '1.2',
       schema: 'core',
       customTags: (tags) => [OCTAL_INT_1_1, ...tags],

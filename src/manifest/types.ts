@@ -227,7 +227,7 @@ export interface ProjectedFile {
 
 export type VolumeSource =
   | { kind: 'hostPath'; path: string; type: HostPathType }
-  | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number }
+  | { kind: 'emptyDir'; medium: '' | 'Memory'; sizeLimitBytes?: number; mode?: number }
   /** A named volume under <lib>/volumes that outlives the pod; created on first use. */
   | { kind: 'persistentVolumeClaim'; claimName: string; readOnly: boolean }
   /** A named volume `<pod>-<volume>` made for this pod and removed with it. */

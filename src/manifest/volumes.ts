@@ -15,7 +15,7 @@ const FILE_SOURCES = ['configMap', 'secret', 'downwardAPI', 'projected'] as cons
 const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'persistentVolumeClaim', 'ephemeral', 'image', ...FILE_SOURCES] as const;
 export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
 export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
-export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit'] };
+export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit', 'mode'] };
 
 const HOST_PATH_TYPES: readonly HostPathType[] = [
   '',
@@ -73,8 +73,12 @@ export function decodeVolume(ctx: FileVolumeContext, value: unknown, path: strin
         sizeLimitBytes = undefined;
       }
     }
+    // The EmptyDirVolumeMode field: the directory's permission bits, 0 to 01777 (sticky bit
+    // included, setuid and setgid not), as the API server validates them.
+    const mode = ed.integer('mode', { min: 0, max: 0o1777 });
     source = { kind: 'emptyDir', medium: medium ?? '' };
     if (sizeLimitBytes !== undefined) source.sizeLimitBytes = sizeLimitBytes;
+    if (mode !== undefined) source.mode = mode;
   }
   const pvc = openPvcSource(f);
   if (pvc) source = decodePvcSource(pvc);

@@ -127,11 +127,14 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
       return;
     }
     if (volume.source.kind !== 'emptyDir') return;
+    // emptyDir is writable by any uid, as in Kubernetes (0777 on disk, a tmpfs's own 01777),
+    // unless emptyDir.mode says otherwise.
+    const mode = volume.source.mode;
     fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
-    fs.chmodSync(dir, 0o777); // emptyDir is writable by any uid, as in Kubernetes.
+    fs.chmodSync(dir, mode ?? 0o777);
     if (volume.source.medium === 'Memory') {
       const size = volume.source.sizeLimitBytes;
-      mountTmpfs(sys, dir, `mode=1777${size ? `,size=${size}` : ''}`);
+      mountTmpfs(sys, dir, `mode=${(mode ?? 0o1777).toString(8)}${size ? `,size=${size}` : ''}`);
     }
     byName[volume.name] = dir;
   });

@@ -145,6 +145,29 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     expect(fs.existsSync(path.join(t.env.MINIPOD_LIB_DIR!, 'volumes/forced'))).toBe(false);
   });
 
+  it('gives emptyDirs their mode: 0777 and 01777 by default, emptyDir.mode when set (on disk and in memory)', async () => {
+    const mounts = ['plain', 'mem', 'sticky', 'private'].map((n) => ({ name: n, mountPath: `/v/${n}` }));
+    const pod = busyboxPod('edmode', [], {
+      spec: {
+        volumes: [
+          { name: 'plain', emptyDir: {} },
+          { name: 'mem', emptyDir: { medium: 'Memory' } },
+          { name: 'sticky', emptyDir: { mode: 0o1777 } },
+          { name: 'private', emptyDir: { medium: 'Memory', mode: 0o750 } },
+        ],
+        containers: [
+          { name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'for d in /v/*; do stat -c "%n %a" $d; done'], volumeMounts: mounts },
+        ],
+      },
+    });
+    const r = await minipod(t, ['run', writeManifest(t, 'edmode.json', pod)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\/v\/plain 777\b/);
+    expect(r.stdout).toMatch(/\/v\/mem 1777\b/);
+    expect(r.stdout).toMatch(/\/v\/sticky 1777\b/);
+    expect(r.stdout).toMatch(/\/v\/private 750\b/);
+  });
+
   it('mounts an image read-only and noexec: a rootfs tarball (one layer)', async () => {
     const pod = busyboxPod('imgvol', [], {
       spec: {

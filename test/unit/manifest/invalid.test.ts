@@ -330,6 +330,11 @@ describe('refused manifests name the field', () => {
       'spec.volumes[0].emptyDir.medium: "memory" is not one of Memory',
     ],
     [
+      'emptyDir mode with the setgid bit',
+      (p) => (p.spec.volumes[0].emptyDir = { mode: 0o2777 }),
+      'spec.volumes[0].emptyDir.mode: must be between 0 and 1023, got 1535',
+    ],
+    [
       'sizeLimit',
       (p) => (p.spec.volumes[0].emptyDir = { sizeLimit: '1GB' }),
       'spec.volumes[0].emptyDir.sizeLimit: "1GB" is not a valid quantity',

@@ -55,7 +55,7 @@ spec:
     - name: data
       emptyDir: {}
     - name: cache
-      emptyDir: { medium: Memory, sizeLimit: 64Mi }
+      emptyDir: { medium: Memory, sizeLimit: 64Mi, mode: 0o1770 }
     - name: conf
       hostPath: { path: /etc/blog//conf/, type: Directory }
     - name: unused
@@ -196,7 +196,7 @@ const FULL_POD: PodSpec = {
   },
   volumes: [
     { name: 'data', source: { kind: 'emptyDir', medium: '' } },
-    { name: 'cache', source: { kind: 'emptyDir', medium: 'Memory', sizeLimitBytes: 64 * 2 ** 20 } },
+    { name: 'cache', source: { kind: 'emptyDir', medium: 'Memory', sizeLimitBytes: 64 * 2 ** 20, mode: 0o1770 } },
     { name: 'conf', source: { kind: 'hostPath', path: '/etc/blog/conf', type: 'Directory' } },
     { name: 'unused', source: { kind: 'hostPath', path: '/srv', type: '' } },
   ],
