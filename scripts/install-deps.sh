@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   busybox-static               # rootfs of the tests and the example's app container
   containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
   iptables iproute2 curl
+  git                          # gitRepo volumes are cloned with the host's git
   tmux                         # the exec -it test drives a real terminal
   gcc libc6-dev                # static test programs (the /proc race scanner)
   crun runc podman tini        # peers, for comparison tests and benchmarks

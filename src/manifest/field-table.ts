@@ -30,7 +30,7 @@ import {
   PROBE_SHAPE,
   TCP_SOCKET_SHAPE,
 } from './probes.js';
-import { EMPTY_DIR_SHAPE, HOST_PATH_SHAPE, VOLUME_SHAPE } from './volumes.js';
+import { EMPTY_DIR_SHAPE, GIT_REPO_SHAPE, HOST_PATH_SHAPE, VOLUME_SHAPE } from './volumes.js';
 import {
   CONFIG_MAP_PROJECTION_SHAPE,
   CONFIG_MAP_VOLUME_SHAPE,
@@ -89,6 +89,7 @@ export const POD_FIELD_SHAPES: readonly (readonly [string, ObjectShape])[] = [
   [V, VOLUME_SHAPE],
   [`${V}.hostPath`, HOST_PATH_SHAPE],
   [`${V}.emptyDir`, EMPTY_DIR_SHAPE],
+  [`${V}.gitRepo`, GIT_REPO_SHAPE],
   [`${V}.configMap`, CONFIG_MAP_VOLUME_SHAPE],
   [`${V}.configMap.items[]`, KEY_TO_PATH_SHAPE],
   [`${V}.secret`, SECRET_VOLUME_SHAPE],

@@ -164,6 +164,7 @@ export const K8S_FIELDS = {
     'image',
   ],
   HostPathVolumeSource: ['path', 'type'],
+  GitRepoVolumeSource: ['repository', 'revision', 'directory'],
   EmptyDirVolumeSource: ['medium', 'sizeLimit', 'mode'],
   ConfigMapVolumeSource: ['name', 'items', 'defaultMode', 'optional'],
   SecretVolumeSource: ['secretName', 'items', 'defaultMode', 'optional'],

@@ -232,6 +232,8 @@ export type VolumeSource =
   | { kind: 'persistentVolumeClaim'; claimName: string; readOnly: boolean }
   /** A named volume `<pod>-<volume>` made for this pod and removed with it. */
   | { kind: 'ephemeral'; claim: ClaimSpec }
+  /** An emptyDir with a git repository cloned into it (src/volumes/git-repo.ts). */
+  | { kind: 'gitRepo'; repository: string; revision?: string; directory?: string }
   /** An image's file system, read-only (and noexec, as kubelet mounts it). */
   | { kind: 'image'; reference: string; pullPolicy?: ImagePullPolicy }
   /**

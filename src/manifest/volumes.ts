@@ -3,7 +3,7 @@
  * ephemeral and image volumes in claims.ts). Host-side preparation is src/pod/volumes.ts.
  */
 import type { HostPathType, Volume, VolumeSource } from './types.js';
-import { quote } from './issues.js';
+import { quote, type Issues } from './issues.js';
 import { Fields, unsupportedFields, type ObjectShape } from './reader.js';
 import { quantity } from './container.js';
 import { parseBytes } from './quantity.js';
@@ -12,9 +12,10 @@ import { dns1123LabelProblem, normaliseAbsolutePath } from './syntax.js';
 import { decodeFileVolume, type FileVolumeContext } from './file-volumes.js';
 
 const FILE_SOURCES = ['configMap', 'secret', 'downwardAPI', 'projected'] as const;
-const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'persistentVolumeClaim', 'ephemeral', 'image', ...FILE_SOURCES] as const;
+const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'gitRepo', 'persistentVolumeClaim', 'ephemeral', 'image', ...FILE_SOURCES] as const;
 export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
 export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
+export const GIT_REPO_SHAPE: ObjectShape = { type: 'GitRepoVolumeSource', known: ['repository', 'revision', 'directory'] };
 export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit', 'mode'] };
 
 const HOST_PATH_TYPES: readonly HostPathType[] = [
@@ -80,6 +81,8 @@ export function decodeVolume(ctx: FileVolumeContext, value: unknown, path: strin
     if (sizeLimitBytes !== undefined) source.sizeLimitBytes = sizeLimitBytes;
     if (mode !== undefined) source.mode = mode;
   }
+  const git = f.object('gitRepo', GIT_REPO_SHAPE);
+  if (git) source = decodeGitRepo(issues, git);
   const pvc = openPvcSource(f);
   if (pvc) source = decodePvcSource(pvc);
   source ??= decodeImageSource(f) ?? decodeEphemeralSource(f);
@@ -88,4 +91,32 @@ export function decodeVolume(ctx: FileVolumeContext, value: unknown, path: strin
   }
   if (name === undefined || source === undefined) return undefined;
   return { name, source };
+}
+
+/**
+ * gitRepo, with the API server's rules: a repository is required; `directory` is a relative
+ * path without `..`; none of the three may start with `-` (kubelet's own check: each is an
+ * argument of git).
+ */
+function decodeGitRepo(issues: Issues, f: Fields): VolumeSource | undefined {
+  const repository = f.requiredString('repository', 4096);
+  const revision = f.string('revision', 4096);
+  const directory = f.string('directory', 4096);
+  let ok = repository !== undefined;
+  for (const [key, value] of [
+    ['repository', repository],
+    ['revision', revision],
+    ['directory', directory],
+  ] as const) {
+    if (value?.startsWith('-')) {
+      issues.add(f.at(key), `${quote(value)} may not start with "-"`);
+      ok = false;
+    }
+  }
+  if (directory !== undefined && (directory.startsWith('/') || directory.split('/').includes('..'))) {
+    issues.add(f.at('directory'), `${quote(directory)} must be a relative path without ".."`);
+    ok = false;
+  }
+  if (!ok || repository === undefined) return undefined;
+  return { kind: 'gitRepo', repository, ...(revision ? { revision } : {}), ...(directory ? { directory } : {}) };
 }

@@ -15,6 +15,7 @@ import { mountTmpfs } from './host-mounts.js';
 import { setVolumeOwnership } from './volume-ownership.js';
 import type { MinipodPaths } from '../paths.js';
 import { preparePodNamedVolumes } from '../volumes/pod-volumes.js';
+import { cloneGitRepo } from '../volumes/git-repo.js';
 import { prepareImageVolumes } from './image-volumes.js';
 import { planFileVolume, randomSuffix, writeFileVolume } from './file-volumes.js';
 import type { DownwardValues } from '../plan/downward.js';
@@ -84,6 +85,7 @@ export interface VolumeContext {
  */
 const FS_GROUP_MANAGED: Record<string, 'rw' | 'ro'> = {
   emptyDir: 'rw',
+  gitRepo: 'rw',
   persistentVolumeClaim: 'rw',
   ephemeral: 'rw',
   // configMap, secret, downwardAPI and projected: a 0400 key becomes 0440, as on Kubernetes.
@@ -113,20 +115,28 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
     byName[name] = v.hostPath;
     imageIds[name] = v.imageId;
   }
-  pod.volumes.forEach((volume, i) => {
+  for (const [i, volume] of pod.volumes.entries()) {
     const field = `spec.volumes[${i}]`;
     if (volume.source.kind === 'hostPath') {
       checkHostPath(volume as Volume & { source: { kind: 'hostPath' } }, field);
       byName[volume.name] = volume.source.path;
-      return;
+      continue;
     }
     const dir = path.join(volumesDir, volume.name);
     if (volume.source.kind === 'files') {
       writeFileVolume(sys, dir, planFileVolume(volume.source, pod, ctx.downward, new Date(), randomSuffix()));
       byName[volume.name] = dir;
-      return;
+      continue;
     }
-    if (volume.source.kind !== 'emptyDir') return;
+    if (volume.source.kind === 'gitRepo') {
+      // An emptyDir (0777, as kubelet wraps one) with the clone in it.
+      fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      await cloneGitRepo(dir, volume.source, `${field}.gitRepo`);
+      byName[volume.name] = dir;
+      continue;
+    }
+    if (volume.source.kind !== 'emptyDir') continue;
     // emptyDir is writable by any uid, as in Kubernetes (0777 on disk, a tmpfs's own 01777),
     // unless emptyDir.mode says otherwise.
     const mode = volume.source.mode;
@@ -137,7 +147,7 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
       mountTmpfs(sys, dir, `mode=${(mode ?? 0o1777).toString(8)}${size ? `,size=${size}` : ''}`);
     }
     byName[volume.name] = dir;
-  });
+  }
   applyFsGroup(pod, byName);
   return { byName, imageIds };
 }

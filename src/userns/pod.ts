@@ -63,10 +63,21 @@ export class UsernsPod {
     return `/proc/${this.initPid}/ns/user`;
   }
 
-  /** emptyDirs belong to the pod's root, as they belong to root in a pod without one. */
+  /**
+   * emptyDirs belong to the pod's root, as they belong to root in a pod without one; so does a
+   * gitRepo volume's clone, file by file (lchown: a symlink of the repository is not followed;
+   * no container runs yet to race the walk).
+   */
   chownVolumes(spec: PodSpec, byName: Record<string, string>): void {
+    const { base } = this.range;
     for (const v of spec.volumes) {
-      if (v.source.kind === 'emptyDir' && byName[v.name]) fs.chownSync(byName[v.name]!, this.range.base, this.range.base);
+      const dir = byName[v.name];
+      if (!dir) continue;
+      if (v.source.kind === 'emptyDir') fs.chownSync(dir, base, base);
+      if (v.source.kind === 'gitRepo') {
+        fs.lchownSync(dir, base, base);
+        for (const entry of fs.readdirSync(dir, { recursive: true }) as string[]) fs.lchownSync(path.join(dir, entry), base, base);
+      }
     }
   }
 

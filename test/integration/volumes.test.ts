@@ -3,7 +3,7 @@
  * a pod uses the volume, the volume verbs, ephemeral volumes go with their pod, and an image
  * volume (one layer, and several stacked by overlayfs) is readable, read-only and noexec.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +166,62 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     expect(r.stdout).toMatch(/\/v\/mem 1777\b/);
     expect(r.stdout).toMatch(/\/v\/sticky 1777\b/);
     expect(r.stdout).toMatch(/\/v\/private 750\b/);
+  });
+
+  it.skipIf(!have('git'))('clones a gitRepo volume (git://, at a revision) and refuses a local repository', async () => {
+    // A repository with two commits, served by `git daemon` on loopback.
+    const repos = path.join(t.dir, 'repos');
+    const work = path.join(repos, 'site');
+    fs.mkdirSync(work, { recursive: true });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: work, encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(work, 'index.html'), 'first\n');
+    git('add', 'index.html');
+    git('commit', '-qm', 'first');
+    const first = git('rev-parse', 'HEAD');
+    fs.writeFileSync(path.join(work, 'index.html'), 'second\n');
+    git('commit', '-qam', 'second');
+    const port = 20000 + (process.pid % 20000);
+    const daemon = spawn(
+      'git',
+      ['daemon', '--export-all', `--base-path=${repos}`, '--listen=127.0.0.1', `--port=${port}`, '--reuseaddr', repos],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await waitFor(() => {
+        try {
+          execFileSync('git', ['ls-remote', `git://127.0.0.1:${port}/site`], { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'git daemon');
+      const mount = [{ name: 'site', mountPath: '/site' }];
+      const script = 'cat /site/index.html; ls -a /site';
+      const pod = busyboxPod('gitvol', [], {
+        spec: {
+          volumes: [{ name: 'site', gitRepo: { repository: `git://127.0.0.1:${port}/site`, revision: first, directory: '.' } }],
+          containers: [{ name: 'c', image: BUSYBOX_ROOTFS, command: ['sh', '-c', script], volumeMounts: mount }],
+        },
+      });
+      const r = await minipod(t, ['run', writeManifest(t, 'git.json', pod)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/c +\| first$/m); // the revision, not the branch's head
+      expect(r.stdout).toMatch(/c +\| \.git$/m);
+
+      // A local path reaches the host's files: git refuses the transport, the pod is not made.
+      const local = busyboxPod('gitlocal', [['c', 'true']], { spec: { volumes: [{ name: 'site', gitRepo: { repository: work } }] } });
+      const refused = minipodSync(t, ['run', writeManifest(t, 'gitlocal.json', local)]);
+      expect(refused.code, refused.stderr).not.toBe(0);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/spec\.volumes\[0\]\.gitRepo\.repository: git clone failed: .*transport 'file' not allowed/);
+      expect(minipodSync(t, ['ps', '-a']).stdout).not.toMatch(/gitlocal/);
+    } finally {
+      daemon.kill();
+    }
   });
 
   it('mounts an image read-only and noexec: a rootfs tarball (one layer)', async () => {

@@ -297,12 +297,12 @@ describe('refused manifests name the field', () => {
     [
       'no source',
       (p) => p.spec.volumes.push({ name: 'x' }),
-      'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected',
+      'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, gitRepo, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected',
     ],
     [
       'null emptyDir',
       (p) => p.spec.volumes.push({ name: 'x', emptyDir: null }),
-      'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected (an empty emptyDir is written `emptyDir: {}`)',
+      'spec.volumes[1]: must specify a volume source: hostPath, emptyDir, gitRepo, persistentVolumeClaim, ephemeral, image, configMap, secret, downwardAPI, projected (an empty emptyDir is written `emptyDir: {}`)',
     ],
     [
       'two sources',
@@ -328,6 +328,21 @@ describe('refused manifests name the field', () => {
       'medium typo',
       (p) => (p.spec.volumes[0].emptyDir = { medium: 'memory' }),
       'spec.volumes[0].emptyDir.medium: "memory" is not one of Memory',
+    ],
+    [
+      'gitRepo repository that is an option',
+      (p) => p.spec.volumes.push({ name: 'g', gitRepo: { repository: '--upload-pack=touch /x' } }),
+      'spec.volumes[1].gitRepo.repository: "--upload-pack=touch /x" may not start with "-"',
+    ],
+    [
+      'gitRepo directory outside the volume',
+      (p) => p.spec.volumes.push({ name: 'g', gitRepo: { repository: 'https://example.com/r.git', directory: 'a/../../b' } }),
+      'spec.volumes[1].gitRepo.directory: "a/../../b" must be a relative path without ".."',
+    ],
+    [
+      'gitRepo without a repository',
+      (p) => p.spec.volumes.push({ name: 'g', gitRepo: { revision: 'main' } }),
+      'spec.volumes[1].gitRepo.repository: field is required',
     ],
     [
       'emptyDir mode with the setgid bit',

@@ -56,6 +56,8 @@ spec:
       emptyDir: {}
     - name: cache
       emptyDir: { medium: Memory, sizeLimit: 64Mi, mode: 0o1770 }
+    - name: site
+      gitRepo: { repository: "https://example.com/site.git", revision: 0123abc, directory: . }
     - name: conf
       hostPath: { path: /etc/blog//conf/, type: Directory }
     - name: unused
@@ -197,6 +199,7 @@ const FULL_POD: PodSpec = {
   volumes: [
     { name: 'data', source: { kind: 'emptyDir', medium: '' } },
     { name: 'cache', source: { kind: 'emptyDir', medium: 'Memory', sizeLimitBytes: 64 * 2 ** 20, mode: 0o1770 } },
+    { name: 'site', source: { kind: 'gitRepo', repository: 'https://example.com/site.git', revision: '0123abc', directory: '.' } },
     { name: 'conf', source: { kind: 'hostPath', path: '/etc/blog/conf', type: 'Directory' } },
     { name: 'unused', source: { kind: 'hostPath', path: '/srv', type: '' } },
   ],
