@@ -216,7 +216,15 @@ function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean):
   });
   return [
     m({ source: 'proc', destination: '/proc', fstype: 'proc', flags: [...NOSUID_NODEV_NOEXEC] }),
-    m({ source: 'tmpfs', destination: '/dev', fstype: 'tmpfs', flags: ['NOSUID', 'STRICTATIME'], data: 'mode=755,size=65536k' }),
+    // nodev: a node made with mknod (CAP_MKNOD is a default capability) cannot be opened; the
+    // devices the container gets are binds of the host's nodes, which keep their own mount.
+    m({
+      source: 'tmpfs',
+      destination: '/dev',
+      fstype: 'tmpfs',
+      flags: privileged ? ['NOSUID', 'STRICTATIME'] : ['NOSUID', 'NODEV', 'STRICTATIME'],
+      data: 'mode=755,size=65536k',
+    }),
     m({
       source: 'devpts',
       destination: '/dev/pts',
@@ -238,12 +246,36 @@ function baseMounts(pod: PodSpec, dirs: ContainerHostDirs, privileged: boolean):
  * read-only and noexec, a claim with `readOnly: true` and the runtime's file volumes
  * (configMap, secret, downwardAPI, projected) are read-only whatever the mount says.
  */
-export function volumeMountPolicy(volume: Volume | undefined): { readOnly: boolean; flags: MountStep['flags'] } {
+export function volumeMountPolicy(volume: Volume | undefined, privileged = false): { readOnly: boolean; flags: MountStep['flags'] } {
   if (volume?.source.kind === 'image') return { readOnly: true, flags: ['NOSUID', 'NODEV', 'NOEXEC'] };
-  if (volume?.source.kind === 'persistentVolumeClaim' && volume.source.readOnly) return { readOnly: true, flags: [] };
+  // nodev, where runc's devices cgroup would refuse the open instead: a container may mknod a
+  // block device in a writable volume (CAP_MKNOD) but never open it. Not for a privileged
+  // container (it has every device anyway), nor for a hostPath under /dev or naming a device:
+  // that is how a pod is given a device (/dev/fuse, /dev/kvm).
+  const nodev: MountStep['flags'] = privileged || (volume && hostDeviceSource(volume)) ? [] : ['NODEV'];
+  if (volume?.source.kind === 'persistentVolumeClaim' && volume.source.readOnly) return { readOnly: true, flags: nodev };
   // configMap, secret, downwardAPI and projected volumes: the runtime's files, read-only.
-  if (volume?.source.kind === 'files') return { readOnly: true, flags: [] };
-  return { readOnly: false, flags: [] };
+  if (volume?.source.kind === 'files') return { readOnly: true, flags: nodev };
+  return { readOnly: false, flags: nodev };
+}
+
+function hostDeviceSource(volume: Volume): boolean {
+  const { source } = volume;
+  if (source.kind !== 'hostPath') return false;
+  return source.type === 'CharDevice' || source.type === 'BlockDevice' || source.path === '/dev' || source.path.startsWith('/dev/');
+}
+
+/**
+ * The container's device nodes: the default set, or for a privileged container every device of
+ * the host as well (`hostDevices`, src/rootfs/host-devices.ts), as runc gives it.
+ */
+export function containerDevices(privileged: boolean, hostDevices: readonly DeviceNode[] = []): DeviceNode[] {
+  if (!privileged) return DEVICES;
+  const byPath = new Map(DEVICES.map((d) => [d.path, d]));
+  for (const d of hostDevices) byPath.set(d.path, d);
+  // /dev/ptmx stays the link to the container's own devpts.
+  byPath.delete('/dev/ptmx');
+  return [...byPath.values()];
 }
 
 /** Volume mounts, parents before children so `/data` does not hide `/data/cache`. */
@@ -260,7 +292,10 @@ export function volumeMountSteps(
       if (base === undefined) throw new Error(`volume ${vm.name} was not prepared`);
       const source = vm.subPath ? dirs.subPaths[`${vm.name}/${vm.subPath}`] : base;
       if (source === undefined) throw new Error(`subPath ${vm.subPath} of volume ${vm.name} was not prepared`);
-      const policy = volumeMountPolicy(volumes.find((v) => v.name === vm.name));
+      const policy = volumeMountPolicy(
+        volumes.find((v) => v.name === vm.name),
+        container.securityContext.privileged,
+      );
       return {
         source,
         destination: vm.mountPath,
@@ -290,6 +325,8 @@ export interface PlanContainerInput {
   downward?: DownwardValues;
   /** The runtime's own bounding set: what "all capabilities" can mean on this host. */
   hostCapabilities?: readonly number[];
+  /** The host's device nodes: a privileged container gets them all. */
+  hostDevices?: readonly DeviceNode[];
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
@@ -316,7 +353,7 @@ export function planContainer(input: PlanContainerInput): ContainerPlan {
       ...(cgroupView?.mounts ?? []),
       ...volumeMountSteps(container, dirs, input.isFile, pod.volumes),
     ],
-    devices: DEVICES,
+    devices: containerDevices(privileged, input.hostDevices),
     symlinks: DEV_SYMLINKS,
     maskedPaths: maskProc ? MASKED_PATHS : privileged ? [] : MASKED_PATHS.filter((p) => !p.startsWith('/proc/')),
     readonlyPaths: [...(maskProc ? READONLY_PATHS : []), ...(cgroupView?.readonlyPaths ?? [])],

@@ -23,6 +23,7 @@ import { type ContainerState, type HeldContainer, processRef } from '../state/po
 import type { ContainerPlan } from '../plan/types.js';
 import { runningState, terminatedState } from './container-state.js';
 import { ContainerCreateFailed } from '../conmon/spawn.js';
+import { listHostDevices } from '../rootfs/host-devices.js';
 import type { CgroupJoins } from './cgroup-join.js';
 import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
 import { writeProcessRecord } from '../state/process-record.js';
@@ -212,6 +213,7 @@ export class ContainerRunner {
       // Started after CNI ADD: status.podIP is known.
       downward: pod.downward(),
       hostCapabilities: hostBoundingCapabilities(),
+      hostDevices: spec.securityContext.privileged ? listHostDevices() : undefined,
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);

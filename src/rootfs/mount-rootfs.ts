@@ -82,15 +82,14 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
   }
   for (const dev of plan.devices) {
     inContext(`create ${dev.path}`, () => {
+      // The host's node, bound (runc's way in a user namespace, where mknod is refused): the
+      // container's /dev is a nodev tmpfs, and a bind keeps the host node's own mount, so the
+      // devices it gets open and any node it makes itself does not.
       const target = resolveInRoot(root, dev.path);
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
       fs.rmSync(target, { force: true });
-      if (plan.inUserNamespace) {
-        // runc's way in a user namespace: the host's node, bound (still before pivot_root).
-        fs.writeFileSync(target, '', { mode: 0o600 });
-        sys.mount(dev.path, target, null, MS.BIND);
-      } else {
-        sys.mknod(target, dev.mode, dev.major, dev.minor);
-      }
+      fs.writeFileSync(target, '', { mode: 0o600 });
+      sys.mount(dev.path, target, null, MS.BIND);
     });
   }
   for (const link of plan.symlinks) {

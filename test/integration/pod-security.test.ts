@@ -68,6 +68,58 @@ describe.skipIf(!isRoot)('pod security context and host entries (root)', () => {
     expect(r.stdout).toMatch(/app +\| -rw-r--r-- +1 +1000 +2000 .* \/data\/f$/m);
   });
 
+  it("gives a privileged container the host's devices; an unprivileged one the default set, and no node it makes opens", () => {
+    // CAP_MKNOD is a default capability: a node made in /dev or in a volume must not open
+    // (runc's devices cgroup refuses it; here /dev and the volumes are nodev).
+    const unprivileged = [
+      'ls /dev | tr "\\n" " "; echo',
+      'mknod /dev/made c 1 3 && (echo x > /dev/made && echo dev-open || echo dev-refused)',
+      'mknod /data/made c 1 3 && (echo x > /data/made && echo vol-open || echo vol-refused)',
+      'echo x > /dev/null && echo null-ok',
+    ].join('; ');
+    const privileged = 'for d in /dev/kmsg /dev/loop-control; do test -c $d && echo has $d; done; ls /dev | wc -l';
+    const data = [{ name: 'data', mountPath: '/data' }];
+    const manifest = busyboxPod('devices', [], {
+      metadata: NO_NETWORK,
+      spec: {
+        volumes: [{ name: 'data', emptyDir: {} }],
+        containers: [
+          { name: 'plain', image: BUSYBOX_ROOTFS, command: ['sh', '-c', unprivileged], volumeMounts: data },
+          { name: 'priv', image: BUSYBOX_ROOTFS, command: ['sh', '-c', privileged], securityContext: { privileged: true } },
+        ],
+      },
+    });
+    const r = minipodSync(t, ['run', writeManifest(t, 'devices.json', manifest)]);
+    expect(r.code, r.stderr).toBe(0);
+    const devs = /plain +\| (.*\bnull\b.*)$/m.exec(r.stdout)![1]!.trim().split(/\s+/).sort();
+    expect(devs).toEqual([
+      'fd',
+      'full',
+      'mqueue',
+      'null',
+      'ptmx',
+      'pts',
+      'random',
+      'shm',
+      'stderr',
+      'stdin',
+      'stdout',
+      'tty',
+      'urandom',
+      'zero',
+    ]);
+    expect(r.stdout).toMatch(/plain +\| dev-refused$/m);
+    expect(r.stdout).toMatch(/plain +\| vol-refused$/m);
+    expect(r.stdout).toMatch(/plain +\| null-ok$/m);
+    for (const d of ['/dev/kmsg', '/dev/loop-control'].filter((p) => fs.existsSync(p))) {
+      expect(r.stdout).toMatch(new RegExp(`priv +\\| has ${d}$`, 'm'));
+    }
+    const hostCount = fs.readdirSync('/dev').length;
+    const count = Number(/priv +\| (\d+)$/m.exec(r.stdout)![1]);
+    expect(count).toBeGreaterThan(devs.length);
+    expect(count).toBeLessThanOrEqual(hostCount + devs.length);
+  });
+
   it('makes a secret volume group-readable by fsGroup (0400 keys become 0440), as kubelet does', () => {
     const yaml = `apiVersion: v1
 kind: Secret

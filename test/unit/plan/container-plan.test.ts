@@ -166,6 +166,44 @@ describe('planContainer', () => {
     expect(plan.maskedPaths).toEqual([]);
     expect(plan.mounts.find((m) => m.destination === '/sys')!.readOnly).toBe(false);
   });
+
+  const hostDevices = [
+    { path: '/dev/null', major: 1, minor: 3, mode: 0o20666 },
+    { path: '/dev/kmsg', major: 1, minor: 11, mode: 0o20644 },
+    { path: '/dev/loop0', major: 7, minor: 0, mode: 0o60660 },
+    { path: '/dev/net/tun', major: 10, minor: 200, mode: 0o20666 },
+    { path: '/dev/ptmx', major: 5, minor: 2, mode: 0o20666 },
+  ];
+  const devicePlan = (container: object, volumes: object[] = []) => {
+    const pod = podOf(container, { volumes });
+    return planContainer({ pod, container: pod.containers[0]!, image: {}, dirs, cgroupProcs: [], isFile: () => false, hostDevices });
+  };
+
+  it('gives an unprivileged container the default devices on a nodev /dev, and its volumes nodev', () => {
+    const plan = devicePlan({ volumeMounts: [{ name: 'data', mountPath: '/data' }] }, [{ name: 'data', emptyDir: {} }]);
+    expect(plan.devices.map((d) => d.path)).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+    expect(plan.mounts.find((m) => m.destination === '/dev')!.flags).toContain('NODEV');
+    expect(plan.mounts.find((m) => m.destination === '/data')!.flags).toEqual(['NODEV']);
+  });
+
+  it('keeps a hostPath under /dev openable: that is how a pod is given a device', () => {
+    const plan = devicePlan({ volumeMounts: [{ name: 'data', mountPath: '/dev/fuse' }] }, [
+      { name: 'data', hostPath: { path: '/dev/fuse', type: 'CharDevice' } },
+    ]);
+    expect(plan.mounts.find((m) => m.destination === '/dev/fuse')!.flags).toEqual([]);
+  });
+
+  it('gives a privileged container every host device (but its own /dev/ptmx) on a /dev that allows them', () => {
+    const plan = devicePlan({ securityContext: { privileged: true }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }, [
+      { name: 'data', emptyDir: {} },
+    ]);
+    const paths = plan.devices.map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['/dev/null', '/dev/tty', '/dev/kmsg', '/dev/loop0', '/dev/net/tun']));
+    expect(paths).not.toContain('/dev/ptmx');
+    expect(paths.filter((p) => p === '/dev/null')).toHaveLength(1);
+    expect(plan.mounts.find((m) => m.destination === '/dev')!.flags).not.toContain('NODEV');
+    expect(plan.mounts.find((m) => m.destination === '/data')!.flags).toEqual([]);
+  });
 });
 
 describe('$(VAR) expansion, as kubelet does it', () => {
