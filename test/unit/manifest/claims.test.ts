@@ -201,9 +201,9 @@ describe('what a volume imposes on its mounts', () => {
     const steps = volumeMountSteps(spec.containers[0]!, dirs, () => false, spec.volumes);
     expect(steps.map((s) => [s.destination, s.source, s.readOnly, s.flags])).toEqual([
       ['/img', '/layers/img', true, ['NOSUID', 'NODEV', 'NOEXEC']],
-      ['/db', '/vol/db', true, []],
-      ['/rw', '/vol/rw', false, []],
+      ['/db', '/vol/db', true, ['NODEV']],
+      ['/rw', '/vol/rw', false, ['NODEV']],
     ]);
-    expect(volumeMountPolicy(undefined)).toEqual({ readOnly: false, flags: [] });
+    expect(volumeMountPolicy(undefined)).toEqual({ readOnly: false, flags: ['NODEV'] });
   });
 });
