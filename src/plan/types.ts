@@ -99,6 +99,11 @@ export interface ContainerPlan {
   id: string;
   rootfs: RootfsSpec;
   mounts: MountStep[];
+  /**
+   * Each is the host's node at the same path, bound onto a file in the container's /dev (never
+   * made with mknod): /dev is a nodev tmpfs unless the container is privileged, so that a node
+   * the container makes itself cannot be opened (what runc's devices cgroup does).
+   */
   devices: DeviceNode[];
   symlinks: { path: string; target: string }[];
   maskedPaths: string[];
@@ -110,8 +115,7 @@ export interface ContainerPlan {
   cgroupView?: CgroupView;
   /**
    * The pod has its own user namespace (the helper runs as its root): the supervisor mounted
-   * the overlay at rootfs.mountPoint already (idmapped layers, src/userns/rootfs.ts), and device
-   * nodes are bind mounts of the host's (mknod is refused in a user namespace).
+   * the overlay at rootfs.mountPoint already (idmapped layers, src/userns/rootfs.ts).
    */
   inUserNamespace?: boolean;
 }
