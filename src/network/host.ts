@@ -102,17 +102,19 @@ export function bridgesOf(list: CniConfList): string[] {
   return list.plugins.filter((p) => p.type === 'bridge').map((p) => (typeof p.bridge === 'string' ? p.bridge : 'cni0'));
 }
 
+/** Interfaces attached to a bridge (a live pod's veth); none when the bridge does not exist. */
+export function bridgePorts(name: string): string[] {
+  try {
+    return fs.readdirSync(`/sys/class/net/${name}/brif`);
+  } catch {
+    return [];
+  }
+}
+
 /** Deletes a bridge if it exists and nothing is attached to it any more. */
 export async function removeBridgeIfUnused(name: string): Promise<boolean> {
-  const sys = `/sys/class/net/${name}`;
-  if (!fs.existsSync(path.join(sys, 'bridge'))) return false;
-  let ports: string[] = [];
-  try {
-    ports = fs.readdirSync(path.join(sys, 'brif'));
-  } catch {
-    // no brif dir: treat as empty
-  }
-  if (ports.length > 0) return false;
+  if (!fs.existsSync(`/sys/class/net/${name}/bridge`)) return false;
+  if (bridgePorts(name).length > 0) return false;
   const r = await run('ip', ['link', 'delete', name, 'type', 'bridge'], { timeoutMs: 10_000 });
   return r.code === 0;
 }
@@ -137,30 +139,47 @@ export function hostLocalStores(list: CniConfList, paths: MinipodPaths): HostLoc
   return out;
 }
 
-/**
- * Frees host-local reservations whose container ID is not kept. Files are `<ip>` holding
- * `<containerID>\r\n<ifname>`; `last_reserved_ip.*` and `lock` are bookkeeping.
- */
-export function releaseIpamEntries(store: HostLocalStore, keep: (containerId: string) => boolean, onlyIds?: Set<string>): void {
+/** Host-local's lease files: `<ip>` holding `<containerID>\r\n<ifname>`; the rest is bookkeeping. */
+function readLeases(store: HostLocalStore): { file: string; address: string; containerId: string }[] {
   let names: string[];
   try {
     names = fs.readdirSync(store.dir);
   } catch {
-    return;
+    return [];
   }
+  const out: { file: string; address: string; containerId: string }[] = [];
   for (const n of names) {
     if (n === 'lock' || n.startsWith('last_reserved_ip')) continue;
     const file = path.join(store.dir, n);
-    let id: string;
     try {
-      id = fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim();
+      out.push({ file, address: n, containerId: fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim() });
     } catch {
-      continue;
+      // released meanwhile
     }
-    if (keep(id)) continue;
-    if (!store.ours && !onlyIds?.has(id)) continue; // a shared store: only touch our own IDs
-    fs.rmSync(file, { force: true });
   }
+  return out;
+}
+
+/** The addresses a container holds in a store: what its firewall rules name when no result was saved. */
+export function leasedAddresses(store: HostLocalStore, containerId: string): string[] {
+  return readLeases(store)
+    .filter((l) => l.containerId === containerId)
+    .map((l) => l.address);
+}
+
+/**
+ * Frees host-local reservations whose container ID is not kept; returns the freed addresses
+ * (their firewall rules must go too).
+ */
+export function releaseIpamEntries(store: HostLocalStore, keep: (containerId: string) => boolean, onlyIds?: Set<string>): string[] {
+  const freed: string[] = [];
+  for (const lease of readLeases(store)) {
+    if (keep(lease.containerId)) continue;
+    if (!store.ours && !onlyIds?.has(lease.containerId)) continue; // a shared store: only touch our own IDs
+    fs.rmSync(lease.file, { force: true });
+    freed.push(lease.address);
+  }
+  return freed;
 }
 
 /** Removes a store of ours that holds no reservation any more. */

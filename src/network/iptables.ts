@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { run, runOk } from './exec.js';
+import { overlaps, parseCidr } from './routes.js';
 
 export interface IptRule {
   chain: string;
@@ -147,16 +148,60 @@ export const MASQUERADE_CHAIN = 'CNI-MINIPOD-MASQ';
 /**
  * restore-script lines giving pods on `subnets` outbound NAT with one chain for the whole
  * network, as the bridge plugin's ipMasq does with one chain per pod (8 iptables execs on
- * every ADD, more on DEL): same rules, made once when the network comes up.
+ * every ADD, more on DEL): same rules, made once when the network comes up. Planned against
+ * the nat table as it is (`current`), so a chain left by a killed daemon is completed, never
+ * doubled: appending blindly gave one more POSTROUTING jump per daemon start.
  */
-export function planMasquerade(subnets: string[]): string[] {
+export function planMasquerade(subnets: string[], current: IptTable[] = []): string[] {
   if (subnets.length === 0) return [];
-  return [
-    '*nat',
-    `:${MASQUERADE_CHAIN} - [0:0]`,
-    ...subnets.map((s) => `-A ${MASQUERADE_CHAIN} -d ${s} -j ACCEPT`),
-    `-A ${MASQUERADE_CHAIN} ! -d 224.0.0.0/4 -j MASQUERADE`,
-    ...subnets.map((s) => `-A POSTROUTING -s ${s} -j ${MASQUERADE_CHAIN}`),
-    'COMMIT',
+  const nat = current.find((t) => t.name === 'nat');
+  const has = (chain: string, spec: string): boolean => nat?.rules.some((r) => r.chain === chain && r.spec === spec) ?? false;
+  const wanted: IptRule[] = [
+    ...subnets.map((s) => ({ chain: MASQUERADE_CHAIN, spec: `-d ${s} -j ACCEPT` })),
+    { chain: MASQUERADE_CHAIN, spec: '! -d 224.0.0.0/4 -j MASQUERADE' },
+    ...subnets.map((s) => ({ chain: 'POSTROUTING', spec: `-s ${s} -j ${MASQUERADE_CHAIN}` })),
   ];
+  const missing = wanted.filter((r) => !has(r.chain, r.spec));
+  const chainExists = nat?.chains.includes(MASQUERADE_CHAIN) ?? false;
+  if (missing.length === 0 && chainExists) return [];
+  return ['*nat', ...(chainExists ? [] : [`:${MASQUERADE_CHAIN} - [0:0]`]), ...missing.map((r) => `-A ${r.chain} ${r.spec}`), 'COMMIT'];
+}
+
+/** The firewall plugin's chain for per-address accept rules. */
+export const FIREWALL_CHAIN = 'CNI-FORWARD';
+
+/**
+ * Lines removing the firewall plugin's accept rules of `addresses` (`-d IP/32 ... -j ACCEPT`,
+ * `-s IP/32 -j ACCEPT` in CNI-FORWARD). Its DEL finds them from prevResult only: a pod whose
+ * ADD was cut short (no saved result) or whose DEL failed leaves them, and they carry no
+ * comment, so we find them by the address its IPAM lease or saved result names.
+ */
+export function planAddressRemoval(tables: IptTable[], addresses: string[]): string[] {
+  if (addresses.length === 0) return [];
+  const cidrs = addresses.map((a) => (a.includes('/') ? a.split('/')[0]! : a)).map((ip) => `${ip}/${ip.includes(':') ? 128 : 32}`);
+  const matches = (spec: string): boolean => {
+    const words = spec.split(/\s+/);
+    return words.some((w, i) => (w === '-d' || w === '-s') && cidrs.includes(words[i + 1] ?? ''));
+  };
+  return tables.flatMap((t) => {
+    const dels = t.rules.filter((r) => r.chain === FIREWALL_CHAIN && matches(r.spec)).map((r) => `-D ${r.chain} ${r.spec}`);
+    return dels.length === 0 ? [] : [`*${t.name}`, ...dels, 'COMMIT'];
+  });
+}
+
+/** Addresses (`a.b.c.d`) the firewall plugin admits in CNI-FORWARD that lie in one of `subnets`. */
+export function firewallAddressesIn(tables: IptTable[], subnets: string[]): string[] {
+  const nets = subnets.map(parseCidr);
+  const found = new Set<string>();
+  for (const t of tables) {
+    for (const r of t.rules) {
+      if (r.chain !== FIREWALL_CHAIN) continue;
+      const words = r.spec.split(/\s+/);
+      words.forEach((w, i) => {
+        const m = /^(\d+\.\d+\.\d+\.\d+)\/32$/.exec(words[i + 1] ?? '');
+        if ((w === '-d' || w === '-s') && m && nets.some((n) => overlaps(parseCidr(`${m[1]}/32`), n))) found.add(m[1]!);
+      });
+    }
+  }
+  return [...found];
 }

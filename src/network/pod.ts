@@ -17,9 +17,11 @@ import { summarizeResult } from './cni/result.js';
 import type { CniConfList, CniRuntime, CniRuntimeConfig } from './cni/types.js';
 import { conflistPath, ensureDefaultConfList } from './default-config.js';
 import {
+  bridgePorts,
   bridgesOf,
   clearHostState,
   hostLocalStores,
+  leasedAddresses,
   readHostState,
   readIpForward,
   recordHostStateOnce,
@@ -28,7 +30,17 @@ import {
   removeEmptyNftTables,
   removeIpamStoreIfEmpty,
 } from './host.js';
-import { applyRestore, planFullRemoval, planMasquerade, planPodRemoval, readTables, type IpFamily } from './iptables.js';
+import {
+  applyRestore,
+  firewallAddressesIn,
+  planAddressRemoval,
+  planFullRemoval,
+  planMasquerade,
+  planPodRemoval,
+  readTables,
+  type IpFamily,
+  type IptTable,
+} from './iptables.js';
 import { withFileLock } from '../state/lock.js';
 import { bringLoopbackUp } from './loopback.js';
 import {
@@ -150,7 +162,8 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   const ports = await withFileLock(lock, async () => {
     const reserved = await reservePorts(pod, podId, paths);
     if (listPodStates(paths).length === 0 && (await recordHostStateOnce(paths))) {
-      await applyRestore('ipv4', planMasquerade(masqueradedSubnets(confList)));
+      const subnets = masqueradedSubnets(confList);
+      if (subnets.length > 0) await applyRestore('ipv4', planMasquerade(subnets, await readTables('ipv4')));
     }
     state.runtimeConfig = runtimeConfigFor(reserved);
     // DEL runs the same list from the saved state, so ADD and DEL always match.
@@ -224,23 +237,47 @@ function safeNetns(state: PodNetworkState, netnsPath?: string): string {
   return id !== undefined && id === state.netnsId ? candidate : '';
 }
 
+/** The pod's addresses: from the saved ADD result, or its IPAM lease when ADD was cut short. */
+function podAddresses(state: PodNetworkState, paths: MinipodPaths): string[] {
+  const fromResult = (state.result?.ips ?? []).map((c) => c.address.split('/')[0]!);
+  const leased = hostLocalStores(state.confList, paths).flatMap((s) => leasedAddresses(s, state.containerId));
+  return [...new Set([...fromResult, ...leased])];
+}
+
+/** Applies removal plans computed from one read of each family's tables; problems as strings. */
+async function removeRules(what: string, plan: (tables: IptTable[]) => string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const fam of FAMILIES) {
+    try {
+      await applyRestore(fam, plan(await readTables(fam)));
+    } catch (err) {
+      problems.push(`remove ${what}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 /** CNI DEL plus what DEL leaves when the namespace is gone; returns problems as strings. */
 async function undoPod(state: PodNetworkState, paths: MinipodPaths, netnsPath?: string): Promise<string[]> {
   const problems: string[] = [];
+  // Read before DEL: host-local's DEL frees the lease, and with it the only record of the
+  // address of a pod whose ADD was cut short.
+  const addresses = podAddresses(state, paths);
   const rt = cniRuntime(state, paths, safeNetns(state, netnsPath));
   const errors = await delNetworkList(state.confList, rt, state.result);
   problems.push(...errors.map((e) => e.message));
   // A clean DEL leaves nothing unless the bridge plugin masqueraded per pod (its chain stays
-  // when DEL runs without the namespace): then no iptables-save pass per pod.
+  // when DEL runs without the namespace), or the firewall plugin had no prevResult to find
+  // its rules by (ADD cut short): then one iptables-save pass, otherwise none.
   const perPodMasquerade = state.confList.plugins.some((p) => p.type === 'bridge' && p.ipMasq === true);
-  if (errors.length === 0 && !perPodMasquerade) return finishUndo(state, paths, problems);
-  for (const fam of FAMILIES) {
-    try {
-      await applyRestore(fam, planPodRemoval(await readTables(fam), state.confList.name, state.containerId));
-    } catch (err) {
-      problems.push(`remove iptables rules of pod ${state.podName}: ${(err as Error).message}`);
-    }
-  }
+  const firewallBlind = state.result === undefined && state.confList.plugins.some((p) => p.type === 'firewall');
+  if (errors.length === 0 && !perPodMasquerade && !firewallBlind) return finishUndo(state, paths, problems);
+  problems.push(
+    ...(await removeRules(`iptables rules of pod ${state.podName}`, (tables) => [
+      ...planPodRemoval(tables, state.confList.name, state.containerId),
+      ...planAddressRemoval(tables, addresses),
+    ])),
+  );
   return finishUndo(state, paths, problems);
 }
 
@@ -251,13 +288,18 @@ function finishUndo(state: PodNetworkState, paths: MinipodPaths, problems: strin
   return problems;
 }
 
-/** Subnets of bridge plugins that leave masquerading to us (ipMasq off, gateway on). */
-function masqueradedSubnets(list: CniConfList): string[] {
+/** Subnets of the bridge plugins' host-local ranges. */
+function bridgeSubnets(list: CniConfList, only: (bridge: CniConfList['plugins'][number]) => boolean = () => true): string[] {
   return list.plugins
-    .filter((p) => p.type === 'bridge' && p.ipMasq !== true && p.isGateway === true)
+    .filter((p) => p.type === 'bridge' && only(p))
     .flatMap((p) => ((p.ipam as { ranges?: { subnet?: string }[][] } | undefined)?.ranges ?? []).flat())
     .map((r) => r.subnet)
     .filter((s): s is string => typeof s === 'string');
+}
+
+/** Subnets of bridge plugins that leave masquerading to us (ipMasq off, gateway on). */
+function masqueradedSubnets(list: CniConfList): string[] {
+  return bridgeSubnets(list, (p) => p.ipMasq !== true && p.isGateway === true);
 }
 
 export interface TeardownPodNetworkOptions {
@@ -332,14 +374,15 @@ async function cleanHostIfIdle(paths: MinipodPaths, extraLists: CniConfList[]): 
   const lists = [...extraLists];
   const def = loadDefaultListQuietly(paths);
   if (def) lists.push(def);
-  for (const fam of FAMILIES) {
-    try {
-      await applyRestore(fam, planFullRemoval(await readTables(fam)));
-    } catch (err) {
-      problems.push(`remove CNI iptables chains: ${(err as Error).message}`);
-    }
+  // With nothing attached to our bridges no pod on them lives: accept rules of their subnets
+  // are a dead pod's whose lease and state are gone too (they kept every CNI chain in place).
+  const bridges = new Set(lists.flatMap(bridgesOf));
+  if ([...bridges].every((b) => bridgePorts(b).length === 0)) {
+    const subnets = lists.flatMap((l) => bridgeSubnets(l));
+    problems.push(...(await removeRules('accept rules of dead pods', (t) => planAddressRemoval(t, firewallAddressesIn(t, subnets)))));
   }
-  for (const bridge of new Set(lists.flatMap(bridgesOf))) {
+  problems.push(...(await removeRules('CNI iptables chains', planFullRemoval)));
+  for (const bridge of bridges) {
     try {
       await removeBridgeIfUnused(bridge);
     } catch (err) {
@@ -408,11 +451,14 @@ export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPath
     // Chains are not swept by comment: another minipod with its own run dir may own them.
     const liveContainerIds = new Set([...liveIds].map(cniContainerId));
     const def = loadDefaultListQuietly(paths);
+    const freed: string[] = [];
     for (const list of def ? [def, ...lists] : lists) {
       for (const store of hostLocalStores(list, paths)) {
-        if (store.ours) releaseIpamEntries(store, (id) => liveContainerIds.has(id));
+        if (store.ours) freed.push(...releaseIpamEntries(store, (id) => liveContainerIds.has(id)));
       }
     }
+    if (freed.length > 0)
+      report.warnings.push(...(await removeRules('accept rules of freed addresses', (t) => planAddressRemoval(t, freed))));
     report.warnings.push(...(await cleanHostIfIdle(paths, lists)));
   });
   return report;

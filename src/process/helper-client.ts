@@ -180,7 +180,7 @@ export function helperExit(helper: Helper, drainMs = 200): Promise<{ code: numbe
   const ended = (r: Readable | null): Promise<void> =>
     r === null || r.destroyed ? Promise.resolve() : new Promise((resolve) => r.once('close', () => resolve()));
   return new Promise((resolve) => {
-    helper.child.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       let timer: NodeJS.Timeout | undefined;
       const drained = Promise.all([ended(helper.stdout), ended(helper.stderr)]);
       const deadline = new Promise<void>((r) => (timer = setTimeout(r, drainMs)));
@@ -190,7 +190,13 @@ export function helperExit(helper: Helper, drainMs = 200): Promise<{ code: numbe
         helper.stderr?.destroy();
         resolve({ code, signal });
       });
-    });
+    };
+    // A helper killed while its start awaited something else (the chaos soak's kill -9
+    // mid-start) has already emitted 'exit': waiting for the event would wait forever, and
+    // the pod's stop with it.
+    const { exitCode, signalCode } = helper.child;
+    if (exitCode !== null || signalCode !== null) onExit(exitCode, signalCode);
+    else helper.child.once('exit', onExit);
   });
 }
 
