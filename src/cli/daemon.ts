@@ -2,8 +2,7 @@
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../daemon/client.js';
-import { daemonPidPath } from '../daemon/protocol.js';
-import { type MinipodPaths, minipodPaths } from '../paths.js';
+import { daemonFiles, type MinipodPaths, minipodPaths } from '../paths.js';
 import { pidExists } from '../state/pod-state.js';
 import { requireRoot } from './common.js';
 
@@ -34,7 +33,7 @@ export async function daemonStopCommand(): Promise<number> {
   const paths = minipodPaths();
   let pid: number | undefined;
   try {
-    pid = Number(fs.readFileSync(daemonPidPath(paths), 'utf8').trim()) || undefined;
+    pid = Number(fs.readFileSync(daemonFiles(paths).pid, 'utf8').trim()) || undefined;
   } catch {
     // No pid file: not running, or not yet listening.
   }
@@ -79,7 +78,7 @@ export async function daemonRestartCommand(): Promise<number> {
 
 function readDaemonPid(paths: MinipodPaths): number | undefined {
   try {
-    return Number(fs.readFileSync(daemonPidPath(paths), 'utf8').trim()) || undefined;
+    return Number(fs.readFileSync(daemonFiles(paths).pid, 'utf8').trim()) || undefined;
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
 import { minipodPaths } from '../paths.js';
 import { resolveImage, type PullProgress } from '../images/index.js';
 import { listImages, pruneImages, removeImage } from '../images/store/gc.js';
-import { storeDirs } from '../images/store/paths.js';
+import { storeDirs } from '../paths.js';
 import { repositoryOf } from '../images/registry/reference.js';
 import { requireRoot } from './common.js';
 import { age, renderTable } from './ps.js';

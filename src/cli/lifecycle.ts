@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { callDaemon, throwIfError } from '../daemon/client.js';
 import type { PodSpec } from '../manifest/types.js';
+import { podSpecFile } from '../paths.js';
 import { gc, killPod, removePod, stopPod, type PodControl } from '../pod/control.js';
 import { teardownPod } from '../pod/teardown.js';
-import { isAlive, listPodNames, readPodState, requirePodState, specPath, withPodLock } from '../state/pod-state.js';
+import { isAlive, listPodNames, readPodState, requirePodState, withPodLock } from '../state/pod-state.js';
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
 import { expandPodArguments } from '../state/owners.js';
@@ -77,7 +78,7 @@ async function restartPod(c: PodControl, pod: string, o: { time?: string }): Pro
   requirePodState(c.paths, pod);
   let spec: PodSpec;
   try {
-    spec = JSON.parse(fs.readFileSync(specPath(c.paths, pod), 'utf8')) as PodSpec;
+    spec = JSON.parse(fs.readFileSync(podSpecFile(c.paths, pod), 'utf8')) as PodSpec;
   } catch {
     throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
   }

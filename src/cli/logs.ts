@@ -2,8 +2,7 @@
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { type LogLine, filterLines, mergeByTime, parseLogText, parseSince, readLogFile } from '../logs/read-logs.js';
-import { minipodPaths } from '../paths.js';
-import { containerLayout, podLayout } from '../paths.js';
+import { containerLayout, minipodPaths, podLayout } from '../paths.js';
 import { isTerminalPhase, readPodState, requirePodState } from '../state/pod-state.js';
 import { requireRoot } from './common.js';
 
@@ -73,8 +72,8 @@ export async function logsCommand(pod: string, container: string | undefined, o:
   const since = o.since ? parseSince(o.since) : undefined;
   const layout = podLayout(paths, pod);
   const fileOf = (n: string): string => {
-    const current = containerLayout(layout, n).logPath;
-    return o.previous ? current.replace(/\.log$/, '.previous.log') : current;
+    const files = containerLayout(layout, n);
+    return o.previous ? files.previousLogPath : files.logPath;
   };
   if (o.previous && container && !fs.existsSync(fileOf(container))) {
     throw new UserError(`container "${container}" of pod "${pod}" has not been restarted: no previous logs`);

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { UserError } from '../errors.js';
-import { minipodPaths, type MinipodPaths } from '../paths.js';
+import { minipodPaths, type MinipodPaths, volumeDataDir } from '../paths.js';
 import { removePod } from '../pod/control.js';
 import { withPodLock } from '../state/pod-state.js';
 import {
@@ -14,7 +14,6 @@ import {
   pruneVolumes,
   removeVolume,
   requireVolume,
-  volumeDataDir,
   volumeNameProblem,
   volumesInUse,
   type VolumeRecord,

@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import type { PodSpec } from '../manifest/types.js';
-import { podLayout } from '../paths.js';
+import { podLayout, podSpecFile } from '../paths.js';
 import { readAdoptionRecord, whyNotAdoptable } from '../pod/adoption.js';
 import { PodSupervisor, type SupervisorOptions } from '../pod/supervisor.js';
-import { isAlive, isTerminalPhase, listPodNames, readPodState, specPath, withPodLock } from '../state/pod-state.js';
+import { isAlive, isTerminalPhase, listPodNames, readPodState, withPodLock } from '../state/pod-state.js';
 import type { Runtime } from '../pod/runtime.js';
 
 export interface AdoptedPod {
@@ -37,7 +37,7 @@ export async function adoptPods(
     }
     let spec: PodSpec;
     try {
-      spec = JSON.parse(fs.readFileSync(specPath(rt.paths, name), 'utf8')) as PodSpec;
+      spec = JSON.parse(fs.readFileSync(podSpecFile(rt.paths, name), 'utf8')) as PodSpec;
     } catch (err) {
       log(`pod ${name} cannot be adopted (its spec: ${(err as Error).message}): gc tears it down`);
       continue;

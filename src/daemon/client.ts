@@ -8,17 +8,8 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ExitCode, UserError, HostError } from '../errors.js';
-import type { MinipodPaths } from '../paths.js';
-import {
-  type DaemonMessage,
-  type DaemonRequest,
-  daemonLogPath,
-  daemonSocketPath,
-  isFinal,
-  PROTOCOL_VERSION,
-  readJsonLines,
-  writeJsonLine,
-} from './protocol.js';
+import { daemonFiles, type MinipodPaths } from '../paths.js';
+import { type DaemonMessage, type DaemonRequest, isFinal, PROTOCOL_VERSION, readJsonLines, writeJsonLine } from './protocol.js';
 
 type RequestBody = DaemonRequest extends infer R ? (R extends unknown ? Omit<R, 'version' | 'paths'> : never) : never;
 
@@ -42,7 +33,7 @@ function noDaemon(err: unknown): boolean {
 /** Starts `minipod daemon run` in its own session and waits until it listens. */
 async function startDaemon(paths: MinipodPaths): Promise<void> {
   fs.mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
-  const log = fs.openSync(daemonLogPath(paths), 'a', 0o600);
+  const log = fs.openSync(daemonFiles(paths).log, 'a', 0o600);
   const child = spawn(process.execPath, [process.argv[1]!, 'daemon', 'run', '--ready-fd', '3'], {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
@@ -58,7 +49,7 @@ async function startDaemon(paths: MinipodPaths): Promise<void> {
     ready.on('close', () => resolve(buf.trim()));
   });
   child.unref();
-  if (!line) throw new Error(`the minipod daemon exited before it listened; see ${daemonLogPath(paths)}`);
+  if (!line) throw new Error(`the minipod daemon exited before it listened; see ${daemonFiles(paths).log}`);
   const msg = JSON.parse(line) as { ok?: true; busy?: true; error?: string };
   if (msg.error) throw new Error(`the minipod daemon could not start: ${msg.error}`);
   // `busy`: another client started one at the same moment; it listens shortly.
@@ -66,7 +57,7 @@ async function startDaemon(paths: MinipodPaths): Promise<void> {
 
 /** A connection to the daemon of `paths.runDir`; undefined when none runs and `start` is false. */
 export async function connectDaemon(paths: MinipodPaths, start: boolean): Promise<Socket | undefined> {
-  const socketPath = daemonSocketPath(paths);
+  const socketPath = daemonFiles(paths).socket;
   try {
     return await connect(socketPath);
   } catch (err) {

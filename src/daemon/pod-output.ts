@@ -47,7 +47,7 @@ export function detachedOutput(paths: MinipodPaths, spec: PodSpec): SupervisorOu
     event: (message) => {
       try {
         fs.mkdirSync(layout.logDir, { recursive: true });
-        fs.appendFileSync(`${layout.logDir}/minipod.events`, `${new Date().toISOString()} ${message}\n`);
+        fs.appendFileSync(layout.eventsFile, `${new Date().toISOString()} ${message}\n`);
       } catch {
         // Nowhere left to say it.
       }

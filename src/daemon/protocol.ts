@@ -10,26 +10,12 @@
  * and a client with other settings for the same run dir is refused rather than served with the
  * daemon's.
  */
-import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { ManifestSource } from '../manifest/bundle.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
 
 export const PROTOCOL_VERSION = 1;
-
-export function daemonSocketPath(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'daemon.sock');
-}
-export function daemonLockPath(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'daemon.lock');
-}
-export function daemonPidPath(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'daemon.pid');
-}
-export function daemonLogPath(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'daemon.log');
-}
 
 interface RequestBase {
   version: number;

@@ -22,7 +22,7 @@ import type { BundleClaim } from '../manifest/kinds.js';
 import { cleanHostNetworkIfIdle } from '../network/index.js';
 import type { PodSpec } from '../manifest/types.js';
 import { gc } from '../pod/control.js';
-import { podLayout } from '../paths.js';
+import { daemonFiles, podLayout } from '../paths.js';
 import { PodSupervisor, type SupervisorOptions, type SupervisorOutput } from '../pod/supervisor.js';
 import { readAdoptionRecord, whyNotAdoptable } from '../pod/adoption.js';
 import type { BundleWriter } from '../pod/held-container.js';
@@ -35,9 +35,6 @@ import {
   type DaemonMessage,
   type DaemonRequest,
   type DaemonStatus,
-  daemonLockPath,
-  daemonPidPath,
-  daemonSocketPath,
   PROTOCOL_VERSION,
   readJsonLines,
   writeJsonLine,
@@ -93,13 +90,13 @@ export class PodDaemon {
     const { paths } = this.rt;
     fs.mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
     // Held until we exit: the kernel drops it if we die, so a successor can always start.
-    const lockFd = fs.openSync(daemonLockPath(paths), 'a', 0o600);
+    const lockFd = fs.openSync(daemonFiles(paths).lock, 'a', 0o600);
     if (!this.rt.sys.flock(lockFd, 'exclusive')) {
       fs.closeSync(lockFd);
       this.o.ready({ busy: true });
       return 0;
     }
-    fs.writeFileSync(daemonPidPath(paths), `${process.pid}\n`);
+    fs.writeFileSync(daemonFiles(paths).pid, `${process.pid}\n`);
     this.mover.start();
     // Pods of a previous daemon whose containers conmon holds go on under this one; the rest
     // are orphans: gc frees what they left before new pods start.
@@ -112,7 +109,7 @@ export class PodDaemon {
     const report = await gc({ ...this.rt, warn: (m) => this.o.log(`gc: ${m}`) });
     if (report.pods.length > 0) this.o.log(`gc: tore down pods of a previous daemon: ${report.pods.join(', ')}`);
 
-    const socketPath = daemonSocketPath(paths);
+    const socketPath = daemonFiles(paths).socket;
     fs.rmSync(socketPath, { force: true });
     const server = net.createServer((conn) => this.accept(conn));
     this.server = server;
@@ -366,7 +363,7 @@ export class PodDaemon {
     }
     this.shuttingDown = Promise.resolve();
     this.o.log(`handing over to the next daemon; pods: ${[...this.pods.keys()].join(', ') || 'none'}`);
-    fs.rmSync(daemonSocketPath(this.rt.paths), { force: true });
+    fs.rmSync(daemonFiles(this.rt.paths).socket, { force: true });
     this.server?.close();
     this.disarmIdleTimer();
     this.disarmRefill();
@@ -382,7 +379,7 @@ export class PodDaemon {
     }
     await this.pool.drain();
     await this.mover.stop();
-    fs.rmSync(daemonPidPath(this.rt.paths), { force: true });
+    fs.rmSync(daemonFiles(this.rt.paths).pid, { force: true });
     this.finish(conn, { t: 'exit', code: 0 });
     this.resolveExit(0);
   }
@@ -475,7 +472,7 @@ export class PodDaemon {
       this.disarmRefill();
       this.o.log(`shutting down (${why}); pods: ${[...this.pods.keys()].join(', ') || 'none'}`);
       // No new clients from here; the socket file goes first so clients start a new daemon.
-      fs.rmSync(daemonSocketPath(this.rt.paths), { force: true });
+      fs.rmSync(daemonFiles(this.rt.paths).socket, { force: true });
       this.server?.close();
       await Promise.all([...this.pods.values()].map((p) => p.supervisor.stop()));
       await this.pool.drain();
@@ -484,7 +481,7 @@ export class PodDaemon {
       for (const w of await cleanHostNetworkIfIdle(this.rt.paths).catch((err: unknown) => [(err as Error).message])) {
         this.o.log(`network cleanup: ${w}`);
       }
-      fs.rmSync(daemonPidPath(this.rt.paths), { force: true });
+      fs.rmSync(daemonFiles(this.rt.paths).pid, { force: true });
       for (const c of this.clients) c.end();
       this.resolveExit(0);
     })();

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { PodNetworkStatus } from '../network/types.js';
-import type { MinipodPaths } from '../paths.js';
-import { type PodState, isTerminalPhase, requirePodState, specPath } from '../state/pod-state.js';
+import { type MinipodPaths, podSpecFile } from '../paths.js';
+import { type PodState, isTerminalPhase, requirePodState } from '../state/pod-state.js';
 import { type Expected, findDifferences } from './differences.js';
 import { groupNamespaces } from './namespaces.js';
 import { classifyMounts, parseMountinfo, parseOverlayOptions, parseStat } from './proc-parse.js';
@@ -32,7 +32,7 @@ import {
 
 function readSpec(paths: MinipodPaths, pod: string): PodSpec | undefined {
   try {
-    return JSON.parse(fs.readFileSync(specPath(paths, pod), 'utf8')) as PodSpec;
+    return JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@ import { parseConfig, type LayerCompression } from './oci/spec.js';
 import { checkLowerDirPath } from './rootfs-dir.js';
 import { writeBlob } from './store/blobs.js';
 import { ensureLayer, layerLink, layerMeta } from './store/layers.js';
-import type { StoreDirs } from './store/paths.js';
+import type { StoreDirs } from '../paths.js';
 import { writeRecord, writeRef, type ImageRecord } from './store/records.js';
 import type { ResolveContext, ResolvedImage } from './types.js';
 

@@ -4,7 +4,6 @@
  */
 export { resolveImage } from './resolve.js';
 export type { ImageConfig, ResolvedImage, ResolveImageOptions } from './types.js';
-export { rootfsStoreDir } from './store.js';
 export { imageStopSignal } from './signal.js';
 export type { PullProgress } from './import.js';
 export { unpackTar, DEFAULT_LIMITS, type UnpackOptions, type UnpackLimits, type UnpackStats } from './tar/unpack.js';

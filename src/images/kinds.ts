@@ -19,7 +19,7 @@ import { parseReference } from './registry/reference.js';
 import { importArchive } from './sources/archive.js';
 import { importDockerTree } from './sources/docker-archive.js';
 import { importOciLayout, splitPathTag } from './sources/oci-layout.js';
-import { storeDirs } from './store/paths.js';
+import { storeDirs } from '../paths.js';
 import type { ImageRecord } from './store/records.js';
 import type { ResolveContext, ResolvedImage } from './types.js';
 

@@ -9,10 +9,11 @@ import path from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isUserError, withContext } from '../errors.js';
+import { storeDirs } from '../paths.js';
 import { writeFileAtomicAsync } from '../state/lock.js';
 import { checkLowerDirPath } from './rootfs-dir.js';
 import type { Compression } from './sniff.js';
-import { ENTRY_ROOTFS, publishOnce, rootfsStoreDir } from './store.js';
+import { ENTRY_ROOTFS, publishOnce } from './store/publish.js';
 import { unpackTar, type UnpackLimits, type UnpackStats } from './tar/unpack.js';
 import type { ResolveContext, ResolvedImage } from './types.js';
 
@@ -36,7 +37,7 @@ export async function resolveRootfsTarball(
   if (compression !== 'none' && compression !== 'gzip') {
     throw ctx.fail(`${ctx.image}: ${compression}-compressed tarballs are not supported yet (use .tar or .tar.gz)`, 'image.unsupported');
   }
-  const storeDir = rootfsStoreDir(ctx.paths);
+  const storeDir = storeDirs(ctx.paths).rootfs;
   const hex = await cachedSha256(file, storeDir);
   try {
     await publishOnce<RootfsEntryMeta>(storeDir, hex, async (rootfs) => {

@@ -3,8 +3,7 @@
  * then only reads, so a user can edit it (same JSON format as podman's and Kubernetes').
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import type { MinipodPaths } from '../paths.js';
+import { cniConflistPath, ipamDataDir, type MinipodPaths } from '../paths.js';
 import { writeFileAtomic } from '../state/lock.js';
 import type { CniConfList } from './cni/types.js';
 import { parseCidr, overlaps, readHostRoutes, type Ipv4Route } from './routes.js';
@@ -13,16 +12,6 @@ export const DEFAULT_NETWORK_NAME = 'minipod';
 export const DEFAULT_BRIDGE = 'minipod0';
 /** Preferred subnet; if a host route already covers it, the next free 10.89.N.0/24 is used. */
 export const DEFAULT_SUBNET = '10.89.0.0/24';
-export const CONFLIST_FILE = 'minipod.conflist';
-
-export function conflistPath(paths: MinipodPaths): string {
-  return path.join(paths.cniConfDir, CONFLIST_FILE);
-}
-
-/** host-local keeps its reservations in `<dataDir>/<network name>/`; ours, not /var/lib/cni. */
-export function ipamDataDir(paths: MinipodPaths): string {
-  return path.join(paths.libDir, 'cni', 'networks');
-}
 
 export interface DefaultConfListOptions {
   subnet: string;
@@ -73,7 +62,7 @@ export function chooseSubnet(routes: Ipv4Route[], bridge = DEFAULT_BRIDGE): stri
 
 /** Writes the default conflist if there is none; returns its path. */
 export function ensureDefaultConfList(paths: MinipodPaths): string {
-  const file = conflistPath(paths);
+  const file = cniConflistPath(paths);
   if (fs.existsSync(file)) return file;
   const subnet = chooseSubnet(readHostRoutes()) ?? DEFAULT_SUBNET;
   const list = renderDefaultConfList({ subnet, dataDir: ipamDataDir(paths) });

@@ -6,10 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, networkFiles } from '../paths.js';
 import { run } from './exec.js';
 import { writeFileAtomic } from '../state/lock.js';
-import { networkRunDir } from './ports.js';
 import type { CniConfList } from './cni/types.js';
 
 export interface HostNetworkState {
@@ -19,13 +18,9 @@ export interface HostNetworkState {
   ipForwardBefore?: string;
 }
 
-function hostStateFile(paths: MinipodPaths): string {
-  return path.join(networkRunDir(paths), 'host.json');
-}
-
 export function readHostState(paths: MinipodPaths): HostNetworkState | undefined {
   try {
-    return JSON.parse(fs.readFileSync(hostStateFile(paths), 'utf8')) as HostNetworkState;
+    return JSON.parse(fs.readFileSync(networkFiles(paths).host, 'utf8')) as HostNetworkState;
   } catch {
     return undefined;
   }
@@ -59,12 +54,12 @@ export function readIpForward(): string | undefined {
 export async function recordHostStateOnce(paths: MinipodPaths): Promise<boolean> {
   if (readHostState(paths)) return false;
   const state: HostNetworkState = { nftTablesBefore: await listNftTables(), ipForwardBefore: readIpForward() };
-  writeFileAtomic(hostStateFile(paths), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomic(networkFiles(paths).host, `${JSON.stringify(state, null, 2)}\n`);
   return true;
 }
 
 export function clearHostState(paths: MinipodPaths): void {
-  fs.rmSync(hostStateFile(paths), { force: true });
+  fs.rmSync(networkFiles(paths).host, { force: true });
 }
 
 /** Tables the plugins create through iptables-nft; only these are candidates for removal. */

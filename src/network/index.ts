@@ -4,6 +4,6 @@ export type { GcNetworkReport, SetupPodNetworkOptions, TeardownPodNetworkOptions
 export type { NetworkMode, PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
 export { renderEtcHosts, type HostAlias } from './hosts.js';
 export { readHostResolvConf, renderResolvConf, type RenderedResolvConf } from './dns.js';
-export { conflistPath, ensureDefaultConfList, DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_SUBNET } from './default-config.js';
+export { ensureDefaultConfList, DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_SUBNET } from './default-config.js';
 export { podNetworkMode, publishedPorts } from './ports.js';
 export { CniError } from './cni/errors.js';

@@ -10,12 +10,12 @@
 import fs from 'node:fs';
 import { inContextAsync, UserError, withContext } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
-import type { MinipodPaths } from '../paths.js';
+import { cniConflistPath, type MinipodPaths, networkFiles } from '../paths.js';
 import { loadConfList, requirePlugins } from './cni/conflist.js';
 import { addNetworkList, checkNetworkList, delNetworkList } from './cni/runner.js';
 import { summarizeResult } from './cni/result.js';
 import type { CniConfList, CniRuntime, CniRuntimeConfig } from './cni/types.js';
-import { conflistPath, ensureDefaultConfList } from './default-config.js';
+import { ensureDefaultConfList } from './default-config.js';
 import {
   bridgePorts,
   bridgesOf,
@@ -46,7 +46,6 @@ import { bringLoopbackUp } from './loopback.js';
 import {
   checkHostBindings,
   findPortConflict,
-  networkLockFile,
   podNetworkMode,
   publishedPorts,
   readReservations,
@@ -123,7 +122,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
   const { pod, podId, paths } = o;
   const warn = o.warn ?? defaultWarn;
   const mode = podNetworkMode(pod);
-  const lock = networkLockFile(paths);
+  const lock = networkFiles(paths).lock;
 
   if (mode === 'host') {
     const ports = await withFileLock(lock, () => reservePorts(pod, podId, paths));
@@ -329,7 +328,7 @@ export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<
   // Nothing of this pod in the registry (network none, hostNetwork without ports): no lock,
   // no work. Only the pod's own start writes its entries, and that start is over.
   if (!readPodNetworkState(paths, podId) && !readReservations(paths).some((r) => r.podId === podId)) return;
-  await withFileLock(networkLockFile(paths), async () => {
+  await withFileLock(networkFiles(paths).lock, async () => {
     const state = readPodNetworkState(paths, podId);
     const lists: CniConfList[] = [];
     if (state) {
@@ -344,7 +343,7 @@ export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<
 
 /** With no pod left on it: the bridge, chains, IPAM store and nft tables go (daemon exit). */
 export async function cleanHostNetworkIfIdle(paths: MinipodPaths): Promise<string[]> {
-  return withFileLock(networkLockFile(paths), () => cleanHostIfIdle(paths, []));
+  return withFileLock(networkFiles(paths).lock, () => cleanHostIfIdle(paths, []));
 }
 
 /** Re-runs CNI CHECK for a running pod; throws a CniError naming the plugin if it fails. */
@@ -358,7 +357,7 @@ export async function checkPodNetwork(o: { podId: string; paths: MinipodPaths; t
 
 function loadDefaultListQuietly(paths: MinipodPaths): CniConfList | undefined {
   try {
-    return loadConfList(conflistPath(paths));
+    return loadConfList(cniConflistPath(paths));
   } catch {
     return undefined;
   }
@@ -428,7 +427,7 @@ export interface GcNetworkReport {
 export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPaths): Promise<GcNetworkReport> {
   const live = new Set(livePodIds);
   const report: GcNetworkReport = { removed: [], warnings: [] };
-  await withFileLock(networkLockFile(paths), async () => {
+  await withFileLock(networkFiles(paths).lock, async () => {
     const lists: CniConfList[] = [];
     const keep = new Set<string>();
     for (const state of listPodStates(paths)) {

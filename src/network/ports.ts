@@ -7,10 +7,9 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, networkFiles } from '../paths.js';
 import { writeFileAtomic } from '../state/lock.js';
 import type { NetworkMode, PublishedPort } from './types.js';
 
@@ -18,18 +17,6 @@ export interface PortReservation extends PublishedPort {
   podId: string;
   /** Pod name, for the message another pod gets. */
   podName: string;
-}
-
-export function networkRunDir(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'network');
-}
-
-export function networkLockFile(paths: MinipodPaths): string {
-  return path.join(networkRunDir(paths), 'lock');
-}
-
-function registryFile(paths: MinipodPaths): string {
-  return path.join(networkRunDir(paths), 'ports.json');
 }
 
 export function podNetworkMode(pod: PodSpec): NetworkMode {
@@ -142,7 +129,7 @@ export async function checkHostBindings(wanted: PublishedPort[]): Promise<void> 
 
 export function readReservations(paths: MinipodPaths): PortReservation[] {
   try {
-    const obj = JSON.parse(fs.readFileSync(registryFile(paths), 'utf8')) as { reservations?: PortReservation[] };
+    const obj = JSON.parse(fs.readFileSync(networkFiles(paths).ports, 'utf8')) as { reservations?: PortReservation[] };
     return Array.isArray(obj.reservations) ? obj.reservations : [];
   } catch {
     return [];
@@ -151,10 +138,10 @@ export function readReservations(paths: MinipodPaths): PortReservation[] {
 
 export function writeReservations(paths: MinipodPaths, list: PortReservation[]): void {
   if (list.length === 0) {
-    fs.rmSync(registryFile(paths), { force: true });
+    fs.rmSync(networkFiles(paths).ports, { force: true });
     return;
   }
-  writeFileAtomic(registryFile(paths), `${JSON.stringify({ reservations: list }, null, 2)}\n`);
+  writeFileAtomic(networkFiles(paths).ports, `${JSON.stringify({ reservations: list }, null, 2)}\n`);
 }
 
 /** Replaces a pod's reservations (caller holds the network lock). */

@@ -5,10 +5,8 @@
  * netns identity so DEL never enters a namespace that merely reuses the pid.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, networkFiles, podNetworkStateFile } from '../paths.js';
 import { writeFileAtomic } from '../state/lock.js';
-import { networkRunDir } from './ports.js';
 import type { CniConfList, CniResult, CniRuntimeConfig } from './cni/types.js';
 
 export interface PodNetworkState {
@@ -27,33 +25,25 @@ export interface PodNetworkState {
   result?: CniResult;
 }
 
-function stateDir(paths: MinipodPaths): string {
-  return path.join(networkRunDir(paths), 'pods');
-}
-
-function stateFile(paths: MinipodPaths, podId: string): string {
-  return path.join(stateDir(paths), `${encodeURIComponent(podId)}.json`);
-}
-
 export function writePodNetworkState(paths: MinipodPaths, s: PodNetworkState): void {
-  writeFileAtomic(stateFile(paths, s.podId), `${JSON.stringify(s, null, 2)}\n`, 0o600);
+  writeFileAtomic(podNetworkStateFile(paths, s.podId), `${JSON.stringify(s, null, 2)}\n`, 0o600);
 }
 
 export function readPodNetworkState(paths: MinipodPaths, podId: string): PodNetworkState | undefined {
   try {
-    return JSON.parse(fs.readFileSync(stateFile(paths, podId), 'utf8')) as PodNetworkState;
+    return JSON.parse(fs.readFileSync(podNetworkStateFile(paths, podId), 'utf8')) as PodNetworkState;
   } catch {
     return undefined;
   }
 }
 
 export function removePodNetworkState(paths: MinipodPaths, podId: string): void {
-  fs.rmSync(stateFile(paths, podId), { force: true });
+  fs.rmSync(podNetworkStateFile(paths, podId), { force: true });
 }
 
 export function removeEmptyStateDir(paths: MinipodPaths): void {
   try {
-    fs.rmdirSync(stateDir(paths));
+    fs.rmdirSync(networkFiles(paths).podsDir);
   } catch {
     // not empty or not there
   }
@@ -62,7 +52,7 @@ export function removeEmptyStateDir(paths: MinipodPaths): void {
 export function listPodStates(paths: MinipodPaths): PodNetworkState[] {
   let names: string[];
   try {
-    names = fs.readdirSync(stateDir(paths));
+    names = fs.readdirSync(networkFiles(paths).podsDir);
   } catch {
     return [];
   }

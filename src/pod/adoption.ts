@@ -7,7 +7,6 @@
  * containers the daemon held) is torn down by gc as before.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ResolvedImage } from '../images/types.js';
 import type { PodLayout } from '../paths.js';
 import type { PodState } from '../state/pod-state.js';
@@ -22,17 +21,13 @@ export interface AdoptionRecord {
   volumes: PreparedVolumes;
 }
 
-function recordPath(layout: PodLayout): string {
-  return path.join(layout.runDir, 'adoption.json');
-}
-
 export function writeAdoptionRecord(layout: PodLayout, record: AdoptionRecord): void {
-  writeFileAtomic(recordPath(layout), JSON.stringify(record), 0o600);
+  writeFileAtomic(layout.adoptionFile, JSON.stringify(record), 0o600);
 }
 
 export function readAdoptionRecord(layout: PodLayout): AdoptionRecord | undefined {
   try {
-    return JSON.parse(fs.readFileSync(recordPath(layout), 'utf8')) as AdoptionRecord;
+    return JSON.parse(fs.readFileSync(layout.adoptionFile, 'utf8')) as AdoptionRecord;
   } catch {
     return undefined;
   }

@@ -19,7 +19,7 @@ export function prepareContainerDirs(pod: PodLayout, container: string, restarte
   fs.rmSync(layout.workDir, { recursive: true, force: true });
   for (const d of [layout.upperDir, layout.workDir, layout.mountPoint]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   if (restarted && fs.existsSync(layout.logPath)) {
-    fs.renameSync(layout.logPath, layout.logPath.replace(/\.log$/, '.previous.log'));
+    fs.renameSync(layout.logPath, layout.previousLogPath);
   }
   return layout;
 }

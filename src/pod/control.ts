@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UserError } from '../errors.js';
 import { gcNetwork } from '../network/index.js';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, podLayout, podsLibDir, podsRunDir } from '../paths.js';
 import {
   isAlive,
   isTerminalPhase,
@@ -21,7 +21,6 @@ import {
 } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { unmountAllUnder } from './host-mounts.js';
-import { podLayout } from '../paths.js';
 import { teardownPod } from './teardown.js';
 
 export interface PodControl {
@@ -177,7 +176,7 @@ export async function gc(c: PodControl): Promise<GcReport> {
   report.network.push(...net.removed);
   for (const w of net.warnings) c.warn(w);
   // Mounts and scratch dirs of pods that are no longer live.
-  for (const base of [path.join(c.paths.runDir, 'pods'), path.join(c.paths.libDir, 'pods')]) {
+  for (const base of [podsRunDir(c.paths), podsLibDir(c.paths)]) {
     let names: string[] = [];
     try {
       names = fs.readdirSync(base);
@@ -188,7 +187,7 @@ export async function gc(c: PodControl): Promise<GcReport> {
       if (isLivePod(c.paths, name)) continue;
       const stuck = unmountAllUnder(c.sys, [path.join(base, name)]);
       report.mounts.push(...stuck.map((m) => `could not unmount ${m}`));
-      if (base.startsWith(c.paths.libDir)) fs.rmSync(path.join(base, name), { recursive: true, force: true });
+      if (base === podsLibDir(c.paths)) fs.rmSync(path.join(base, name), { recursive: true, force: true });
     }
   }
   return report;

@@ -11,20 +11,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startConmon } from '../conmon/spawn.js';
 import { watchExit } from '../conmon/exit-watch.js';
-import type { MinipodPaths } from '../paths.js';
+import { attachSocketDir, heldBundleDir, heldExitDir, type MinipodPaths, podOciRoot } from '../paths.js';
 import type { ContainerPlan } from '../plan/types.js';
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
 import { type HeldContainer, isAlive, processRef } from '../state/pod-state.js';
-
-/** Where the OCI runtime keeps the state of pod containers (`--root`). */
-export function podOciRoot(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'oci');
-}
-
-/** conmon's attach sockets: a short directory, as unix socket paths are limited to 108 bytes. */
-export function attachSocketDir(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'attach');
-}
 
 /** The OCI id of a pod's container: `_` is in neither a pod nor a container name. */
 export function heldContainerId(pod: string, container: string): string {
@@ -64,8 +54,8 @@ export interface HeldRuntime {
  */
 export async function createHeldContainer(rt: HeldRuntime, r: HeldCreateRequest): Promise<{ held: HeldContainer; pid: number }> {
   const id = heldContainerId(r.pod, r.container);
-  const bundle = path.join(r.podRunDir, 'bundles', r.container);
-  const exitDir = path.join(r.podRunDir, 'exits');
+  const bundle = heldBundleDir(r.podRunDir, r.container);
+  const exitDir = heldExitDir(r.podRunDir);
   const ociRoot = podOciRoot(rt.paths);
   // The previous instance's runtime state and exit file (a restart reuses the id).
   removeRuntimeState(rt.paths, id);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { resolveImage } from '../images/index.js';
 import { unpinImages } from '../images/store/gc.js';
-import { storeDirs } from '../images/store/paths.js';
+import { storeDirs } from '../paths.js';
 import type { ResolvedImage, ResolveImageOptions } from '../images/types.js';
 import type { PodSpec } from '../manifest/types.js';
 import { spawnInNamespaces, type NamespaceEntry } from '../namespaces/pod-namespaces.js';

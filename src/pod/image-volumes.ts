@@ -8,11 +8,10 @@
  * themselves are never written.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { MS } from '../../native-bindings/constants.js';
 import { resolveImage } from '../images/index.js';
 import type { PodSpec } from '../manifest/types.js';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, podVolumeDir } from '../paths.js';
 import type { Syscall } from '../syscall/syscall.js';
 
 export interface PreparedImageVolume {
@@ -60,7 +59,7 @@ export async function prepareImageVolumes(ctx: ImageVolumeContext, pod: PodSpec)
       out[v.name] = { hostPath: image.layers[0]!, imageId: image.id };
       return;
     }
-    const target = path.join(ctx.volumesDir, v.name);
+    const target = podVolumeDir(ctx.volumesDir, v.name);
     fs.mkdirSync(target, { recursive: true, mode: 0o755 });
     if (image.layers.length === 0) {
       out[v.name] = { hostPath: target, imageId: image.id }; // An image without files: an empty folder.

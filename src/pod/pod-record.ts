@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { withoutSecretData } from '../manifest/redact.js';
 import type { PodSpec } from '../manifest/types.js';
-import { type MinipodPaths, podLayout } from '../paths.js';
-import { type ContainerMonitor, type ContainerState, type PodState, processRef, specPath, writePodState } from '../state/pod-state.js';
+import { type MinipodPaths, podLayout, podSpecFile, podsRunDir } from '../paths.js';
+import { type ContainerMonitor, type ContainerState, type PodState, processRef, writePodState } from '../state/pod-state.js';
 
 /** mkdir of the pod's run dir: EEXIST means the name is taken. Then the spec is saved. */
 export function claimPodName(paths: MinipodPaths, spec: PodSpec): void {
-  fs.mkdirSync(`${paths.runDir}/pods`, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(podsRunDir(paths), { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(podLayout(paths, spec.name).runDir, { mode: 0o700 });
   } catch (err) {
@@ -24,7 +24,7 @@ export function claimPodName(paths: MinipodPaths, spec: PodSpec): void {
     throw err;
   }
   // Secret content stays in memory: the saved spec says where it came from.
-  fs.writeFileSync(specPath(paths, spec.name), JSON.stringify(withoutSecretData(spec)));
+  fs.writeFileSync(podSpecFile(paths, spec.name), JSON.stringify(withoutSecretData(spec)));
 }
 
 /** Writes the state unless the pod was torn down already; a failure is a warning, not the pod's end. */

@@ -24,7 +24,7 @@ import type { PodSpec } from '../manifest/types.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import { containerCapabilities } from '../plan/container.js';
 import { planPodInit } from '../plan/pod-init.js';
-import { planPodSeccomp, seccompProfileDir } from '../seccomp/plan.js';
+import { planPodSeccomp } from '../seccomp/plan.js';
 import { containerNamespaceEntry, podSharedNamespaces } from '../namespaces/pod-namespaces.js';
 import { detectHostLsm, planLsmLabels } from '../lsm/plan.js';
 import type { Helper } from '../process/helper-client.js';
@@ -35,7 +35,7 @@ import { ContainerRunner, type RunnerPod } from './container-runner.js';
 import { claimPodName, newPodState, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
 import { planSysctls } from './sysctls.js';
-import { type PodLayout, podLayout } from '../paths.js';
+import { type PodLayout, podLayout, seccompProfileDir } from '../paths.js';
 import { podHostname, preparePodDirs, writePodEtcFiles, writePodNetworkFiles } from './pod-files.js';
 import { resolvePodImages } from './pod-images.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
@@ -147,7 +147,7 @@ export class PodSupervisor {
 
   /** Seccomp filters (reading and compiling Localhost profiles: a missing one fails here) and LSM labels. */
   private planSecurity(): void {
-    const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths.libDir) });
+    const filters = planPodSeccomp(this.spec, containerCapabilities, { profileDir: seccompProfileDir(this.o.paths) });
     for (const r of this.runs)
       [r.seccomp, r.lsmLabels] = [filters.get(r.spec.name), planLsmLabels(r.spec.securityContext, detectHostLsm())];
   }

@@ -8,15 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { teardownPodNetwork } from '../network/index.js';
-import type { MinipodPaths } from '../paths.js';
-import { isAlive, type ProcessRef, readPodState, specPath } from '../state/pod-state.js';
+import { attachSocketDir, type MinipodPaths, podLayout, podOciRoot, podSpecFile } from '../paths.js';
+import { isAlive, type ProcessRef, readPodState } from '../state/pod-state.js';
 import type { PodSpec } from '../manifest/types.js';
 import { removeEphemeralVolumes } from '../volumes/store.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { freeRange } from '../userns/allocator.js';
 import { unmountAllUnder } from './host-mounts.js';
-import { podLayout } from '../paths.js';
-import { attachSocketDir, heldContainerId, podOciRoot } from './held-container.js';
+import { heldContainerId } from './held-container.js';
 
 /** The OCI runtime's records of the pod's containers, and conmon attach links left dangling by a killed conmon. */
 function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
@@ -39,15 +38,12 @@ function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
 
 function hasEphemeralVolumes(paths: MinipodPaths, pod: string): boolean {
   try {
-    const spec = JSON.parse(fs.readFileSync(specPath(paths, pod), 'utf8')) as PodSpec;
+    const spec = JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
     return (spec.volumes ?? []).some((v) => v.source?.kind === 'ephemeral');
   } catch {
     return false; // No spec: the pod never got as far as its volumes.
   }
 }
-
-/** What a stopped pod's record keeps: its state and the spec to restart it from. */
-const KEPT_FILES = new Set(['state.json', 'spec.json']);
 
 export interface TeardownOptions {
   paths: MinipodPaths;
@@ -144,8 +140,10 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
     await removeEphemeralVolumes(o.paths, name).catch((err: unknown) => o.warn(`ephemeral volumes of ${name}: ${(err as Error).message}`));
   }
   if (o.keepState && fs.existsSync(layout.runDir)) {
+    // What a stopped pod's record keeps: its state and the spec to restart it from.
+    const kept = new Set([layout.stateFile, layout.specFile]);
     for (const entry of fs.readdirSync(layout.runDir)) {
-      if (!KEPT_FILES.has(entry)) remove(path.join(layout.runDir, entry));
+      if (!kept.has(path.join(layout.runDir, entry))) remove(path.join(layout.runDir, entry));
     }
   } else {
     remove(layout.runDir);

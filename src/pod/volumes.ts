@@ -13,7 +13,7 @@ import { ensureInRoot } from '../rootfs/secure-join.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { mountTmpfs } from './host-mounts.js';
 import { setVolumeOwnership } from './volume-ownership.js';
-import type { MinipodPaths } from '../paths.js';
+import { type MinipodPaths, podVolumeDir } from '../paths.js';
 import { preparePodNamedVolumes } from '../volumes/pod-volumes.js';
 import { cloneGitRepo } from '../volumes/git-repo.js';
 import { prepareImageVolumes } from './image-volumes.js';
@@ -122,7 +122,7 @@ export async function prepareVolumes(sys: Syscall, pod: PodSpec, volumesDir: str
       byName[volume.name] = volume.source.path;
       continue;
     }
-    const dir = path.join(volumesDir, volume.name);
+    const dir = podVolumeDir(volumesDir, volume.name);
     if (volume.source.kind === 'files') {
       writeFileVolume(sys, dir, planFileVolume(volume.source, pod, ctx.downward, new Date(), randomSuffix()));
       byName[volume.name] = dir;

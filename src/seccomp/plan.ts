@@ -35,10 +35,6 @@ export interface SeccompPlanner {
   compile?: (spec: FilterSpec) => Buffer;
 }
 
-export function seccompProfileDir(libDir: string): string {
-  return path.join(libDir, 'seccomp');
-}
-
 function readProfileFile(file: string): string {
   const st = fs.statSync(file);
   if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });

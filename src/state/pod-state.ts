@@ -1,13 +1,12 @@
 /**
- * The pod's record under /run/minipod/pods/<pod>/state.json: what `ps`, `inspect`, `stop`
+ * The pod's record, `podStateFile` (/run/minipod/pods/<pod>/state.json): what `ps`, `inspect`, `stop`
  * and `gc` read. Written atomically (temp file + rename) so a reader never sees half a file,
  * and complete enough that a pod whose supervisor died can still be found and torn down.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { PodOwner } from '../manifest/types.js';
-import { type MinipodPaths, podRunDir } from '../paths.js';
+import { type MinipodPaths, podLockFile, podsRunDir, podStateFile } from '../paths.js';
 import { withFileLock, writeFileAtomic } from './lock.js';
 
 /**
@@ -104,27 +103,18 @@ export interface PodState {
   userNamespace?: { base: number; size: number };
 }
 
-export function statePath(paths: MinipodPaths, pod: string): string {
-  return path.join(podRunDir(paths, pod), 'state.json');
-}
-
-/** The validated PodSpec the pod was started from: `restart` starts it again from this. */
-export function specPath(paths: MinipodPaths, pod: string): string {
-  return path.join(podRunDir(paths, pod), 'spec.json');
-}
-
 export function writePodState(paths: MinipodPaths, state: PodState): void {
-  writeFileAtomic(statePath(paths, state.name), JSON.stringify(state, null, 2) + '\n', 0o600);
+  writeFileAtomic(podStateFile(paths, state.name), JSON.stringify(state, null, 2) + '\n', 0o600);
 }
 
 /** Serialises commands that change one pod (stop, rm, restart, gc's teardown). */
 export function withPodLock<T>(paths: MinipodPaths, pod: string, fn: () => Promise<T>): Promise<T> {
-  return withFileLock(path.join(paths.runDir, 'locks', `${pod}.lock`), fn, 120_000);
+  return withFileLock(podLockFile(paths, pod), fn, 120_000);
 }
 
 export function readPodState(paths: MinipodPaths, pod: string): PodState | undefined {
   try {
-    return JSON.parse(fs.readFileSync(statePath(paths, pod), 'utf8')) as PodState;
+    return JSON.parse(fs.readFileSync(podStateFile(paths, pod), 'utf8')) as PodState;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -139,7 +129,7 @@ export function requirePodState(paths: MinipodPaths, pod: string): PodState {
 
 export function listPodNames(paths: MinipodPaths): string[] {
   try {
-    return fs.readdirSync(path.join(paths.runDir, 'pods')).sort();
+    return fs.readdirSync(podsRunDir(paths)).sort();
   } catch {
     return [];
   }

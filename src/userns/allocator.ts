@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { type MinipodPaths, podRunDir } from '../paths.js';
+import { type MinipodPaths, podRunDir, usernsFiles } from '../paths.js';
 import { withFileLock, writeFileAtomic } from '../state/lock.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { grantSearch, revokeSearch } from './acl.js';
@@ -24,17 +24,9 @@ interface RangeFile {
   pods: Record<string, Allocation>;
 }
 
-export function rangesFile(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'userns', 'ranges.json');
-}
-
-function lockPath(paths: MinipodPaths): string {
-  return path.join(paths.runDir, 'userns', 'ranges.lock');
-}
-
 function readRanges(paths: MinipodPaths): RangeFile {
   try {
-    const parsed = JSON.parse(fs.readFileSync(rangesFile(paths), 'utf8')) as RangeFile;
+    const parsed = JSON.parse(fs.readFileSync(usernsFiles(paths).ranges, 'utf8')) as RangeFile;
     return { pods: parsed.pods ?? {} };
   } catch {
     return { pods: {} };
@@ -57,8 +49,8 @@ function reservedOnHost(): IdRange[] {
  * its root on the directories leading to `searchTargets`.
  */
 export async function allocateRange(sys: Syscall, paths: MinipodPaths, pod: string, searchTargets: string[]): Promise<IdRange> {
-  fs.mkdirSync(path.dirname(rangesFile(paths)), { recursive: true, mode: 0o700 });
-  return withFileLock(lockPath(paths), async () => {
+  fs.mkdirSync(path.dirname(usernsFiles(paths).ranges), { recursive: true, mode: 0o700 });
+  return withFileLock(usernsFiles(paths).lock, async () => {
     const file = readRanges(paths);
     for (const [name, a] of Object.entries(file.pods)) {
       if (name !== pod && !fs.existsSync(podRunDir(paths, name))) {
@@ -78,24 +70,24 @@ export async function allocateRange(sys: Syscall, paths: MinipodPaths, pod: stri
     const range = rangeOfSlot(allocation.slot);
     // Recorded before the grants are made, so a failure half-way still revokes what was done.
     file.pods[pod] = allocation;
-    writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
+    writeFileAtomic(usernsFiles(paths).ranges, JSON.stringify(file, null, 2) + '\n', 0o600);
     const granted = grantSearch(sys, range.base, searchTargets);
     allocation.searchGrants = [...new Set([...allocation.searchGrants, ...granted])];
-    writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
+    writeFileAtomic(usernsFiles(paths).ranges, JSON.stringify(file, null, 2) + '\n', 0o600);
     return range;
   });
 }
 
 /** Gives the pod's range back (nothing when it has none). */
 export async function freeRange(sys: Syscall, paths: MinipodPaths, pod: string): Promise<void> {
-  if (!fs.existsSync(rangesFile(paths))) return;
-  await withFileLock(lockPath(paths), async () => {
+  if (!fs.existsSync(usernsFiles(paths).ranges)) return;
+  await withFileLock(usernsFiles(paths).lock, async () => {
     const file = readRanges(paths);
     const allocation = file.pods[pod];
     if (!allocation) return;
     revokeSearch(sys, rangeOfSlot(allocation.slot).base, allocation.searchGrants);
     delete file.pods[pod];
-    writeFileAtomic(rangesFile(paths), JSON.stringify(file, null, 2) + '\n', 0o600);
+    writeFileAtomic(usernsFiles(paths).ranges, JSON.stringify(file, null, 2) + '\n', 0o600);
   });
 }
 

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MNT, MS } from '../../native-bindings/constants.js';
 import type { RootfsSpec } from '../plan/types.js';
+import { idmappedLayersDir } from '../paths.js';
 import { overlayOptions } from '../rootfs/mount-rootfs.js';
 import type { Syscall } from '../syscall/syscall.js';
 import type { IdRange } from './ranges.js';
@@ -36,7 +37,7 @@ export interface IdmappedRootfsPlan {
 
 /** Pure: what mountIdmappedRootfs does for this rootfs. Staging dirs sit beside the mount point. */
 export function planIdmappedRootfs(rootfs: RootfsSpec, range: IdRange): IdmappedRootfsPlan {
-  const staging = path.join(path.dirname(rootfs.mountPoint), 'idmapped');
+  const staging = idmappedLayersDir(rootfs.mountPoint);
   const idmapped = rootfs.lowerDirs.map((source, i) => ({ source, target: path.join(staging, String(i)) }));
   return {
     chown: [rootfs.upperDir, rootfs.workDir].map((p) => ({ path: p, uid: range.base, gid: range.base })),

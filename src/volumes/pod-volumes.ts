@@ -8,16 +8,8 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { ephemeralVolumeName, type ClaimObject } from '../manifest/claims.js';
 import type { PodSpec, Volume } from '../manifest/types.js';
-import type { MinipodPaths } from '../paths.js';
-import {
-  createVolumeUnlocked,
-  newVolumeRecord,
-  readVolume,
-  volumeDataDir,
-  volumeDir,
-  type VolumeOrigin,
-  withVolumesLock,
-} from './store.js';
+import { type MinipodPaths, volumeDataDir, volumeDir } from '../paths.js';
+import { createVolumeUnlocked, newVolumeRecord, readVolume, type VolumeOrigin, withVolumesLock } from './store.js';
 
 /**
  * Host paths of the pod's claim and ephemeral volumes, by volume name. Runs after the pod's

@@ -18,7 +18,16 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { ClaimSpec, PodSpec } from '../manifest/types.js';
 import { ephemeralVolumeName } from '../manifest/claims.js';
-import type { MinipodPaths } from '../paths.js';
+import {
+  type MinipodPaths,
+  podSpecFile,
+  podsRunDir,
+  volumeDir,
+  volumeFiles,
+  volumeRecordFile,
+  volumesLockFile,
+  volumesRoot,
+} from '../paths.js';
 import { withLock } from '../state/lock.js';
 
 /** Who made a volume: `volume create`, a PVC document, a pod's first use, a StatefulSet's template, an ephemeral volume. */
@@ -46,30 +55,17 @@ export function volumeNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function volumesRoot(paths: MinipodPaths): string {
-  return path.join(paths.libDir, 'volumes');
-}
-
-export function volumeDir(paths: MinipodPaths, name: string): string {
-  return path.join(volumesRoot(paths), name);
-}
-
-/** What containers mount: the volume's `_data` folder (podman's layout). */
-export function volumeDataDir(paths: MinipodPaths, name: string): string {
-  return path.join(volumeDir(paths, name), '_data');
-}
-
 /** Creation, removal and the in-use check, one at a time across processes. */
 export async function withVolumesLock<T>(paths: MinipodPaths, body: () => Promise<T>): Promise<T> {
   const root = volumesRoot(paths);
   await fsp.mkdir(root, { recursive: true, mode: 0o700 });
-  return withLock(path.join(root, '.lock'), 'exclusive', 'the volume store', body, { timeoutMs: 60_000 });
+  return withLock(volumesLockFile(paths), 'exclusive', 'the volume store', body, { timeoutMs: 60_000 });
 }
 
 export function readVolume(paths: MinipodPaths, name: string): VolumeRecord | undefined {
   if (volumeNameProblem(name)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(path.join(volumeDir(paths, name), 'volume.json'), 'utf8')) as VolumeRecord;
+    return JSON.parse(fs.readFileSync(volumeRecordFile(paths, name), 'utf8')) as VolumeRecord;
   } catch {
     return undefined;
   }
@@ -104,9 +100,10 @@ export function createVolumeUnlocked(paths: MinipodPaths, record: VolumeRecord):
     fs.mkdirSync(tmp, { mode: 0o700 });
     // Writable by any uid, as Kubernetes' local volume provisioners make them: a non-root
     // container must be able to write its claim.
-    fs.mkdirSync(path.join(tmp, '_data'));
-    fs.chmodSync(path.join(tmp, '_data'), 0o777);
-    fs.writeFileSync(path.join(tmp, 'volume.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    const files = volumeFiles(tmp);
+    fs.mkdirSync(files.data);
+    fs.chmodSync(files.data, 0o777);
+    fs.writeFileSync(files.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
     fs.renameSync(tmp, volumeDir(paths, record.name));
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -145,17 +142,16 @@ export function namedVolumesOf(spec: Pick<PodSpec, 'name' | 'volumes'>): string[
 /** Volume name -> the pods whose record names it. */
 export function volumesInUse(paths: MinipodPaths): Map<string, string[]> {
   const used = new Map<string, string[]>();
-  const podsDir = path.join(paths.runDir, 'pods');
   let pods: string[];
   try {
-    pods = fs.readdirSync(podsDir).sort();
+    pods = fs.readdirSync(podsRunDir(paths)).sort();
   } catch {
     return used;
   }
   for (const pod of pods) {
     let spec: PodSpec;
     try {
-      spec = JSON.parse(fs.readFileSync(path.join(podsDir, pod, 'spec.json'), 'utf8')) as PodSpec;
+      spec = JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
     } catch {
       continue; // A pod between its name claim and its spec: it has not touched a volume yet.
     }

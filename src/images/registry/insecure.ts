@@ -9,8 +9,7 @@
  */
 import fs from 'node:fs';
 import { UserError } from '../../errors.js';
-
-export const DEFAULT_REGISTRIES_CONF = '/etc/minipod/registries.json';
+import { registriesConfPath } from '../../paths.js';
 
 function splitHostPort(s: string): { host: string; port?: string } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(s.trim().toLowerCase());
@@ -23,7 +22,7 @@ export function configuredInsecure(env: NodeJS.ProcessEnv = process.env): string
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const file = env.MINIPOD_REGISTRIES_CONF ?? DEFAULT_REGISTRIES_CONF;
+  const file = registriesConfPath(env);
   let text: string | undefined;
   try {
     text = fs.readFileSync(file, 'utf8');

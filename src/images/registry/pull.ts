@@ -11,7 +11,7 @@ import { checkDigest, digestHex } from '../oci/digest.js';
 import { hostPlatform, selectManifest } from '../oci/platform.js';
 import { layerCompression, MAX_CONFIG_BYTES, parseManifestOrIndex } from '../oci/spec.js';
 import { ensureBlob, readBlob } from '../store/blobs.js';
-import { blobPath, type StoreDirs } from '../store/paths.js';
+import { blobPath, type StoreDirs } from '../../paths.js';
 import { readRecord, readRef, recordComplete, type ImageRecord } from '../store/records.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import type { Reference } from './reference.js';

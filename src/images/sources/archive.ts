@@ -13,7 +13,7 @@ import { UserError } from '../../errors.js';
 import { sha256Hex, sha256OfFile } from '../oci/digest.js';
 import { sniffFile } from '../sniff.js';
 import { unpackTar } from '../tar/unpack.js';
-import type { StoreDirs } from '../store/paths.js';
+import type { StoreDirs } from '../../paths.js';
 import { readRecord, readSource, recordComplete, writeSource, type ImageRecord } from '../store/records.js';
 
 export async function importArchive(

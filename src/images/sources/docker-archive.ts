@@ -10,7 +10,7 @@ import { storeImage, type PullProgress } from '../import.js';
 import { sniffFile } from '../sniff.js';
 import { MAX_LAYERS, MAX_CONFIG_BYTES } from '../oci/spec.js';
 import { parseReference } from '../registry/reference.js';
-import type { StoreDirs } from '../store/paths.js';
+import type { StoreDirs } from '../../paths.js';
 import type { ImageRecord } from '../store/records.js';
 import { readSmallFile, resolveConfined } from './local-files.js';
 

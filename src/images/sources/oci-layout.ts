@@ -11,7 +11,7 @@ import { storeImage, type ImageInput, type PullProgress } from '../import.js';
 import { checkDigest, digestHex, sha256Hex } from '../oci/digest.js';
 import { hostPlatform, selectManifest } from '../oci/platform.js';
 import { layerCompression, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseManifestOrIndex, type Descriptor } from '../oci/spec.js';
-import type { StoreDirs } from '../store/paths.js';
+import type { StoreDirs } from '../../paths.js';
 import type { ImageRecord } from '../store/records.js';
 import { readSmallFile } from './local-files.js';
 

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { checkDigest, DigestingStream, sha256Hex } from '../oci/digest.js';
 import { withLock } from '../../state/lock.js';
-import { blobPath, type StoreDirs } from './paths.js';
+import { blobPath, type StoreDirs } from '../../paths.js';
 import { exists } from './fsutil.js';
 import { UserError } from '../../errors.js';
 

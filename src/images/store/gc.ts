@@ -1,7 +1,7 @@
 /**
  * Removing images: `rmi` and `image prune`, under the store's exclusive lock (imports hold it
  * shared, so nothing being written is removed). What pods use is never removed:
- * - every pod's state (`<runDir>/pods/*\/state.json`, `containers[].imageId` and the image
+ * - every pod's state (`podStateFile: <runDir>/pods/*\/state.json`, `containers[].imageId` and the image
  *   volumes' `volumeImageIds`), running or only
  *   recorded (a stopped pod can be restarted from its spec);
  * - pins: `pins/<pid>[.<pod>]/<hex>`, written by resolveImage in the process that will run the
@@ -12,20 +12,14 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
-import type { MinipodPaths } from '../../paths.js';
 import { parseReference } from '../registry/reference.js';
-import { rootfsStoreDir } from '../store.js';
 import { withLock } from '../../state/lock.js';
-import { storeDirs, type StoreDirs } from './paths.js';
+import { type MinipodPaths, podStateFile, podsRunDir, recordPath, storeDirs, type StoreDirs } from '../../paths.js';
 import { listRecords, listRefs, readRecord, removeRef, type ImageRecord, type RefRecord } from './records.js';
 import { pidExists } from '../../state/pod-state.js';
 
-export function pinsDir(dirs: StoreDirs): string {
-  return path.join(dirs.root, 'pins');
-}
-
 function pinDir(dirs: StoreDirs, owner?: string): string {
-  return path.join(pinsDir(dirs), owner === undefined ? String(process.pid) : `${process.pid}.${owner}`);
+  return path.join(dirs.pins, owner === undefined ? String(process.pid) : `${process.pid}.${owner}`);
 }
 
 /** Marks image `id` as about to be used by this process, for `owner` (see the module comment). */
@@ -46,10 +40,9 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
   const add = (id: string, by: string): void => {
     used.set(id, [...(used.get(id) ?? []), by]);
   };
-  const podsDir = path.join(paths.runDir, 'pods');
-  for (const pod of await fsp.readdir(podsDir).catch(() => [] as string[])) {
+  for (const pod of await fsp.readdir(podsRunDir(paths)).catch(() => [] as string[])) {
     try {
-      const state = JSON.parse(await fsp.readFile(path.join(podsDir, pod, 'state.json'), 'utf8')) as {
+      const state = JSON.parse(await fsp.readFile(podStateFile(paths, pod), 'utf8')) as {
         containers?: { imageId?: unknown }[];
         volumeImageIds?: unknown;
       };
@@ -59,11 +52,10 @@ export async function imagesInUse(paths: MinipodPaths, dirs: StoreDirs): Promise
       // no state (yet): its supervisor's pins cover it
     }
   }
-  for (const entry of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
+  for (const entry of await fsp.readdir(dirs.pins).catch(() => [] as string[])) {
     const pid = /^(\d+)(?:\.|$)/.exec(entry)?.[1];
     if (!pid || !pidExists(Number(pid))) continue;
-    for (const hex of await fsp.readdir(path.join(pinsDir(dirs), entry)).catch(() => [] as string[]))
-      add(`sha256:${hex}`, `process ${pid}`);
+    for (const hex of await fsp.readdir(path.join(dirs.pins, entry)).catch(() => [] as string[])) add(`sha256:${hex}`, `process ${pid}`);
   }
   return used;
 }
@@ -143,7 +135,7 @@ export async function removeImage(paths: MinipodPaths, arg: string, force: boole
     }
     for (const n of names) await removeRef(dirs, n.name);
     if (users) return { untagged: names.map((n) => n.name), deleted: [] };
-    await fsp.rm(path.join(dirs.records, `${record.id.slice(7)}.json`), { force: true });
+    await fsp.rm(recordPath(dirs, record.id.slice(7)), { force: true });
     await sweep(paths, dirs, await imagesInUse(paths, dirs));
     return { untagged: names.map((n) => n.name), deleted: [record.id] };
   });
@@ -173,7 +165,7 @@ export async function pruneImages(paths: MinipodPaths, all: boolean): Promise<Pr
       const named = refs.some((r) => r.id === rec.id);
       if (named && !all) continue;
       for (const r of refs.filter((x) => x.id === rec.id)) await removeRef(dirs, r.name);
-      await fsp.rm(path.join(dirs.records, `${rec.id.slice(7)}.json`), { force: true });
+      await fsp.rm(recordPath(dirs, rec.id.slice(7)), { force: true });
       removed.push(rec.id);
     }
     // Names whose image is gone (a hand-edited store) are dropped too.
@@ -233,16 +225,16 @@ async function sweep(paths: MinipodPaths, dirs: StoreDirs, inUse: Map<string, st
   }
   // Partial downloads, lock files and extractions: nothing runs while we hold the lock.
   for (const n of await fsp.readdir(dirs.tmp).catch(() => [] as string[])) await rm(path.join(dirs.tmp, n));
-  const rootfsDir = rootfsStoreDir(paths);
+  const rootfsDir = dirs.rootfs;
   for (const n of await fsp.readdir(rootfsDir).catch(() => [] as string[])) {
     if (n.startsWith('.tmp-')) continue; // an unpack in progress (publishOnce sweeps crashed ones)
     if (inUse.has(`sha256:${n}`)) continue;
     await rm(path.join(rootfsDir, n));
     rootfs++;
   }
-  for (const entry of await fsp.readdir(pinsDir(dirs)).catch(() => [] as string[])) {
+  for (const entry of await fsp.readdir(dirs.pins).catch(() => [] as string[])) {
     const pid = /^(\d+)(?:\.|$)/.exec(entry)?.[1];
-    if (!pid || !isAliveSafe(Number(pid))) await fsp.rm(path.join(pinsDir(dirs), entry), { recursive: true, force: true });
+    if (!pid || !isAliveSafe(Number(pid))) await fsp.rm(path.join(dirs.pins, entry), { recursive: true, force: true });
   }
   return { layers, blobs, rootfs, bytesFreed };
 }

@@ -1,6 +1,6 @@
 /**
  * Unpacked layers: `layers/sha256/<diffid>/rootfs`, each unpacked once from its blob with OCI
- * whiteouts turned into overlayfs ones, published atomically by publishOnce (store.ts). The
+ * whiteouts turned into overlayfs ones, published atomically by publishOnce (publish.ts). The
  * uncompressed stream is hashed while it is unpacked and must equal the config's diff id, so a
  * layer is only ever published under the digest of exactly what it contains.
  *
@@ -13,11 +13,11 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../../errors.js';
 import { sniffFile } from '../sniff.js';
-import { ENTRY_ROOTFS, publishOnce } from '../store.js';
+import { ENTRY_ROOTFS, ENTRY_META, publishOnce } from './publish.js';
 import { unpackTar, type UnpackLimits, type UnpackStats } from '../tar/unpack.js';
 import { checkDigest, DigestingStream } from '../oci/digest.js';
 import type { LayerCompression } from '../oci/spec.js';
-import type { StoreDirs } from './paths.js';
+import type { StoreDirs } from '../../paths.js';
 
 export interface LayerEntryMeta {
   kind: 'layer';
@@ -35,7 +35,7 @@ export function layerRoot(dirs: StoreDirs, diffHex: string): string {
 
 export async function layerMeta(dirs: StoreDirs, diffHex: string): Promise<LayerEntryMeta | null> {
   try {
-    return JSON.parse(await fsp.readFile(path.join(dirs.layers, diffHex, 'entry.json'), 'utf8')) as LayerEntryMeta;
+    return JSON.parse(await fsp.readFile(path.join(dirs.layers, diffHex, ENTRY_META), 'utf8')) as LayerEntryMeta;
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig } from '../types.js';
 import { exists, readJsonOrNull, writeFileAtomic } from './fsutil.js';
-import { recordPath, refPath, type StoreDirs } from './paths.js';
+import { recordPath, refPath, type StoreDirs } from '../../paths.js';
 import { layerMeta } from './layers.js';
 
 export interface ImageRecord {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../../../src/daemon/client.js';
-import { daemonSocketPath, PROTOCOL_VERSION, readJsonLines, writeJsonLine, type DaemonMessage } from '../../../src/daemon/protocol.js';
+import { PROTOCOL_VERSION, readJsonLines, writeJsonLine, type DaemonMessage } from '../../../src/daemon/protocol.js';
 import { UserError } from '../../../src/errors.js';
-import { minipodPaths, type MinipodPaths } from '../../../src/paths.js';
+import { daemonFiles, minipodPaths, type MinipodPaths } from '../../../src/paths.js';
 
 let dir: string;
 let paths: MinipodPaths;
@@ -31,7 +31,7 @@ function fakeDaemon(answer: (req: Record<string, unknown>) => DaemonMessage[]): 
       conn.end();
     });
   });
-  return new Promise((resolve) => server!.listen(daemonSocketPath(paths), () => resolve()));
+  return new Promise((resolve) => server!.listen(daemonFiles(paths).socket, () => resolve()));
 }
 
 describe('daemon client', () => {
@@ -80,8 +80,8 @@ describe('readJsonLines', () => {
   it('drops a peer that sends garbage', async () => {
     const got: unknown[] = [];
     server = net.createServer((conn) => readJsonLines(conn, (v) => got.push(v)));
-    await new Promise<void>((resolve) => server!.listen(daemonSocketPath(paths), () => resolve()));
-    const c = net.connect(daemonSocketPath(paths));
+    await new Promise<void>((resolve) => server!.listen(daemonFiles(paths).socket, () => resolve()));
+    const c = net.connect(daemonFiles(paths).socket);
     await new Promise((r) => c.once('connect', r));
     c.write('{"a":1}\nnot json\n{"b":2}\n');
     await new Promise((r) => c.once('close', r));

@@ -2,9 +2,9 @@ import { promises as fsp, mkdirSync, statSync, symlinkSync, writeFileSync } from
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { minipodPaths, type MinipodPaths } from '../../../src/paths.js';
-import { resolveImage, rootfsStoreDir, type ResolveImageOptions } from '../../../src/images/index.js';
-import { publishOnce } from '../../../src/images/store.js';
+import { minipodPaths, storeDirs, type MinipodPaths } from '../../../src/paths.js';
+import { resolveImage, type ResolveImageOptions } from '../../../src/images/index.js';
+import { publishOnce } from '../../../src/images/store/publish.js';
 import { gzip, listTree, makeTar, tempDir, type TarEntry } from './helpers.js';
 
 let base: string;
@@ -32,7 +32,7 @@ const rootfs: TarEntry[] = [
 ];
 
 async function storeEntries(): Promise<string[]> {
-  return fsp.readdir(rootfsStoreDir(paths)).catch(() => []);
+  return fsp.readdir(storeDirs(paths).rootfs).catch(() => []);
 }
 
 describe('resolveImage: errors', () => {

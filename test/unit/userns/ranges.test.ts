@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allocateRange, freeRange, rangeOf, rangesFile } from '../../../src/userns/allocator.js';
+import { allocateRange, freeRange, rangeOf } from '../../../src/userns/allocator.js';
 import { FIRST_SLOT, IDS_PER_POD, SLOT_COUNT, idMapText, parseSubordinateIds, pickSlot, rangeOfSlot } from '../../../src/userns/ranges.js';
-import { minipodPaths, podRunDir, type MinipodPaths } from '../../../src/paths.js';
+import { minipodPaths, podRunDir, usernsFiles, type MinipodPaths } from '../../../src/paths.js';
 import { RecordingSyscall } from '../../../src/syscall/recording.js';
 
 const sys = new RecordingSyscall();
@@ -64,7 +64,7 @@ describe('the allocator', () => {
     expect(rangeOf(paths, 'a')).toBeUndefined();
     claim('c');
     expect(await allocateRange(sys, paths, 'c', [])).toEqual(a);
-    expect(JSON.parse(fs.readFileSync(rangesFile(paths), 'utf8')).pods).toHaveProperty('b');
+    expect(JSON.parse(fs.readFileSync(usernsFiles(paths).ranges, 'utf8')).pods).toHaveProperty('b');
   });
 
   it('takes back the range of a pod whose run dir is gone (its supervisor died before teardown)', async () => {
@@ -85,6 +85,6 @@ describe('the allocator', () => {
 
   it('freeing a pod without a range does nothing', async () => {
     await freeRange(sys, paths, 'never');
-    expect(fs.existsSync(rangesFile(paths))).toBe(false);
+    expect(fs.existsSync(usernsFiles(paths).ranges)).toBe(false);
   });
 });

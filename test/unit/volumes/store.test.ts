@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { minipodPaths, type MinipodPaths } from '../../../src/paths.js';
+import { minipodPaths, volumeDataDir, type MinipodPaths } from '../../../src/paths.js';
 import type { PodSpec, Volume } from '../../../src/manifest/types.js';
 import {
   createVolume,
@@ -14,7 +14,6 @@ import {
   removeEphemeralVolumes,
   removeVolumesOfOwner,
   removeVolume,
-  volumeDataDir,
   volumeNameProblem,
   volumesInUse,
 } from '../../../src/volumes/store.js';

@@ -1,14 +1,7 @@
 /**
- * The on-disk image store under `imageCacheDir(paths)` (`/var/lib/minipod/images`).
- *
- *   images/
- *     rootfs/sha256/<hex>/        a rootfs tarball unpacked once, keyed by the tarball's sha256
- *       rootfs/                   the overlay lower dir
- *       entry.json                written last: source, stats; its presence means complete
- *     rootfs/sha256/.tmp-<hex>-<pid>-<rand>/   an unpack in progress
- *   reserved for issue 8 (same publish rule):
- *     blobs/sha256/<hex>          verified blobs (manifests, configs, compressed layers)
- *     layers/sha256/<diffid>/     OCI layers unpacked with overlay whiteouts
+ * Publishing an unpacked tree in the image store (`storeDirs(paths)`, docs/images.md): the
+ * layers (`layers/sha256/<diffid>/`) and rootfs tarballs (`rootfs/sha256/<hex>/`), each entry a
+ * `rootfs/` (the overlay lower dir) and `entry.json`, written last: its presence means complete.
  *
  * Publishing is "build in a temp dir beside the final one, then rename(2)": the rename is
  * atomic, so a reader sees either nothing or a complete entry, and a crash leaves only a
@@ -19,16 +12,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { imageCacheDir, type MinipodPaths } from '../paths.js';
-import { pidExists } from '../state/pod-state.js';
+import { pidExists } from '../../state/pod-state.js';
 
 export const ENTRY_META = 'entry.json';
 export const ENTRY_ROOTFS = 'rootfs';
 const TMP_PREFIX = '.tmp-';
-
-export function rootfsStoreDir(paths: MinipodPaths): string {
-  return path.join(imageCacheDir(paths), 'rootfs', 'sha256');
-}
 
 const inflight = new Map<string, Promise<unknown>>();
 const swept = new Set<string>();
