@@ -10,6 +10,7 @@ const LAYERS = [
   ['cli'],
   ['daemon', 'explain'],
   ['pod'],
+  ['oci'],
   ['probes'],
   ['exec'],
   ['process'],

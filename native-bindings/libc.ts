@@ -17,6 +17,9 @@ export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
   umount2(target: string, flags: number): number;
   sethostname(name: string, len: number): number;
+  setdomainname(name: string, len: number): number;
+  /** prlimit(2) on the calling process (pid 0): new limits from a struct rlimit64, old ones not read. */
+  prlimit(pid: number, resource: number, limits: Buffer, old: null): number;
   chdir(path: string): number;
   fchdir(fd: number): number;
   chroot(path: string): number;
@@ -112,6 +115,8 @@ export function libc(): Libc {
     ) as Libc['mount'],
     umount2: f('int umount2(const char *target, int flags)') as Libc['umount2'],
     sethostname: f('int sethostname(const char *name, size_t len)') as Libc['sethostname'],
+    setdomainname: f('int setdomainname(const char *name, size_t len)') as Libc['setdomainname'],
+    prlimit: f('int prlimit(int pid, int resource, const void *new_limit, void *old_limit)') as Libc['prlimit'],
     chdir: f('int chdir(const char *path)') as Libc['chdir'],
     fchdir: f('int fchdir(int fd)') as Libc['fchdir'],
     chroot: f('int chroot(const char *path)') as Libc['chroot'],

@@ -9,6 +9,8 @@ const entries = {
   cli: 'dist/src/cli/main.js',
   // `run` and `rm -f` without the rest of the CLI (src/cli/fast-client.ts).
   client: 'dist/src/cli/fast-client.js',
+  // bin/minipod-oci: runc's command line; subcommands are split into chunks loaded on use.
+  oci: 'dist/src/oci/cli/main.js',
   // Spawned by path, relative to the bundle that spawns them (import.meta.url of the bundle).
   'helper-main': 'dist/src/process/helper-main.js',
   'netns-probe-main': 'dist/src/probes/netns-probe-main.js',

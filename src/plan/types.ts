@@ -11,8 +11,13 @@ export interface MountStep {
   source: string;
   /** Absolute path inside the container. */
   destination: string;
-  fstype: 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue';
+  /** `bind`, or a filesystem type for mount(2) (OCI configs may name any: `cgroup`, `devtmpfs`...). */
+  fstype: 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue' | 'cgroup' | 'cgroup2' | (string & {});
   flags: MountFlagName[];
+  /** A bind of only the source mount, not the mounts below it (OCI `bind`; `rbind` and the pod's binds recurse). */
+  nonRecursive?: boolean;
+  /** Propagation set on the mount once made (OCI options `rprivate`, `shared`, ...): MS_REC may be among them. */
+  propagation?: MountFlagName[];
   data?: string;
   /** What to create at the destination when missing: binds of files need a file. */
   destinationKind: 'dir' | 'file';
@@ -26,6 +31,9 @@ export interface DeviceNode {
   major: number;
   minor: number;
   mode: number;
+  /** Owner of the node (OCI `devices[].uid/gid`); root when absent. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface ProcessSpec {
@@ -57,6 +65,38 @@ export interface ProcessSpec {
   runAsNonRoot?: boolean;
   /** The seccomp filter loaded just before execve; none when unset (Unconfined, privileged). */
   seccomp?: SeccompFilter;
+  /** setrlimit(2) before execve (OCI `process.rlimits`): `RLIMIT_NOFILE`... */
+  rlimits?: { type: string; soft: number; hard: number }[];
+  /** Written to /proc/self/oom_score_adj (OCI `process.oomScoreAdj`). */
+  oomScoreAdj?: number;
+  /** The program's umask (OCI `process.user.umask`); 022 when absent. */
+  umask?: number;
+}
+
+/**
+ * What the OCI runtime's create adds to a container plan (src/oci): the helper stops before
+ * execve, waiting on a fifo until `start` (runc's exec.fifo), and runs the hooks that belong in
+ * the container's namespaces. The protocol steps are in src/process/protocol.ts.
+ */
+export interface OciPlanPart {
+  /** Host path of the fifo, opened (O_PATH) before pivot_root and opened for writing at the end. */
+  execFifo: string;
+  /** Send `{"type":"mounted"}` before pivot_root and wait for `{"type":"continue"}` (prestart and createRuntime hooks run then). */
+  syncBeforePivot: boolean;
+  /** Run in the container's mount namespace before pivot_root (config.json hooks.createContainer). */
+  createContainerHooks: HookCommand[];
+  /** Run in the container after start, before execve (hooks.startContainer). */
+  startContainerHooks: HookCommand[];
+  /** The state JSON the hooks get on stdin, without the status (the helper adds it); pid is the host's. */
+  hookState: { ociVersion: string; id: string; pid: number; bundle: string; annotations: Record<string, string> };
+}
+
+export interface HookCommand {
+  path: string;
+  args?: string[];
+  env?: string[];
+  /** Seconds. */
+  timeout?: number;
 }
 
 /** A compiled seccomp profile (src/seccomp), loaded by the helper with seccomp(2). */
@@ -83,6 +123,10 @@ export interface RootfsSpec {
   /** Host directory the overlay is mounted on, inside the helper's own mount namespace. */
   mountPoint: string;
   readOnly: boolean;
+  /** No overlay: mountPoint is a directory used as it is, bound onto itself (an OCI bundle's `root.path`). */
+  bind?: boolean;
+  /** Propagation of `/` in the container (OCI `linux.rootfsPropagation`); private when absent. */
+  propagation?: MountFlagName[];
 }
 
 /** What the helper does about cgroups once it is in them (see src/plan/cgroup-view.ts). */
@@ -118,6 +162,14 @@ export interface ContainerPlan {
    * the overlay at rootfs.mountPoint already (idmapped layers, src/userns/rootfs.ts).
    */
   inUserNamespace?: boolean;
+  /** sethostname in the container's own UTS namespace (OCI `hostname`; pods set it in the init). */
+  hostname?: string;
+  /** setdomainname (OCI `domainname`). */
+  domainname?: string;
+  /** Namespaced sysctls written through /proc/sys before the mounts (OCI `linux.sysctl`), in order. */
+  sysctls?: [string, string][];
+  /** Set by the OCI runtime's create (src/oci): wait for `start`, run the container-side hooks. */
+  oci?: OciPlanPart;
 }
 
 export interface PodInitPlan {

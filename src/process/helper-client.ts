@@ -96,7 +96,8 @@ function readMessages(control: Socket): { booted: Promise<boolean>; closed: Prom
     try {
       const message = parseHelperMessage(line);
       if (message.type === 'ready') resolveBooted(true);
-      else failure ??= message;
+      else if (message.type === 'error') failure ??= message;
+      // mounted/created belong to minipod-oci's create, which reads them itself (src/oci).
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       failure ??= { type: 'error', message: err.message, exitCode: 125 };

@@ -22,6 +22,7 @@ import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { applyCredentials, resolveUser } from './credentials.js';
 import { lookupExecutable } from './exec-lookup.js';
+import { awaitStart, containerSettings, finishCreate, ociBeforePivot, openExecFifo, setRlimits } from './oci-steps.js';
 import { CONTROL_FD, encodeMessage, parsePlan } from './protocol.js';
 
 function readPlan(sys: Syscall): HelperPlan {
@@ -64,11 +65,11 @@ function joinCgroups(fds: number[]): void {
  * Every other descriptor, whoever opened it (us, Node, koffi, whoever ran minipod), is closed
  * by the execve (CVE-2024-21626: a leaked host descriptor is a way out of the root).
  */
-function prepareExec(sys: Syscall): void {
+function prepareExec(sys: Syscall, umask = 0o022): void {
   sys.closeOnExecFrom(CONTROL_FD);
   for (const fd of [0, 1, 2]) sys.setCloseOnExec(fd, false);
   sys.resetSignals();
-  sys.umask(0o022);
+  sys.umask(umask);
 }
 
 function ensureCwd(cwd: string): void {
@@ -108,9 +109,13 @@ function checkCwdInsideRoot(cwd: string): void {
 function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   const cgroupFds = openCgroupProcs(plan.cgroupProcs);
   let cgroupNs: number | undefined;
+  const oci = plan.kind === 'container' ? plan.oci : undefined;
+  let execFifo: number | undefined;
   if (plan.kind === 'container') {
     sys.unshare(CLONE.NEWNS);
-    setupRootfs(sys, plan);
+    if (oci) execFifo = openExecFifo(oci);
+    containerSettings(sys, plan);
+    setupRootfs(sys, plan, oci ? () => ociBeforePivot(plan) : undefined);
   } else {
     // setns(CLONE_NEWNS) needs a private fs_struct; it then sets root and cwd to the
     // container's root.
@@ -150,14 +155,19 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
     fs.closeSync(cgroupNs);
   }
   applyLsmLabels(spec.lsmLabels);
+  if (oci && execFifo !== undefined) {
+    finishCreate();
+    awaitStart(oci, execFifo);
+  }
   // Seccomp as late as possible, as runc does: with no_new_privs right before execve, after
   // every call of ours; without it the kernel wants CAP_SYS_ADMIN, so before the drop. Only
   // this thread gets the filter (no TSYNC): it is the one that calls execve, execve ends
   // Node's other threads, and the program keeps the calling thread's filter.
   const seccomp = spec.seccomp ? Buffer.from(spec.seccomp.program, 'base64') : undefined;
   if (seccomp && !spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
+  setRlimits(sys, spec);
   applyCredentials(sys, spec, user);
-  prepareExec(sys);
+  prepareExec(sys, spec.umask);
   if (seccomp && spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
   try {
     sys.execve(program, spec.args, env);
@@ -182,10 +192,17 @@ function runPodInit(sys: Syscall, plan: PodInitPlan): never {
 
 function report(err: unknown): never {
   const exitCode = err instanceof UserError ? err.exitCode : ExitCode.runtime;
+  const message = err instanceof Error ? err.message : String(err);
   try {
-    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), exitCode }));
+    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message, exitCode }));
   } catch {
-    // The supervisor is gone; the exit code is all that is left.
+    // The supervisor is gone (minipod-oci's create returned): the container's stderr is where
+    // its runtime's (conmon's, the shim's) logs are.
+    try {
+      fs.writeSync(2, `minipod-oci: ${message}\n`);
+    } catch {
+      // No stderr either; the exit code is all that is left.
+    }
   }
   process.exit(exitCode);
 }

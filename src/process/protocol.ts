@@ -9,6 +9,17 @@
  * | 3a| helper | EOF, no message                           | the execve succeeded (fd 3 is close-on-exec) |
  * | 3b| helper | `{"type":"error","message":…,"exitCode":N}` | the start failed; the helper exits N     |
  *
+ * A ContainerPlan with `oci` set (minipod-oci's create, src/oci) adds steps between 2 and 3:
+ *
+ * | # | from   | message                                   | meaning                                   |
+ * |---|--------|-------------------------------------------|-------------------------------------------|
+ * | o1| helper | `{"type":"mounted"}`                      | mounts made, before pivot_root (only with `oci.syncBeforePivot`) |
+ * | o2| parent | `{"type":"continue"}`                     | prestart and createRuntime hooks ran      |
+ * | o3| helper | `{"type":"created"}`                      | set up; now blocked opening `oci.execFifo` for writing until `start` reads it; the parent may exit |
+ *
+ * After o3 nobody reads fd 3: a failure after `start` (startContainer hook, execve) goes to the
+ * container's stderr and the exit code.
+ *
  * Every message is one JSON line. Both sides parse whole lines with the functions below: no
  * substring matching on the stream.
  */
@@ -29,9 +40,20 @@ export interface ErrorMessage {
   exitCode: number;
 }
 
-export type HelperMessage = ReadyMessage | ErrorMessage;
+/** minipod-oci's create steps (table above). */
+export interface MountedMessage {
+  type: 'mounted';
+}
+export interface CreatedMessage {
+  type: 'created';
+}
+export interface ContinueMessage {
+  type: 'continue';
+}
 
-export function encodeMessage(message: HelperMessage | HelperPlan): string {
+export type HelperMessage = ReadyMessage | ErrorMessage | MountedMessage | CreatedMessage;
+
+export function encodeMessage(message: HelperMessage | ContinueMessage | HelperPlan): string {
   return JSON.stringify(message) + '\n';
 }
 
@@ -49,6 +71,8 @@ export function parseHelperMessage(line: string): HelperMessage {
   }
   const m = (value ?? {}) as { type?: unknown; message?: unknown; exitCode?: unknown };
   if (m.type === 'ready') return { type: 'ready' };
+  if (m.type === 'mounted') return { type: 'mounted' };
+  if (m.type === 'created') return { type: 'created' };
   if (m.type === 'error' && typeof m.message === 'string' && typeof m.exitCode === 'number' && Number.isInteger(m.exitCode)) {
     return { type: 'error', message: m.message, exitCode: m.exitCode };
   }

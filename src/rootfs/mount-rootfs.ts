@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MNT, MS, type MountFlagName } from '../../native-bindings/constants.js';
 import { inContext } from '../errors.js';
-import type { ContainerPlan, MountStep } from '../plan/types.js';
+import type { ContainerPlan, DeviceNode, MountStep } from '../plan/types.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { ensureInRoot, resolveInRoot } from './secure-join.js';
 
@@ -30,13 +30,41 @@ function mountOne(sys: Syscall, root: string, step: MountStep): void {
   const target = ensureInRoot(root, step.destination, step.destinationKind);
   const flags = flagBits(step.flags);
   if (step.fstype === 'bind') {
-    sys.mount(step.source, target, null, MS.BIND | MS.REC | flags);
+    sys.mount(step.source, target, null, MS.BIND | (step.nonRecursive ? 0 : MS.REC) | flags);
     if (step.readOnly || flags !== 0) {
       sys.mount(null, target, null, MS.REMOUNT | MS.BIND | flags | (step.readOnly ? MS.RDONLY : 0));
     }
-    return;
+  } else {
+    sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);
   }
-  sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);
+  if (step.propagation) sys.mount(null, target, null, flagBits(step.propagation));
+}
+
+/** The host has this very node at the same path (type and numbers): it can be bound. */
+function hostHasNode(dev: DeviceNode): boolean {
+  try {
+    const st = fs.statSync(dev.path);
+    const type = dev.mode & 0o170000;
+    if (type === 0o010000) return false; // A fifo is made, never shared with the host.
+    return (st.mode & 0o170000) === type && major(st.rdev) === dev.major && minor(st.rdev) === dev.minor;
+  } catch {
+    return false;
+  }
+}
+
+function major(rdev: number): number {
+  return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+
+function minor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+}
+
+/** Namespaced sysctls (OCI linux.sysctl), through the host's /proc/sys: it shows the writer's namespaces. */
+function writeSysctls(sysctls: readonly [string, string][] | undefined): void {
+  for (const [key, value] of sysctls ?? []) {
+    inContext(`write sysctl ${key}`, () => fs.writeFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, value));
+  }
 }
 
 /** Hides a /proc or /sys path: /dev/null over a file, an empty read-only tmpfs over a dir. */
@@ -62,14 +90,22 @@ function readonlyPath(sys: Syscall, root: string, unsafePath: string): void {
   sys.mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
 }
 
-/** Everything up to and including pivot_root; afterwards `/` is the container's root. */
-export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
+/**
+ * Everything up to and including pivot_root; afterwards `/` is the container's root.
+ * `beforePivot` runs once everything is mounted (minipod-oci's hooks, src/process/helper-main.ts).
+ */
+export function setupRootfs(sys: Syscall, plan: ContainerPlan, beforePivot?: () => void): void {
   const root = plan.rootfs.mountPoint;
   // Modes we create (0666 devices, 0755 dirs) are meant exactly; the umask is ours alone
   // since unshare(CLONE_NEWNS) gave this thread its own fs_struct. prepareExec restores 022.
   sys.umask(0);
   makeMountsPrivate(sys);
-  if (plan.inUserNamespace) {
+  writeSysctls(plan.sysctls);
+  if (plan.rootfs.bind) {
+    // An OCI bundle's root directory, used in place: a bind onto itself makes it a mount point,
+    // which pivot_root needs (runc does the same).
+    inContext('bind the root onto itself', () => sys.mount(root, root, null, MS.BIND | MS.REC));
+  } else if (plan.inUserNamespace) {
     // The supervisor's overlay came with the copy of its mount namespace, locked to its parent,
     // and pivot_root refuses a locked mount (EINVAL): a bind of it made here is ours (runc does
     // the same bind of the rootfs onto itself).
@@ -88,8 +124,15 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
       const target = resolveInRoot(root, dev.path);
       fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
       fs.rmSync(target, { force: true });
-      fs.writeFileSync(target, '', { mode: 0o600 });
-      sys.mount(dev.path, target, null, MS.BIND);
+      if (hostHasNode(dev)) {
+        fs.writeFileSync(target, '', { mode: 0o600 });
+        sys.mount(dev.path, target, null, MS.BIND);
+      } else {
+        // A node the host does not have at that path (an OCI config's linux.devices may name
+        // any major:minor anywhere in /dev): made, as runc does outside a user namespace.
+        sys.mknod(target, dev.mode, dev.major, dev.minor);
+      }
+      if (dev.uid !== undefined || dev.gid !== undefined) fs.chownSync(target, dev.uid ?? 0, dev.gid ?? 0);
     });
   }
   for (const link of plan.symlinks) {
@@ -99,10 +142,13 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan): void {
   }
   for (const p of plan.maskedPaths) inContext(`mask ${p}`, () => maskPath(sys, root, p));
   for (const p of plan.readonlyPaths) inContext(`make ${p} read-only`, () => readonlyPath(sys, root, p));
+  beforePivot?.();
   pivotInto(sys, root);
   if (plan.rootfs.readOnly) {
     inContext('make the root read-only', () => sys.mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NODEV));
   }
+  const propagation = plan.rootfs.propagation;
+  if (propagation) inContext('set the propagation of the root', () => sys.mount(null, '/', null, flagBits(propagation)));
 }
 
 /**

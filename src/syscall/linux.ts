@@ -87,6 +87,17 @@ export class LinuxSyscall implements Syscall {
   sethostname(name: string): void {
     check(libc().sethostname(name, Buffer.byteLength(name)), 'sethostname', name);
   }
+  setdomainname(name: string): void {
+    check(libc().setdomainname(name, Buffer.byteLength(name)), 'setdomainname', name);
+  }
+  setrlimit(resource: number, soft: number, hard: number): void {
+    const limits = Buffer.alloc(16);
+    // RLIM_INFINITY is ~0 (all bits set); OCI configs write it as 2^64-1, which JSON rounds up.
+    const value = (n: number): bigint => (n < 0 || n >= 2 ** 63 ? 0xffffffffffffffffn : BigInt(n));
+    limits.writeBigUInt64LE(value(soft), 0);
+    limits.writeBigUInt64LE(value(hard), 8);
+    check(libc().prlimit(0, resource, limits, null), 'prlimit', `resource ${resource} = ${soft}:${hard}`);
+  }
   bringInterfaceUp(name: string): void {
     const fd = check(libc().socket(NET.AF_INET, NET.SOCK_DGRAM | NET.SOCK_CLOEXEC, 0), 'socket');
     try {

@@ -62,6 +62,12 @@ export class RecordingSyscall implements Syscall {
   sethostname(name: string): void {
     this.record('sethostname', name);
   }
+  setdomainname(name: string): void {
+    this.record('setdomainname', name);
+  }
+  setrlimit(resource: number, soft: number, hard: number): void {
+    this.record('setrlimit', resource, soft, hard);
+  }
   bringInterfaceUp(name: string): void {
     this.record('bringInterfaceUp', name);
   }

@@ -24,6 +24,10 @@ export interface Syscall {
   umount2(target: string, flags: number): void;
   pivotRoot(newRoot: string, putOld: string): void;
   sethostname(name: string): void;
+  /** setdomainname(2), in the calling thread's UTS namespace. */
+  setdomainname(name: string): void;
+  /** prlimit(2) on this process: soft and hard limit of an RLIMIT_* resource (-1 or more than 2^53: unlimited). */
+  setrlimit(resource: number, soft: number, hard: number): void;
   /** Sets IFF_UP on a network interface of the calling thread's network namespace. */
   bringInterfaceUp(name: string): void;
   /** Creates a character device node (mode includes S_IFCHR). */

@@ -1,0 +1,208 @@
+/**
+ * `create`: config.json -> a container whose init waits on the exec fifo (runc's life cycle).
+ *
+ * The init is a helper (src/process/helper-main.ts) spawned by this process, in the config's
+ * namespaces, with this process's stdio as its own: when create exits, the init is reparented
+ * to the nearest subreaper (conmon, the containerd shim) that waits for it. The steps with the
+ * helper are protocol.ts's o1-o3; any failure kills the helper and removes the cgroup and the
+ * state directory, so a failed create leaves nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { detectCgroupMode } from '../../cgroups/index.js';
+import { UserError } from '../../errors.js';
+import type { OciPlanPart } from '../../plan/types.js';
+import { runHooksSync } from '../../process/oci-hooks.js';
+import { discardHelper, type Helper, spawnHelper } from '../../process/helper-client.js';
+import { encodeMessage, LineReader, parseHelperMessage } from '../../process/protocol.js';
+import { hostSyscall } from '../../syscall/linux.js';
+import { OCI_SPEC_VERSION } from '../cli/version.js';
+import { configError } from '../config/errors.js';
+import { translateConfig, type OciCreatePlan } from '../config/translate.js';
+import { type ContainerRecord, readProcStat, StateStore } from '../state/store.js';
+import { CGROUP_ROOT, destroyCgroup, expandCgroupMounts, type OciCgroup, recordedCgroup, setupCgroup } from './cgroup.js';
+import { spawnInOciNamespaces } from './namespaces.js';
+import { compileOciSeccomp } from './seccomp.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  /** Warnings (fields accepted but not enforced) go to the log. */
+  warn(message: string): void;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  helper: Helper;
+}
+
+function statKind(p: string): 'dir' | 'file' | undefined {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadConfig(bundle: string): unknown {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(
+      `open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Every file the spawned helper must not inherit from us but the container's stdio. */
+function waitForCreated(helper: Helper, onMounted: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const lines = new LineReader();
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      if (err) reject(err);
+      else resolve();
+    };
+    helper.control.on('data', (chunk: Buffer) => {
+      for (const line of lines.push(chunk)) {
+        let message;
+        try {
+          message = parseHelperMessage(line);
+        } catch (err) {
+          finish(err as Error);
+          return;
+        }
+        if (message.type === 'mounted') {
+          try {
+            onMounted();
+            helper.control.write(encodeMessage({ type: 'continue' }));
+          } catch (err) {
+            finish(err as Error);
+          }
+        } else if (message.type === 'created') finish();
+        else if (message.type === 'error') finish(new UserError(message.message, { exitCode: message.exitCode }));
+      }
+    });
+    void helper.closed.then((failure) =>
+      finish(failure ? new UserError(failure.message) : new UserError('the container init exited during create')),
+    );
+  });
+}
+
+export async function createContainer(store: StateStore, opts: CreateOptions): Promise<Created> {
+  const bundle = path.resolve(opts.bundle);
+  store.dir(opts.id); // Checks the id first, as runc does.
+  if (store.find(opts.id) || fs.existsSync(store.dir(opts.id)))
+    throw new UserError(`container with id exists: ${opts.id}`, { code: 'oci.exists' });
+  const config = loadConfig(bundle);
+  const mode = detectCgroupMode(CGROUP_ROOT);
+  const v2 = mode === 'unified';
+  const plan: OciCreatePlan = translateConfig(config, {
+    id: opts.id,
+    bundle,
+    cgroupVersion: v2 ? 'v2' : 'v1',
+    statKind,
+    compileSeccomp: compileOciSeccomp,
+  });
+  for (const w of plan.warnings) opts.warn(w);
+  if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
+  if (opts.preserveFds > 0) throw new UserError('--preserve-fds: passing extra file descriptors is not supported by minipod-oci yet');
+  if (plan.terminal || opts.consoleSocket) {
+    throw new UserError('process.terminal / --console-socket: terminals are not supported by minipod-oci yet');
+  }
+
+  const dir = store.claim(opts.id);
+  const sys = hostSyscall();
+  let cgroup: OciCgroup | undefined;
+  let helper: Helper | undefined;
+  const annotations = plan.annotations;
+  const record: ContainerRecord = {
+    ociVersion: OCI_SPEC_VERSION,
+    id: opts.id,
+    pid: 0,
+    pidStartTime: '',
+    bundle,
+    rootfs: plan.rootfs,
+    created: new Date().toISOString(),
+    annotations,
+    hooks: { poststart: plan.hooks.poststart ?? [], poststop: plan.hooks.poststop ?? [] },
+    terminal: plan.terminal,
+  };
+  try {
+    store.save(record);
+    const fifo = path.join(dir, 'exec.fifo');
+    sys.mknod(fifo, 0o010000 | 0o622, 0, 0);
+    const container = plan.container;
+    if (plan.cgroup) {
+      cgroup = setupCgroup(plan.cgroup, mode);
+      record.cgroup = recordedCgroup(cgroup);
+      container.cgroupProcs = cgroup.procs;
+      const hierarchies = Object.entries(cgroup.paths).map(([key, d]) => ({
+        name: key === 'unified' && v2 ? '' : path.basename(fs.realpathSync(path.join(CGROUP_ROOT, key))),
+        dir: d,
+      }));
+      container.mounts = expandCgroupMounts(container.mounts, hierarchies, v2, container.rootfs.mountPoint);
+    }
+    helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
+      spawnHelper({ stdio: 'inherit', stdin: true, userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path }),
+    );
+    if (!(await helper.booted)) throw new UserError('the container init exited while starting');
+    const hookBase = { ociVersion: OCI_SPEC_VERSION, id: opts.id, pid: helper.pid, bundle, annotations };
+    const runtimeHooks = [...(plan.hooks.prestart ?? []), ...(plan.hooks.createRuntime ?? [])];
+    const oci: OciPlanPart = {
+      execFifo: fifo,
+      syncBeforePivot: runtimeHooks.length > 0,
+      createContainerHooks: plan.hooks.createContainer ?? [],
+      startContainerHooks: plan.hooks.startContainer ?? [],
+      hookState: hookBase,
+    };
+    container.oci = oci;
+    const created = waitForCreated(helper, () => {
+      // runtime.md: prestart (deprecated) and createRuntime run in the runtime's namespace.
+      runHooksSync('prestart', plan.hooks.prestart, { ...hookBase, status: 'creating' });
+      runHooksSync('createRuntime', plan.hooks.createRuntime, { ...hookBase, status: 'creating' });
+    });
+    helper.control.write(encodeMessage(container));
+    await created;
+    const stat = readProcStat(helper.pid);
+    if (!stat) throw new UserError('the container init exited during create');
+    record.pid = helper.pid;
+    record.pidStartTime = stat.startTime;
+    store.save(record);
+    if (opts.pidFile) {
+      const pidFile = path.resolve(opts.pidFile);
+      fs.writeFileSync(`${pidFile}.tmp`, String(helper.pid));
+      fs.renameSync(`${pidFile}.tmp`, pidFile);
+    }
+    return { record, helper };
+  } catch (err) {
+    if (helper) {
+      discardHelper(helper);
+      await new Promise<void>((resolve) =>
+        helper!.child.exitCode !== null || helper!.child.signalCode !== null ? resolve() : helper!.child.once('exit', () => resolve()),
+      );
+    }
+    await destroyCgroup(record.cgroup).catch(() => undefined);
+    if (!record.cgroup && cgroup?.owned) await cgroup.manager.destroy(cgroup.name).catch(() => undefined);
+    store.remove(opts.id);
+    throw err;
+  }
+}
+
+/** Lets this process exit while the init waits for `start`: nothing of ours keeps it or us. */
+export function detachInit(helper: Helper): void {
+  helper.control.destroy();
+  helper.child.unref();
+}
