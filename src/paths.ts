@@ -48,11 +48,13 @@ export interface DaemonFiles {
   pid: string;
   /** stdout and stderr of a daemon started by a client. */
   log: string;
+  /** The daemon's code file, its size and mtime at its start: a client that sees it changed asks for a handover. */
+  code: string;
 }
 
 export function daemonFiles(paths: MinipodPaths): DaemonFiles {
   const file = (ext: string): string => path.join(paths.runDir, `daemon.${ext}`);
-  return { socket: file('sock'), lock: file('lock'), pid: file('pid'), log: file('log') };
+  return { socket: file('sock'), lock: file('lock'), pid: file('pid'), log: file('log'), code: file('code') };
 }
 
 /** Holds one folder per pod, the pod's record: listing it lists the pods. */

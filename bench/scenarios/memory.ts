@@ -3,6 +3,7 @@
  *
  * One daemon supervises every pod, so a pod's own memory is
  *   (a) its processes that are not containers: the pod init (`catatonit -P`, state.init.pid),
+ *       a conmon per container when conmon holds them (state.containers[].held),
  *       the `minipod run` client while an attached pod runs, and anything else below the
  *       daemon that is neither a container, nor a pooled helper, nor an init (normally none);
  *   (b) the daemon's growth per pod: the daemon's own smaps_rollup (that pid alone) with the
@@ -72,12 +73,14 @@ export async function minipodPerPod(ctx: Context, tool: string, pods: string[], 
   const n = pods.length;
   const procs = listProcs();
   const inits: number[] = [];
+  const conmons: number[] = [];
   const containers = new Set<number>();
   for (const pod of pods) {
     const s = readState(ctx.minipod, pod);
     if (!s?.init?.pid) throw new Error(`pod ${pod}: no init pid in its state`);
     inits.push(s.init.pid);
     for (const c of s.containers) if (c.pid) for (const d of descendants(procs, c.pid)) containers.add(d.pid);
+    for (const c of s.containers) if (c.held) conmons.push(c.held.conmon.pid);
   }
   // Below the daemon: the inits, the containers, the pool; anything else is counted as the pods'.
   const children = procs.filter((p) => p.ppid === daemon && !containers.has(p.pid) && !inits.includes(p.pid));
@@ -102,6 +105,7 @@ export async function minipodPerPod(ctx: Context, tool: string, pods: string[], 
     });
   };
   group('catatonit (pod init)', inits);
+  group('conmon (one per container)', conmons);
   group('minipod run (attached client)', clients);
   group('other below the daemon', others);
   group('helper beyond the pool', surplus);

@@ -123,6 +123,8 @@ interface ContainerStateLite {
   state: string;
   pid?: number;
   logPath?: string;
+  /** The conmon holding the container (MINIPOD_CONTAINER_MONITOR=conmon), not the daemon's child. */
+  held?: { conmon: { pid: number } };
 }
 
 export interface PodStateLite {

@@ -1,8 +1,8 @@
 /** `minipod daemon run|stop|status`: the daemon that supervises every pod (src/daemon). */
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../daemon/client.js';
-import { daemonFiles, type MinipodPaths, minipodPaths } from '../paths.js';
+import { callDaemon, connectDaemon, daemonPid, sendRequest, throwIfError, waitGone } from '../daemon/client.js';
+import { daemonFiles, minipodPaths } from '../paths.js';
 import { pidExists } from '../state/pod-state.js';
 import { requireRoot } from './common.js';
 
@@ -58,13 +58,12 @@ export async function daemonStopCommand(): Promise<number> {
 export async function daemonRestartCommand(): Promise<number> {
   requireRoot();
   const paths = minipodPaths();
-  const oldPid = readDaemonPid(paths);
+  const oldPid = daemonPid(paths);
   const answer = await callDaemon(paths, { op: 'handover' });
   if (answer) {
     throwIfError(answer);
     // Its lock goes with it: the next daemon cannot start before.
-    const deadline = Date.now() + 30_000;
-    while (oldPid !== undefined && pidExists(oldPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitGone(oldPid);
   }
   const socket = await connectDaemon(paths, true);
   if (!socket) throw new Error('the minipod daemon did not start');
@@ -74,14 +73,6 @@ export async function daemonRestartCommand(): Promise<number> {
   const pods = status.status.pods;
   process.stdout.write(`minipod daemon restarted (pid ${status.status.pid}); pods: ${pods.length ? pods.join(', ') : 'none'}\n`);
   return 0;
-}
-
-function readDaemonPid(paths: MinipodPaths): number | undefined {
-  try {
-    return Number(fs.readFileSync(daemonFiles(paths).pid, 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function daemonStatusCommand(o: { format?: string }): Promise<number> {

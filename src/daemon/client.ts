@@ -9,7 +9,16 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ExitCode, UserError, HostError } from '../errors.js';
 import { daemonFiles, type MinipodPaths } from '../paths.js';
-import { type DaemonMessage, type DaemonRequest, isFinal, PROTOCOL_VERSION, readJsonLines, writeJsonLine } from './protocol.js';
+import {
+  codeIdentity,
+  type CodeIdentity,
+  type DaemonMessage,
+  type DaemonRequest,
+  isFinal,
+  PROTOCOL_VERSION,
+  readJsonLines,
+  writeJsonLine,
+} from './protocol.js';
 
 type RequestBody = DaemonRequest extends infer R ? (R extends unknown ? Omit<R, 'version' | 'paths'> : never) : never;
 
@@ -59,7 +68,13 @@ async function startDaemon(paths: MinipodPaths): Promise<void> {
 export async function connectDaemon(paths: MinipodPaths, start: boolean): Promise<Socket | undefined> {
   const socketPath = daemonFiles(paths).socket;
   try {
-    return await connect(socketPath);
+    const socket = await connect(socketPath);
+    if (!codeChanged(paths)) return socket;
+    // Installed code changed under the running daemon: it hands its pods to a new one first.
+    const pid = daemonPid(paths);
+    if (!(await handOver(paths, socket))) return await connect(socketPath);
+    await waitGone(pid);
+    start = true;
   } catch (err) {
     if (!noDaemon(err)) throw err;
     if (!start) return undefined;
@@ -75,6 +90,45 @@ export async function connectDaemon(paths: MinipodPaths, start: boolean): Promis
       await new Promise((r) => setTimeout(r, 10));
       if (!fs.existsSync(socketPath)) await startDaemon(paths);
     }
+  }
+}
+
+/** Whether the file the running daemon's code came from changed since it started. */
+function codeChanged(paths: MinipodPaths): boolean {
+  try {
+    const was = JSON.parse(fs.readFileSync(daemonFiles(paths).code, 'utf8')) as CodeIdentity;
+    const now = codeIdentity(was.file);
+    return !now || now.size !== was.size || now.mtimeMs !== was.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/** Asks the daemon to hand its pods over (`daemon restart`); false when it refused (pods it cannot hand over). */
+export async function handOver(paths: MinipodPaths, socket: Socket): Promise<boolean> {
+  const answer = await sendRequest(socket, paths, { op: 'handover' }).result;
+  return answer.t === 'exit';
+}
+
+/** The running daemon's pid, from its pid file. */
+export function daemonPid(paths: MinipodPaths): number | undefined {
+  try {
+    return Number(fs.readFileSync(daemonFiles(paths).pid, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until a daemon that answered handover has exited (its lock is free then). */
+export async function waitGone(pid: number | undefined, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pid !== undefined && Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -1,5 +1,6 @@
 /** `minipod daemon run`'s process: the daemon's settings from the environment, logging, and its life. */
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { conmonBinary } from '../conmon/spawn.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { BundleWriter } from '../pod/held-container.js';
@@ -30,7 +31,15 @@ export async function runDaemonProcess(options: { idleMs: number; warmSandboxes:
   process.on('uncaughtException', (err) => log(`internal error (uncaught): ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log(`internal error (unhandled rejection): ${(err as Error)?.stack ?? String(err)}`));
   const monitor = containerMonitor(process.env, log);
-  const daemon = new PodDaemon(rt, { ...options, ready, log, monitor, writeBundle: monitor === 'conmon' ? bundleWriter() : undefined });
+  const codeFile = fileURLToPath(import.meta.url);
+  const daemon = new PodDaemon(rt, {
+    ...options,
+    ready,
+    log,
+    monitor,
+    codeFile,
+    writeBundle: monitor === 'conmon' ? bundleWriter() : undefined,
+  });
   try {
     return await daemon.run();
   } catch (err) {

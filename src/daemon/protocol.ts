@@ -10,12 +10,25 @@
  * and a client with other settings for the same run dir is refused rather than served with the
  * daemon's.
  */
+import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import type { ManifestSource } from '../manifest/bundle.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
 
 export const PROTOCOL_VERSION = 1;
+
+export interface CodeIdentity {
+  file: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A code file's size and mtime: the daemon records its own, a client sees it changed (an upgrade). */
+export function codeIdentity(file: string): CodeIdentity | undefined {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st && { file, size: st.size, mtimeMs: st.mtimeMs };
+}
 
 interface RequestBase {
   version: number;

@@ -35,6 +35,7 @@ import {
   type DaemonMessage,
   type DaemonRequest,
   type DaemonStatus,
+  codeIdentity,
   PROTOCOL_VERSION,
   readJsonLines,
   writeJsonLine,
@@ -56,6 +57,8 @@ export interface DaemonOptions {
   log: (message: string) => void;
   /** Who holds containers (MINIPOD_CONTAINER_MONITOR): conmon, so they outlive the daemon, or the daemon. */
   monitor: ContainerMonitor;
+  /** The file of the daemon's code: a client that sees it changed asks for a `daemon restart`. */
+  codeFile?: string;
   /** The OCI config writer conmon's runtime needs (src/oci); without it the daemon holds containers. */
   writeBundle?: BundleWriter;
 }
@@ -97,6 +100,7 @@ export class PodDaemon {
       return 0;
     }
     fs.writeFileSync(daemonFiles(paths).pid, `${process.pid}\n`);
+    if (this.o.codeFile) fs.writeFileSync(daemonFiles(paths).code, JSON.stringify(codeIdentity(this.o.codeFile)));
     this.mover.start();
     // Pods of a previous daemon whose containers conmon holds go on under this one; the rest
     // are orphans: gc frees what they left before new pods start.
