@@ -152,12 +152,11 @@ const FLAG_TO_OPTION = new Map<MountFlagName, string>(
     .map(([option, [flag]]) => [flag, option]),
 );
 
-const PROPAGATION_TO_OPTION = (flags: readonly MountFlagName[]): string[] => {
-  const rec = flags.includes('REC');
+/** `['REC', 'PRIVATE']` -> `rprivate`. */
+export function propagationOption(flags: readonly MountFlagName[]): string | undefined {
   const kind = flags.find((f) => f !== 'REC');
-  if (!kind) return [];
-  return [`${rec ? 'r' : ''}${kind.toLowerCase()}`];
-};
+  return kind && `${flags.includes('REC') ? 'r' : ''}${kind.toLowerCase()}`;
+}
 
 /** The inverse, for the pod path (ociConfigFromPlan). */
 export function mountToOci(step: MountStep): { destination: string; source: string; type: string; options: string[] } {
@@ -169,7 +168,8 @@ export function mountToOci(step: MountStep): { destination: string; source: stri
     options.push(o);
   }
   if (step.readOnly) options.push('ro');
-  if (step.propagation) options.push(...PROPAGATION_TO_OPTION(step.propagation));
+  const propagation = step.propagation && propagationOption(step.propagation);
+  if (propagation) options.push(propagation);
   if (step.data) options.push(...step.data.split(','));
   return { destination: step.destination, source: step.source, type: step.fstype, options };
 }

@@ -5,7 +5,7 @@
  * shares, blkio weights map to io.bfq.weight/io.weight. A resource the host has no controller
  * for fails at create with the field's name (the executor checks the file exists).
  */
-import { sharesToWeight } from '../../cgroups/index.js';
+import { sharesToWeightLinear } from '../../cgroups/index.js';
 import { checkInt, checkString, checkUint, configError, isObject, unsupported } from './errors.js';
 
 export interface CgroupSetting {
@@ -125,7 +125,7 @@ export function resourceWrites(raw: unknown, version: Version, warnings: string[
       if (period !== undefined && period !== 0) add('cpu', 'cpu.cfs_period_us', period, f('period'));
       if (quota !== undefined && quota !== 0) add('cpu', 'cpu.cfs_quota_us', quota, f('quota'));
     } else {
-      if (shares !== undefined && shares !== 0) add('cpu', 'cpu.weight', sharesToWeight(shares), f('shares'));
+      if (shares !== undefined && shares !== 0) add('cpu', 'cpu.weight', sharesToWeightLinear(shares), f('shares'));
       if ((quota !== undefined && quota !== 0) || (period !== undefined && period !== 0)) {
         add(
           'cpu',

@@ -144,7 +144,9 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
 
   const proc = translateProcess(config.process);
   const warnings: string[] = [];
-  const mountCtx: MountContext = { bundle: input.bundle, statKind: input.statKind, fileDestinations: pod.fileMounts };
+  // With the pod's list of file binds, every other bind is a directory: stat only says it exists.
+  const statKind: MountContext['statKind'] = pod.fileMounts ? (p) => (input.statKind(p) === undefined ? undefined : 'dir') : input.statKind;
+  const mountCtx: MountContext = { bundle: input.bundle, statKind, fileDestinations: pod.fileMounts };
   const rawMounts = config.mounts === undefined ? [] : config.mounts;
   if (!Array.isArray(rawMounts)) throw configError('mounts', 'is not a list');
   let mounts = rawMounts.map((m: unknown, i) => translateMount(`mounts[${i}]`, m, mountCtx));
