@@ -202,6 +202,23 @@ export abstract class BaseManager implements CgroupManager {
   }
 
   /** SIGKILL every listed pid until none is left; `around` runs before and after each round (v1 freezer). */
+  /** The cgroup.kill of a container's cgroup (v2, or the unified tree on hybrid), if any. */
+  protected abstract killFile(pod: string, child: string): string | undefined;
+
+  async killContainer(pod: string, child: string): Promise<void> {
+    const killFile = this.killFile(pod, child);
+    if (killFile !== undefined && this.fs.exists(killFile)) this.fs.write(killFile, '1');
+    // Without cgroup.kill (legacy, kernels before 5.14), or for what joined only v1: by pid.
+    const deadline = Date.now() + this.killTimeoutMs;
+    for (let round = 0; ; round++) {
+      const pids = this.pids(pod, child);
+      if (pids.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`kill container ${pod}/${child}: processes still in its cgroups: ${pids.join(' ')}`);
+      if (round > 0 || killFile === undefined) for (const pid of pids) this.fs.kill(pid, 'SIGKILL');
+      await sleep(Math.min(50, 2 * (round + 1)));
+    }
+  }
+
   protected async killLoop(pod: string, around?: { before(): Promise<void>; after(): void }): Promise<void> {
     const deadline = Date.now() + this.killTimeoutMs;
     for (let round = 0; ; round++) {

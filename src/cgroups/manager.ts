@@ -79,6 +79,11 @@ export interface CgroupManager {
    * to files the host lacks are skipped, the rest fail naming the file and value.
    */
   applyWrites(pod: string, child: string | undefined, writes: CgroupWrite[]): void;
+  /**
+   * SIGKILLs everything in one container's cgroup (its main process, children, exec'd
+   * processes) and waits until it is empty: the group kill of an OOM on v1 (src/cgroups/oom.ts).
+   */
+  killContainer(pod: string, child: string): Promise<void>;
   /** SIGKILLs everything in the pod and waits until it is empty. */
   kill(pod: string): Promise<void>;
   /** kill, then removes the pod's cgroups in every hierarchy; from the filesystem alone. */

@@ -192,6 +192,9 @@ export function v2Writes(l: CgroupLimits, kind: CgroupKind): CgroupWrite[] {
     w.push({ controller: 'cpu', file: 'cpu.max', value: `${l.cpuQuotaUs} ${l.cpuPeriodUs ?? CPU_PERIOD_US}` });
   }
   if (l.pidsMax !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: String(l.pidsMax) });
+  // Kubernetes 1.28+: an OOM kill takes the whole container, not one process of it (oom.ts).
+  if (kind === 'container' || kind === 'initContainer')
+    w.push({ controller: 'memory', file: 'memory.oom.group', value: '1', optional: true });
   return w;
 }
 

@@ -21,7 +21,7 @@ import { HelperFailed, type Helper } from '../process/helper-client.js';
 import { hostBoundingCapabilities } from '../process/host-capabilities.js';
 import { type ContainerState, type HeldContainer, processRef } from '../state/pod-state.js';
 import type { ContainerPlan } from '../plan/types.js';
-import { runningState, terminatedState } from './container-state.js';
+import { creatingState, runningState, terminatedState } from './container-state.js';
 import { ContainerCreateFailed } from '../conmon/spawn.js';
 import { listHostDevices } from '../rootfs/host-devices.js';
 import type { CgroupJoins } from './cgroup-join.js';
@@ -31,6 +31,7 @@ import type { PodHost } from './host.js';
 import { type ContainerLayout, containerLayout, type PodLayout } from '../paths.js';
 import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
 import type { PreparedVolumes } from './volumes.js';
+import { guardOom, oomVerdict } from './oom-guard.js';
 import type { UsernsPod } from '../userns/pod.js';
 
 export interface SupervisorOutput {
@@ -89,6 +90,7 @@ export class ContainerRunner {
   private unwatchHeld?: () => void;
   private startedAtMs = 0;
   private oomBaseline = 0;
+  private stopOomGuard?: () => void;
   private backoffs = 0;
   private restartTimer?: { timer: NodeJS.Timeout; cancel: () => void };
   private probes?: ContainerProbes;
@@ -105,18 +107,7 @@ export class ContainerRunner {
     readonly restartPolicy: RestartPolicy,
   ) {
     this.startedOnce = new Promise((resolve) => (this.resolveStarted = resolve));
-    this.state = {
-      name: spec.name,
-      init: kind !== 'app',
-      ...(kind === 'sidecar' ? { sidecar: true } : {}),
-      image: spec.image,
-      state: 'waiting',
-      reason: 'ContainerCreating',
-      restartCount: 0,
-      ready: false,
-      cgroupPaths: [],
-      logPath: containerLayout(pod.layout, spec.name).logPath,
-    };
+    this.state = creatingState(spec.name, spec.image, kind, containerLayout(pod.layout, spec.name).logPath);
   }
 
   get name(): string {
@@ -270,6 +261,7 @@ export class ContainerRunner {
   private recordRunning(pid: number, held: HeldContainer | undefined): void {
     this.state = runningState(this.state, { pid, startTime: processRef(pid).startTime }, this.startedAtMs, !this.spec.readinessProbe, held);
     this.pod.stateChanged();
+    this.stopOomGuard = guardOom(this.pod, this.pod.spec.name, this.spec.name, this.oomBaseline);
   }
 
   /** Watches a held instance: its exit file, and its log for an attached run. */
@@ -307,6 +299,7 @@ export class ContainerRunner {
     if (saved.started) this.resolveStarted();
     if (saved.state !== 'running' || !saved.held || saved.pid === undefined) return;
     this.watchHeld(saved.held);
+    this.stopOomGuard = guardOom(this.pod, this.pod.spec.name, this.spec.name, this.oomBaseline);
     void this.resumeProbes(saved.pid);
   }
 
@@ -407,6 +400,7 @@ export class ContainerRunner {
   /** Forgets the instance without touching it (the daemon hands its pods to a new one). */
   release(): void {
     this.stopProbes();
+    this.stopOomGuard?.();
     this.unwatchHeld?.();
     this.unwatchHeld = undefined;
     if (this.restartTimer) clearTimeout(this.restartTimer.timer);
@@ -472,6 +466,7 @@ export class ContainerRunner {
     let exitCode = status;
     let reason = unknownReason ?? (exitCode === 0 ? 'Completed' : 'Error');
     this.unwatchHeld = undefined;
+    this.stopOomGuard?.();
     let message: string | undefined;
     this.stopProbes();
     this.probes = undefined;
@@ -482,10 +477,9 @@ export class ContainerRunner {
     } else if (this.killedBecause) {
       reason = this.killedBecause;
       this.killedBecause = undefined;
-    } else if (!unknownReason && exitCode === 137 && pod.cgroups.oomKillCount(pod.spec.name, spec.name) > this.oomBaseline) {
-      // Only the container's own process killed by the OOM killer makes it OOMKilled; a child
-      // killed while the main process carried on is not (containerd's rule).
-      reason = 'OOMKilled';
+    } else if (!unknownReason && oomVerdict(exitCode, pod.cgroups.oomKillCount(pod.spec.name, spec.name) - this.oomBaseline).oomKilled) {
+      // Any OOM kill in its cgroup (containerd's rule): oom-guard.ts killed the rest with it.
+      [exitCode, reason] = [137, 'OOMKilled'];
     }
     this.log?.close();
     this.log = undefined;

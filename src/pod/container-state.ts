@@ -1,6 +1,22 @@
 /** A container's recorded state as it starts and exits (what `ps` and `inspect` show). */
 import type { ContainerState, HeldContainer, ProcessRef } from '../state/pod-state.js';
 
+/** Before the first start (what `ps` shows while the pod is created). */
+export function creatingState(name: string, image: string, kind: 'app' | 'init' | 'sidecar', logPath: string): ContainerState {
+  return {
+    name,
+    init: kind !== 'app',
+    ...(kind === 'sidecar' ? { sidecar: true } : {}),
+    image,
+    state: 'waiting',
+    reason: 'ContainerCreating',
+    restartCount: 0,
+    ready: false,
+    cgroupPaths: [],
+    logPath,
+  };
+}
+
 /** A new instance runs; without a readiness probe it is ready at once, as in Kubernetes. */
 export function runningState(
   state: ContainerState,

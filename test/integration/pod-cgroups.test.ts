@@ -43,6 +43,21 @@ describe.skipIf(!isRoot)('pod cgroups (root)', () => {
     expect(r.code).toBe(137);
   });
 
+  it('kills the whole container when a child is OOM-killed while the main process lives on (137, OOMKilled)', async () => {
+    // The shell survives its dd child's OOM kill and would sleep for a minute: the container
+    // must go at once, as on Kubernetes 1.28+ (memory.oom.group on v2, the OOM counter on v1).
+    const manifest = pod('oomchild', {
+      command: ['sh', '-c', 'echo start; dd if=/dev/zero of=/dev/null bs=256M count=1; echo dd-died; exec sleep 60'],
+      resources: { limits: { memory: '32Mi' } },
+    });
+    const started = Date.now();
+    const r = await minipod(t, ['run', writeManifest(t, 'oomchild.json', manifest)], { timeoutMs: 45_000 });
+    expect(r.stdout).toMatch(/c \| start/);
+    expect(r.stderr).toMatch(/container c exited with code 137 \(OOMKilled\)/);
+    expect(r.code).toBe(137);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('stops a fork loop at minipod.io/pids-max', async () => {
     const manifest = {
       apiVersion: 'v1',

@@ -219,7 +219,12 @@ describe.skipIf(skip !== '')(`chaos soak: ${CYCLES} cycles, seed ${SEED}`, () =>
           m.spec.containers[0]!.ports = [{ containerPort: 80, hostPort: 18480 }];
           fs.writeFileSync(manifest, JSON.stringify(m));
         }
-        const client = spawn(MINIPOD, detached ? ['run', '-d', manifest] : ['run', manifest], { env: t.env, stdio: 'ignore' });
+        const client = spawn(MINIPOD, detached ? ['run', '-d', manifest] : ['run', manifest], {
+          env: t.env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let clientErr = '';
+        client.stderr!.on('data', (d: Buffer) => (clientErr = (clientErr + d.toString()).slice(-2000)));
         // The helper exists only for a moment: look early and often. The others: any moment of the start or the run.
         const delay = kind === 'helper' ? random() * 300 : random() * 2000;
         const deadline = Date.now() + delay + 4000;
@@ -246,8 +251,17 @@ describe.skipIf(skip !== '')(`chaos soak: ${CYCLES} cycles, seed ${SEED}`, () =>
         if (rm.code !== 0 && !/no such pod|not found|does not exist/i.test(rm.stderr))
           leaks.push(`cycle ${i} (${kind}): rm -f: ${rm.stderr.trim()}`);
         if (!(await waitExit(client, 30_000))) {
+          const fds = listDir(`/proc/${client.pid}/fd`).map((fd) => {
+            try {
+              return fs.readlinkSync(`/proc/${client.pid}/fd/${fd}`);
+            } catch {
+              return '?';
+            }
+          });
           client.kill('SIGKILL');
-          leaks.push(`cycle ${i} (${kind}): run client did not exit after rm -f`);
+          leaks.push(
+            `cycle ${i} (${kind}): run ${detached ? '-d ' : ''}client did not exit after rm -f; fds ${fds.join(' ')}; stderr: ${clientErr.trim()}`,
+          );
         }
         if (i % 5 === 4) minipodSync(t, ['gc'], { timeoutMs: 60_000 });
         let left = podLeftovers(t, pod);

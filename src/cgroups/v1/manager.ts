@@ -82,6 +82,10 @@ export class V1Manager extends BaseManager {
     return this.pids(pod, child).length > 0;
   }
 
+  protected killFile(pod: string, child: string): string | undefined {
+    return this.unified ? path.join(this.dir(this.unified, pod, child), 'cgroup.kill') : undefined;
+  }
+
   async kill(pod: string): Promise<void> {
     if (!this.list.some((h) => this.fs.exists(this.dir(h, pod)))) return;
     // Hybrid: the v2 tree is controller-less but still has cgroup.kill, one atomic write.

@@ -72,6 +72,10 @@ export class V2Manager extends BaseManager {
     return parseKeyed(events).get('populated') === 1;
   }
 
+  protected killFile(pod: string, child: string): string | undefined {
+    return path.join(this.dir(this.unified, pod, child), 'cgroup.kill');
+  }
+
   async kill(pod: string): Promise<void> {
     const dir = this.dir(this.unified, pod);
     if (!this.fs.exists(dir)) return;

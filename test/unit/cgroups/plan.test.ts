@@ -82,6 +82,7 @@ describe('planPodCgroups v2', () => {
         'memory.swap.max': '0',
         'cpu.weight': '17',
         'cpu.max': '20000 100000',
+        'memory.oom.group': '1',
       },
     });
   });
@@ -92,9 +93,9 @@ describe('planPodCgroups v2', () => {
     expect(t.a!['cpu.weight']).toBe('100');
   });
 
-  it('leaves a container without resources at the kernel defaults', () => {
+  it('leaves a container without resources at the kernel defaults, but OOM-killed as a whole (Kubernetes 1.28+)', () => {
     const t = table(planPodCgroups(pod([container('a')]), { version: 'v2' }));
-    expect(t.a).toEqual({});
+    expect(t.a).toEqual({ 'memory.oom.group': '1' });
     expect(t['<pod>']).toEqual({ 'memory.swap.max': '0', 'pids.max': '2048' });
   });
 
