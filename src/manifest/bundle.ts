@@ -168,16 +168,28 @@ export function decodeManifestBundle(sources: readonly ManifestSource[]): Bundle
   const bundle: ManifestBundle = { pods: [], configMaps: [], secrets: [], claims: [] };
   const objects = lookupOf(bundle);
   const names = new Map<string, string>();
+  // Pod names are unique on the host whatever their namespace, and whichever document makes the
+  // pod (a Pod, or a workload's `<name>-<i>`): every clash is reported, in the later document,
+  // naming the first, in whatever order the documents come.
+  const podNames = new Map<string, string>();
   const total = docs.length + fileIssues.list.length;
   const decodable = docs.filter(checkKind);
   for (const phase of ['object', 'pods'] as const) {
     for (const d of decodable) {
       const decoder = KINDS[d.kind]!;
       if (decoder.phase !== phase) continue;
-      const origin: ObjectOrigin = { source: d.source, label: documentLabel(d, total) || d.where };
+      const label = documentLabel(d, total) || d.where;
+      const origin: ObjectOrigin = { source: d.source, label };
       const ctx: DocumentContext = { issues: d.issues, manifestDir: d.manifestDir, origin, objects, bundle };
+      const podsBefore = bundle.pods.length;
       const named = decoder.decode(d.value, ctx);
-      if (!named) continue;
+      for (const pod of bundle.pods.slice(podsBefore)) {
+        const first = podNames.get(pod.name);
+        if (first === undefined) podNames.set(pod.name, label);
+        else if (d.kind === 'Pod') d.issues.add('metadata.name', `${quote(pod.name)} is already the name of a pod in ${first}`);
+        else d.issues.add('metadata.name', `its pod ${quote(pod.name)} has the name of a pod in ${first}`);
+      }
+      if (!named || d.kind === 'Pod') continue;
       const key = `${d.kind}/${named.namespace ?? ''}/${named.name}`;
       const first = names.get(key);
       if (first !== undefined) d.issues.add('metadata.name', `${quote(named.name)} is already the name of a ${d.kind} in ${first}`);

@@ -123,12 +123,7 @@ function workloadDecoder(kind: WorkloadKind): KindDecoder {
         ctx.issues,
       );
       if (!made) return undefined;
-      for (const pod of made.pods) {
-        if (ctx.bundle.pods.some((p) => p.name === pod.name)) {
-          ctx.issues.add('metadata.name', `its pod ${JSON.stringify(pod.name)} has the name of another pod of the input`);
-          return undefined;
-        }
-      }
+      // Clashing pod names are reported by the bundle (bundle.ts), against every document.
       ctx.bundle.pods.push(...made.pods);
       ctx.bundle.claims.push(...made.claims.map((c) => ({ ...c, origin: 'StatefulSet' as const })));
       return plan;

@@ -89,7 +89,7 @@ describe('several documents', () => {
 
   it('refuses two pods of one name, a missing Pod, and bad keys', () => {
     expect(errorsOf(src(`${POD}---\n${POD}`))[0]).toBe(
-      'all.yaml: Pod "web": metadata.name: "web" is already the name of a Pod in all.yaml: Pod "web"',
+      'all.yaml: Pod "web": metadata.name: "web" is already the name of a pod in all.yaml: Pod "web"',
     );
     expect(errorsOf(src(CONFIG))).toEqual(['no Pod among the documents: nothing to run']);
     expect(errorsOf(src(`${CONFIG.replace('mode: fast', '../x: fast')}---\n${POD}`))[0]).toBe(

@@ -186,7 +186,13 @@ describe('workload objects -> pods', () => {
   it('names the document when there are several; a pod name used twice is an error', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1' }, spec: { containers: [{ name: 'c', image: 'img' }] } };
     expect(errorsOf(pod, deployment())).toEqual([
-      'app.yaml: Deployment "web": metadata.name: its pod "web-1" has the name of another pod of the input',
+      'app.yaml: Deployment "web": metadata.name: its pod "web-1" has the name of a pod in app.yaml: Pod "web-1"',
+    ]);
+    // In the other order, and with two clashes and two namespaces: every clash, in the later document.
+    const web0 = { ...pod, metadata: { name: 'web-0', namespace: 'other' } };
+    expect(errorsOf(deployment(), pod, web0)).toEqual([
+      'app.yaml: Pod "web-1": metadata.name: "web-1" is already the name of a pod in app.yaml: Deployment "web"',
+      'app.yaml: Pod "web-0": metadata.name: "web-0" is already the name of a pod in app.yaml: Deployment "web"',
     ]);
   });
 
