@@ -3,6 +3,7 @@
  * container binds. The name claim and the state are pod-record.ts.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { inContext } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
 import os from 'node:os';
@@ -20,6 +21,9 @@ export function preparePodDirs(sys: Syscall, layout: PodLayout): void {
   fs.mkdirSync(layout.initRoot, { recursive: true, mode: 0o700 });
   // One tmpfs for the whole pod: containers share /dev/shm as they share the IPC namespace.
   inContext("mount the pod's /dev/shm", () => mountTmpfs(sys, layout.shm, 'mode=1777,size=65536k'));
+  // The containers' process records hold their environment, Secret values included (exec and
+  // exec probes start with it): a tmpfs keeps them off the disk even where /run is not one.
+  inContext('mount the tmpfs of the process records', () => mountTmpfs(sys, path.join(layout.runDir, 'containers'), 'mode=700,size=4m'));
 }
 
 /** /etc/hostname and /etc/hosts before the network is up; resolv.conf comes with it. */
