@@ -49,8 +49,11 @@ describe('PodSupervisor start', () => {
       ['web', 'running', init + 2],
       ['side', 'running', init + 3],
     ]);
-    // The shared /dev/shm is the only host mount of a pod without volumes.
-    expect(sys.callsOf('mount').map((c) => c[1])).toEqual([path.join(paths.runDir, 'pods/p/shm')]);
+    // The shared /dev/shm and the tmpfs of the process records are the host mounts of a pod without volumes.
+    expect(sys.callsOf('mount').map((c) => c[1])).toEqual([
+      path.join(paths.runDir, 'pods/p/shm'),
+      path.join(paths.runDir, 'pods/p/containers'),
+    ]);
     expect(fs.readFileSync(path.join(paths.runDir, 'pods/p/hosts'), 'utf8')).toContain('10.88.0.2');
     expect(fs.readFileSync(path.join(paths.runDir, 'pods/p/resolv.conf'), 'utf8')).toContain('192.0.2.53');
     await s.stop();
