@@ -292,10 +292,10 @@ export function volumeMountSteps(
       if (base === undefined) throw new Error(`volume ${vm.name} was not prepared`);
       const source = vm.subPath ? dirs.subPaths[`${vm.name}/${vm.subPath}`] : base;
       if (source === undefined) throw new Error(`subPath ${vm.subPath} of volume ${vm.name} was not prepared`);
-      const policy = volumeMountPolicy(
-        volumes.find((v) => v.name === vm.name),
-        container.securityContext.privileged,
-      );
+      const volume = volumes.find((v) => v.name === vm.name);
+      const policy = volumeMountPolicy(volume, container.securityContext.privileged);
+      // emptyDir and gitRepo are the pod's root's already (src/userns/pod.ts chowns them).
+      const idmap = volume !== undefined && volume.source.kind !== 'emptyDir' && volume.source.kind !== 'gitRepo';
       return {
         source,
         destination: vm.mountPath,
@@ -303,6 +303,7 @@ export function volumeMountSteps(
         flags: policy.flags,
         destinationKind: isFile(source) ? 'file' : 'dir',
         readOnly: vm.readOnly || policy.readOnly,
+        ...(idmap ? { idmap } : {}),
       } satisfies MountStep;
     });
 }

@@ -23,6 +23,12 @@ export interface MountStep {
   destinationKind: 'dir' | 'file';
   /** Binds ignore MS_RDONLY on the first call: remount afterwards. */
   readOnly: boolean;
+  /**
+   * A volume whose files belong to host ids (hostPath, claims, image and file volumes): in a
+   * pod with its own user namespace it is bound through an idmapped mount (src/userns/volumes.ts),
+   * so host root's files are root's inside, as Kubernetes mounts volumes for such pods.
+   */
+  idmap?: boolean;
 }
 
 export interface DeviceNode {

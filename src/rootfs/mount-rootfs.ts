@@ -26,13 +26,44 @@ export function makeMountsPrivate(sys: Syscall): void {
   sys.mount(null, '/', null, MS.REC | MS.PRIVATE);
 }
 
+const OPTION_FLAGS: Readonly<Record<string, number>> = {
+  ro: MS.RDONLY,
+  nosuid: MS.NOSUID,
+  nodev: MS.NODEV,
+  noexec: MS.NOEXEC,
+  noatime: MS.NOATIME,
+  nodiratime: MS.NODIRATIME,
+  relatime: MS.RELATIME,
+};
+
+/**
+ * The per-mount flags of the mount at `target` (the last one stacked there), from mountinfo's
+ * options field. A remount must keep them: in a user namespace a mount copied from a more
+ * privileged one has them locked, and a remount that would clear one is EPERM (runc keeps them
+ * the same way). No atime flag read means strictatime.
+ */
+export function mountFlagsAt(target: string, mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): number {
+  const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+  const line = mountinfo
+    .split('\n')
+    .filter((l) => l && unescape(l.split(' ')[4] ?? '') === target)
+    .pop();
+  if (!line) return 0;
+  const options = line.split(' ')[5]!.split(',');
+  let flags = 0;
+  for (const o of options) flags |= OPTION_FLAGS[o] ?? 0;
+  if (!options.some((o) => o === 'noatime' || o === 'relatime')) flags |= MS.STRICTATIME;
+  return flags;
+}
+
 function mountOne(sys: Syscall, root: string, step: MountStep): void {
   const target = ensureInRoot(root, step.destination, step.destinationKind);
   const flags = flagBits(step.flags);
   if (step.fstype === 'bind') {
     sys.mount(step.source, target, null, MS.BIND | (step.nonRecursive ? 0 : MS.REC) | flags);
     if (step.readOnly || flags !== 0) {
-      sys.mount(null, target, null, MS.REMOUNT | MS.BIND | flags | (step.readOnly ? MS.RDONLY : 0));
+      const kept = mountFlagsAt(target);
+      sys.mount(null, target, null, MS.REMOUNT | MS.BIND | kept | flags | (step.readOnly ? MS.RDONLY : 0));
     }
   } else {
     sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);

@@ -19,6 +19,7 @@ import { startUsernsPodInit } from './pod-init.js';
 import { usesUserNamespace } from './policy.js';
 import type { IdRange } from './ranges.js';
 import { detachHostRootfs, mountIdmappedRootfs, planIdmappedRootfs } from './rootfs.js';
+import { detachIdmappedVolumes, mountIdmappedVolumes } from './volumes.js';
 
 export interface UsernsHost {
   paths: MinipodPaths;
@@ -87,8 +88,13 @@ export class UsernsPod {
    */
   async prepareContainer(plan: ContainerPlan, helper: Helper, joinProcs: string[], joinCgroups: () => void): Promise<ContainerPlan> {
     const fd = fs.openSync(this.namespacePath(), 'r');
+    let withVolumes: ContainerPlan;
     try {
       mountIdmappedRootfs(this.host.sys, planIdmappedRootfs(plan.rootfs, this.range), fd);
+      withVolumes = mountIdmappedVolumes(this.host.sys, plan, fd);
+    } catch (err) {
+      this.afterExec(plan);
+      throw err;
     } finally {
       fs.closeSync(fd);
     }
@@ -97,11 +103,12 @@ export class UsernsPod {
       await helper.booted;
       joinCgroups();
     }
-    return { ...plan, cgroupProcs: [], inUserNamespace: true };
+    return { ...withVolumes, cgroupProcs: [], inUserNamespace: true };
   }
 
-  /** The helper has its own copy of the root by now (or failed): the host's goes. */
+  /** The helper has its own copy of the root and volumes by now (or failed): the host's go. */
   afterExec(plan: ContainerPlan): void {
+    detachIdmappedVolumes(this.host.sys, plan);
     detachHostRootfs(this.host.sys, plan.rootfs.mountPoint);
   }
 }

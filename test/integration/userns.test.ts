@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxPod, isRoot, makeTestEnv, minipod, minipodSync, writeManifest, type TestEnv } from '../support/minipod.js';
+import { BUSYBOX_ROOTFS, busyboxPod, isRoot, makeTestEnv, minipod, minipodSync, writeManifest, type TestEnv } from '../support/minipod.js';
 import { expectNoLeaks, snapshotHost, type HostSnapshot } from '../support/host-leaks.js';
 
 interface State {
@@ -102,6 +102,81 @@ describe.skipIf(!isRoot)('hostUsers: false (root)', () => {
       expect(os.hostname()).toBe(hostname);
     } finally {
       minipodSync(t, ['rm', '-f', 'ua']);
+    }
+  });
+
+  it('mounts hostPath, read-only, memory and file volumes in a user-namespace pod, with owners seen inside and on the host', async () => {
+    // A host folder of host root's, with a file of a host user outside any pod's range.
+    const hostDir = path.join(t.dir, 'host-data');
+    fs.mkdirSync(hostDir, { recursive: true });
+    fs.writeFileSync(path.join(hostDir, 'by-root'), 'host\n');
+    fs.writeFileSync(path.join(hostDir, 'by-1000'), 'user\n');
+    fs.chownSync(path.join(hostDir, 'by-1000'), 1000, 1000);
+    const script = [
+      'stat -c "%n %u %g" /host/by-root /host/by-1000',
+      'cat /host/by-root',
+      '(echo x > /host/new && echo host-wrote) || echo host-refused',
+      'echo m > /mem/f && stat -c "%n %u %g" /mem/f',
+      'cat /ro/seed; (touch /ro/x 2>/dev/null && echo ro-wrote) || echo ro-refused',
+      'cat /cfg/k; echo; stat -c "%n %u %g" /cfg/k',
+    ].join('; ');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'uvol' },
+      spec: {
+        hostUsers: false,
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 5,
+        volumes: [
+          { name: 'host', hostPath: { path: hostDir, type: 'Directory' } },
+          { name: 'mem', emptyDir: { medium: 'Memory' } },
+          { name: 'ro', emptyDir: {} },
+          { name: 'cfg', configMap: { name: 'cfg' } },
+        ],
+        initContainers: [
+          {
+            name: 'seed',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', 'echo seeded > /ro/seed'],
+            volumeMounts: [{ name: 'ro', mountPath: '/ro' }],
+          },
+        ],
+        containers: [
+          {
+            name: 'main',
+            image: BUSYBOX_ROOTFS,
+            command: ['sh', '-c', script],
+            volumeMounts: [
+              { name: 'host', mountPath: '/host' },
+              { name: 'mem', mountPath: '/mem' },
+              { name: 'ro', mountPath: '/ro', readOnly: true },
+              { name: 'cfg', mountPath: '/cfg' },
+            ],
+          },
+        ],
+      },
+    };
+    const cfg = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { k: 'value' } };
+    const r = await minipod(t, ['run', writeManifest(t, 'uvol.json', { apiVersion: 'v1', kind: 'List', items: [cfg, pod] })]);
+    try {
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      // hostPath (idmapped): host ids read as themselves, and root inside writes as host root.
+      expect(r.stdout).toMatch(/main +\| \/host\/by-root 0 0$/m);
+      expect(r.stdout).toMatch(/main +\| \/host\/by-1000 1000 1000$/m);
+      expect(r.stdout).toMatch(/main +\| host-wrote$/m);
+      const made = fs.statSync(path.join(hostDir, 'new'));
+      expect([made.uid, made.gid]).toEqual([0, 0]);
+      // A memory emptyDir is the pod's root's (inside 0, on the host the range's base).
+      expect(r.stdout).toMatch(/main +\| \/mem\/f 0 0$/m);
+      // A read-only mount of an emptyDir: readable, not writable.
+      expect(r.stdout).toMatch(/main +\| seeded$/m);
+      expect(r.stdout).toMatch(/main +\| ro-refused$/m);
+      // A configMap volume (idmapped): root's inside.
+      expect(r.stdout).toMatch(/main +\| value$/m);
+      expect(r.stdout).toMatch(/main +\| \/cfg\/k 0 0$/m);
+    } finally {
+      minipodSync(t, ['rm', '-f', 'uvol']);
     }
   });
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MNT, MS } from '../../../native-bindings/constants.js';
 import { parsePodManifest } from '../../../src/manifest/index.js';
 import { planContainer } from '../../../src/plan/container.js';
-import { setupRootfs } from '../../../src/rootfs/mount-rootfs.js';
+import { mountFlagsAt, setupRootfs } from '../../../src/rootfs/mount-rootfs.js';
 import { RecordingSyscall } from '../../../src/syscall/recording.js';
 
 let root: string;
@@ -77,5 +77,20 @@ describe('setupRootfs', () => {
     const sys = new RecordingSyscall();
     sys.failNext('mount', 19, 1, (args) => args[2] === 'mqueue');
     expect(() => setupRootfs(sys, plan())).toThrow(/mount \/dev\/mqueue: mount .*ENODEV/);
+  });
+});
+
+describe('mountFlagsAt', () => {
+  const info = [
+    '22 1 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw',
+    '40 22 0:40 / /r/mem rw,nosuid,nodev,relatime - tmpfs tmpfs rw',
+    '41 40 0:41 / /r/mem rw,noatime - tmpfs tmpfs rw',
+    '42 1 0:42 / /r/with\\040space ro,nosuid,nodev,noexec - ext4 /dev/vda ro',
+  ].join('\n');
+  it("keeps the last mount's per-mount flags, atime included, so a remount clears none of them", () => {
+    expect(mountFlagsAt('/r/mem', info)).toBe(MS.NOATIME);
+    expect(mountFlagsAt('/dev', info)).toBe(MS.NOSUID | MS.RELATIME);
+    expect(mountFlagsAt('/r/with space', info)).toBe(MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.STRICTATIME);
+    expect(mountFlagsAt('/nowhere', info)).toBe(0);
   });
 });
