@@ -123,4 +123,57 @@ suite('minipod-oci', () => {
     expect(JSON.parse(fs.readFileSync(path.join(marks, 'poststop.json'), 'utf8')).status).toBe('stopped');
     expect(JSON.parse(fs.readFileSync(path.join(marks, 'createRuntime.json'), 'utf8')).pid).toBeGreaterThan(0);
   });
+
+  it('applies the process and linux settings: rlimits, umask, oom_score_adj, names, sysctl, read-only root, masks, caps, user', () => {
+    const b = env.bundle(
+      'settings',
+      [
+        'sh',
+        '-c',
+        'ulimit -n; umask; cat /proc/self/oom_score_adj; hostname; cat /proc/sys/kernel/domainname; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ' +
+          'touch /x 2>&1; ls -la /proc/keys | cut -c1; id -u; id -G; grep CapBnd /proc/self/status',
+      ],
+      (c) => {
+        c.root.readonly = true;
+        c.hostname = 'h1';
+        c.domainname = 'd1';
+        c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
+        c.process.user = { uid: 1000, gid: 1000, umask: 0o027, additionalGids: [5, 6] };
+        c.process.oomScoreAdj = 123;
+        c.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '80' };
+        c.process.capabilities = { bounding: ['CAP_KILL'], effective: [], permitted: [], inheritable: [] };
+      },
+    );
+    const r = env.oci(['run', '--bundle', b, 'settings']);
+    expect(r.code, r.out).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.slice(0, 6)).toEqual(['321', '0027', '123', 'h1', 'd1', '80']);
+    expect(r.out).toMatch(/touch: \/x: Read-only file system/);
+    expect(r.out).toContain('\nc\n'); // /proc/keys masked by /dev/null (runc spec's maskedPaths)
+    expect(r.out).toContain('\n1000\n1000 5 6\n');
+    expect(r.out).toContain('CapBnd:\t0000000000000020');
+  });
+
+  it('joins a namespace by path, kills every process with --all, deletes a running one with --force', async () => {
+    const a = env.bundle('ns-a', ['sh', '-c', 'hostname; sleep 60 & sleep 60']);
+    expect(env.oci(['create', '--bundle', a, 'ns-a']).code).toBe(0);
+    expect(env.oci(['start', 'ns-a']).code).toBe(0);
+    const pidA = stateOf(env, 'ns-a').pid;
+    const b = env.bundle('ns-b', ['sh', '-c', 'echo b-in $(hostname); sleep 60'], (c) => {
+      delete c.hostname;
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) =>
+        n.type === 'uts' ? { type: 'uts', path: `/proc/${pidA}/ns/uts` } : n,
+      );
+    });
+    const rb = env.oci(['run', '--detach', '--bundle', b, 'ns-b']);
+    expect(rb.code, rb.out).toBe(0);
+    expect(fs.readlinkSync(`/proc/${stateOf(env, 'ns-b').pid}/ns/uts`)).toBe(fs.readlinkSync(`/proc/${pidA}/ns/uts`));
+    expect(env.oci(['list']).out).toMatch(/^ID +PID +STATUS +BUNDLE +CREATED +OWNER\n/);
+    expect(env.oci(['kill', '--all', 'ns-a', 'KILL']).code).toBe(0);
+    await waitFor('ns-a stopped', () => stateOf(env, 'ns-a').status === 'stopped');
+    expect(env.oci(['delete', 'ns-a']).code).toBe(0);
+    expect(env.oci(['delete', '--force', 'ns-b']).code).toBe(0);
+    expect(env.oci(['delete', '--force', 'ns-b']).code).toBe(0); // containerd calls it twice
+    expect(env.oci(['list', '-q']).out).toBe('');
+  });
 });
