@@ -109,6 +109,8 @@ export interface ContainerContext {
   /** The ConfigMaps and Secrets env values come from. */
   objects: ObjectLookup;
   namespace?: string;
+  /** The pod's volume names and its emptyDirs' (for env fileKeyRef). */
+  volumes?: { all: ReadonlySet<string>; emptyDirs: ReadonlySet<string> };
 }
 
 export function decodeContainer(value: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
@@ -129,7 +131,7 @@ export function decodeContainer(value: unknown, path: string, ctx: ContainerCont
   // The kubelet replaces the image's Entrypoint/Cmd only with a non-empty list.
   const command = nonEmpty(f.stringArray('command', LIMITS.argv));
   const args = nonEmpty(f.stringArray('args', LIMITS.argv));
-  const envCtx = { issues, objects: ctx.objects, namespace: ctx.namespace, container: name };
+  const envCtx = { issues, objects: ctx.objects, namespace: ctx.namespace, container: name, volumes: ctx.volumes };
   // As kubelet: envFrom first, then env; a later entry of one name wins.
   const envFrom = f.list('envFrom', LIMITS.env, (item, p) => decodeEnvFrom(envCtx, item, p)).flat();
   const env = [...envFrom, ...f.list('env', LIMITS.env, (item, p) => decodeEnv(envCtx, item, p))];

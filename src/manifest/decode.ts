@@ -134,15 +134,16 @@ export function decodePod(doc: unknown, manifestDir: string, ctx: PodDecodeConte
   const podSecurity = security.defaults;
   const hostAliases = decodeHostAliases(spec);
   podSecurity.appArmorAnnotations = appArmorAnnotations(meta.annotations, issues);
+  const volumeKinds = rawVolumeKinds(spec.get('volumes'));
   const initContainers = spec.list('initContainers', POD_LIMITS.initContainers, (item, p) =>
-    decodeContainer(item, p, { issues, init: true, podSecurity, objects, namespace: meta.namespace }),
+    decodeContainer(item, p, { issues, init: true, podSecurity, objects, namespace: meta.namespace, volumes: volumeKinds }),
   );
   if (!spec.has('containers')) issues.add(spec.at('containers'), 'field is required (at least one container)');
   else if (Array.isArray(spec.get('containers')) && (spec.get('containers') as unknown[]).length === 0) {
     issues.add(spec.at('containers'), 'must have at least one container');
   }
   const containers = spec.list('containers', POD_LIMITS.containers, (item, p) =>
-    decodeContainer(item, p, { issues, init: false, podSecurity, objects, namespace: meta.namespace }),
+    decodeContainer(item, p, { issues, init: false, podSecurity, objects, namespace: meta.namespace, volumes: volumeKinds }),
   );
   const volumes = spec.list('volumes', POD_LIMITS.volumes, (item, p) =>
     decodeVolume({ issues, objects, namespace: meta.namespace }, item, p),
@@ -355,4 +356,17 @@ export function decodePodOrThrow(doc: unknown, manifestDir: string): PodSpec {
   issues.throwIfAny();
   if (!pod) throw new ManifestError([{ path: '', message: 'invalid manifest' }]);
   return pod;
+}
+
+/** Volume names, and which are emptyDirs, read from the raw list (containers decode first). */
+function rawVolumeKinds(raw: unknown): { all: Set<string>; emptyDirs: Set<string> } {
+  const all = new Set<string>();
+  const emptyDirs = new Set<string>();
+  for (const v of Array.isArray(raw) ? raw : []) {
+    if (typeof v !== 'object' || v === null || typeof (v as { name?: unknown }).name !== 'string') continue;
+    const { name, emptyDir } = v as { name: string; emptyDir?: unknown };
+    all.add(name);
+    if (typeof emptyDir === 'object' && emptyDir !== null) emptyDirs.add(name);
+  }
+  return { all, emptyDirs };
 }

@@ -4,7 +4,7 @@
  * Secret values are resolved here, from the objects that came with the pod (podman `kube play`
  * does the same at play time); downward API values when the pod starts.
  */
-import type { EnvVar } from './types.js';
+import type { EnvVar, FileKeyRef } from './types.js';
 import { Issues, quote } from './issues.js';
 import { Fields, type ObjectShape } from './reader.js';
 import { envNameProblem } from './syntax.js';
@@ -14,8 +14,9 @@ import { decodeFieldRef, decodeResourceFieldRef, FIELD_REF_SHAPE, RESOURCE_FIELD
 export const ENV_SHAPE: ObjectShape = { type: 'EnvVar', known: ['name', 'value', 'valueFrom'] };
 export const ENV_VAR_SOURCE_SHAPE: ObjectShape = {
   type: 'EnvVarSource',
-  known: ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'],
+  known: ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'],
 };
+export const FILE_KEY_SHAPE: ObjectShape = { type: 'FileKeySelector', known: ['volumeName', 'path', 'key', 'optional'] };
 export const CONFIG_MAP_KEY_SHAPE: ObjectShape = { type: 'ConfigMapKeySelector', known: ['name', 'key', 'optional'] };
 export const SECRET_KEY_SHAPE: ObjectShape = { type: 'SecretKeySelector', known: ['name', 'key', 'optional'] };
 export const ENV_FROM_SHAPE: ObjectShape = { type: 'EnvFromSource', known: ['prefix', 'configMapRef', 'secretRef'] };
@@ -28,6 +29,8 @@ export interface EnvContext {
   namespace?: string;
   /** The container's name (resourceFieldRef's default). */
   container?: string;
+  /** The pod's emptyDir volumes by name (fileKeyRef must name one) and every volume name. */
+  volumes?: { all: ReadonlySet<string>; emptyDirs: ReadonlySet<string> };
 }
 
 type Kind = 'ConfigMap' | 'Secret';
@@ -79,13 +82,16 @@ export function decodeEnv(ctx: EnvContext, value: unknown, path: string): EnvVar
   }
   const kinds = ENV_VAR_SOURCE_SHAPE.known.filter((k) => from.has(k));
   if (kinds.length !== 1) {
-    if (kinds.length > 1 || !from.has('fileKeyRef')) {
-      issues.add(
-        from.path,
-        `must specify exactly one of ${ENV_VAR_SOURCE_SHAPE.known.join(', ')}${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`,
-      );
-    }
+    issues.add(
+      from.path,
+      `must specify exactly one of ${ENV_VAR_SOURCE_SHAPE.known.join(', ')}${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`,
+    );
     return undefined;
+  }
+  const fileRef = from.object('fileKeyRef', FILE_KEY_SHAPE);
+  if (fileRef) {
+    const ref = decodeFileKeyRef(ctx, fileRef);
+    return ref ? { name, value: '', literal: true, fromFile: ref } : undefined;
   }
   const fieldRef = from.object('fieldRef', FIELD_REF_SHAPE);
   if (fieldRef) {
@@ -145,4 +151,37 @@ export function decodeEnvFrom(ctx: EnvContext, value: unknown, path: string): En
     out.push({ name: varName, value: obj.data.get(key)!.toString('utf8'), literal: true, ...(kind === 'Secret' ? { secret: true } : {}) });
   }
   return out;
+}
+
+/**
+ * fileKeyRef (Kubernetes 1.34 EnvFiles), with the API server's rules: `volumeName` an emptyDir
+ * of the pod, `path` relative without `..`, `key` a variable name (printable ASCII, no `=`, at
+ * most 128 characters while the feature is alpha). The file is read when the container starts
+ * (src/volumes/env-file.ts).
+ */
+function decodeFileKeyRef(ctx: EnvContext, f: Fields): FileKeyRef | undefined {
+  const volumeName = f.requiredString('volumeName', 253);
+  const filePath = f.requiredString('path', 4096);
+  const key = f.requiredString('key', 128);
+  const optional = f.boolean('optional') ?? false;
+  let ok = volumeName !== undefined && filePath !== undefined && key !== undefined;
+  if (volumeName !== undefined && ctx.volumes) {
+    if (!ctx.volumes.all.has(volumeName)) {
+      ctx.issues.add(f.at('volumeName'), `${quote(volumeName)} is not a volume of the pod`);
+      ok = false;
+    } else if (!ctx.volumes.emptyDirs.has(volumeName)) {
+      ctx.issues.add(f.at('volumeName'), `${quote(volumeName)} must be an emptyDir volume`);
+      ok = false;
+    }
+  }
+  if (filePath !== undefined && (filePath === '' || filePath.startsWith('/') || filePath.split('/').includes('..'))) {
+    ctx.issues.add(f.at('path'), `${quote(filePath)} must be a relative path without ".."`);
+    ok = false;
+  }
+  const problem = key === undefined ? undefined : envNameProblem(key);
+  if (problem) {
+    ctx.issues.add(f.at('key'), `${quote(key!)} ${problem}`);
+    ok = false;
+  }
+  return ok ? { volumeName: volumeName!, path: filePath!, key: key!, optional } : undefined;
 }

@@ -18,6 +18,7 @@ import {
   ENV_VAR_SOURCE_SHAPE,
   SECRET_ENV_SHAPE,
   SECRET_KEY_SHAPE,
+  FILE_KEY_SHAPE,
 } from './env.js';
 import { FIELD_REF_SHAPE, RESOURCE_FIELD_REF_SHAPE } from './downward.js';
 import {
@@ -69,6 +70,7 @@ export const POD_FIELD_SHAPES: readonly (readonly [string, ObjectShape])[] = [
   [`${C}.env[].valueFrom.resourceFieldRef`, RESOURCE_FIELD_REF_SHAPE],
   [`${C}.env[].valueFrom.configMapKeyRef`, CONFIG_MAP_KEY_SHAPE],
   [`${C}.env[].valueFrom.secretKeyRef`, SECRET_KEY_SHAPE],
+  [`${C}.env[].valueFrom.fileKeyRef`, FILE_KEY_SHAPE],
   [`${C}.envFrom[]`, ENV_FROM_SHAPE],
   [`${C}.envFrom[].configMapRef`, CONFIG_MAP_ENV_SHAPE],
   [`${C}.envFrom[].secretRef`, SECRET_ENV_SHAPE],

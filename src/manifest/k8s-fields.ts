@@ -179,6 +179,7 @@ export const K8S_FIELDS = {
   VolumeMount: ['name', 'readOnly', 'recursiveReadOnly', 'mountPath', 'subPath', 'mountPropagation', 'subPathExpr'],
   EnvVar: ['name', 'value', 'valueFrom'],
   EnvVarSource: ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'],
+  FileKeySelector: ['volumeName', 'path', 'key', 'optional'],
   ObjectFieldSelector: ['apiVersion', 'fieldPath'],
   ResourceFieldSelector: ['containerName', 'resource', 'divisor'],
   ConfigMapKeySelector: ['name', 'key', 'optional'],

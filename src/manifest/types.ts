@@ -34,6 +34,17 @@ export interface EnvVar {
   literal?: boolean;
   /** Came from a Secret: never written to disk (spec.json keeps the name only). */
   secret?: boolean;
+  /** `valueFrom.fileKeyRef`: a key of an env file in an emptyDir, read when the container starts. */
+  fromFile?: FileKeyRef;
+}
+
+export interface FileKeyRef {
+  /** An emptyDir volume of the pod. */
+  volumeName: string;
+  /** Relative to the volume, without `..`. */
+  path: string;
+  key: string;
+  optional: boolean;
 }
 
 export interface VolumeMount {

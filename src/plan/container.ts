@@ -7,6 +7,8 @@ import type { ContainerSpec, PodSpec, Volume } from '../manifest/types.js';
 import { type CgroupViewInput, planCgroupView } from './cgroup-view.js';
 import type { ContainerPlan, DeviceNode, LsmLabel, MountStep, ProcessSpec, SeccompFilter } from './types.js';
 import { type DownwardValues, resolveDownward } from './downward.js';
+import { envFileKey, type EnvFiles } from './env-files.js';
+import { UserError } from '../errors.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -98,6 +100,7 @@ export function containerEnvMap(
   container: ContainerSpec,
   image: ImageConfigLike,
   downward?: DownwardValues,
+  envFiles?: EnvFiles,
 ): Map<string, string> {
   const byName = new Map<string, string>();
   const put = (entry: string): void => {
@@ -109,7 +112,20 @@ export function containerEnvMap(
   put(`HOSTNAME=${pod.hostname}`);
   if (container.tty) put('TERM=xterm');
   for (const e of container.env) {
-    if (e.from) {
+    if (e.fromFile) {
+      const value = envFiles?.get(envFileKey(e.fromFile.volumeName, e.fromFile.path))?.get(e.fromFile.key);
+      if (value !== undefined) byName.set(e.name, value);
+      else if (!e.fromFile.optional) {
+        // Kubernetes: the container does not start (CreateContainerConfigError).
+        const missing = envFiles?.get(envFileKey(e.fromFile.volumeName, e.fromFile.path))
+          ? `has no key "${e.fromFile.key}"`
+          : 'does not exist';
+        throw new UserError(
+          `env ${e.name}: valueFrom.fileKeyRef: ${e.fromFile.path} in volume ${e.fromFile.volumeName} ${missing} (set optional: true to start without it)`,
+          { code: 'env-file.missing' },
+        );
+      }
+    } else if (e.from) {
       if (!downward) throw new Error(`env ${e.name}: the downward API needs the pod's runtime values`);
       byName.set(e.name, resolveDownward(e.from, pod, downward));
     } else {
@@ -120,8 +136,14 @@ export function containerEnvMap(
   return byName;
 }
 
-export function containerEnv(pod: PodSpec, container: ContainerSpec, image: ImageConfigLike, downward?: DownwardValues): string[] {
-  return [...containerEnvMap(pod, container, image, downward)].map(([k, v]) => `${k}=${v}`);
+export function containerEnv(
+  pod: PodSpec,
+  container: ContainerSpec,
+  image: ImageConfigLike,
+  downward?: DownwardValues,
+  envFiles?: EnvFiles,
+): string[] {
+  return [...containerEnvMap(pod, container, image, downward, envFiles)].map(([k, v]) => `${k}=${v}`);
 }
 
 /**
@@ -181,6 +203,7 @@ export function processSpec(
   image: ImageConfigLike,
   downward?: DownwardValues,
   hostBounding?: readonly number[],
+  envFiles?: EnvFiles,
 ): ProcessSpec {
   const caps = containerCapabilities(container, hostBounding);
   const user = containerUser(container, image, pod);
@@ -188,7 +211,7 @@ export function processSpec(
   // the manifest added explicitly, as podman does.
   const nonRoot = user.uid !== undefined ? user.uid !== 0 : user.name !== undefined && user.name !== 'root';
   const added = new Set(container.securityContext.capabilities.add.filter((c) => c !== 'ALL').map(capabilityBit));
-  const env = containerEnvMap(pod, container, image, downward);
+  const env = containerEnvMap(pod, container, image, downward, envFiles);
   return {
     args: containerArgs(container, image, env),
     env: [...env].map(([k, v]) => `${k}=${v}`),
@@ -328,12 +351,14 @@ export interface PlanContainerInput {
   hostCapabilities?: readonly number[];
   /** The host's device nodes: a privileged container gets them all. */
   hostDevices?: readonly DeviceNode[];
+  /** The env files the container's fileKeyRefs name, read when it starts (src/volumes/env-file.ts). */
+  envFiles?: EnvFiles;
 }
 
 export function planContainer(input: PlanContainerInput): ContainerPlan {
   const { pod, container, dirs } = input;
   const privileged = container.securityContext.privileged;
-  const process = processSpec(pod, container, input.image, input.downward, input.hostCapabilities);
+  const process = processSpec(pod, container, input.image, input.downward, input.hostCapabilities, input.envFiles);
   if (input.seccomp) process.seccomp = input.seccomp;
   if (input.lsmLabels?.length) process.lsmLabels = input.lsmLabels;
   // procMount Unmasked (hostUsers: false only, see validate.ts): /proc as the kernel shows it.

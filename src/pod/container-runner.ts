@@ -23,7 +23,9 @@ import { type ContainerState, type HeldContainer, processRef } from '../state/po
 import type { ContainerPlan } from '../plan/types.js';
 import { creatingState, runningState, terminatedState } from './container-state.js';
 import { ContainerCreateFailed } from '../conmon/spawn.js';
+import { UserError } from '../errors.js';
 import { listHostDevices } from '../rootfs/host-devices.js';
+import { readEnvFiles } from '../volumes/env-file.js';
 import type { CgroupJoins } from './cgroup-join.js';
 import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
 import { writeProcessRecord } from '../state/process-record.js';
@@ -167,7 +169,18 @@ export class ContainerRunner {
     this.exited = pod.host.helperExit(helper).then(({ code, signal }) => this.onExit(signalExitCode(signal, code)));
 
     this.oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
-    const plan = this.plan(layout);
+    let plan: ContainerPlan;
+    try {
+      plan = this.plan(layout);
+    } catch (err) {
+      // A fileKeyRef whose env file or key is missing: the container does not start
+      // (Kubernetes' CreateContainerConfigError); the helper waiting for its plan goes.
+      if (!(err instanceof UserError)) throw err;
+      this.startFailure = new HelperFailed(err.message, 125);
+      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
+      helper.child.kill('SIGKILL');
+      return;
+    }
     try {
       // In a user namespace the supervisor mounts the root and joins the cgroups (src/userns/pod.ts).
       const userns = pod.userns();
@@ -205,6 +218,7 @@ export class ContainerRunner {
       downward: pod.downward(),
       hostCapabilities: hostBoundingCapabilities(),
       hostDevices: spec.securityContext.privileged ? listHostDevices() : undefined,
+      envFiles: readEnvFiles(spec, pod.volumes().byName),
     });
     // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
     writeProcessRecord(layout, plan);
@@ -223,7 +237,16 @@ export class ContainerRunner {
     this.startedAtMs = Date.now();
     const layout = prepareContainerDirs(pod.layout, spec.name, this.state.restartCount > 0);
     const oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
-    const plan = this.plan(layout);
+    let plan: ContainerPlan;
+    try {
+      plan = this.plan(layout);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      this.startFailure = new HelperFailed(err.message, 125);
+      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
+      this.exited = Promise.resolve().then(() => this.onExit(125));
+      return;
+    }
     let created: { held: HeldContainer; pid: number };
     try {
       created = await held.create({

@@ -224,6 +224,29 @@ describe.skipIf(!isRoot)('named volumes and image volumes (root)', () => {
     }
   });
 
+  it("takes env from a file an init container wrote to an emptyDir (fileKeyRef, Kubernetes' example); a missing key stops the container", async () => {
+    const write = `printf "DB_ADDRESS='address'\\nREST_ENDPOINT='endpoint'\\n" > /data/config.env`;
+    const fileEnv = (key: string) => ({ name: 'V', valueFrom: { fileKeyRef: { volumeName: 'config', path: 'config.env', key } } });
+    const pod = (name: string, key: string) =>
+      busyboxPod(name, [], {
+        spec: {
+          volumes: [{ name: 'config', emptyDir: {} }],
+          initContainers: [
+            { name: 'setup', image: BUSYBOX_ROOTFS, command: ['sh', '-c', write], volumeMounts: [{ name: 'config', mountPath: '/data' }] },
+          ],
+          // The consumer does not mount the volume: the runtime reads the file for it.
+          containers: [{ name: 'use', image: BUSYBOX_ROOTFS, command: ['sh', '-c', 'echo "V=$V"'], env: [fileEnv(key)] }],
+        },
+      });
+    const ok = await minipod(t, ['run', writeManifest(t, 'envfile.json', pod('envfile', 'DB_ADDRESS'))]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/use +\| V=address$/m);
+    const missing = await minipod(t, ['run', writeManifest(t, 'envfile-missing.json', pod('envfile-missing', 'NOPE'))]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('env V: valueFrom.fileKeyRef: config.env in volume config has no key "NOPE"');
+    minipodSync(t, ['rm', '-f', 'envfile-missing']);
+  });
+
   it('mounts an image read-only and noexec: a rootfs tarball (one layer)', async () => {
     const pod = busyboxPod('imgvol', [], {
       spec: {

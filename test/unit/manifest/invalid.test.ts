@@ -405,9 +405,22 @@ describe('refused manifests name the field', () => {
       `spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: "spec.host" is not a field the downward API gives an env var (one of metadata.name, metadata.namespace, metadata.uid, spec.nodeName, spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP, status.hostIPs, metadata.labels['KEY'], metadata.annotations['KEY'])`,
     ],
     [
-      'fileKeyRef',
-      (p) => (c0(p).env = [{ name: 'A', valueFrom: { fileKeyRef: { path: 'x' } } }]),
-      'spec.containers[0].env[0].valueFrom.fileKeyRef: is a Kubernetes field minipod does not support',
+      'fileKeyRef without a volume',
+      (p) => (c0(p).env = [{ name: 'A', valueFrom: { fileKeyRef: { path: 'x', key: 'A' } } }]),
+      'spec.containers[0].env[0].valueFrom.fileKeyRef.volumeName: field is required',
+    ],
+    [
+      'fileKeyRef on a volume that is not an emptyDir',
+      (p) => {
+        p.spec.volumes.push({ name: 'h', hostPath: { path: '/srv' } });
+        c0(p).env = [{ name: 'A', valueFrom: { fileKeyRef: { volumeName: 'h', path: 'x', key: 'A' } } }];
+      },
+      'spec.containers[0].env[0].valueFrom.fileKeyRef.volumeName: "h" must be an emptyDir volume',
+    ],
+    [
+      'fileKeyRef path leaving the volume',
+      (p) => (c0(p).env = [{ name: 'A', valueFrom: { fileKeyRef: { volumeName: p.spec.volumes[0].name, path: '../x', key: 'A' } } }]),
+      'spec.containers[0].env[0].valueFrom.fileKeyRef.path: "../x" must be a relative path without ".."',
     ],
     ['env item null', (p) => (c0(p).env = [null]), 'spec.containers[0].env[0]: expected an object, got null'],
     // volumeMounts
