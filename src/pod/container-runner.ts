@@ -13,22 +13,17 @@ import type { ResolvedImage } from '../images/types.js';
 import { CriLogWriter, criLineJoiner, type LogStream } from '../logs/cri-log.js';
 import type { ContainerSpec, PodSpec, RestartPolicy } from '../manifest/types.js';
 import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
-import { planContainer } from '../plan/container.js';
 import type { LsmLabel, SeccompFilter } from '../plan/types.js';
 import type { DownwardValues } from '../plan/downward.js';
 import { ContainerProbes, runHandler } from '../probes/index.js';
 import { HelperFailed, type Helper } from '../process/helper-client.js';
-import { hostBoundingCapabilities } from '../process/host-capabilities.js';
 import { type ContainerState, type HeldContainer, processRef } from '../state/pod-state.js';
 import type { ContainerPlan } from '../plan/types.js';
 import { creatingState, runningState, terminatedState } from './container-state.js';
 import { ContainerCreateFailed } from '../conmon/spawn.js';
-import { UserError } from '../errors.js';
-import { listHostDevices } from '../rootfs/host-devices.js';
-import { readEnvFiles } from '../volumes/env-file.js';
 import type { CgroupJoins } from './cgroup-join.js';
-import { containerHostDirs, isFileOnHost, prepareContainerDirs } from './container-files.js';
-import { writeProcessRecord } from '../state/process-record.js';
+import { planContainerStart } from './container-plan.js';
+import { prepareContainerDirs } from './container-files.js';
 import type { PodHost } from './host.js';
 import { type ContainerLayout, containerLayout, type PodLayout } from '../paths.js';
 import { nextRestart, shouldRestart, signalExitCode } from './restart-policy.js';
@@ -169,18 +164,8 @@ export class ContainerRunner {
     this.exited = pod.host.helperExit(helper).then(({ code, signal }) => this.onExit(signalExitCode(signal, code)));
 
     this.oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
-    let plan: ContainerPlan;
-    try {
-      plan = this.plan(layout);
-    } catch (err) {
-      // A fileKeyRef whose env file or key is missing: the container does not start
-      // (Kubernetes' CreateContainerConfigError); the helper waiting for its plan goes.
-      if (!(err instanceof UserError)) throw err;
-      this.startFailure = new HelperFailed(err.message, 125);
-      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
-      helper.child.kill('SIGKILL');
-      return;
-    }
+    const plan = this.plan(layout);
+    if (!plan) return void helper.child.kill('SIGKILL'); // the helper waiting for its plan goes
     try {
       // In a user namespace the supervisor mounts the root and joins the cgroups (src/userns/pod.ts).
       const userns = pod.userns();
@@ -201,28 +186,13 @@ export class ContainerRunner {
     await this.afterStart(helper.pid);
   }
 
-  /** The container's plan for this start; the process record (for exec and probes) is written from it. */
-  private plan(layout: ContainerLayout): ContainerPlan {
-    const { pod, spec } = this;
-    const plan = planContainer({
-      pod: pod.spec,
-      container: spec,
-      image: this.image!.config,
-      dirs: containerHostDirs(pod.layout, layout, spec, this.image!.layers, pod.volumes()),
-      cgroupProcs: pod.cgroups.procsFiles(pod.spec.name, spec.name),
-      isFile: isFileOnHost,
-      seccomp: this.seccomp,
-      lsmLabels: this.lsmLabels,
-      cgroups: { mode: pod.cgroups.mode, dirs: pod.cgroups.paths(pod.spec.name, spec.name) },
-      // Started after CNI ADD: status.podIP is known.
-      downward: pod.downward(),
-      hostCapabilities: hostBoundingCapabilities(),
-      hostDevices: spec.securityContext.privileged ? listHostDevices() : undefined,
-      envFiles: readEnvFiles(spec, pod.volumes().byName),
-    });
-    // The record keeps the cgroups (exec joins them); a helper already in them skips the join.
-    writeProcessRecord(layout, plan);
-    return plan;
+  /** The plan (the process record is written from it), or undefined, recorded as a start error. */
+  private plan(layout: ContainerLayout): ContainerPlan | undefined {
+    const made = planContainerStart(this.pod, this.spec, layout, { image: this.image!, seccomp: this.seccomp, lsmLabels: this.lsmLabels });
+    if (!(made instanceof HelperFailed)) return made;
+    this.startFailure = made;
+    this.pod.output.event(`container ${this.spec.name} could not start: ${made.message}`);
+    return undefined;
   }
 
   /**
@@ -237,16 +207,8 @@ export class ContainerRunner {
     this.startedAtMs = Date.now();
     const layout = prepareContainerDirs(pod.layout, spec.name, this.state.restartCount > 0);
     const oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
-    let plan: ContainerPlan;
-    try {
-      plan = this.plan(layout);
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-      this.startFailure = new HelperFailed(err.message, 125);
-      pod.output.event(`container ${spec.name} could not start: ${err.message}`);
-      this.exited = Promise.resolve().then(() => this.onExit(125));
-      return;
-    }
+    const plan = this.plan(layout);
+    if (!plan) return void (this.exited = Promise.resolve().then(() => this.onExit(125)));
     let created: { held: HeldContainer; pid: number };
     try {
       created = await held.create({
