@@ -57,4 +57,28 @@ suite('podman with minipod-oci as its runtime', () => {
     expect(p.podman(['rm', 'web']).code).toBe(0);
     expect(fs.existsSync(path.join('/run/minipod-oci', id))).toBe(false);
   });
+
+  it('runs a pod of two containers sharing its namespaces (joined by path)', () => {
+    const pod = p.podman(['pod', 'create', '--name', 'pair', '--network', 'none']);
+    expect(pod.code, pod.stderr).toBe(0);
+    const a = p.podman([...RUN, '-d', '--pod', 'pair', '--name', 'pair-a', PODMAN_IMAGE, 'sleep', '60']);
+    expect(a.code, a.stderr).toBe(0);
+    const b = p.podman([
+      ...RUN,
+      '--rm',
+      '--pod',
+      'pair',
+      PODMAN_IMAGE,
+      'sh',
+      '-c',
+      'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts',
+    ]);
+    expect(b.code, b.stderr).toBe(0);
+    const pidA = JSON.parse(p.podman(['inspect', 'pair-a']).stdout)[0].State.Pid as number;
+    const [hostname, ipc, uts] = b.stdout.trim().split('\n');
+    expect(hostname).toBe('pair');
+    expect(ipc).toBe(fs.readlinkSync(`/proc/${pidA}/ns/ipc`));
+    expect(uts).toBe(fs.readlinkSync(`/proc/${pidA}/ns/uts`));
+    expect(p.podman(['pod', 'rm', '-f', '-t', '0', 'pair']).code).toBe(0);
+  });
 });
