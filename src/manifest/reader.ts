@@ -27,6 +27,8 @@ export interface ObjectShape {
   clusterOnly?: Readonly<Record<string, string>>;
   /** Kubernetes fields minipod refuses, for shapes without a `type`. */
   unsupported?: readonly string[];
+  /** Why a refused field cannot work on one host, added to its refusal. */
+  unsupportedWhy?: Readonly<Record<string, string>>;
 }
 
 export const UNSUPPORTED_FIELD = 'is a Kubernetes field minipod does not support';
@@ -130,7 +132,8 @@ export function checkKeys(issues: Issues, path: string, obj: JsonObject, shape: 
     }
     if (unsupported.includes(key)) {
       if (obj[key] === null) continue;
-      issues.add(childPath(path, key), UNSUPPORTED_FIELD);
+      const why = shape.unsupportedWhy?.[key];
+      issues.add(childPath(path, key), why ? `${UNSUPPORTED_FIELD}: ${why}` : UNSUPPORTED_FIELD);
     } else {
       const hint = nearestName(key, [...shape.known, ...Object.keys(shape.clusterOnly ?? {}), ...unsupported]);
       issues.add(childPath(path, key), hint ? `unknown field (did you mean ${quote(hint)}?)` : 'unknown field');

@@ -13,7 +13,35 @@ import { decodeFileVolume, type FileVolumeContext } from './file-volumes.js';
 
 const FILE_SOURCES = ['configMap', 'secret', 'downwardAPI', 'projected'] as const;
 const VOLUME_SOURCES = ['hostPath', 'emptyDir', 'gitRepo', 'persistentVolumeClaim', 'ephemeral', 'image', ...FILE_SOURCES] as const;
-export const VOLUME_SHAPE: ObjectShape = { type: 'Volume', known: ['name', ...VOLUME_SOURCES] };
+const CLOUD_DISK = 'a cloud disk that a cloud provider attaches to a cluster node; on one host use a hostPath or a persistentVolumeClaim';
+const NETWORK_FS = 'a network filesystem a cluster node mounts from its server; mount it on the host and use a hostPath';
+const NETWORK_DISK = 'a network disk a cluster node attaches; attach it to the host and use a hostPath';
+export const VOLUME_SHAPE: ObjectShape = {
+  type: 'Volume',
+  known: ['name', ...VOLUME_SOURCES],
+  unsupportedWhy: {
+    gcePersistentDisk: CLOUD_DISK,
+    awsElasticBlockStore: CLOUD_DISK,
+    azureDisk: CLOUD_DISK,
+    azureFile: NETWORK_FS,
+    cinder: CLOUD_DISK,
+    vsphereVolume: CLOUD_DISK,
+    photonPersistentDisk: CLOUD_DISK,
+    portworxVolume: CLOUD_DISK,
+    scaleIO: CLOUD_DISK,
+    storageos: CLOUD_DISK,
+    nfs: NETWORK_FS,
+    iscsi: NETWORK_DISK,
+    glusterfs: NETWORK_FS,
+    rbd: NETWORK_DISK,
+    cephfs: NETWORK_FS,
+    quobyte: NETWORK_FS,
+    flocker: NETWORK_FS,
+    fc: NETWORK_DISK,
+    flexVolume: 'a node driver that a cluster installs',
+    csi: 'a CSI driver that a cluster runs; on one host use a hostPath or a persistentVolumeClaim',
+  },
+};
 export const HOST_PATH_SHAPE: ObjectShape = { type: 'HostPathVolumeSource', known: ['path', 'type'] };
 export const GIT_REPO_SHAPE: ObjectShape = { type: 'GitRepoVolumeSource', known: ['repository', 'revision', 'directory'] };
 export const EMPTY_DIR_SHAPE: ObjectShape = { type: 'EmptyDirVolumeSource', known: ['medium', 'sizeLimit', 'mode'] };

@@ -292,7 +292,7 @@ describe('refused manifests name the field', () => {
     [
       'nfs',
       (p) => p.spec.volumes.push({ name: 'n', nfs: { server: 's', path: '/' } }),
-      'spec.volumes[1].nfs: is a Kubernetes field minipod does not support',
+      'spec.volumes[1].nfs: is a Kubernetes field minipod does not support: a network filesystem a cluster node mounts from its server; mount it on the host and use a hostPath',
     ],
     [
       'no source',
