@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { conmonBinary } from '../conmon/spawn.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { BundleWriter } from '../pod/held-container.js';
+import { type BundleWriter, writeOciBundle } from '../pod/held-container.js';
 import { hostRuntime } from '../pod/runtime.js';
 import type { ContainerMonitor } from '../state/pod-state.js';
 import { PodDaemon } from './server.js';
@@ -67,7 +67,7 @@ export function containerMonitor(env: NodeJS.ProcessEnv, log: (m: string) => voi
   return wanted;
 }
 
-/** The OCI config writer for conmon's runtime (src/oci); undefined until it exists. */
-function bundleWriter(): BundleWriter | undefined {
-  return undefined;
+/** The OCI config writer for conmon's runtime (src/oci's config from the plan). */
+function bundleWriter(): BundleWriter {
+  return writeOciBundle;
 }

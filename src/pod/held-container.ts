@@ -13,7 +13,9 @@ import { startConmon } from '../conmon/spawn.js';
 import { watchExit } from '../conmon/exit-watch.js';
 import { attachSocketDir, heldBundleDir, heldExitDir, type MinipodPaths, podOciRoot } from '../paths.js';
 import type { ContainerPlan } from '../plan/types.js';
-import type { NamespaceEntry } from '../namespaces/pod-namespaces.js';
+import type { NamespaceEntry, SharedNamespace } from '../namespaces/pod-namespaces.js';
+import { ociConfigFromPlan } from '../oci/config/from-plan.js';
+import type { NamespaceRequest } from '../oci/config/linux.js';
 import { type HeldContainer, isAlive, processRef } from '../state/pod-state.js';
 
 /** The OCI id of a pod's container: `_` is in neither a pod nor a container name. */
@@ -33,12 +35,28 @@ export interface HeldCreateRequest {
   oomBaseline: number;
 }
 
-/** Writes an OCI bundle's config.json for a container plan (src/oci, injected: the pod layer does not know its fields). */
+/** Writes an OCI bundle's config.json for a container plan (injected: the unit tests' host has none). */
 export type BundleWriter = (bundle: string, plan: ContainerPlan, namespaces: NamespaceEntry) => void;
 
-/** The runtime conmon runs: bin/minipod-oci of this checkout (MINIPOD_OCI_RUNTIME overrides). */
+const OCI_NAMESPACE: Record<SharedNamespace, NamespaceRequest['type']> = { pid: 'pid', net: 'network', ipc: 'ipc', uts: 'uts' };
+
+/**
+ * The real writer: src/oci's config from the plan (the pod path's contract), the namespaces the
+ * container shares with the pod as `path` entries of its init's, the ones it gets alone new.
+ */
+export const writeOciBundle: BundleWriter = (bundle, plan, entry) => {
+  const namespaces: NamespaceRequest[] = [
+    ...entry.create.map((n) => ({ type: OCI_NAMESPACE[n] })),
+    ...(entry.join?.namespaces ?? []).map((n) => ({ type: OCI_NAMESPACE[n], path: `/proc/${entry.join!.pid}/ns/${n}` })),
+  ];
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(ociConfigFromPlan(plan, { namespaces })));
+};
+
+/** The runtime conmon runs: bin/minipod-oci beside the running bin/minipod (MINIPOD_OCI_RUNTIME overrides). */
 export function ociRuntimeBinary(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MINIPOD_OCI_RUNTIME ?? path.resolve(path.dirname(process.argv[1] ?? '.'), '../../bin/minipod-oci');
+  if (env.MINIPOD_OCI_RUNTIME) return env.MINIPOD_OCI_RUNTIME;
+  // The daemon runs as bin/minipod (maybe through a symlink): minipod-oci is beside it.
+  return path.join(path.dirname(fs.realpathSync(process.argv[1] ?? '.')), 'minipod-oci');
 }
 
 export interface HeldRuntime {
