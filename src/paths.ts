@@ -297,9 +297,12 @@ export function podLayout(paths: MinipodPaths, pod: string): PodLayout {
   };
 }
 
-/** The OCI bundle of a container held by conmon, below its pod's run dir. */
+/**
+ * The OCI bundle of a container held by conmon: on the pod's tmpfs of process records, as its
+ * config.json holds the environment, Secret values included.
+ */
 export function heldBundleDir(podRunDir: string, container: string): string {
-  return path.join(podRunDir, 'bundles', container);
+  return path.join(podRunDir, 'containers', 'bundles', container);
 }
 
 /** Where conmon writes the exit status of the pod's held containers, one file per container id. */

@@ -8,7 +8,7 @@ import { hostRuntime } from '../pod/runtime.js';
 import type { ContainerMonitor } from '../state/pod-state.js';
 import { PodDaemon } from './server.js';
 
-/** Until the OCI runtime's pod path is complete, the daemon holds containers unless asked. */
+/** The daemon holds containers unless MINIPOD_CONTAINER_MONITOR=conmon (docs/architecture.md). */
 const DEFAULT_MONITOR: ContainerMonitor = 'daemon';
 
 /** `minipod daemon run`: the daemon in this process, logging to stderr. */
@@ -50,8 +50,8 @@ export async function runDaemonProcess(options: { idleMs: number; warmSandboxes:
 }
 
 /**
- * Who holds the containers, from MINIPOD_CONTAINER_MONITOR: `conmon` (the default where conmon
- * is installed: containers outlive the daemon) or `daemon` (the daemon is their parent).
+ * Who holds the containers, from MINIPOD_CONTAINER_MONITOR: `conmon` (containers outlive the
+ * daemon; needs conmon installed) or `daemon` (the default: the daemon is their parent).
  */
 export function containerMonitor(env: NodeJS.ProcessEnv, log: (m: string) => void): ContainerMonitor {
   const asked = env.MINIPOD_CONTAINER_MONITOR;

@@ -85,7 +85,7 @@ export class PodDaemon {
   constructor(rt: Runtime, options: DaemonOptions) {
     this.rt = rt;
     this.o = options;
-    this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log);
+    this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined);
   }
 
   /** Runs until shutdown; resolves with the process's exit status. */

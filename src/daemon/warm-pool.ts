@@ -43,6 +43,8 @@ export class WarmPool {
     private readonly sys: Syscall,
     private readonly target: number,
     private readonly log: (m: string) => void,
+    /** Container helpers per sandbox: none when conmon and the OCI runtime make the containers. */
+    private readonly containerHelpers = WARM_CONTAINER_HELPERS,
   ) {}
 
   /** Boots sandboxes until the pool holds `target`; returns at once, the boots go on. */
@@ -62,7 +64,7 @@ export class WarmPool {
     const init = spawnInNamespaces(this.sys, { create: ['pid', 'ipc', 'net', 'uts'], join: null }, () => spawnHelper({ background: true }));
     const containers: Helper[] = [];
     try {
-      for (let i = 0; i < WARM_CONTAINER_HELPERS; i++) {
+      for (let i = 0; i < this.containerHelpers; i++) {
         containers.push(
           spawnInNamespaces(this.sys, { create: [], join: { pid: init.pid, namespaces: ['pid', 'ipc', 'net', 'uts'] } }, () =>
             spawnHelper({ background: true }),

@@ -51,18 +51,29 @@ export function utcTime(time: string): string {
   return Number.isNaN(ms) ? time : `${new Date(ms).toISOString().slice(0, 19)}${fraction}Z`;
 }
 
-/** Joins partial (`P`) records onto the full one that ends them: raw CRI lines in, lines out. */
-export function criLineJoiner(onLine: (stream: LogStream, text: string) => void): (raw: string) => void {
+/**
+ * Joins partial (`P`) records onto the full one that ends them: raw CRI lines in, lines out;
+ * `flush` gives what is left (conmon ends output without a newline with a `P` record).
+ */
+export function criLineJoiner(onLine: (stream: LogStream, text: string) => void): { push(raw: string): void; flush(): void } {
   const partial: Record<LogStream, string> = { stdout: '', stderr: '' };
-  return (raw) => {
-    const rec = parseCriLine(raw);
-    if (!rec) return;
-    if (!rec.full) {
-      partial[rec.stream] += rec.text;
-      return;
-    }
-    onLine(rec.stream, partial[rec.stream] + rec.text);
-    partial[rec.stream] = '';
+  return {
+    push(raw) {
+      const rec = parseCriLine(raw);
+      if (!rec) return;
+      if (!rec.full) {
+        partial[rec.stream] += rec.text;
+        return;
+      }
+      onLine(rec.stream, partial[rec.stream] + rec.text);
+      partial[rec.stream] = '';
+    },
+    flush() {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (partial[stream] !== '') onLine(stream, partial[stream]);
+        partial[stream] = '';
+      }
+    },
   };
 }
 

@@ -255,12 +255,9 @@ export class ContainerRunner {
     const host = pod.host.held!;
     this.oomBaseline = held.oomBaseline;
     const watch = host.exit(held);
-    const unfollow = pod.streamsLines
-      ? host.followLog(
-          this.state.logPath,
-          criLineJoiner((stream, text) => pod.output.line(spec.name, stream, text)),
-        )
-      : undefined;
+    const lines = criLineJoiner((stream, text) => pod.output.line(spec.name, stream, text));
+    const stopFollowing = pod.streamsLines ? host.followLog(this.state.logPath, (raw) => lines.push(raw)) : undefined;
+    const unfollow = stopFollowing && ((): void => (stopFollowing(), lines.flush()));
     this.unwatchHeld = () => {
       watch.cancel();
       unfollow?.();
