@@ -27,4 +27,4 @@ export {
 } from './plan.js';
 export { detectCgroupMode, CGROUP2_SUPER_MAGIC, type CgroupMode } from './detect.js';
 export { CgroupWriteError, nodeCgroupFs, type CgroupFs } from './fs.js';
-export { collectPodStats, renderStatsTable, statsRows, type PodStatsSample, type StatsRow } from './stats.js';
+export { collectPodStats, statsRows, type PodStatsSample, type StatsRow } from './stats.js';

@@ -1,6 +1,7 @@
 /**
  * `minipod stats`: samples of a pod's cgroups and the rows `podman stats` shows, computed from
- * two samples (CPU % is CPU time used over wall time elapsed, 100% = one CPU, as podman).
+ * two samples (CPU % is CPU time used over wall time elapsed, 100% = one CPU, as podman). The
+ * table is drawn by src/cli/stats.ts.
  */
 import os from 'node:os';
 import type { CgroupManager, CgroupStats } from './manager.js';
@@ -56,37 +57,4 @@ export function statsRows(prev: PodStatsSample | undefined, cur: PodStatsSample,
       cpuThrottledPeriods: stats.nrThrottled,
     };
   });
-}
-
-/** docker/podman's HumanSize: decimal units, four significant digits (`12.29MB`). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}
-
-export function renderStatsTable(rows: StatsRow[]): string {
-  const header = ['POD', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'];
-  const lines = rows.map((r) => [
-    r.pod,
-    r.container === '' ? '(pod)' : r.container,
-    r.cpuPercent === null ? '--' : `${r.cpuPercent.toFixed(2)}%`,
-    `${humanSize(r.memUsageBytes)} / ${humanSize(r.memLimitBytes)}`,
-    `${r.memPercent.toFixed(2)}%`,
-    String(r.pids),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines]
-    .map((cols) =>
-      cols
-        .map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]! + 2)))
-        .join('')
-        .trimEnd(),
-    )
-    .join('\n');
 }

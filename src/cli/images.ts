@@ -11,7 +11,8 @@ import { repositoryOf } from '../images/registry/reference.js';
 import { requireRoot } from './common.js';
 import { age, renderTable } from './ps.js';
 
-export function humanSize(bytes: number): string {
+/** podman's image sizes: decimal units, one decimal under 10 (`12 MB`, `3.4 kB`); `stats` has docker's HumanSize. */
+function imageSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let i = 0;
@@ -28,7 +29,7 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr): PullP
     return {
       layer: (id, status, _done, total) => {
         if (status === 'downloading') return; // byte counts would flood a log
-        out.write(`${id}: ${status === 'exists' ? 'already present' : status}${total ? ` (${humanSize(total)})` : ''}\n`);
+        out.write(`${id}: ${status === 'exists' ? 'already present' : status}${total ? ` (${imageSize(total)})` : ''}\n`);
       },
       message: (text) => void out.write(`${text}\n`),
     };
@@ -50,7 +51,7 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr): PullP
       if (!lines.has(id)) order.push(id);
       const text =
         status === 'downloading' && total
-          ? `downloading ${humanSize(done ?? 0)} / ${humanSize(total)} (${Math.floor(((done ?? 0) * 100) / total)}%)`
+          ? `downloading ${imageSize(done ?? 0)} / ${imageSize(total)} (${Math.floor(((done ?? 0) * 100) / total)}%)`
           : status === 'exists'
             ? 'already present'
             : status;
@@ -101,7 +102,7 @@ export async function imagesCommand(o: { format?: string; quiet?: boolean }): Pr
   const table: string[][] = [];
   for (const r of rows) {
     const created = r.record.created && !Number.isNaN(Date.parse(r.record.created)) ? `${age(r.record.created)} ago` : '';
-    const size = humanSize(r.record.size);
+    const size = imageSize(r.record.size);
     const id = r.record.id.slice(7, 19);
     if (r.names.length === 0) table.push(['<none>', '<none>', id, created, size]);
     for (const n of r.names) {
@@ -129,7 +130,7 @@ export async function pruneCommand(o: { all?: boolean }): Promise<number> {
   const r = await pruneImages(minipodPaths(), !!o.all);
   for (const id of r.images) process.stdout.write(`Deleted: ${id}\n`);
   process.stdout.write(
-    `Removed ${r.images.length} images, ${r.layers} layers, ${r.blobs} blobs, ${r.rootfs} rootfs entries; freed ${humanSize(r.bytesFreed)}\n`,
+    `Removed ${r.images.length} images, ${r.layers} layers, ${r.blobs} blobs, ${r.rootfs} rootfs entries; freed ${imageSize(r.bytesFreed)}\n`,
   );
   return 0;
 }

@@ -1,12 +1,9 @@
 /** `stop`, `kill`, `restart`, `rm`, `gc`, `stats`: verbs on pods that already exist. */
-import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { callDaemon, throwIfError } from '../daemon/client.js';
-import type { PodSpec } from '../manifest/types.js';
-import { podSpecFile } from '../paths.js';
 import { gc, killPod, removePod, stopPod, type PodControl } from '../pod/control.js';
 import { teardownPod } from '../pod/teardown.js';
-import { isAlive, listPodNames, readPodState, requirePodState, withPodLock } from '../state/pod-state.js';
+import { isAlive, listPodNames, readPodSpec, readPodState, requirePodState, withPodLock } from '../state/pod-state.js';
 import { hostRuntime, requireRoot } from './common.js';
 import { statsCommand } from './stats.js';
 import { expandPodArguments } from '../state/owners.js';
@@ -76,12 +73,8 @@ export async function restartCommand(pod: string, o: { time?: string }): Promise
 
 async function restartPod(c: PodControl, pod: string, o: { time?: string }): Promise<number> {
   requirePodState(c.paths, pod);
-  let spec: PodSpec;
-  try {
-    spec = JSON.parse(fs.readFileSync(podSpecFile(c.paths, pod), 'utf8')) as PodSpec;
-  } catch {
-    throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
-  }
+  const spec = readPodSpec(c.paths, pod);
+  if (!spec) throw new UserError(`pod "${pod}" has no saved spec to restart from; run its manifest again`);
   if (spec.secretDataRemoved) {
     throw new UserError(
       `pod "${pod}" uses Secrets, whose content minipod does not write to disk: \`minipod rm -f ${pod}\` and run its manifests again`,

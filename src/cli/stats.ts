@@ -3,7 +3,7 @@
  * looks them up in the state dir), so this only samples, renders and repeats.
  */
 import type { CgroupManager } from '../cgroups/manager.js';
-import { collectPodStats, renderStatsTable, statsRows, type PodStatsSample, type StatsRow } from '../cgroups/stats.js';
+import { collectPodStats, statsRows, type PodStatsSample, type StatsRow } from '../cgroups/stats.js';
 
 export interface StatsPod {
   name: string;
@@ -78,4 +78,37 @@ function wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** docker/podman's HumanSize: decimal units, four significant digits (`12.29MB`). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+export function renderStatsTable(rows: StatsRow[]): string {
+  const header = ['POD', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'];
+  const lines = rows.map((r) => [
+    r.pod,
+    r.container === '' ? '(pod)' : r.container,
+    r.cpuPercent === null ? '--' : `${r.cpuPercent.toFixed(2)}%`,
+    `${humanSize(r.memUsageBytes)} / ${humanSize(r.memLimitBytes)}`,
+    `${r.memPercent.toFixed(2)}%`,
+    String(r.pids),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines]
+    .map((cols) =>
+      cols
+        .map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]! + 2)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { PodNetworkStatus } from '../network/types.js';
-import { type MinipodPaths, podSpecFile } from '../paths.js';
-import { type PodState, isTerminalPhase, requirePodState } from '../state/pod-state.js';
+import type { MinipodPaths } from '../paths.js';
+import { type PodState, isTerminalPhase, readPodSpec, requirePodState } from '../state/pod-state.js';
 import { type Expected, findDifferences } from './differences.js';
 import { groupNamespaces } from './namespaces.js';
 import { classifyMounts, parseMountinfo, parseOverlayOptions, parseStat } from './proc-parse.js';
@@ -29,14 +29,6 @@ import {
   type ProcessNode,
   type RecordedMember,
 } from './snapshot.js';
-
-function readSpec(paths: MinipodPaths, pod: string): PodSpec | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A recorded cgroup directory (`/sys/fs/cgroup/memory/minipod/blog`) -> its path in the hierarchy. */
 function relativeCgroupPath(hierarchies: CgroupHierarchy[], dirs: string[]): string | undefined {
@@ -199,7 +191,7 @@ function expectedFrom(spec: PodSpec | undefined, state: PodState): Expected | un
 
 export function readPodSnapshot(paths: MinipodPaths, pod: string, now: () => Date = () => new Date()): ExplainSnapshot {
   const state = requirePodState(paths, pod);
-  const spec = readSpec(paths, pod);
+  const spec = readPodSpec(paths, pod);
   const hierarchies = readHierarchies();
   // The host's namespaces are PID 1's; where PID 1's are unreadable (a non-dumpable PID 1),
   // explain's own, since explain runs on the host.

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import type { PodOwner } from '../manifest/types.js';
-import { type MinipodPaths, podLockFile, podsRunDir, podStateFile } from '../paths.js';
+import type { PodOwner, PodSpec } from '../manifest/types.js';
+import { type MinipodPaths, podLockFile, podSpecFile, podsRunDir, podStateFile } from '../paths.js';
 import { withFileLock, writeFileAtomic } from './lock.js';
 
 /**
@@ -118,6 +118,15 @@ export function readPodState(paths: MinipodPaths, pod: string): PodState | undef
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/** The spec the pod was started from (pod-record.ts writes it); undefined when there is none (yet) or it cannot be read. */
+export function readPodSpec(paths: MinipodPaths, pod: string): PodSpec | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
+  } catch {
+    return undefined;
   }
 }
 

@@ -18,17 +18,9 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { ClaimSpec, PodSpec } from '../manifest/types.js';
 import { ephemeralVolumeName } from '../manifest/claims.js';
-import {
-  type MinipodPaths,
-  podSpecFile,
-  podsRunDir,
-  volumeDir,
-  volumeFiles,
-  volumeRecordFile,
-  volumesLockFile,
-  volumesRoot,
-} from '../paths.js';
+import { type MinipodPaths, podsRunDir, volumeDir, volumeFiles, volumeRecordFile, volumesLockFile, volumesRoot } from '../paths.js';
 import { withLock } from '../state/lock.js';
+import { readPodSpec } from '../state/pod-state.js';
 
 /** Who made a volume: `volume create`, a PVC document, a pod's first use, a StatefulSet's template, an ephemeral volume. */
 export type VolumeOrigin = 'cli' | 'PersistentVolumeClaim' | 'pod' | 'StatefulSet' | 'ephemeral';
@@ -149,12 +141,8 @@ export function volumesInUse(paths: MinipodPaths): Map<string, string[]> {
     return used;
   }
   for (const pod of pods) {
-    let spec: PodSpec;
-    try {
-      spec = JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
-    } catch {
-      continue; // A pod between its name claim and its spec: it has not touched a volume yet.
-    }
+    const spec = readPodSpec(paths, pod);
+    if (!spec) continue; // A pod between its name claim and its spec: it has not touched a volume yet.
     for (const name of new Set(namedVolumesOf(spec))) used.set(name, [...(used.get(name) ?? []), pod]);
   }
   return used;

@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CGROUP2_SUPER_MAGIC, TMPFS_MAGIC, detectCgroupMode } from '../../../src/cgroups/detect.js';
 import type { CgroupStats } from '../../../src/cgroups/manager.js';
-import { humanSize, renderStatsTable, statsRows, type PodStatsSample } from '../../../src/cgroups/stats.js';
-import { statsCommand } from '../../../src/cli/stats.js';
-
-const CGROUP_SUPER_MAGIC = 0x27e0eb;
-
-describe('detectCgroupMode', () => {
-  const statfs = (table: Record<string, number>) => (p: string) => table[p];
-  it.each([
-    [{ '/c': CGROUP2_SUPER_MAGIC }, 'unified'],
-    [{ '/c': TMPFS_MAGIC, '/c/unified': CGROUP2_SUPER_MAGIC, '/c/memory': CGROUP_SUPER_MAGIC }, 'hybrid'],
-    [{ '/c': TMPFS_MAGIC, '/c/memory': CGROUP_SUPER_MAGIC }, 'legacy'],
-    [{ '/c': TMPFS_MAGIC, '/c/unified': TMPFS_MAGIC }, 'legacy'],
-  ] as const)('%j -> %s', (table, mode) => {
-    expect(detectCgroupMode('/c', statfs(table))).toBe(mode);
-  });
-});
+import { statsRows, type PodStatsSample } from '../../../src/cgroups/stats.js';
+import { humanSize, renderStatsTable, statsCommand } from '../../../src/cli/stats.js';
 
 function stats(over: Partial<CgroupStats>): CgroupStats {
   return {
@@ -42,16 +27,7 @@ const sample = (timeNs: number, podCpu: number, webCpu: number): PodStatsSample 
   ],
 });
 
-describe('stats rows', () => {
-  it('computes CPU % from two samples and MEM % against the limit or the host', () => {
-    const rows = statsRows(sample(0, 0, 0), sample(1e9, 1.5e9, 0.2e9), 100e6);
-    expect(rows.map((r) => [r.container, r.cpuPercent, r.memUsageBytes, r.memLimitBytes, r.memPercent, r.pids])).toEqual([
-      ['', 150, 20e6, 100e6, 20, 3],
-      ['web', 20, 10e6, 40e6, 25, 2],
-    ]);
-    expect(statsRows(undefined, sample(1e9, 1, 1), 100e6)[0]!.cpuPercent).toBeNull();
-  });
-
+describe('minipod stats', () => {
   it('renders like podman stats', () => {
     const text = renderStatsTable(statsRows(sample(0, 0, 0), sample(1e9, 1.5e9, 0.2e9), 100e6));
     expect(text.split('\n')).toEqual([
