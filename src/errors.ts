@@ -9,7 +9,10 @@
  *   its key arguments and errno, crun style: `mount /proc: EBUSY`) and CniError are HostErrors.
  * - anything else is an internal failure (a bug: printed as one, with the stack under
  *   MINIPOD_DEBUG).
- * Context is added outward with `withContext`, keeping the original as `cause` and its kind.
+ * Context is added outward with `withContext`, keeping the original as `cause` and its kind; a
+ * pod's start and stop steps use `inStep`, so a host failure deep in them reads
+ * `<step> of pod P: <call> <path>: <errno>`. Node's own errors from fs and child_process calls
+ * (they carry the call, the path and the errno) count as SyscallErrors.
  */
 
 /** Exit codes shared with podman and docker. */
@@ -65,7 +68,12 @@ const ERRNO_NAMES: Record<number, string> = {
   38: 'ENOSYS',
   39: 'ENOTEMPTY',
   40: 'ELOOP',
+  32: 'EPIPE',
   95: 'EOPNOTSUPP',
+  98: 'EADDRINUSE',
+  110: 'ETIMEDOUT',
+  111: 'ECONNREFUSED',
+  122: 'EDQUOT',
 };
 
 export function errnoName(errno: number): string {
@@ -95,25 +103,49 @@ const ERRNO_HINTS: Record<string, string> = {
   ENOSPC: 'a disk, or a kernel limit (inotify, keys, cgroup or namespace counts), is full',
   EMFILE: 'too many open files: raise the limit (ulimit -n)',
   EROFS: 'the filesystem is mounted read-only',
+  EDQUOT: 'a disk quota is full',
+  ENOTDIR: 'a path that should be a directory is a file: a leftover, or something else uses the path',
+  EEXIST: 'the path exists already: a leftover of an earlier pod (minipod gc)',
 };
 
 export class SyscallError extends HostError {
   override name = 'SyscallError';
   readonly call: string;
   readonly errno: number;
-  constructor(call: string, errno: number, detail?: string) {
-    super(`${call}${detail ? ` ${detail}` : ''}: ${errnoName(errno)}`, { hint: ERRNO_HINTS[errnoName(errno)] });
+  private readonly errnoName: string;
+  /** `name`: the errno's name when the caller knows it (Node's `code`). */
+  constructor(call: string, errno: number, detail?: string, options: { name?: string; cause?: unknown } = {}) {
+    const name = options.name ?? errnoName(errno);
+    super(`${call}${detail ? ` ${detail}` : ''}: ${name}`, { hint: ERRNO_HINTS[name], cause: options.cause });
     this.call = call;
     this.errno = errno;
+    this.errnoName = name;
   }
   get code(): string {
-    return errnoName(this.errno);
+    return this.errnoName;
   }
+}
+
+/**
+ * Node's errors from fs and child_process calls (`code`, `errno`, `syscall`, `path`) as the
+ * SyscallError they are: `mkdir /run/minipod/pods/p: ENOSPC`. Anything else is returned as is.
+ */
+export function hostErrorOf(err: unknown): unknown {
+  if (!(err instanceof Error) || err instanceof HostError || err instanceof UserError) return err;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (typeof e.syscall !== 'string' || typeof e.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code) || typeof e.errno !== 'number') {
+    return err;
+  }
+  // spawn's `syscall` names the program already (`spawn iptables`).
+  const on = e.path !== undefined && !e.syscall.endsWith(` ${e.path}`) ? e.path : undefined;
+  const detail = [on, e.dest].filter((x) => x !== undefined).join(' -> ');
+  return new SyscallError(e.syscall, Math.abs(e.errno), detail || undefined, { name: e.code, cause: err });
 }
 
 /** Wraps an error with what we were doing, crun style: `start container web: mount /proc: EBUSY`. */
 export function withContext(context: string, err: unknown): Error {
-  const inner = err instanceof Error ? err : new Error(String(err));
+  const host = hostErrorOf(err);
+  const inner = host instanceof Error ? host : new Error(String(host));
   const message = `${context}: ${inner.message}`;
   if (inner instanceof UserError) {
     return new UserError(message, { code: inner.code, exitCode: inner.exitCode, cause: inner });
@@ -140,14 +172,34 @@ export async function inContextAsync<T>(context: string, fn: () => Promise<T>): 
   }
 }
 
+/**
+ * One step of a pod's start or stop (`create the cgroups of pod web`): a failure of the host or
+ * a bug says which step failed; a UserError names its field or pod already and passes unchanged.
+ */
+export async function inStep<T>(step: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof UserError ? err : withContext(step, err);
+  }
+}
+
 /** `minipod: <message>`, plus `minipod: check: <hint>` for a host failure; "internal error" only for bugs. */
-export function describeError(err: unknown): { lines: string[]; internal: boolean } {
+export function describeError(error: unknown): { lines: string[]; internal: boolean } {
+  const err = hostErrorOf(error);
   if (err instanceof UserError) return { lines: [err.message.split('\n')[0]!], internal: false };
   if (err instanceof HostError) {
     return { lines: [`host: ${err.message.split('\n')[0]}`, ...(err.hint ? [`check: ${err.hint}`] : [])], internal: false };
   }
   const e = err as Error;
   return { lines: [`internal error: ${e?.message ?? String(err)}`], internal: true };
+}
+
+/** One line for a warning: the message, and for a host failure what to check. */
+export function errorLine(err: unknown): string {
+  const e = hostErrorOf(err);
+  const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  return e instanceof HostError && e.hint ? `${message} (check: ${e.hint})` : message;
 }
 
 export function isUserError(err: unknown): err is UserError {

@@ -4,7 +4,7 @@
  * (subtree_control on v2, cpuset copying on v1), where a controller's files live, kill and stats.
  */
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { HostError, UserError } from '../errors.js';
 import type { CgroupMode } from './detect.js';
 import { codeOf, parsePids, readOptional, sleep, walkDeepestFirst, type CgroupFs } from './fs.js';
 import type { CgroupManager, CgroupStats, EffectiveLimits, ManagerOptions } from './manager.js';
@@ -163,7 +163,9 @@ export abstract class BaseManager implements CgroupManager {
       const file = this.file(w.controller, pod, child, w.file);
       if (file === undefined) {
         if (w.optional) continue;
-        throw new Error(`the ${w.controller} cgroup controller is not available on this host (needed for ${w.file} = ${w.value})`);
+        throw new HostError(`the ${w.controller} cgroup controller is not available on this host (needed for ${w.file} = ${w.value})`, {
+          hint: `cgroup.controllers of ${this.parentParts.join('/')} and its parents (v2), or the mounted v1 hierarchies (/proc/self/mountinfo)`,
+        });
       }
       if (w.optional && !this.fs.exists(file)) continue;
       this.fs.write(file, w.value);
@@ -225,7 +227,9 @@ export abstract class BaseManager implements CgroupManager {
       let pids = this.pids(pod);
       if (pids.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`kill pod ${pod}: processes still in its cgroups after ${this.killTimeoutMs} ms: ${pids.join(' ')}`);
+        throw new HostError(`kill pod ${pod}: processes still in its cgroups after ${this.killTimeoutMs} ms: ${pids.join(' ')}`, {
+          hint: 'processes in uninterruptible sleep (state D in ps: a hung NFS or FUSE mount, a stuck device)',
+        });
       }
       if (around) await around.before();
       try {
@@ -259,8 +263,9 @@ export abstract class BaseManager implements CgroupManager {
       // Best effort: the parent's protection is recomputed on the next create/destroy anyway.
     }
     if (errors.length > 0) {
-      throw new Error(`destroy cgroups of pod ${pod}: ${errors.map((e) => (e as Error).message).join('; ')}`, {
+      throw new HostError(`destroy cgroups of pod ${pod}: ${errors.map((e) => (e as Error).message).join('; ')}`, {
         cause: errors[0],
+        hint: (errors.find((e) => e instanceof HostError) as HostError | undefined)?.hint,
       });
     }
     this.removeParentIfEmpty();

@@ -58,9 +58,9 @@ async function startDaemon(paths: MinipodPaths): Promise<void> {
     ready.on('close', () => resolve(buf.trim()));
   });
   child.unref();
-  if (!line) throw new Error(`the minipod daemon exited before it listened; see ${daemonFiles(paths).log}`);
+  if (!line) throw new HostError('the minipod daemon exited before it listened', { hint: daemonFiles(paths).log });
   const msg = JSON.parse(line) as { ok?: true; busy?: true; error?: string };
-  if (msg.error) throw new Error(`the minipod daemon could not start: ${msg.error}`);
+  if (msg.error) throw new HostError(`the minipod daemon could not start: ${msg.error}`, { hint: daemonFiles(paths).log });
   // `busy`: another client started one at the same moment; it listens shortly.
 }
 

@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { ExitCode, HostError, UserError } from '../errors.js';
+import { ExitCode, HostError, hostErrorOf, UserError } from '../errors.js';
 import { formatWarning, loadManifestBundle } from '../manifest/bundle.js';
 import { ensureClaimVolumes } from '../volumes/pod-volumes.js';
 import type { BundleClaim } from '../manifest/kinds.js';
@@ -204,7 +204,8 @@ export class PodDaemon {
     }
   }
 
-  private fail(conn: net.Socket, err: unknown): void {
+  private fail(conn: net.Socket, error: unknown): void {
+    const err = hostErrorOf(error);
     if (err instanceof UserError) {
       this.finish(conn, { t: 'error', message: err.message.split('\n')[0]!, exitCode: err.exitCode, code: err.code });
       return;

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, withContext } from '../errors.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import type { MinipodPaths } from '../paths.js';
 import type { ExecPlan, ProcessSpec } from '../plan/types.js';
@@ -120,6 +120,7 @@ export async function execInContainer(o: ExecOptions): Promise<ExecProcess> {
   } catch (err) {
     if (pty) fs.closeSync(pty.master);
     await exited;
+    if (err instanceof HelperFailed && err.kind === 'host') throw withContext(id, err);
     if (err instanceof HelperFailed) {
       const exitCode = err.exitCode === ExitCode.cannotExecute || err.exitCode === ExitCode.notFound ? err.exitCode : ExitCode.runtime;
       throw new UserError(`${id}: ${err.message}`, { code: 'exec.failed', exitCode, cause: err });

@@ -3,6 +3,7 @@
  * a shell: arguments come from manifests and config files.
  */
 import { spawn } from 'node:child_process';
+import { HostError } from '../errors.js';
 
 export interface RunOptions {
   input?: string;
@@ -65,7 +66,9 @@ export async function runOk(file: string, args: string[], options: RunOptions = 
   if (r.code !== 0) {
     const why = r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;
     const detail = r.stderr.trim() || r.stdout.trim();
-    throw new Error(`${file} ${args.join(' ')}: ${why}${detail ? `: ${detail}` : ''}`);
+    throw new HostError(`${file} ${args.join(' ')}: ${why}${detail ? `: ${detail}` : ''}`, {
+      hint: `${file} (installed by scripts/install-deps.sh): run the command by hand to see what it needs`,
+    });
   }
   return r.stdout;
 }

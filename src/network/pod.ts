@@ -8,7 +8,7 @@
  * have their own locks) so one slow ADD does not block every other pod.
  */
 import fs from 'node:fs';
-import { inContextAsync, UserError, withContext } from '../errors.js';
+import { inContextAsync, UserError } from '../errors.js';
 import type { PodSpec } from '../manifest/types.js';
 import { cniConflistPath, type MinipodPaths, networkFiles } from '../paths.js';
 import { loadConfList, requirePlugins } from './cni/conflist.js';
@@ -183,7 +183,7 @@ export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNet
     return { mode, ip: s.ip, prefixLength: s.prefixLength, gateway: s.gateway, interface: s.interface, network: confList.name, ports };
   } catch (err) {
     await teardownPodNetwork({ podId, paths, warn: () => {} }).catch(() => {});
-    throw withContext(`set up network of pod ${pod.name}`, err);
+    throw err; // the supervisor says which pod (`set up the network of pod P: ...`)
   }
 }
 

@@ -8,6 +8,7 @@
  * restartable init container (a sidecar), which restarts on its own whatever the pod's policy.
  */
 import type { CgroupManager } from '../cgroups/manager.js';
+import { inStep } from '../errors.js';
 import { imageStopSignal } from '../images/signal.js';
 import type { ResolvedImage } from '../images/types.js';
 import { CriLogWriter, criLineJoiner, type LogStream } from '../logs/cri-log.js';
@@ -147,7 +148,9 @@ export class ContainerRunner {
   }
 
   /** Starts an instance: plan, exec, then postStart and probes. A helper that cannot exec is recorded, not thrown. */
-  async start(): Promise<void> {
+  start = (): Promise<void> => inStep(`start container ${this.spec.name} of pod ${this.pod.spec.name}`, () => this.startInstance());
+
+  private async startInstance(): Promise<void> {
     if (this.pod.heldByConmon) return this.startHeld();
     const { pod, spec } = this;
     const helper = this.helper ?? this.spawnHelper();

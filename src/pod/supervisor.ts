@@ -18,7 +18,7 @@
  *  7. init containers one after another (a sidecar only until it started), then the apps
  * Any failure on the way tears down what was made and reports one error.
  */
-import { ExitCode, inContext, UserError } from '../errors.js';
+import { errorLine, ExitCode, HostError, inStep } from '../errors.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { PodNetworkStatus } from '../network/types.js';
@@ -111,24 +111,27 @@ export class PodSupervisor {
       this.resolveDone(ExitCode.runtime);
       throw err;
     }
-    this.claimName();
+    // Each step's host failure says which step of which pod (crun style); containers say theirs.
+    const step = <T>(what: string, fn: () => T | Promise<T>): Promise<T> => inStep(`${what} of pod ${this.spec.name}`, fn);
+    await step('claim the name', () => claimPodName(this.o.paths, this.spec));
+    this.saveState();
     this.trace('name claimed');
     try {
-      await this.spawnPodProcesses();
+      await step('spawn the processes', () => this.spawnPodProcesses());
       this.trace('helpers spawned');
       // Cgroups before images and volumes: the helpers' moves into them (an RCU grace period
       // each burst) then run while the host is prepared.
-      this.createCgroups(cgroupPlan);
+      await step('create the cgroups', () => this.createCgroups(cgroupPlan));
       this.moveHelpersIntoCgroups();
       this.trace('cgroups created');
-      await this.prepareHost();
+      await step('prepare images, volumes and files', () => this.prepareHost());
       this.trace('images, volumes, /dev/shm ready');
-      await this.execInit();
+      await step('start the init', () => this.execInit());
       this.trace('pod init running');
-      await this.setupNetwork();
+      await step('set up the network', () => this.setupNetwork());
       this.trace('network ready');
       // Once eth0 exists (net.ipv4.conf.eth0.*), before any container.
-      this.host.applySysctls(this.initHelper!.pid, planSysctls(this.spec));
+      await step('set the sysctls', () => this.host.applySysctls(this.initHelper!.pid, planSysctls(this.spec)));
       this.setPhase('Running');
       await this.runInitContainers();
       if (!this.stopping && this.state.phase === 'Running') {
@@ -138,7 +141,7 @@ export class PodSupervisor {
     } catch (err) {
       // A pod that never started leaves no record: the name is free for a corrected retry.
       this.stopping = true;
-      await this.teardown(false);
+      await this.teardown(false).catch((e: unknown) => this.o.output.event(`warning: ${errorLine(e)}`));
       this.resolveDone(ExitCode.runtime);
       throw err;
     }
@@ -227,11 +230,6 @@ export class PodSupervisor {
 
   // ---- start steps ----
 
-  private claimName(): void {
-    claimPodName(this.o.paths, this.spec);
-    this.saveState();
-  }
-
   private async prepareHost(): Promise<void> {
     const { spec, o, host } = this;
     const images = await resolvePodImages(host, spec, this.runs, o.pinImagesPerPod ? spec.name : undefined);
@@ -262,7 +260,7 @@ export class PodSupervisor {
 
   private createCgroups(plan: PodCgroupPlan): void {
     const { cgroups } = this.o;
-    inContext(`create the cgroups of pod ${this.spec.name}`, () => cgroups.create(plan));
+    cgroups.create(plan);
     this.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name));
     for (const r of this.runs) r.state.cgroupPaths = Object.values(cgroups.paths(this.spec.name, r.spec.name));
     this.saveState();
@@ -283,7 +281,7 @@ export class PodSupervisor {
   private async spawnPodProcesses(): Promise<void> {
     this.initBinary = this.host.findInitBinary();
     if (!this.initBinary) {
-      throw new UserError("catatonit is not installed (the pod's init process): apt-get install catatonit", { code: 'host.missing-init' });
+      throw new HostError("catatonit (the pod's init process) is not installed", { hint: 'apt-get install catatonit' });
     }
     // A pod with its own user namespace gets it with its init; the warm pool's sandboxes have none.
     this.state.userNamespace = (this.userns = await this.host.userNamespace?.(this.spec, this.layout))?.range;
@@ -389,7 +387,7 @@ export class PodSupervisor {
 
   private restartLater(r: ContainerRunner, exitCode: number): void {
     r.restart(exitCode).catch((err: unknown) => {
-      this.o.output.event(`restart of ${r.name} failed: ${(err as Error).message}`);
+      this.o.output.event(`restart of ${r.name} failed: ${errorLine(err)}`);
       void this.stop();
     });
   }

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { teardownPodNetwork } from '../network/index.js';
-import { attachSocketDir, type MinipodPaths, podLayout, podOciRoot, podSpecFile } from '../paths.js';
-import { isAlive, type ProcessRef, readPodState } from '../state/pod-state.js';
-import type { PodSpec } from '../manifest/types.js';
+import { attachSocketDir, type MinipodPaths, podLayout, podOciRoot } from '../paths.js';
+import { errorLine } from '../errors.js';
+import { isAlive, type ProcessRef, readPodSpec, readPodState } from '../state/pod-state.js';
 import { removeEphemeralVolumes } from '../volumes/store.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { freeRange } from '../userns/allocator.js';
@@ -37,12 +37,8 @@ function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
 }
 
 function hasEphemeralVolumes(paths: MinipodPaths, pod: string): boolean {
-  try {
-    const spec = JSON.parse(fs.readFileSync(podSpecFile(paths, pod), 'utf8')) as PodSpec;
-    return (spec.volumes ?? []).some((v) => v.source?.kind === 'ephemeral');
-  } catch {
-    return false; // No spec: the pod never got as far as its volumes.
-  }
+  // No spec: the pod never got as far as its volumes.
+  return (readPodSpec(paths, pod)?.volumes ?? []).some((v) => v.source?.kind === 'ephemeral');
 }
 
 export interface TeardownOptions {
@@ -85,7 +81,17 @@ async function waitGone(refs: ProcessRef[], timeoutMs: number): Promise<boolean>
 
 export async function teardownPod(name: string, o: TeardownOptions): Promise<void> {
   const layout = podLayout(o.paths, name);
-  const state = readPodState(o.paths, name);
+  // Every step is tried whatever the one before did: a failure is a warning saying which step
+  // of which pod, on what, and what to check, and the next step still runs.
+  const step = async <T>(what: string, fn: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      o.warn(`${what} of pod ${name}: ${errorLine(err)}`);
+      return undefined;
+    }
+  };
+  const state = await step('read the state', () => readPodState(o.paths, name));
   const processes: ProcessRef[] = [...(o.extraProcesses ?? [])];
   for (const c of state?.containers ?? []) {
     if (c.pid && c.startTime !== undefined && c.state === 'running') processes.push({ pid: c.pid, startTime: c.startTime });
@@ -98,9 +104,7 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
 
   // CNI DEL while the pod's init still holds the network namespace: the plugins then remove
   // the veth from inside as well as outside.
-  await teardownPodNetwork({ podId: name, paths: o.paths, warn: o.warn, keepHost: o.keepHostNetwork }).catch((err: unknown) =>
-    o.warn(`network teardown of ${name}: ${(err as Error).message}`),
-  );
+  await step('tear down the network', () => teardownPodNetwork({ podId: name, paths: o.paths, warn: o.warn, keepHost: o.keepHostNetwork }));
 
   trace('teardown: network done');
   if (state?.init) processes.push(state.init);
@@ -114,42 +118,33 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
     const left = [...processes, ...conmons].filter(isAlive);
     if (left.length > 0) o.warn(`processes of ${name} did not exit: ${left.map((p) => p.pid).join(' ')}`);
   }
-  removeHeldLeftovers(o.paths, name);
+  await step('remove the OCI runtime state', () => removeHeldLeftovers(o.paths, name));
   trace('teardown: processes gone');
-  try {
-    await o.cgroups.destroy(name);
-  } catch (err) {
-    o.warn(`cgroup teardown of ${name}: ${(err as Error).message}`);
-  }
+  await step('remove the cgroups', () => o.cgroups.destroy(name));
   trace('teardown: cgroups removed');
 
   const stuck = unmountAllUnder(o.sys, [layout.runDir, layout.libDir]);
   if (stuck.length) o.warn(`could not unmount ${stuck.join(', ')}`);
   trace('teardown: unmounted');
-  const remove = (target: string): void => {
-    try {
-      fs.rmSync(target, { recursive: true, force: true, maxRetries: 3 });
-    } catch (err) {
-      o.warn(`could not remove ${target}: ${(err as Error).message}`);
-    }
-  };
-  remove(layout.libDir);
+  const remove = (target: string): Promise<void> =>
+    step(`remove ${target}`, () => fs.rmSync(target, { recursive: true, force: true, maxRetries: 3 }));
+  await remove(layout.libDir);
   // Ephemeral volumes go with their pod (as Kubernetes deletes their claims with it). The
   // spec says whether there are any, so a pod without them pays no look at the volume store.
-  if (hasEphemeralVolumes(o.paths, name)) {
-    await removeEphemeralVolumes(o.paths, name).catch((err: unknown) => o.warn(`ephemeral volumes of ${name}: ${(err as Error).message}`));
-  }
+  if (hasEphemeralVolumes(o.paths, name)) await step('remove the ephemeral volumes', () => removeEphemeralVolumes(o.paths, name));
   if (o.keepState && fs.existsSync(layout.runDir)) {
     // What a stopped pod's record keeps: its state and the spec to restart it from.
     const kept = new Set([layout.stateFile, layout.specFile]);
-    for (const entry of fs.readdirSync(layout.runDir)) {
-      if (!kept.has(path.join(layout.runDir, entry))) remove(path.join(layout.runDir, entry));
-    }
+    await step('clear the record', async () => {
+      for (const entry of fs.readdirSync(layout.runDir)) {
+        if (!kept.has(path.join(layout.runDir, entry))) await remove(path.join(layout.runDir, entry));
+      }
+    });
   } else {
-    remove(layout.runDir);
+    await remove(layout.runDir);
   }
-  if (!o.keepLogs) fs.rmSync(layout.logDir, { recursive: true, force: true });
+  if (!o.keepLogs) await remove(layout.logDir);
   // Its files are gone with the lib dir: the pod's id range is free for the next pod.
-  await freeRange(o.sys, o.paths, name).catch((err: unknown) => o.warn(`user namespace range of ${name}: ${(err as Error).message}`));
+  await step('free the user namespace range', () => freeRange(o.sys, o.paths, name));
   trace('teardown: files removed');
 }

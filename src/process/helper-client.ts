@@ -11,19 +11,27 @@ import type { Readable } from 'node:stream';
 import { hostSyscall } from '../syscall/linux.js';
 import type { HelperPlan } from '../plan/types.js';
 import { encodeMessage, type ErrorMessage, LineReader, parseHelperMessage, ProtocolError } from './protocol.js';
+import { HostError } from '../errors.js';
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./helper-main.js', import.meta.url));
 
 /** What a helper runs: the node binary and minipod's helper script (a pod's own uid must reach both). */
 export const HELPER_EXECUTABLES: readonly string[] = [process.execPath, HELPER_SCRIPT];
 
-export class HelperFailed extends Error {
+/**
+ * A helper could not set up or exec. A HostError, with the helper's hint, so the pod init's
+ * failure prints as the host's; the container runner and exec read `exitCode` and `kind` (126
+ * and 127 are the user's program, reported as the container's exit).
+ */
+export class HelperFailed extends HostError {
   override name = 'HelperFailed';
   constructor(
     message: string,
     readonly exitCode: number,
+    readonly kind?: 'user' | 'host',
+    hint?: string,
   ) {
-    super(message);
+    super(message, { hint });
   }
 }
 
@@ -154,7 +162,9 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
   if (child.pid === undefined) {
     if (out) fs.closeSync(out.read);
     if (err) fs.closeSync(err.read);
-    throw new Error('could not start a helper process');
+    throw new HostError(`could not start a helper process (${process.execPath})`, {
+      hint: "the process limits (ulimit -u, pids.max of the daemon's cgroup) and free memory",
+    });
   }
   const control = child.stdio[3] as Socket;
   const { booted, closed } = readMessages(control);
@@ -208,7 +218,7 @@ export function helperExit(helper: Helper, drainMs = 200): Promise<{ code: numbe
 export async function sendPlan(helper: Helper, plan: HelperPlan): Promise<void> {
   helper.control.write(encodeMessage(plan));
   const failure = await helper.closed;
-  if (failure) throw new HelperFailed(failure.message, failure.exitCode);
+  if (failure) throw new HelperFailed(failure.message, failure.exitCode, failure.kind, failure.hint);
 }
 
 /** Kills a helper that was never given a plan (still Node, nothing of a container yet). */

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { CLONE } from '../../native-bindings/constants.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, HostError, hostErrorOf, UserError } from '../errors.js';
 import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan } from '../plan/types.js';
 import { enterCgroupView } from '../rootfs/cgroup-view.js';
 import { applyLsmLabels } from '../lsm/apply.js';
@@ -190,11 +190,15 @@ function runPodInit(sys: Syscall, plan: PodInitPlan): never {
   sys.execve(POD_INIT_PATH, plan.args, []);
 }
 
-function report(err: unknown): never {
+function report(error: unknown): never {
+  // Its kind and hint go along: the supervisor reports a host failure as the host's.
+  const err = hostErrorOf(error);
   const exitCode = err instanceof UserError ? err.exitCode : ExitCode.runtime;
   const message = err instanceof Error ? err.message : String(err);
+  const kind = err instanceof UserError ? 'user' : err instanceof HostError ? 'host' : undefined;
+  const hint = err instanceof HostError ? err.hint : undefined;
   try {
-    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message, exitCode }));
+    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message, exitCode, kind, hint }));
   } catch {
     // The supervisor is gone (minipod-oci's create returned): the container's stderr is where
     // its runtime's (conmon's, the shim's) logs are.

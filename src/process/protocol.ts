@@ -38,6 +38,10 @@ export interface ErrorMessage {
   message: string;
   /** 125 setup failed, 126 cannot execute, 127 not found (podman's codes). */
   exitCode: number;
+  /** Whose failure: the user's (their program, their manifest) or the host's; absent for a bug. */
+  kind?: 'user' | 'host';
+  /** What to check on the host, for a host failure. */
+  hint?: string;
 }
 
 /** minipod-oci's create steps (table above). */
@@ -69,12 +73,18 @@ export function parseHelperMessage(line: string): HelperMessage {
   } catch {
     throw new ProtocolError(`helper sent garbage: ${line.slice(0, 200)}`);
   }
-  const m = (value ?? {}) as { type?: unknown; message?: unknown; exitCode?: unknown };
+  const m = (value ?? {}) as { type?: unknown; message?: unknown; exitCode?: unknown; kind?: unknown; hint?: unknown };
   if (m.type === 'ready') return { type: 'ready' };
   if (m.type === 'mounted') return { type: 'mounted' };
   if (m.type === 'created') return { type: 'created' };
   if (m.type === 'error' && typeof m.message === 'string' && typeof m.exitCode === 'number' && Number.isInteger(m.exitCode)) {
-    return { type: 'error', message: m.message, exitCode: m.exitCode };
+    return {
+      type: 'error',
+      message: m.message,
+      exitCode: m.exitCode,
+      ...(m.kind === 'user' || m.kind === 'host' ? { kind: m.kind } : {}),
+      ...(typeof m.hint === 'string' ? { hint: m.hint } : {}),
+    };
   }
   throw new ProtocolError(`helper sent an unknown message: ${line.slice(0, 200)}`);
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { O } from '../../native-bindings/constants.js';
 import { hostSyscall } from '../syscall/linux.js';
 import type { Syscall, WindowSize } from '../syscall/syscall.js';
+import { HostError } from '../errors.js';
 
 export type { WindowSize } from '../syscall/syscall.js';
 export { decodeWinsize, encodeWinsize } from '../syscall/winsize.js';
@@ -39,7 +40,7 @@ export function openPty(ptmxPath = '/dev/ptmx', sys: Syscall = hostSyscall()): P
     const major = Math.floor(st.rdev / 256) & 0xfff;
     const minor = st.rdev & 0xff;
     if (!st.isCharacterDevice() || major !== PTMX_MAJOR || minor !== PTMX_MINOR) {
-      throw new Error(`${ptmxPath} is not a pty multiplexer`);
+      throw new HostError(`${ptmxPath} is not a pty multiplexer`, { hint: "the container's /dev/pts (a devpts mount with ptmx)" });
     }
     sys.unlockPty(master);
     // TIOCGPTPEER opens the slave from the master itself: no path lookup in the container's tree.

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import { libseccomp } from '../syscall/libseccomp.js';
 import type { FilterSpec } from './resolve.js';
+import { HostError } from '../errors.js';
 
 /** A profile that libseccomp refused: the message names the profile rule. */
 export class CompileError extends Error {
@@ -71,7 +72,8 @@ export function compileFilter(spec: FilterSpec): Buffer {
       if (rc < 0) throw new CompileError(`${rule.at}: libseccomp refused the rule for ${rule.syscall}: ${errnoText(rc)}`);
     }
     const fd = l.memfd('minipod-seccomp', MFD_CLOEXEC);
-    if (fd < 0) throw new Error('memfd_create failed');
+    if (fd < 0)
+      throw new HostError('memfd_create for the seccomp filter failed', { hint: 'the open files limit (ulimit -n) and free memory' });
     try {
       const rc = l.exportBpf(ctx, fd);
       if (rc < 0) throw new CompileError(`libseccomp could not export the filter: ${errnoText(rc)}`);

@@ -40,7 +40,10 @@ export class RecordingSyscall implements Syscall {
     const failure = this.failures.find((f) => f.name === name && f.times > 0 && (!f.match || f.match(args)));
     if (failure) {
       failure.times--;
-      throw new SyscallError(name, failure.errno, args.length ? String(args[0]) : undefined);
+      // The detail the real one gives where tests read it (mount: `<fstype> on <target>`).
+      const detail =
+        name === 'mount' ? `${String(args[2] ?? args[0] ?? 'none')} on ${String(args[1])}` : args.length ? String(args[0]) : undefined;
+      throw new SyscallError(name, failure.errno, detail);
     }
   }
 

@@ -33,8 +33,10 @@ import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import type { Helper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { idMapText, type IdRange } from './ranges.js';
+import { HostError } from '../errors.js';
 
 export const UNSHARE = '/usr/bin/unshare';
+const USERNS_HINT = `${UNSHARE} (util-linux), and user namespaces on this host (sysctl user.max_user_namespaces)`;
 export const NSENTER = '/usr/bin/nsenter';
 
 export interface UsernsInitOptions {
@@ -106,8 +108,9 @@ async function waitForInit(child: ChildProcess, timeoutMs: number): Promise<numb
     const ns = userNamespaceOf(pid);
     const init = ns !== undefined && ns !== host ? readChildPid(pid) : undefined;
     if (init !== undefined) return init;
-    if (exited) throw new Error(`${UNSHARE} exited before the pod's namespaces existed`);
-    if (Date.now() > deadline) throw new Error(`${UNSHARE} did not create the pod's namespaces within ${timeoutMs} ms`);
+    if (exited) throw new HostError(`${UNSHARE} exited before the pod's namespaces existed`, { hint: USERNS_HINT });
+    if (Date.now() > deadline)
+      throw new HostError(`${UNSHARE} did not create the pod's namespaces within ${timeoutMs} ms`, { hint: USERNS_HINT });
     // Spin on the event loop first (unshare takes ~1 ms), then back off.
     await new Promise((r) => (spins < 200 ? setImmediate(r) : setTimeout(r, 2)));
   }
@@ -156,7 +159,7 @@ export async function startUsernsPodInit(o: UsernsInitOptions): Promise<Helper> 
   });
   if (child.pid === undefined) {
     await new Promise((r) => child.once('error', r));
-    throw new Error(`could not run ${UNSHARE} (util-linux) for the pod's user namespace`);
+    throw new HostError(`could not run ${UNSHARE} (util-linux) for the pod's user namespace`, { hint: USERNS_HINT });
   }
   try {
     const pid = await waitForInit(child, o.timeoutMs ?? 5000);

@@ -39,7 +39,9 @@ export class V1Manager extends BaseManager {
       this.list.push(this.unified);
     }
     if (!this.byName.has('memory') && !this.byName.has('cpu') && !this.byName.has('pids')) {
-      throw new Error(`no cgroup v1 controllers found under ${opts.root}`);
+      throw new HostError(`no cgroup v1 controllers found under ${opts.root}`, {
+        hint: 'the cgroup hierarchies mounted there (findmnt -t cgroup), or MINIPOD_CGROUP_ROOT',
+      });
     }
   }
 

@@ -2,26 +2,28 @@
  * Reading CNI results: the runtime needs the pod's address, gateway and interface for /etc/hosts,
  * `inspect` and the saved state that DEL gets back as prevResult.
  */
+import { CniError } from './errors.js';
 import type { CniResult } from './types.js';
 
+/** The result of an ADD (the only command with one); a malformed one is the plugin's failure. */
 export function parseCniResult(plugin: string, stdout: string): CniResult {
   let obj: unknown;
   try {
     obj = JSON.parse(stdout);
   } catch {
-    throw new Error(`CNI plugin ${plugin}: result is not JSON: ${stdout.slice(0, 200)}`);
+    throw new CniError(plugin, 'ADD', `result is not JSON: ${stdout.slice(0, 200)}`);
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new Error(`CNI plugin ${plugin}: result is not a JSON object`);
+    throw new CniError(plugin, 'ADD', `result is not a JSON object`);
   }
   const r = obj as Record<string, unknown>;
-  if (typeof r.cniVersion !== 'string') throw new Error(`CNI plugin ${plugin}: result has no cniVersion`);
+  if (typeof r.cniVersion !== 'string') throw new CniError(plugin, 'ADD', `result has no cniVersion`);
   // Pre-0.3 results (`ip4: {ip, gateway}`) are converted so the rest only knows one shape.
   if (!r.ips && r.ip4 && typeof r.ip4 === 'object') {
     const ip4 = r.ip4 as { ip?: string; gateway?: string };
     if (ip4.ip) r.ips = [{ address: ip4.ip, gateway: ip4.gateway, version: '4' }];
   }
-  if (r.ips !== undefined && !Array.isArray(r.ips)) throw new Error(`CNI plugin ${plugin}: result.ips is not a list`);
+  if (r.ips !== undefined && !Array.isArray(r.ips)) throw new CniError(plugin, 'ADD', `result.ips is not a list`);
   return r as CniResult;
 }
 

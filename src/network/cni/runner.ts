@@ -3,6 +3,7 @@
  * DEL in reverse order with the cached ADD result, CHECK in order (0.4.0+).
  */
 import { buildPluginConfig, supportsCheckAndDelPrevResult } from './conflist.js';
+import { CniError } from './errors.js';
 import { invokePlugin } from './invoke.js';
 import type { CniConfList, CniResult, CniRuntime } from './types.js';
 
@@ -14,7 +15,7 @@ export async function addNetworkList(list: CniConfList, rt: CniRuntime): Promise
     // A plugin that prints nothing passes the previous result through.
     if (result) prev = result;
   }
-  if (!prev) throw new Error(`CNI network ${list.name}: no plugin returned a result`);
+  if (!prev) throw new CniError(list.plugins.at(-1)?.type ?? list.name, 'ADD', `no plugin of network ${list.name} returned a result`);
   return prev;
 }
 

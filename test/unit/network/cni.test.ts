@@ -45,8 +45,9 @@ describe('CNI results', () => {
     expect(summarizeResult(r)).toMatchObject({ ip: '10.2.0.3', gateway: '10.2.0.1' });
   });
 
-  it('rejects output that is not a result, naming the plugin', () => {
-    expect(() => parseCniResult('portmap', 'oops')).toThrow(/CNI plugin portmap: result is not JSON/);
+  it("rejects output that is not a result, naming the plugin: the plugin's failure (a CniError)", () => {
+    expect(() => parseCniResult('portmap', 'oops')).toThrow(/CNI plugin portmap ADD: result is not JSON/);
+    expect(() => parseCniResult('portmap', 'oops')).toThrow(CniError);
     expect(() => parseCniResult('portmap', '{"ips":[]}')).toThrow(/no cniVersion/);
   });
 });

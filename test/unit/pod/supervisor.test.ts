@@ -99,7 +99,7 @@ describe('PodSupervisor start', () => {
   it('refuses a host without catatonit before spawning anything, and frees the name', async () => {
     host.initBinary = undefined;
     const s = supervisor({ containers: [{ name: 'c', image: './img' }] });
-    await expect(s.start()).rejects.toThrow(/catatonit is not installed/);
+    await expect(s.start()).rejects.toThrow(/catatonit \(the pod's init process\) is not installed/);
     expect(host.steps('spawn')).toEqual([]);
     expect(await s.done).toBe(125);
     expect(fs.existsSync(path.join(paths.runDir, 'pods/p'))).toBe(false);

@@ -10,6 +10,22 @@ describe('helper protocol messages', () => {
     expect(parseHelperMessage('{"type":"ready"}')).toEqual({ type: 'ready' });
   });
 
+  it("carries whose failure it was and the host's hint, so the supervisor reports it as the host's", () => {
+    const m = {
+      type: 'error',
+      message: 'mount proc on /proc: EBUSY',
+      exitCode: 125,
+      kind: 'host',
+      hint: 'something else holds it',
+    } as const;
+    expect(parseHelperMessage(encodeMessage(m).trim())).toEqual(m);
+    expect(parseHelperMessage('{"type":"error","message":"x","exitCode":125,"kind":"nobody","hint":3}')).toEqual({
+      type: 'error',
+      message: 'x',
+      exitCode: 125,
+    });
+  });
+
   it('refuses what is not a message, instead of matching a substring', () => {
     // The old client took any line containing "ready" for the ready message.
     expect(() => parseHelperMessage('{"type":"error","message":"not \\"ready\\""}')).toThrow(ProtocolError);
