@@ -242,6 +242,13 @@ export function podLogDir(paths: MinipodPaths, pod: string): string {
   return path.join(paths.logDir, pod);
 }
 
+// ---- the OCI runtime ----
+
+/** `minipod-oci`'s default `--root` (runc's is /run/runc): podman and containerd pass their own. */
+export function ociRuntimeRoot(): string {
+  return '/run/minipod-oci';
+}
+
 // ---- configuration ----
 
 /** The default network, written once and then only read, so a user can edit it. */

@@ -52,6 +52,7 @@ function builtByModule(): Map<string, string[]> {
     podLogDir: [layout.podLogDir(paths, 'xPODx')],
     cniConflistPath: [layout.cniConflistPath(paths)],
     registriesConfPath: [layout.registriesConfPath({})],
+    ociRuntimeRoot: [layout.ociRuntimeRoot()],
     podLayout: Object.values(pod),
     podVolumeDir: [layout.podVolumeDir(pod.volumesDir, 'xVx')],
     containerLayout: Object.values(c),

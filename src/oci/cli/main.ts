@@ -5,6 +5,7 @@
  * runc does; `run` exits with the container's status.
  */
 import { describeError } from '../../errors.js';
+import { ociRuntimeRoot } from '../../paths.js';
 import { type FlagSpec, parseArgs, stringFlag, boolFlag } from './args.js';
 import { CLIENT_COMMANDS } from './client-commands.js';
 import type { CommandContext, CommandTable, GlobalOptions } from './command.js';
@@ -12,7 +13,7 @@ import { CORE_COMMANDS } from './core-commands.js';
 import { createLog } from './log.js';
 import { OCI_RUNTIME_VERSION, OCI_SPEC_VERSION } from './version.js';
 
-export const DEFAULT_ROOT = '/run/minipod-oci';
+export const DEFAULT_ROOT = ociRuntimeRoot();
 
 const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'root', kind: 'string' },
