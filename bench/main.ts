@@ -2,7 +2,7 @@
  * `npm run bench` (root): minipod against crun, runc and podman on the same busybox rootfs.
  *
  *   sudo npm run bench -- [--rounds N] [--warmup N] [--pods N] [--s4-rounds N]
- *                         [--only s1,bd,s2,s4,sc,un] [--no-podman] [--no-podman-concurrent]
+ *                         [--only s1,bd,s2,s4,sc,un,oc,op] [--no-podman] [--no-podman-concurrent]
  *                         [--memory-rounds N] [--settle-ms N]
  *                         [--report docs/performance.md] [--json bench/results/latest.json]
  *
@@ -25,6 +25,7 @@ import { type Results, writeReport } from './report.js';
 import { outsideMeasures, rowBreakdown } from './scenarios/breakdown.js';
 import { scenarioConcurrent } from './scenarios/concurrent.js';
 import { S1_COMMAND, S1_MINIPOD_ROWS, scenarioOneContainer } from './scenarios/one-container.js';
+import { scenarioOciLifecycle, scenarioPodmanRuntime } from './scenarios/oci-runtime.js';
 import { scenarioPod } from './scenarios/pod.js';
 import { scenarioSeccomp } from './scenarios/seccomp.js';
 import { scenarioUserns } from './scenarios/userns.js';
@@ -55,7 +56,7 @@ function parseArgs(argv: string[]): Options {
     warmup: 2,
     pods: 20,
     s4Rounds: 2,
-    only: new Set(['s1', 'bd', 's2', 's4', 'sc', 'un']),
+    only: new Set(['s1', 'bd', 's2', 's4', 'sc', 'un', 'oc', 'op']),
     podman: true,
     podmanConcurrent: true,
     report: path.join(REPO, 'docs/performance.md'),
@@ -138,6 +139,8 @@ const RATIOS: RatioSpec[] = [
     peer: 'un.up.default-nopool',
   },
   { label: '6. pod down: hostUsers: false / host users', ours: 'un.down.userns', peer: 'un.down.default' },
+  { label: '7. OCI runtime: create+start+wait+delete, minipod-oci / runc', ours: 'oc.minipod-oci', peer: 'oc.runc' },
+  { label: '8. podman run --rm: --runtime minipod-oci / runc', ours: 'op.podman-minipod-oci', peer: 'op.podman-runc' },
 ];
 
 function log(message: string): void {
@@ -266,6 +269,12 @@ async function main(): Promise<number> {
     });
     await step('un', async () => {
       rows.push(...(await scenarioUserns(ctx)));
+    });
+    await step('oc', async () => {
+      rows.push(...(await scenarioOciLifecycle(ctx)));
+    });
+    await step('op', async () => {
+      rows.push(...(await scenarioPodmanRuntime(ctx)));
     });
   } catch (err) {
     errors.push(`setup: ${(err as Error).message}`);

@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
   tmux                         # the exec -it test drives a real terminal
   gcc libc6-dev                # static test programs (the /proc race scanner)
   crun runc podman tini        # peers, for comparison tests and benchmarks
+  containerd                   # 1.6: its runc shim drives bin/minipod-oci in the OCI tests
   umoci skopeo docker-registry # image tests
   apache2-utils                # htpasswd: the image tests' registry with basic auth
   qemu-system-x86 xz-utils cpio # the cgroup v2 VM tests
@@ -35,6 +36,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   update_once
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The package enables and starts a host-wide containerd under systemd; the tests start a
+  # private one of their own. One we installed just now is stopped and disabled again.
+  if [[ " ${missing[*]} " == *" containerd "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now containerd.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

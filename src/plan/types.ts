@@ -174,6 +174,13 @@ export interface ContainerPlan {
   domainname?: string;
   /** Namespaced sysctls written through /proc/sys before the mounts (OCI `linux.sysctl`), in order. */
   sysctls?: [string, string][];
+  /**
+   * A terminal for the container (OCI `process.terminal` with `--console-socket`): the helper
+   * got the connected console socket as fd `socketFd`; once its root is set up it makes a pty
+   * on the container's devpts, sends the master there and takes the slave as fds 0-2 and its
+   * controlling terminal (src/process/console.ts).
+   */
+  console?: { socketFd: number; size?: { rows: number; cols: number } };
   /** Set by the OCI runtime's create (src/oci): wait for `start`, run the container-side hooks. */
   oci?: OciPlanPart;
 }

@@ -26,6 +26,8 @@ export function sendConsoleMaster(sys: Syscall, socketPath: string, master: numb
 
 /** Sends the master on a socket that is already connected (a helper got it from its caller). */
 export function sendMasterOn(sys: Syscall, socket: number, master: number): void {
+  // runc's master is a blocking file; a receiver that reads it plainly must not get EAGAIN.
+  sys.setNonBlocking(master, false);
   sys.sendFds(socket, Buffer.from(ptyName(sys, master), 'utf8'), [master]);
 }
 

@@ -73,6 +73,11 @@ export interface SpawnHelperOptions {
    * root before it execs node (see src/userns/pod-init.ts).
    */
   userNamespace?: string;
+  /**
+   * Descriptors the helper gets from fd 4 on (fd 3 is its control socket), e.g. the connected
+   * console socket of minipod-oci's create (src/process/console.ts).
+   */
+  extraFds?: number[];
 }
 
 const NSENTER = '/usr/bin/nsenter';
@@ -146,6 +151,7 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
     typeof mode === 'object'
       ? [mode.terminal, mode.terminal, mode.terminal, 'pipe']
       : [stdin, out?.write ?? 'inherit', err?.write ?? 'inherit', 'pipe'];
+  stdio.push(...(options.extraFds ?? []));
   let child: ChildProcess;
   try {
     const args = options.background ? [HELPER_SCRIPT, '--nice', String(os.getPriority())] : [HELPER_SCRIPT];

@@ -20,6 +20,7 @@ import { setupRootfs } from '../rootfs/mount-rootfs.js';
 import { pivotIntoPodInitRoot, POD_INIT_PATH, setupPodInitRoot } from '../rootfs/pod-init-root.js';
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
+import { attachConsole } from './console.js';
 import { applyCredentials, resolveUser } from './credentials.js';
 import { lookupExecutable } from './exec-lookup.js';
 import { awaitStart, containerSettings, finishCreate, ociBeforePivot, openExecFifo, setRlimits } from './oci-steps.js';
@@ -143,6 +144,11 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
     }
   } else {
     ensureCwd(spec.cwd);
+    if (plan.console) {
+      // runc's setupConsole: after the root is set up, before create reports done.
+      attachConsole(sys, { socket: plan.console.socketFd, size: plan.console.size });
+      fs.fchownSync(0, user.uid, -1);
+    }
   }
   sys.chdir(spec.cwd);
   checkCwdInsideRoot(spec.cwd);

@@ -24,6 +24,11 @@ export interface CommandContext {
 
 export interface OciCommand {
   flags: readonly FlagSpec[];
+  /**
+   * Flags end at the first operand (runc's SkipArgReorder): `exec ID sh -c ...` and `ps ID -o
+   * pid` pass what follows the id to the command.
+   */
+  stopAtFirstOperand?: boolean;
   /** Resolves with the exit code. Errors thrown are printed and logged as runc does (exit 1). */
   run(ctx: CommandContext, args: ParsedArgs): Promise<number> | number;
 }

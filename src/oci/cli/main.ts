@@ -86,7 +86,7 @@ export async function runOci(argv: readonly string[]): Promise<number> {
     const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) throw new UsageError(`No help topic for '${name}'`);
     const command = await entry.load();
-    const args = parseArgs(rest.slice(1), command.flags);
+    const args = parseArgs(rest.slice(1), command.flags, command.stopAtFirstOperand);
     return await command.run(ctx, args);
   } catch (err) {
     const message = err instanceof UsageError ? err.message : describeError(err).lines.join(': ');

@@ -14,6 +14,7 @@ import { UserError } from '../../errors.js';
 import type { OciPlanPart } from '../../plan/types.js';
 import { runHooksSync } from '../../process/oci-hooks.js';
 import { discardHelper, type Helper, spawnHelper } from '../../process/helper-client.js';
+import { checkConsoleRequest, connectConsole, consolePlan } from '../client/console-create.js';
 import { encodeMessage, LineReader, parseHelperMessage } from '../../process/protocol.js';
 import { hostSyscall } from '../../syscall/linux.js';
 import { OCI_SPEC_VERSION } from '../cli/version.js';
@@ -119,9 +120,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   for (const w of plan.warnings) opts.warn(w);
   if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
   if (opts.preserveFds > 0) throw new UserError('--preserve-fds: passing extra file descriptors is not supported by minipod-oci yet');
-  if (plan.terminal || opts.consoleSocket) {
-    throw new UserError('process.terminal / --console-socket: terminals are not supported by minipod-oci yet');
-  }
+  checkConsoleRequest(plan.terminal, opts.consoleSocket);
 
   const dir = store.claim(opts.id);
   const sys = hostSyscall();
@@ -155,9 +154,22 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       }));
       container.mounts = expandCgroupMounts(container.mounts, hierarchies, v2, container.rootfs.mountPoint);
     }
-    helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
-      spawnHelper({ stdio: 'inherit', stdin: true, userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path }),
-    );
+    // process.terminal: the console socket, connected here (the path is the caller's, outside
+    // the container), goes to the helper as its fd 4 (src/oci/client/console-create.ts).
+    const consoleFd = plan.terminal ? connectConsole(sys, opts.consoleSocket!) : undefined;
+    try {
+      helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
+        spawnHelper({
+          stdio: 'inherit',
+          stdin: true,
+          userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path,
+          extraFds: consoleFd === undefined ? [] : [consoleFd],
+        }),
+      );
+    } finally {
+      if (consoleFd !== undefined) sys.close(consoleFd);
+    }
+    if (consoleFd !== undefined) container.console = consolePlan(plan.consoleSize);
     if (!(await helper.booted)) throw new UserError('the container init exited while starting');
     const hookBase = { ociVersion: OCI_SPEC_VERSION, id: opts.id, pid: helper.pid, bundle, annotations };
     const runtimeHooks = [...(plan.hooks.prestart ?? []), ...(plan.hooks.createRuntime ?? [])];

@@ -14,7 +14,8 @@ describe('console socket', () => {
     const sys = new RecordingSyscall();
     sys.ptyNumber = (master: number): number => (master === 42 ? 3 : -1);
     sendConsoleMaster(sys, '/run/conmon/term.sock', 42);
-    expect(sys.calls.map((c) => c.name)).toEqual(['connectUnixSocket', 'sendFds', 'close']);
+    expect(sys.calls.map((c) => c.name)).toEqual(['connectUnixSocket', 'setNonBlocking', 'sendFds', 'close']);
+    expect(sys.callsOf('setNonBlocking')).toEqual([[42, false]]);
     const [socket, data, fds, control] = sys.callsOf('sendFds')[0]!;
     expect(socket).toBe(100);
     expect((data as Buffer).toString()).toBe('/dev/pts/3');
