@@ -170,6 +170,8 @@ export interface ContainerPlan {
   inUserNamespace?: boolean;
   /** sethostname in the container's own UTS namespace (OCI `hostname`; pods set it in the init). */
   hostname?: string;
+  /** Bring `lo` up: the container has a network namespace of its own (OCI, as runc does). */
+  loopbackUp?: boolean;
   /** setdomainname (OCI `domainname`). */
   domainname?: string;
   /** Namespaced sysctls written through /proc/sys before the mounts (OCI `linux.sysctl`), in order. */

@@ -39,6 +39,7 @@ const RLIMIT_NUMBERS: Readonly<Record<string, number>> = {
 export function containerSettings(sys: Syscall, plan: ContainerPlan): void {
   if (plan.hostname !== undefined) inContext('set the hostname', () => sys.sethostname(plan.hostname!));
   if (plan.domainname !== undefined) inContext('set the domainname', () => sys.setdomainname(plan.domainname!));
+  if (plan.loopbackUp) inContext('bring the loopback interface up', () => sys.bringInterfaceUp('lo'));
   const adj = plan.process.oomScoreAdj;
   if (adj !== undefined) inContext('write oom_score_adj', () => fs.writeFileSync('/proc/self/oom_score_adj', String(adj)));
 }

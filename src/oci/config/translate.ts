@@ -208,6 +208,9 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
   }
   if (cgroupView) container.cgroupView = cgroupView;
   if (pod.inUserNamespace) container.inUserNamespace = true;
+  // runc's loopback: a new network namespace gets `lo` up (podman's pods talk over it).
+  const network = has('network');
+  if (network && !network.path) container.loopbackUp = true;
   if (linux.rootfsPropagation !== undefined && linux.rootfsPropagation !== '') {
     container.rootfs.propagation = propagationFlags(
       'linux.rootfsPropagation',
