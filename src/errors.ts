@@ -142,9 +142,32 @@ export function hostErrorOf(err: unknown): unknown {
   return new SyscallError(e.syscall, Math.abs(e.errno), detail || undefined, { name: e.code, cause: err });
 }
 
+/** Node's fs errors that are the host's state, never a bug: a full or read-only filesystem. */
+const FS_HOST_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/**
+ * A Node fs error for a full or read-only filesystem as a HostError naming the path (Node says
+ * `ENOSPC: no space left on device, write` and leaves the path out of write errors; `file`, when
+ * given, is named instead of the path Node has, such as a temp file), or
+ * undefined for anything else.
+ */
+export function fsHostError(err: unknown, file?: string): HostError | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e || typeof e.code !== 'string' || !FS_HOST_ERRNOS.has(e.code)) return undefined;
+  if (e instanceof HostError) return e;
+  const where = file ?? e.path;
+  const what = `${e.syscall ?? 'write'}${where ? ` ${where}` : ''}: ${e.code}`;
+  const dir = where ? ` (${where.replace(/\/[^/]*$/, '') || '/'})` : '';
+  const hint =
+    e.code === 'EROFS'
+      ? `the filesystem${dir} is mounted read-only: remount it read-write, or point MINIPOD_RUN_DIR / MINIPOD_LIB_DIR elsewhere`
+      : `the filesystem${dir} is full: free space there (df -h), or point MINIPOD_RUN_DIR / MINIPOD_LIB_DIR elsewhere`;
+  return new HostError(what, { hint, cause: e });
+}
+
 /** Wraps an error with what we were doing, crun style: `start container web: mount /proc: EBUSY`. */
 export function withContext(context: string, err: unknown): Error {
-  const host = hostErrorOf(err);
+  const host = fsHostError(err) ?? hostErrorOf(err);
   const inner = host instanceof Error ? host : new Error(String(host));
   const message = `${context}: ${inner.message}`;
   if (inner instanceof UserError) {
@@ -186,7 +209,7 @@ export async function inStep<T>(step: string, fn: () => T | Promise<T>): Promise
 
 /** `minipod: <message>`, plus `minipod: check: <hint>` for a host failure; "internal error" only for bugs. */
 export function describeError(error: unknown): { lines: string[]; internal: boolean } {
-  const err = hostErrorOf(error);
+  const err = fsHostError(error) ?? hostErrorOf(error);
   if (err instanceof UserError) return { lines: [err.message.split('\n')[0]!], internal: false };
   if (err instanceof HostError) {
     return { lines: [`host: ${err.message.split('\n')[0]}`, ...(err.hint ? [`check: ${err.hint}`] : [])], internal: false };

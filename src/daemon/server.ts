@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { ExitCode, HostError, hostErrorOf, UserError } from '../errors.js';
+import { ExitCode, fsHostError, HostError, hostErrorOf, UserError } from '../errors.js';
 import { formatWarning, loadManifestBundle } from '../manifest/bundle.js';
 import { ensureClaimVolumes } from '../volumes/pod-volumes.js';
 import type { BundleClaim } from '../manifest/kinds.js';
@@ -205,7 +205,7 @@ export class PodDaemon {
   }
 
   private fail(conn: net.Socket, error: unknown): void {
-    const err = hostErrorOf(error);
+    const err = fsHostError(error) ?? hostErrorOf(error); // a full or read-only run/lib dir names its path
     if (err instanceof UserError) {
       this.finish(conn, { t: 'error', message: err.message.split('\n')[0]!, exitCode: err.exitCode, code: err.code });
       return;

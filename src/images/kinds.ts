@@ -8,10 +8,9 @@
  * 3. a string that is no existing path but parses as a registry reference (`nginx`,
  *    `docker.io/library/nginx:1.25`, `localhost:5000/app@sha256:...`) is a registry image.
  */
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pinImage } from './store/gc.js';
-import { withLock } from '../state/lock.js';
+import { mkdirAll, withLock } from '../state/lock.js';
 import { isUserError } from '../errors.js';
 import { toResolved } from './import.js';
 import { defaultPullPolicy, localImage, pullImage } from './registry/pull.js';
@@ -32,7 +31,7 @@ export interface PrefixKind {
 /** Runs `body` under the store's shared lock and pins the image it returns (rootfs tarballs). */
 export async function pinnedUnderLock(ctx: ResolveContext, body: () => Promise<ResolvedImage>): Promise<ResolvedImage> {
   const dirs = storeDirs(ctx.paths);
-  await fsp.mkdir(dirs.root, { recursive: true, mode: 0o700 });
+  mkdirAll(dirs.root, 0o700);
   return withLock(dirs.lock, 'shared', 'the image store (an rmi or prune is running)', async () => {
     const r = await body();
     await pinImage(dirs, r.id, ctx.pinOwner);
@@ -47,7 +46,7 @@ export async function pinnedUnderLock(ctx: ResolveContext, body: () => Promise<R
  */
 async function resolving(ctx: ResolveContext, body: () => Promise<ImageRecord>): Promise<ResolvedImage> {
   const dirs = storeDirs(ctx.paths);
-  await fsp.mkdir(dirs.root, { recursive: true, mode: 0o700 });
+  mkdirAll(dirs.root, 0o700);
   return withLock(dirs.lock, 'shared', 'the image store (an rmi or prune is running)', async () => {
     let rec: ImageRecord;
     try {

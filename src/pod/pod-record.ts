@@ -4,27 +4,39 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError, withContext } from '../errors.js';
 import { withoutSecretData } from '../manifest/redact.js';
 import type { PodSpec } from '../manifest/types.js';
 import { type MinipodPaths, podLayout, podSpecFile, podsRunDir } from '../paths.js';
+import { writeFileAtomic } from '../state/lock.js';
 import { type ContainerMonitor, type ContainerState, type PodState, processRef, writePodState } from '../state/pod-state.js';
 
-/** mkdir of the pod's run dir: EEXIST means the name is taken. Then the spec is saved. */
-export function claimPodName(paths: MinipodPaths, spec: PodSpec): void {
-  fs.mkdirSync(podsRunDir(paths), { recursive: true, mode: 0o700 });
+/**
+ * mkdir of the pod's run dir: EEXIST means the name is taken. Then the spec and the first
+ * state are saved, atomically; if either cannot be (a full or read-only run dir) the dir goes
+ * again, so a retry does not meet a half-made pod that "already exists".
+ */
+export function claimPodName(paths: MinipodPaths, spec: PodSpec, state: PodState): void {
+  const dir = podLayout(paths, spec.name).runDir;
   try {
-    fs.mkdirSync(podLayout(paths, spec.name).runDir, { mode: 0o700 });
+    fs.mkdirSync(podsRunDir(paths), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UserError(`pod "${spec.name}" already exists: see \`minipod ps\`, remove it with \`minipod rm -f ${spec.name}\``, {
         code: 'pod.exists',
       });
     }
-    throw err;
+    throw withContext(`create the record of pod ${spec.name}`, err);
   }
-  // Secret content stays in memory: the saved spec says where it came from.
-  fs.writeFileSync(podSpecFile(paths, spec.name), JSON.stringify(withoutSecretData(spec)));
+  try {
+    // Secret content stays in memory: the saved spec says where it came from.
+    writeFileAtomic(podSpecFile(paths, spec.name), JSON.stringify(withoutSecretData(spec)));
+    writePodState(paths, state);
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw withContext(`create the record of pod ${spec.name}`, err);
+  }
 }
 
 /** Writes the state unless the pod was torn down already; a failure is a warning, not the pod's end. */

@@ -102,19 +102,19 @@ export class PodSupervisor {
 
   /** Creates the pod and starts its containers; resolves once app containers were started. */
   async start(): Promise<void> {
+    // Each step's host failure says which step of which pod (crun style); containers say theirs.
+    const step = <T>(what: string, fn: () => T | Promise<T>): Promise<T> => inStep(`${what} of pod ${this.spec.name}`, fn);
     // Pure, and it refuses limits the kernel cannot honour: before anything exists.
     let cgroupPlan: PodCgroupPlan;
     try {
       cgroupPlan = planPodCgroups(this.spec, { version: this.o.cgroups.version });
       this.planSecurity();
+      // Undoes itself when it fails (a full run dir): `done` must still resolve.
+      await step('claim the name', () => claimPodName(this.o.paths, this.spec, this.state));
     } catch (err) {
       this.resolveDone(ExitCode.runtime);
       throw err;
     }
-    // Each step's host failure says which step of which pod (crun style); containers say theirs.
-    const step = <T>(what: string, fn: () => T | Promise<T>): Promise<T> => inStep(`${what} of pod ${this.spec.name}`, fn);
-    await step('claim the name', () => claimPodName(this.o.paths, this.spec));
-    this.saveState();
     this.trace('name claimed');
     try {
       await step('spawn the processes', () => this.spawnPodProcesses());

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { inContext, UserError } from '../errors.js';
+import { fsHostError, inContext, UserError } from '../errors.js';
 import { hostSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
 
@@ -77,28 +77,46 @@ function tempNameFor(file: string): string {
   return `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
 }
 
+/**
+ * mkdir -p that reports the real errno: Node's recursive mkdir says ENOENT when the
+ * filesystem is read-only (EROFS). On ENOENT the missing components are made one at a time,
+ * which throws what the kernel really said.
+ */
+export function mkdirAll(dir: string, mode?: number): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) fs.mkdirSync(d, { mode });
+    throw err;
+  }
+}
+
 /** Writes a file so readers never see half of it: the old file or the new one. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  mkdirAll(path.dirname(file));
   const tmp = tempNameFor(file);
   try {
     fs.writeFileSync(tmp, data, { mode });
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw err;
+    // Node leaves the path out of a failed write(2): name the file, for a full disk.
+    throw fsHostError(err, file) ?? err;
   }
 }
 
 /** writeFileAtomic for async callers (downloads, the image store). */
 export async function writeFileAtomicAsync(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  mkdirAll(path.dirname(file), 0o700);
   const tmp = tempNameFor(file);
   try {
     await fsp.writeFile(tmp, data, { mode });
     await fsp.rename(tmp, file);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
-    throw err;
+    throw fsHostError(err, file) ?? err;
   }
 }
