@@ -41,12 +41,19 @@ describe.skipIf(!isRoot)('minipod exec (root)', () => {
     run.stdout!.on('data', (d: Buffer) => (runOutput += d.toString()));
     run.stderr!.on('data', (d: Buffer) => (runOutput += d.toString()));
     runExit = new Promise((resolve) => run.once('exit', (code) => resolve(code)));
-    await waitFor(`pod ex running (${runOutput})`, () => {
-      const p = inspect(t, 'ex');
-      const state = (n: string) => p?.containers.find((c) => c.name === n)?.state;
-      return state('a') === 'running' && state('b') === 'running' && state('done') === 'terminated';
+    // Three containers under qemu TCG (the VM suite) take well over 20 s to come up.
+    await waitFor(
+      'pod ex running',
+      () => {
+        const p = inspect(t, 'ex');
+        const state = (n: string) => p?.containers.find((c) => c.name === n)?.state;
+        return state('a') === 'running' && state('b') === 'running' && state('done') === 'terminated';
+      },
+      80_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; minipod run printed: ${runOutput}`);
     });
-  });
+  }, 100_000);
 
   afterAll(async () => {
     if (run && run.exitCode === null) {
