@@ -6,6 +6,7 @@
  * block on the exec fifo until `start`, run startContainer hooks, then go on to execve.
  */
 import fs from 'node:fs';
+import { RLIMITS } from '../../native-bindings/constants.js';
 import { inContext, UserError } from '../errors.js';
 import type { ContainerPlan, OciPlanPart, ProcessSpec } from '../plan/types.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -14,26 +15,6 @@ import { CONTROL_FD, encodeMessage } from './protocol.js';
 
 /** O_PATH (x86_64): a handle on the fifo that neither reads nor writes, so it does not block. */
 const O_PATH = 0o10000000;
-
-/** setrlimit(2) numbers, by the names config.json uses. */
-const RLIMIT_NUMBERS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0,
-  RLIMIT_FSIZE: 1,
-  RLIMIT_DATA: 2,
-  RLIMIT_STACK: 3,
-  RLIMIT_CORE: 4,
-  RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8,
-  RLIMIT_AS: 9,
-  RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13,
-  RLIMIT_RTPRIO: 14,
-  RLIMIT_RTTIME: 15,
-};
 
 /** Before the mounts: names in the container's UTS namespace, the OOM score (host /proc still). */
 export function containerSettings(sys: Syscall, plan: ContainerPlan): void {
@@ -47,7 +28,7 @@ export function containerSettings(sys: Syscall, plan: ContainerPlan): void {
 /** Right before the credentials change: raising a hard limit needs CAP_SYS_RESOURCE. */
 export function setRlimits(sys: Syscall, spec: ProcessSpec): void {
   for (const r of spec.rlimits ?? []) {
-    const resource = RLIMIT_NUMBERS[r.type];
+    const resource = RLIMITS[r.type];
     if (resource === undefined) throw new UserError(`process.rlimits: unknown resource ${r.type}`);
     inContext(`set ${r.type}`, () => sys.setrlimit(resource, r.soft, r.hard));
   }

@@ -4,29 +4,9 @@
  * name, rlimits, no_new_privs, oom_score_adj, umask, AppArmor/SELinux labels.
  */
 import path from 'node:path';
-import { CAPABILITIES } from '../../../native-bindings/constants.js';
+import { CAPABILITIES, RLIMITS } from '../../../native-bindings/constants.js';
 import type { LsmLabel, ProcessSpec } from '../../plan/types.js';
 import { checkInt, checkString, checkStrings, checkUint, configError, isObject, unsupported } from './errors.js';
-
-/** setrlimit(2) resource numbers (asm-generic/resource.h, x86_64). */
-export const RLIMITS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0,
-  RLIMIT_FSIZE: 1,
-  RLIMIT_DATA: 2,
-  RLIMIT_STACK: 3,
-  RLIMIT_CORE: 4,
-  RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8,
-  RLIMIT_AS: 9,
-  RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13,
-  RLIMIT_RTPRIO: 14,
-  RLIMIT_RTTIME: 15,
-};
 
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
