@@ -69,11 +69,18 @@ describe.skipIf(!isRoot)('pod cgroups (root)', () => {
         containers: [
           { name: 'idle', image: BUSYBOX_ROOTFS, command: ['sleep', '1000'] },
           // The shell exits at the first refused fork and the runtime then reaps its children, so
-          // the count is taken from its own log ("forked N") rather than raced with stats.
+          // the count is taken from its own log ("forked N") rather than raced with stats. It
+          // starts forking once idle's sleep runs: until then idle's setup helper (a Node process,
+          // ~10 threads) is in the pod's cgroup and counts against pids.max, as runc init does
+          // (slow under qemu TCG, where the forker once got only 8 forks in).
           {
             name: 'forker',
             image: BUSYBOX_ROOTFS,
-            command: ['sh', '-c', 'i=0; while :; do sleep 1000 & i=$((i+1)); echo forked $i; done'],
+            command: [
+              'sh',
+              '-c',
+              'until pidof sleep >/dev/null; do usleep 100000; done; i=0; while :; do sleep 1000 & i=$((i+1)); echo forked $i; done',
+            ],
           },
         ],
       },
