@@ -106,6 +106,7 @@ export async function gcCommand(): Promise<number> {
   for (const p of report.cgroups) process.stdout.write(`cgroup of ${p}: removed\n`);
   for (const n of report.network) process.stdout.write(`network: ${n}\n`);
   for (const m of report.mounts) process.stdout.write(`mount: ${m}\n`);
+  for (const f of report.files) process.stdout.write(`temp file of a dead writer: ${f}: removed\n`);
   return 0;
 }
 

@@ -8,11 +8,12 @@ import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UserError } from '../errors.js';
 import { gcNetwork } from '../network/index.js';
-import { type MinipodPaths, podLayout, podsLibDir, podsRunDir } from '../paths.js';
+import { type MinipodPaths, networkFiles, podLayout, podsLibDir, podsRunDir } from '../paths.js';
 import {
   isAlive,
   isTerminalPhase,
   listPodNames,
+  pidExists,
   readPodState,
   requirePodState,
   withPodLock,
@@ -20,6 +21,7 @@ import {
   type PodState,
 } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
+import { removeStaleTempFiles } from '../state/lock.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { teardownPod } from './teardown.js';
 
@@ -127,6 +129,8 @@ export interface GcReport {
   cgroups: string[];
   network: string[];
   mounts: string[];
+  /** Temp files of dead writers removed. */
+  files: string[];
 }
 
 /**
@@ -154,7 +158,7 @@ function isLivePod(paths: MinipodPaths, name: string): boolean {
  * or directories below the pods' folders that belong to no live pod.
  */
 export async function gc(c: PodControl): Promise<GcReport> {
-  const report: GcReport = { pods: [], cgroups: [], network: [], mounts: [] };
+  const report: GcReport = { pods: [], cgroups: [], network: [], mounts: [], files: [] };
   for (const name of listPodNames(c.paths)) {
     if (isLivePod(c.paths, name)) continue;
     const state = readPodState(c.paths, name);
@@ -175,6 +179,10 @@ export async function gc(c: PodControl): Promise<GcReport> {
   const net = await gcNetwork(live, c.paths);
   report.network.push(...net.removed);
   for (const w of net.warnings) c.warn(w);
+  // Half-written state files of writers killed between write and rename.
+  for (const dir of [c.paths.runDir, podsRunDir(c.paths), networkFiles(c.paths).dir, networkFiles(c.paths).podsDir]) {
+    report.files.push(...removeStaleTempFiles(dir, pidExists));
+  }
   // Mounts and scratch dirs of pods that are no longer live.
   for (const base of [podsRunDir(c.paths), podsLibDir(c.paths)]) {
     let names: string[] = [];

@@ -77,6 +77,30 @@ function tempNameFor(file: string): string {
   return `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
 }
 
+const TEMP_NAME = /\.(\d+)-[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temp files of writeFileAtomic in `dir` whose writer is dead (a process killed
+ * between its write and its rename, e.g. a daemon's kill -9): the writer's pid is in the name.
+ * Returns the paths removed.
+ */
+export function removeStaleTempFiles(dir: string, alive: (pid: number) => boolean): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}
+
 /**
  * mkdir -p that reports the real errno: Node's recursive mkdir says ENOENT when the
  * filesystem is read-only (EROFS). On ENOENT the missing components are made one at a time,

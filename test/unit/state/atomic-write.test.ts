@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeError, fsHostError, HostError, withContext } from '../../../src/errors.js';
-import { writeFileAtomic, writeFileAtomicAsync } from '../../../src/state/lock.js';
+import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from '../../../src/state/lock.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -67,5 +67,20 @@ describe('a full or read-only filesystem is the host state, named by path', () =
 
   it('leaves other fs errors alone (ENOENT is not a full disk)', () => {
     expect(fsHostError(fsError('ENOENT', 'open', '/x'))).toBeUndefined();
+  });
+});
+
+describe('removeStaleTempFiles', () => {
+  it("removes only temp files whose writer is dead, and nothing that is not one of writeFileAtomic's", () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-atomic-'));
+    const names = ['soak-24.json.7368-31a16119.tmp', 'a.json.100-0badc0de.tmp', 'a.json', 'notes.tmp', 'b.json.7368-xyz.tmp'];
+    for (const n of names) fs.writeFileSync(path.join(dir, n), '{');
+    const removed = removeStaleTempFiles(dir, (pid) => pid === 100);
+    expect(removed).toEqual([path.join(dir, 'soak-24.json.7368-31a16119.tmp')]);
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.json', 'a.json.100-0badc0de.tmp', 'b.json.7368-xyz.tmp', 'notes.tmp']);
+  });
+
+  it('is quiet about a directory that does not exist', () => {
+    expect(removeStaleTempFiles('/nonexistent/minipod', () => false)).toEqual([]);
   });
 });
