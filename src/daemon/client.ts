@@ -162,9 +162,13 @@ export function sendRequest(
     socket.on('error', () => {});
     socket.on('close', () =>
       resolve(
+        // The daemon died mid-request (a kill -9, an OOM kill, a crash): the host's state, not
+        // a bug of ours to report as internal. Pods it held may go on (conmon holds them).
         final ?? {
           t: 'error',
-          message: 'internal error: the minipod daemon closed the connection without an answer',
+          code: 'host',
+          message: 'the minipod daemon exited before it answered (`minipod ps` shows what it had started)',
+          hint: daemonFiles(paths).log,
           exitCode: ExitCode.runtime,
         },
       ),

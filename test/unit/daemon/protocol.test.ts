@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../../../src/daemon/client.js';
 import { PROTOCOL_VERSION, readJsonLines, writeJsonLine, type DaemonMessage } from '../../../src/daemon/protocol.js';
-import { UserError } from '../../../src/errors.js';
+import { HostError, UserError } from '../../../src/errors.js';
 import { daemonFiles, minipodPaths, type MinipodPaths } from '../../../src/paths.js';
 
 let dir: string;
@@ -57,11 +57,12 @@ describe('daemon client', () => {
     expect(final).toEqual({ t: 'exit', code: 3 });
   });
 
-  it('reports a connection closed without an answer as an internal error', async () => {
+  it("reports a connection closed without an answer as the host's state (a daemon that died), with its log as the hint", async () => {
     await fakeDaemon(() => []);
     const final = await callDaemon(paths, { op: 'status' });
-    expect(final).toMatchObject({ t: 'error', exitCode: 125 });
-    expect(() => throwIfError(final!)).toThrow(/closed the connection/);
+    expect(final).toMatchObject({ t: 'error', exitCode: 125, code: 'host', hint: daemonFiles(paths).log });
+    expect(() => throwIfError(final!)).toThrow(HostError);
+    expect(() => throwIfError(final!)).toThrow(/daemon exited before it answered/);
   });
 
   it('turns an error answer back into a UserError with its code and exit status', () => {
