@@ -112,6 +112,24 @@ export function podOciRoot(paths: MinipodPaths): string {
   return path.join(paths.runDir, 'oci');
 }
 
+/**
+ * conmons started ahead of need for the warm pool's sandboxes (docs/architecture.md, "Containers
+ * that outlive the daemon"): one bundle per entry, named by its OCI id, with config.json (the
+ * stub the runtime's create waits on, then the container's), conmon's pid files, `pod` (the pod
+ * that claimed it) and `exits/` (conmon's exit file).
+ */
+export function heldPoolDir(paths: MinipodPaths): string {
+  return path.join(paths.runDir, 'conmon-pool');
+}
+
+/**
+ * A pooled conmon's log file until a container claims it: renamed to the container's log path
+ * then (conmon keeps its fd), so it must be on the same filesystem as the pods' log dirs.
+ */
+export function heldPoolLogDir(paths: MinipodPaths): string {
+  return path.join(paths.logDir, '.conmon-pool');
+}
+
 /** conmon's attach sockets: a short directory, as unix socket paths are limited to 108 bytes. */
 export function attachSocketDir(paths: MinipodPaths): string {
   return path.join(paths.runDir, 'attach');

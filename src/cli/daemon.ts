@@ -96,7 +96,7 @@ export async function daemonStatusCommand(o: { format?: string }): Promise<numbe
       `pid:          ${s.pid}`,
       `uptime:       ${s.uptimeSeconds}s`,
       `pods:         ${s.pods.length}${s.pods.length ? ` (${s.pods.join(', ')})` : ''}`,
-      `warm pool:    ${s.warm.sandboxes} sandboxes, ${s.warm.helpers} booted helpers`,
+      `warm pool:    ${s.warm.sandboxes} sandboxes, ${s.warm.helpers} booted helpers${s.warm.conmons ? `, ${s.warm.conmons} pooled conmons` : ''}`,
       `memory (RSS): ${mb(s.memory.rss)} (JS heap ${mb(s.memory.heapUsed)})`,
     ].join('\n') + '\n',
   );

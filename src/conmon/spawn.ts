@@ -31,8 +31,24 @@ export interface StartedConmon {
   pid: number;
 }
 
-/** Runs conmon for one container and resolves once the runtime's `create` returned. */
-export async function startConmon(request: Omit<ConmonRequest, 'syncFd'>, options: { timeoutMs?: number } = {}): Promise<StartedConmon> {
+/**
+ * A conmon started and not yet heard from: its sync pipe is read from the start, so an early
+ * word (the runtime's create failed) is kept until `result` asks. A pooled entry (the warm
+ * pool's) waits here, maybe long, until its container is known.
+ */
+export interface PendingConmon {
+  /** Where conmon writes its own pid (once it has double-forked). */
+  conmonPidFile: string;
+  /** Resolves when conmon has said something, or its sync pipe ended: `result` will not wait. */
+  settled: Promise<void>;
+  /** The container's pid once the runtime's create returned, or why not; a timeout throws. */
+  result(timeoutMs?: number): Promise<StartedConmon>;
+  /** Drops our end of the pipes (conmon writes nothing more on them for a container). */
+  close(): void;
+}
+
+/** Spawns conmon for one container; the sync line is read as it comes (see PendingConmon). */
+export function spawnConmon(request: Omit<ConmonRequest, 'syncFd'>): PendingConmon {
   const cmd = conmonCommand({ ...request, syncFd: 3 });
   fs.rmSync(cmd.containerPidFile, { force: true });
   const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
@@ -45,49 +61,76 @@ export async function startConmon(request: Omit<ConmonRequest, 'syncFd'>, option
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stderr?.on('error', () => {});
   const sync = child.stdio[3] as Readable;
-  try {
-    const spawned = new Promise<void>((resolve, reject) => {
-      child.once('error', (err) =>
-        reject(new HostError(`start conmon (${cmd.argv[0]}): ${err.message}`, { hint: 'apt-get install conmon' })),
-      );
-      child.once('spawn', () => resolve());
-    });
-    await spawned;
-    const line = await firstLine(sync, options.timeoutMs ?? 60_000, () => child.kill('SIGKILL'));
-    if (line === undefined) {
-      throw new HostError(`conmon for container ${request.name} exited without a word${stderr ? `: ${stderr.trim()}` : ''}`);
-    }
-    const msg = parseSyncMessage(line);
-    if ('error' in msg) throw new ContainerCreateFailed(msg.error);
-    const conmonPid = Number(fs.readFileSync(cmd.conmonPidFile, 'utf8').trim());
-    return { conmonPid, pid: msg.pid };
-  } finally {
-    // conmon writes nothing more on it for a container (only for exec): our end goes.
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('error', (err) =>
+      reject(new HostError(`start conmon (${cmd.argv[0]}): ${err.message}`, { hint: 'apt-get install conmon' })),
+    );
+    child.once('spawn', () => resolve());
+  });
+  spawned.catch(() => {});
+  const line = firstLine(sync);
+  const close = (): void => {
     sync.destroy();
     child.stderr?.destroy();
-  }
+  };
+  return {
+    conmonPidFile: cmd.conmonPidFile,
+    settled: Promise.race([
+      line.then(() => {}),
+      spawned.then(
+        () => new Promise<void>(() => {}),
+        () => {},
+      ),
+    ]),
+    close,
+    async result(timeoutMs = 60_000): Promise<StartedConmon> {
+      try {
+        await spawned;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new HostError(`conmon did not report the container within ${timeoutMs / 1000}s`));
+          }, timeoutMs);
+        });
+        const got = await Promise.race([line, timeout]).finally(() => clearTimeout(timer));
+        if (got === undefined) {
+          throw new HostError(`conmon for container ${request.name} exited without a word${stderr ? `: ${stderr.trim()}` : ''}`);
+        }
+        const msg = parseSyncMessage(got);
+        if ('error' in msg) throw new ContainerCreateFailed(msg.error);
+        const conmonPid = Number(fs.readFileSync(cmd.conmonPidFile, 'utf8').trim());
+        return { conmonPid, pid: msg.pid };
+      } finally {
+        close();
+      }
+    },
+  };
 }
 
-/** The first line on a stream, or undefined at its end; `onTimeout` runs before it rejects. */
-function firstLine(stream: Readable, timeoutMs: number, onTimeout: () => void): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
+/** Runs conmon for one container and resolves once the runtime's `create` returned. */
+export function startConmon(request: Omit<ConmonRequest, 'syncFd'>, options: { timeoutMs?: number } = {}): Promise<StartedConmon> {
+  return spawnConmon(request).result(options.timeoutMs);
+}
+
+/** The first line on a stream, or undefined at its end. */
+function firstLine(stream: Readable): Promise<string | undefined> {
+  return new Promise((resolve) => {
     let buf = '';
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new HostError(`conmon did not report the container within ${timeoutMs / 1000}s`));
-    }, timeoutMs);
-    const done = (v: string | undefined): void => {
-      clearTimeout(timer);
+    let done = false;
+    const finish = (v: string | undefined): void => {
+      if (done) return;
+      done = true;
       stream.removeAllListeners('data');
       resolve(v);
     };
     stream.on('data', (d: Buffer) => {
       buf += d.toString();
       const nl = buf.indexOf('\n');
-      if (nl >= 0) done(buf.slice(0, nl));
+      if (nl >= 0) finish(buf.slice(0, nl));
     });
-    stream.once('end', () => done(buf.trim() === '' ? undefined : buf));
-    stream.once('close', () => done(buf.trim() === '' ? undefined : buf));
-    stream.on('error', () => done(undefined));
+    stream.once('end', () => finish(buf.trim() === '' ? undefined : buf));
+    stream.once('close', () => finish(buf.trim() === '' ? undefined : buf));
+    stream.on('error', () => finish(undefined));
   });
 }

@@ -68,7 +68,8 @@ export type AttachedClientMessage = { op: 'stop'; signalExit: number; signal: st
 export interface DaemonStatus {
   pid: number;
   pods: string[];
-  warm: { sandboxes: number; helpers: number };
+  /** helpers: every waiting Node process (a pooled conmon's create and helper count two); conmons: pooled conmons. */
+  warm: { sandboxes: number; helpers: number; conmons?: number };
   memory: { rss: number; heapUsed: number };
   uptimeSeconds: number;
 }

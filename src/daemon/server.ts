@@ -40,6 +40,7 @@ import {
   readJsonLines,
   writeJsonLine,
 } from './protocol.js';
+import { pooledHeldSlots } from './held-slots.js';
 import { WarmPool } from './warm-pool.js';
 import { attachedOutput, detachedOutput } from './pod-output.js';
 import { CgroupMover } from '../cgroups/mover.js';
@@ -85,7 +86,9 @@ export class PodDaemon {
   constructor(rt: Runtime, options: DaemonOptions) {
     this.rt = rt;
     this.o = options;
-    this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined);
+    // conmon mode: the sandboxes' containers come from pooled conmons (src/pod/held-pool.ts).
+    const held = options.monitor === 'conmon' && options.writeBundle ? pooledHeldSlots(rt.paths) : undefined;
+    this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined, held);
   }
 
   /** Runs until shutdown; resolves with the process's exit status. */

@@ -12,9 +12,15 @@
  * hostNetwork pod gets freshly spawned helpers; a pod with a PID namespace per container
  * (shareProcessNamespace: false) or stdin takes the init and fresh container helpers.
  *
- * Cost while idle: the helpers' memory (reported by `minipod daemon status` and the bench).
+ * In conmon mode (the containers outlive the daemon) a sandbox has no container helpers but
+ * pooled conmons instead (src/pod/held-pool.ts): each runs `minipod-oci create` on a stub
+ * bundle, whose helper is booted in the sandbox's namespaces and waits for its config.
+ *
+ * Cost while idle: the helpers' memory, and the conmons' (reported by `minipod daemon status`
+ * and the bench).
  */
 import type { PodSpec } from '../manifest/types.js';
+import type { PooledHeld } from '../pod/held-pool.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
@@ -26,6 +32,15 @@ export interface WarmSandbox {
   init: Helper;
   /** Booted container helpers, in the sandbox's PID, network, IPC and UTS namespaces. */
   containers: Helper[];
+  /** Pooled conmons whose create's helper is in those namespaces (conmon mode). */
+  held: PooledHeld[];
+}
+
+/** How the pool starts, waits for and drains pooled conmons (src/pod/held-pool.ts). */
+export interface HeldSlots {
+  spawn(initPid: number): PooledHeld;
+  ready(entry: PooledHeld): Promise<boolean>;
+  discard(entry: PooledHeld): Promise<void>;
 }
 
 interface PoolEntry {
@@ -45,6 +60,8 @@ export class WarmPool {
     private readonly log: (m: string) => void,
     /** Container helpers per sandbox: none when conmon and the OCI runtime make the containers. */
     private readonly containerHelpers = WARM_CONTAINER_HELPERS,
+    /** Pooled conmons per sandbox, when conmon makes the containers. */
+    private readonly heldSlots?: { slots: HeldSlots; count: number },
   ) {}
 
   /** Boots sandboxes until the pool holds `target`; returns at once, the boots go on. */
@@ -63,6 +80,7 @@ export class WarmPool {
   private spawnSandbox(): PoolEntry {
     const init = spawnInNamespaces(this.sys, { create: ['pid', 'ipc', 'net', 'uts'], join: null }, () => spawnHelper({ background: true }));
     const containers: Helper[] = [];
+    const held: PooledHeld[] = [];
     try {
       for (let i = 0; i < this.containerHelpers; i++) {
         containers.push(
@@ -71,19 +89,23 @@ export class WarmPool {
           ),
         );
       }
+      for (let i = 0; i < (this.heldSlots?.count ?? 0); i++) held.push(this.heldSlots!.slots.spawn(init.pid));
     } catch (err) {
       for (const h of [init, ...containers]) kill(h);
+      for (const e of held) void this.heldSlots!.slots.discard(e);
       throw err;
     }
-    const entry: PoolEntry = { sandbox: { init, containers }, ready: Promise.resolve(false), isReady: false, broken: false };
+    const entry: PoolEntry = { sandbox: { init, containers, held }, ready: Promise.resolve(false), isReady: false, broken: false };
     const all = [init, ...containers];
-    entry.ready = Promise.all(all.map((h) => h.booted)).then((oks) => {
+    entry.ready = Promise.all([...all.map((h) => h.booted), ...held.map((e) => this.heldSlots!.slots.ready(e))]).then((oks) => {
       entry.isReady = oks.every(Boolean);
       if (!entry.isReady) this.drop(entry);
       return entry.isReady;
     });
     // A helper that dies while waiting makes the whole sandbox useless: drop it, boot another.
     for (const h of all) h.child.once('exit', () => this.drop(entry));
+    // So does a pooled conmon that speaks before its claim (its create failed).
+    for (const e of held) void e.conmon.settled.then(() => this.drop(entry));
     return entry;
   }
 
@@ -105,17 +127,21 @@ export class WarmPool {
     const i = this.entries.findIndex((e) => e.isReady && !e.broken);
     if (i < 0) return undefined;
     const [entry] = this.entries.splice(i, 1);
-    const { init, containers } = entry!.sandbox;
+    const { init, containers, held } = entry!.sandbox;
     for (const h of [init, ...containers]) h.child.removeAllListeners('exit');
-    if (spec.shareProcessNamespace) return { init, containers };
+    if (spec.shareProcessNamespace) return { init, containers, held };
     for (const h of containers) kill(h);
-    return { init, containers: [] };
+    for (const e of held) void this.heldSlots!.slots.discard(e);
+    return { init, containers: [], held: [] };
   }
 
-  private discard(entry: PoolEntry): void {
+  /** Kills the sandbox's helpers and drains its pooled conmons; resolves once those are gone. */
+  private discard(entry: PoolEntry): Promise<unknown> {
     const i = this.entries.indexOf(entry);
     if (i >= 0) this.entries.splice(i, 1);
     for (const h of [entry.sandbox.init, ...entry.sandbox.containers]) kill(h);
+    const held = entry.sandbox.held.splice(0);
+    return Promise.all(held.map((e) => this.heldSlots!.slots.discard(e)));
   }
 
   /** Resolves once every sandbox in the pool has booted (or failed to). */
@@ -125,20 +151,27 @@ export class WarmPool {
     }
   }
 
-  size(): { sandboxes: number; helpers: number } {
-    return { sandboxes: this.entries.length, helpers: this.entries.reduce((n, e) => n + 1 + e.sandbox.containers.length, 0) };
+  size(): { sandboxes: number; helpers: number; conmons?: number } {
+    return {
+      sandboxes: this.entries.length,
+      // A pooled conmon's create and its helper are two Node processes.
+      helpers: this.entries.reduce((n, e) => n + 1 + e.sandbox.containers.length + 2 * e.sandbox.held.length, 0),
+      ...(this.heldSlots ? { conmons: this.entries.reduce((n, e) => n + e.sandbox.held.length, 0) } : {}),
+    };
   }
 
   /** Kills every waiting helper and waits until they are reaped. */
   async drain(): Promise<void> {
     this.draining = true;
-    const all = this.entries.splice(0).flatMap((e) => [e.sandbox.init, ...e.sandbox.containers]);
-    await Promise.all(
-      all.map((h) => {
+    const entries = this.entries.splice(0);
+    const all = entries.flatMap((e) => [e.sandbox.init, ...e.sandbox.containers]);
+    await Promise.all([
+      ...entries.flatMap((e) => e.sandbox.held.splice(0)).map((e) => this.heldSlots!.slots.discard(e)),
+      ...all.map((h) => {
         const exited = h.child.exitCode !== null || h.child.signalCode !== null ? Promise.resolve() : helperExit(h, 0).then(() => {});
         kill(h);
         return exited;
       }),
-    );
+    ]);
   }
 }

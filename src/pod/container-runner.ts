@@ -22,6 +22,7 @@ import { type ContainerState, type HeldContainer, processRef } from '../state/po
 import type { ContainerPlan } from '../plan/types.js';
 import { creatingState, runningState, terminatedState } from './container-state.js';
 import { ContainerCreateFailed } from '../conmon/spawn.js';
+import type { PooledHeld } from './held-pool.js';
 import type { CgroupJoins } from './cgroup-join.js';
 import { planContainerStart } from './container-plan.js';
 import { prepareContainerDirs } from './container-files.js';
@@ -79,6 +80,8 @@ export class ContainerRunner {
   lsmLabels: LsmLabel[] = [];
   /** A helper spawned ahead of the start (or taken from the warm pool); the start uses it. */
   helper?: Helper;
+  /** A pooled conmon (the warm pool's, conmon mode) the first start uses. */
+  pooled?: PooledHeld;
   /** Resolves with the exit code when the current instance exits. */
   exited?: Promise<number>;
   /** Set when the helper reported that it could not exec. */
@@ -210,8 +213,13 @@ export class ContainerRunner {
     this.startedAtMs = Date.now();
     const layout = prepareContainerDirs(pod.layout, spec.name, this.state.restartCount > 0);
     const oomBaseline = pod.cgroups.oomKillCount(pod.spec.name, spec.name);
+    const pooled = this.pooled;
+    this.pooled = undefined;
     const plan = this.plan(layout);
-    if (!plan) return void (this.exited = Promise.resolve().then(() => this.onExit(125)));
+    if (!plan) {
+      if (pooled) held.discardPooled(pooled);
+      return void (this.exited = Promise.resolve().then(() => this.onExit(125)));
+    }
     let created: { held: HeldContainer; pid: number };
     try {
       created = await held.create({
@@ -222,6 +230,8 @@ export class ContainerRunner {
         podRunDir: pod.layout.runDir,
         logPath: layout.logPath,
         oomBaseline,
+        pooled,
+        stdin: spec.stdin,
       });
       pod.trace(`container ${spec.name} created`);
     } catch (err) {
@@ -267,9 +277,11 @@ export class ContainerRunner {
     };
     this.exited = watch.exited.then((status) => {
       unfollow?.();
-      host.remove(held);
       // conmon died without a word: kubelet's ContainerStatusUnknown (137).
-      return status === null ? this.onExit(137, 'ContainerStatusUnknown') : this.onExit(status);
+      const code = status === null ? this.onExit(137, 'ContainerStatusUnknown') : this.onExit(status);
+      // After the exit is recorded: a pooled entry's exit file goes with its bundle.
+      host.remove(held);
+      return code;
     });
   }
 

@@ -3,6 +3,7 @@
  * daemon that supervises a live pod (src/daemon); when the supervisor is gone they tear the pod
  * down themselves from what is on the host.
  */
+import { gcHeldPool } from './held-pool.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
@@ -175,6 +176,8 @@ export async function gc(c: PodControl): Promise<GcReport> {
     await c.cgroups.destroy(name);
     report.cgroups.push(name);
   }
+  // Pooled conmons of a daemon that is gone (they exit by themselves) and of pods without a record.
+  await gcHeldPool(c.paths);
   const live = listPodNames(c.paths).filter((n) => isLivePod(c.paths, n));
   const net = await gcNetwork(live, c.paths);
   report.network.push(...net.removed);

@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startConmon } from '../conmon/spawn.js';
+import { claimPooledHeld, discardPooledHeld, type PooledHeld, pooledFits, removePooledEntry } from './held-pool.js';
 import { watchExit } from '../conmon/exit-watch.js';
-import { attachSocketDir, heldBundleDir, heldExitDir, type MinipodPaths, podOciRoot } from '../paths.js';
+import { attachSocketDir, heldBundleDir, heldExitDir, heldPoolDir, type MinipodPaths, podOciRoot } from '../paths.js';
 import type { ContainerPlan } from '../plan/types.js';
 import type { NamespaceEntry, SharedNamespace } from '../namespaces/pod-namespaces.js';
 import { ociConfigFromPlan } from '../oci/config/from-plan.js';
@@ -33,6 +34,10 @@ export interface HeldCreateRequest {
   podRunDir: string;
   logPath: string;
   oomBaseline: number;
+  /** A conmon of the warm pool to use (held-pool.ts), when the pod got a pooled sandbox. */
+  pooled?: PooledHeld;
+  /** The container has stdin (a pooled conmon has none). */
+  stdin?: boolean;
 }
 
 /** Writes an OCI bundle's config.json for a container plan (injected: the unit tests' host has none). */
@@ -49,7 +54,10 @@ export const writeOciBundle: BundleWriter = (bundle, plan, entry) => {
     ...entry.create.map((n) => ({ type: OCI_NAMESPACE[n] })),
     ...(entry.join?.namespaces ?? []).map((n) => ({ type: OCI_NAMESPACE[n], path: `/proc/${entry.join!.pid}/ns/${n}` })),
   ];
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(ociConfigFromPlan(plan, { namespaces })));
+  // Written aside and renamed: a pooled create waiting on the bundle never reads half a file.
+  const tmp = path.join(bundle, 'config.json.tmp');
+  fs.writeFileSync(tmp, JSON.stringify(ociConfigFromPlan(plan, { namespaces })), { mode: 0o600 });
+  fs.renameSync(tmp, path.join(bundle, 'config.json'));
 };
 
 /** The runtime conmon runs: bin/minipod-oci beside the running bin/minipod (MINIPOD_OCI_RUNTIME overrides). */
@@ -71,6 +79,34 @@ export interface HeldRuntime {
  * container's init waits for `start`). A create that failed leaves no runtime state behind.
  */
 export async function createHeldContainer(rt: HeldRuntime, r: HeldCreateRequest): Promise<{ held: HeldContainer; pid: number }> {
+  const pooled = r.pooled && pooledFits(r.pooled, r.namespaces, r.stdin ?? false) ? r.pooled : undefined;
+  if (r.pooled && !pooled) void discardPooledHeld(rt.paths, r.pooled);
+  if (pooled) {
+    try {
+      claimPooledHeld(pooled, r.pod, r.logPath, (bundle) => rt.writeBundle(bundle, r.plan, r.namespaces));
+    } catch {
+      // Its log could not be moved (another filesystem?) or it failed while waiting: a fresh one.
+      void discardPooledHeld(rt.paths, pooled);
+      return createHeldContainer(rt, { ...r, pooled: undefined });
+    }
+    try {
+      const started = await pooled.conmon.result();
+      return {
+        held: {
+          id: pooled.id,
+          conmon: processRef(started.conmonPid),
+          bundle: pooled.bundle,
+          exitDir: pooled.exitDir,
+          oomBaseline: r.oomBaseline,
+        },
+        pid: started.pid,
+      };
+    } catch (err) {
+      // The log is the container's now; the rest goes.
+      removePooledEntry(rt.paths, pooled.id);
+      throw err;
+    }
+  }
   const id = heldContainerId(r.pod, r.container);
   const bundle = heldBundleDir(r.podRunDir, r.container);
   const exitDir = heldExitDir(r.podRunDir);
@@ -142,6 +178,15 @@ export async function startHeldContainer(rt: HeldRuntime, held: HeldContainer, t
 /** The runtime's record of a container (`<root>/<id>`): gone with the container. */
 export function removeRuntimeState(paths: MinipodPaths, id: string): void {
   fs.rmSync(path.join(podOciRoot(paths), id), { recursive: true, force: true });
+}
+
+/**
+ * What is left of an instance whose exit was handled: the runtime's record, and a pooled
+ * entry's bundle (the pod's own bundles go with its run dir).
+ */
+export function removeHeldInstance(paths: MinipodPaths, held: HeldContainer): void {
+  removeRuntimeState(paths, held.id);
+  if (path.dirname(held.bundle) === heldPoolDir(paths)) removePooledEntry(paths, held.id);
 }
 
 /** Resolves with the exit status conmon records (null: unknown); `cancel` stops watching. */

@@ -35,9 +35,10 @@ import {
   heldExit,
   type HeldCreateRequest,
   ociRuntimeBinary,
-  removeRuntimeState,
+  removeHeldInstance,
   startHeldContainer,
 } from './held-container.js';
+import { discardPooledHeld, type PooledHeld } from './held-pool.js';
 
 export interface HelperExit {
   code: number | null;
@@ -89,8 +90,10 @@ export interface HeldContainerHost {
   exit(held: HeldContainer): { exited: Promise<number | null>; cancel(): void };
   /** Calls onLine with each raw CRI line conmon appends to the log from now; returns a stop. */
   followLog(file: string, onLine: (raw: string) => void): () => void;
-  /** Removes the runtime's record of an instance that exited. */
+  /** Removes the runtime's record of an instance that exited (and a pooled entry's bundle). */
   remove(held: HeldContainer): void;
+  /** Drains a pooled conmon the pod did not use (held-pool.ts). */
+  discardPooled(entry: PooledHeld): void;
 }
 
 /** The real host: what the daemon's supervisors use; `held` given an OCI config writer. */
@@ -104,7 +107,8 @@ export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: Cgr
       start: (held) => startHeldContainer(rt, held),
       exit: heldExit,
       followLog: (file, onLine) => followLogFile(file, onLine),
-      remove: (held) => removeRuntimeState(o.paths, held.id),
+      remove: (held) => removeHeldInstance(o.paths, held),
+      discardPooled: (entry) => void discardPooledHeld(o.paths, entry),
     },
     isAlive,
     findInitBinary: () => INIT_BINARIES.find((b) => fs.existsSync(b)),

@@ -1,9 +1,9 @@
 /** What a pod supervisor is given (src/pod/supervisor.ts): the host's runtime objects and the daemon's choices. */
+import type { ClaimedSandbox } from './warm-claim.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { CgroupMover } from '../cgroups/mover.js';
 import type { PodSpec } from '../manifest/types.js';
 import type { MinipodPaths } from '../paths.js';
-import type { Helper } from '../process/helper-client.js';
 import type { ContainerMonitor } from '../state/pod-state.js';
 import type { Syscall } from '../syscall/syscall.js';
 import type { SupervisorOutput } from './container-runner.js';
@@ -26,7 +26,7 @@ export interface SupervisorOptions {
   /** Moves helpers into cgroups early, off the event loop (the daemon keeps one for all pods); without one each helper joins by itself before its exec. */
   cgroupMover?: Pick<CgroupMover, 'move'>;
   /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
-  warm?: { claim(spec: PodSpec): { init: Helper; containers: Helper[] } | undefined };
+  warm?: { claim(spec: PodSpec): ClaimedSandbox | undefined };
   /** Pin images for this pod rather than for this process (the daemon outlives its pods). */
   pinImagesPerPod?: boolean;
   /** Leave the host's bridge and chains up when the pod goes (the daemon removes them when it exits). */

@@ -18,6 +18,7 @@
  *  7. init containers one after another (a sidecar only until it started), then the apps
  * Any failure on the way tears down what was made and reports one error.
  */
+import { dropUnusedPooled, useSandbox } from './warm-claim.js';
 import { errorLine, ExitCode, HostError, inStep } from '../errors.js';
 import { INIT_CGROUP, type PodCgroupPlan, planPodCgroups } from '../cgroups/plan.js';
 import type { PodSpec } from '../manifest/types.js';
@@ -299,11 +300,8 @@ export class PodSupervisor {
     helper.stderr?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
     if (sandbox) {
-      // Booted helpers serve the first start of each container in order; what is left over goes.
-      const spare = [...sandbox.containers];
-      for (const r of this.runs) if (!held && !r.spec.stdin && spare.length > 0) r.helper = spare.shift();
-      for (const h of spare) this.host.discardHelper(h);
-      this.trace(`warm sandbox claimed (${sandbox.containers.length - spare.length} booted container helpers used)`);
+      const used = useSandbox(this.runs, sandbox, held, this.host);
+      this.trace(`warm sandbox claimed (${used} booted container ${held ? 'conmons' : 'helpers'} used)`);
       return;
     }
     if (held) return; // conmon and the runtime make the containers
@@ -470,6 +468,7 @@ export class PodSupervisor {
       .filter((h): h is Helper => h !== undefined)
       .map((h) => processRef(h.pid));
     for (const r of this.runs) r.closeLog();
+    dropUnusedPooled(this.runs, this.host);
     await this.host.teardown(this.spec.name, {
       warn: (m) => this.o.output.event(`warning: ${m}`),
       extraProcesses: extra,

@@ -16,6 +16,7 @@ import type { Syscall } from '../syscall/syscall.js';
 import { freeRange } from '../userns/allocator.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { heldContainerId } from './held-container.js';
+import { removePodPooledEntries } from './held-pool.js';
 
 /** The OCI runtime's records of the pod's containers, and conmon attach links left dangling by a killed conmon. */
 function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
@@ -30,6 +31,8 @@ function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
   for (const id of list(podOciRoot(paths))) {
     if (id.startsWith(prefix)) fs.rmSync(path.join(podOciRoot(paths), id), { recursive: true, force: true });
   }
+  // Pooled conmons the pod took (their bundles are not in its run dir).
+  removePodPooledEntries(paths, pod);
   for (const link of list(attachSocketDir(paths))) {
     const p = path.join(attachSocketDir(paths), link);
     if (!fs.existsSync(p)) fs.rmSync(p, { force: true });

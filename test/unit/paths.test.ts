@@ -37,6 +37,8 @@ function builtByModule(): Map<string, string[]> {
     usernsFiles: Object.values(layout.usernsFiles(paths)),
     podOciRoot: [layout.podOciRoot(paths)],
     attachSocketDir: [layout.attachSocketDir(paths)],
+    heldPoolDir: [layout.heldPoolDir(paths)],
+    heldPoolLogDir: [layout.heldPoolLogDir(paths)],
     podsLibDir: [layout.podsLibDir(paths)],
     podLibDir: [layout.podLibDir(paths, 'xPODx')],
     imageCacheDir: [layout.imageCacheDir(paths)],

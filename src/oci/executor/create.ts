@@ -8,6 +8,7 @@
  * state directory, so a failed create leaves nothing.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { detectCgroupMode } from '../../cgroups/index.js';
 import { UserError } from '../../errors.js';
@@ -19,10 +20,12 @@ import { encodeMessage, LineReader, parseHelperMessage } from '../../process/pro
 import { hostSyscall } from '../../syscall/linux.js';
 import { OCI_SPEC_VERSION } from '../cli/version.js';
 import { configError } from '../config/errors.js';
+import { parsePooledStub, POOLED_FILES, pooledMismatch } from '../config/pooled.js';
 import { translateConfig, type OciCreatePlan } from '../config/translate.js';
 import { type ContainerRecord, readProcStat, StateStore } from '../state/store.js';
 import { CGROUP_ROOT, destroyCgroup, expandCgroupMounts, type OciCgroup, recordedCgroup, setupCgroup } from './cgroup.js';
 import { spawnInOciNamespaces } from './namespaces.js';
+import { waitForPooledConfig } from './pooled-wait.js';
 import { compileOciSeccomp } from './seccomp.js';
 
 export interface CreateOptions {
@@ -107,39 +110,60 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   store.dir(opts.id); // Checks the id first, as runc does.
   if (store.find(opts.id) || fs.existsSync(store.dir(opts.id)))
     throw new UserError(`container with id exists: ${opts.id}`, { code: 'oci.exists' });
-  const config = loadConfig(bundle);
+  let config = loadConfig(bundle);
+  const stub = parsePooledStub(config);
   const mode = detectCgroupMode(CGROUP_ROOT);
   const v2 = mode === 'unified';
-  const plan: OciCreatePlan = translateConfig(config, {
-    id: opts.id,
-    bundle,
-    cgroupVersion: v2 ? 'v2' : 'v1',
-    statKind,
-    compileSeccomp: compileOciSeccomp,
-  });
-  for (const w of plan.warnings) opts.warn(w);
-  if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
-  if (opts.preserveFds > 0) throw new UserError('--preserve-fds: passing extra file descriptors is not supported by minipod-oci yet');
-  checkConsoleRequest(plan.terminal, opts.consoleSocket);
-
-  const dir = store.claim(opts.id);
   const sys = hostSyscall();
+  let claimed = false;
   let cgroup: OciCgroup | undefined;
   let helper: Helper | undefined;
-  const annotations = plan.annotations;
-  const record: ContainerRecord = {
-    ociVersion: OCI_SPEC_VERSION,
-    id: opts.id,
-    pid: 0,
-    pidStartTime: '',
-    bundle,
-    rootfs: plan.rootfs,
-    created: new Date().toISOString(),
-    annotations,
-    hooks: { poststart: plan.hooks.poststart ?? [], poststop: plan.hooks.poststop ?? [] },
-    terminal: plan.terminal,
-  };
+  let record: ContainerRecord | undefined;
   try {
+    if (stub) {
+      // Pooled (config/pooled.ts): the helper boots now, the container's config comes later.
+      if (opts.preserveFds > 0 || opts.consoleSocket) throw new UserError('a pooled create takes no --preserve-fds or --console-socket');
+      // The id is claimed with the real config, as for any create: until then the runtime's
+      // root holds nothing of the entry (its random id cannot clash).
+      // Both boot at the lowest priority, as the warm pool's helpers do: a pool refilling must
+      // not slow the pods starting meanwhile. The helper returns to ours with its plan.
+      helper = spawnInOciNamespaces(sys, stub.namespaces, () => spawnHelper({ stdio: 'inherit', stdin: true, background: true }));
+      const priority = os.getPriority();
+      os.setPriority(19);
+      if (!(await helper.booted)) throw new UserError('the container init exited while starting');
+      fs.writeFileSync(path.join(bundle, POOLED_FILES.ready), '');
+      config = await waitForPooledConfig(bundle, stub, { helperGone: helper.closed });
+      os.setPriority(priority);
+    }
+    const plan: OciCreatePlan = translateConfig(config, {
+      id: opts.id,
+      bundle,
+      cgroupVersion: v2 ? 'v2' : 'v1',
+      statKind,
+      compileSeccomp: compileOciSeccomp,
+    });
+    for (const w of plan.warnings) opts.warn(w);
+    if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
+    if (opts.preserveFds > 0) throw new UserError('--preserve-fds: passing extra file descriptors is not supported by minipod-oci yet');
+    checkConsoleRequest(plan.terminal, opts.consoleSocket);
+    const mismatch = stub && pooledMismatch(stub, plan.namespaces, plan.terminal);
+    if (mismatch) throw new UserError(`pooled create: ${mismatch}`);
+
+    const dir = store.claim(opts.id);
+    claimed = true;
+    const annotations = plan.annotations;
+    record = {
+      ociVersion: OCI_SPEC_VERSION,
+      id: opts.id,
+      pid: 0,
+      pidStartTime: '',
+      bundle,
+      rootfs: plan.rootfs,
+      created: new Date().toISOString(),
+      annotations,
+      hooks: { poststart: plan.hooks.poststart ?? [], poststop: plan.hooks.poststop ?? [] },
+      terminal: plan.terminal,
+    };
     store.save(record);
     const fifo = path.join(dir, 'exec.fifo');
     sys.mknod(fifo, 0o010000 | 0o622, 0, 0);
@@ -154,24 +178,27 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       }));
       container.mounts = expandCgroupMounts(container.mounts, hierarchies, v2, container.rootfs.mountPoint);
     }
-    // process.terminal: the console socket, connected here (the path is the caller's, outside
-    // the container), goes to the helper as its fd 4 (src/oci/client/console-create.ts).
-    const consoleFd = plan.terminal ? connectConsole(sys, opts.consoleSocket!) : undefined;
-    try {
-      helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
-        spawnHelper({
-          stdio: 'inherit',
-          stdin: true,
-          userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path,
-          extraFds: consoleFd === undefined ? [] : [consoleFd],
-        }),
-      );
-    } finally {
-      if (consoleFd !== undefined) sys.close(consoleFd);
+    if (!helper) {
+      // process.terminal: the console socket, connected here (the path is the caller's, outside
+      // the container), goes to the helper as its fd 4 (src/oci/client/console-create.ts).
+      const consoleFd = plan.terminal ? connectConsole(sys, opts.consoleSocket!) : undefined;
+      try {
+        helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
+          spawnHelper({
+            stdio: 'inherit',
+            stdin: true,
+            userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path,
+            extraFds: consoleFd === undefined ? [] : [consoleFd],
+          }),
+        );
+      } finally {
+        if (consoleFd !== undefined) sys.close(consoleFd);
+      }
+      if (consoleFd !== undefined) container.console = consolePlan(plan.consoleSize);
+      if (!(await helper.booted)) throw new UserError('the container init exited while starting');
     }
-    if (consoleFd !== undefined) container.console = consolePlan(plan.consoleSize);
-    if (!(await helper.booted)) throw new UserError('the container init exited while starting');
-    const hookBase = { ociVersion: OCI_SPEC_VERSION, id: opts.id, pid: helper.pid, bundle, annotations };
+    const init = helper;
+    const hookBase = { ociVersion: OCI_SPEC_VERSION, id: opts.id, pid: init.pid, bundle, annotations };
     const runtimeHooks = [...(plan.hooks.prestart ?? []), ...(plan.hooks.createRuntime ?? [])];
     const oci: OciPlanPart = {
       execFifo: fifo,
@@ -181,34 +208,35 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       hookState: hookBase,
     };
     container.oci = oci;
-    const created = waitForCreated(helper, () => {
+    const created = waitForCreated(init, () => {
       // runtime.md: prestart (deprecated) and createRuntime run in the runtime's namespace.
       runHooksSync('prestart', plan.hooks.prestart, { ...hookBase, status: 'creating' });
       runHooksSync('createRuntime', plan.hooks.createRuntime, { ...hookBase, status: 'creating' });
     });
-    helper.control.write(encodeMessage(container));
+    init.control.write(encodeMessage(container));
     await created;
-    const stat = readProcStat(helper.pid);
+    const stat = readProcStat(init.pid);
     if (!stat) throw new UserError('the container init exited during create');
-    record.pid = helper.pid;
+    record.pid = init.pid;
     record.pidStartTime = stat.startTime;
     store.save(record);
     if (opts.pidFile) {
       const pidFile = path.resolve(opts.pidFile);
-      fs.writeFileSync(`${pidFile}.tmp`, String(helper.pid));
+      fs.writeFileSync(`${pidFile}.tmp`, String(init.pid));
       fs.renameSync(`${pidFile}.tmp`, pidFile);
     }
-    return { record, helper };
+    return { record, helper: init };
   } catch (err) {
     if (helper) {
-      discardHelper(helper);
+      const h = helper;
+      discardHelper(h);
       await new Promise<void>((resolve) =>
-        helper!.child.exitCode !== null || helper!.child.signalCode !== null ? resolve() : helper!.child.once('exit', () => resolve()),
+        h.child.exitCode !== null || h.child.signalCode !== null ? resolve() : h.child.once('exit', () => resolve()),
       );
     }
-    await destroyCgroup(record.cgroup).catch(() => undefined);
-    if (!record.cgroup && cgroup?.owned) await cgroup.manager.destroy(cgroup.name).catch(() => undefined);
-    store.remove(opts.id);
+    await destroyCgroup(record?.cgroup).catch(() => undefined);
+    if (!record?.cgroup && cgroup?.owned) await cgroup.manager.destroy(cgroup.name).catch(() => undefined);
+    if (claimed) store.remove(opts.id);
     throw err;
   }
 }

@@ -55,7 +55,8 @@ export class FakeHost implements PodHost {
     this.held = {
       create: async (r) => {
         const pid = this.nextPid++;
-        this.log.push(`create ${r.container} ${pid} ${r.namespaces.join?.namespaces.join(',')}@${r.namespaces.join?.pid}`);
+        const pooled = r.pooled ? ` pooled ${r.pooled.id}` : '';
+        this.log.push(`create ${r.container} ${pid} ${r.namespaces.join?.namespaces.join(',')}@${r.namespaces.join?.pid}${pooled}`);
         this.plans.push({ pid, plan: r.plan });
         const failure = this.execFailures[r.container];
         if (failure) throw new ContainerCreateFailed(failure.message);
@@ -86,6 +87,7 @@ export class FakeHost implements PodHost {
       },
       followLog: () => () => {},
       remove: (held) => this.log.push(`remove ${held.id}`),
+      discardPooled: (entry) => this.log.push(`discard-pooled ${entry.id}`),
     };
   }
 

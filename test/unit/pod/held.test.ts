@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { readAdoptionRecord, whyNotAdoptable } from '../../../src/pod/adoption.js';
+import type { PooledHeld } from '../../../src/pod/held-pool.js';
 import { PodSupervisor } from '../../../src/pod/supervisor.js';
 import { HelperFailed } from '../../../src/process/helper-client.js';
 import { podLayout } from '../../../src/paths.js';
@@ -54,6 +55,50 @@ describe('containers held by conmon', () => {
     });
     await s.stop();
     expect(readPodState(paths, 'p')).toBeUndefined();
+  });
+
+  it('uses the pooled conmons of a warm sandbox for the first starts, and drains the ones left over', async () => {
+    host.enableHeld();
+    const pooled = (id: string, initPid: number) => ({ id, initPid }) as unknown as PooledHeld;
+    const warm = {
+      claim: () => {
+        const init = host.spawnHelper({ create: ['pid', 'ipc', 'net', 'uts'], join: null });
+        return { init, containers: [], held: [pooled('mp-a', init.pid), pooled('mp-b', init.pid), pooled('mp-c', init.pid)] };
+      },
+    };
+    const s = supervisor(
+      {
+        containers: [
+          { name: 'web', image: './img' },
+          { name: 'shell', image: './img', stdin: true },
+        ],
+      },
+      { monitor: 'conmon', warm },
+    );
+    await s.start();
+    const init = host.helpers[0]!.pid;
+    expect(host.steps('create', 'discard-pooled')).toEqual([
+      'discard-pooled mp-b',
+      'discard-pooled mp-c',
+      `create web ${init + 1} pid,ipc,net,uts@${init} pooled mp-a`,
+      // stdin: conmon's -i is given at its start, a pooled one has none
+      `create shell ${init + 2} pid,ipc,net,uts@${init}`,
+    ]);
+    await s.stop();
+  });
+
+  it('drains a pooled conmon a container never started with (the pod failed before)', async () => {
+    host.enableHeld();
+    host.networkFailure = new Error('no bridge');
+    const warm = {
+      claim: () => {
+        const init = host.spawnHelper({ create: ['pid', 'ipc', 'net', 'uts'], join: null });
+        return { init, containers: [], held: [{ id: 'mp-a', initPid: init.pid } as unknown as PooledHeld] };
+      },
+    };
+    const s = supervisor({ containers: [{ name: 'web', image: './img' }] }, { monitor: 'conmon', warm });
+    await expect(s.start()).rejects.toThrow();
+    expect(host.steps('create', 'discard-pooled')).toEqual(['discard-pooled mp-a']);
   });
 
   it('restarts an exited container under a new conmon, after removing the old runtime state', async () => {
