@@ -2,8 +2,8 @@
  * `npm run bench` (root): minipod against crun, runc and podman on the same busybox rootfs.
  *
  *   sudo npm run bench -- [--rounds N] [--warmup N] [--pods N] [--s4-rounds N]
- *                         [--only s1,bd,s2,s4,sc,un,oc,op] [--no-podman] [--no-podman-concurrent]
- *                         [--memory-rounds N] [--settle-ms N]
+ *                         [--only s1,bd,s2,s4,sc,un,oc,op,bb] [--no-podman] [--no-podman-concurrent]
+ *                         [--memory-rounds N] [--settle-ms N] [--bb-gap-ms N] [--bb-quiet-s N]
  *                         [--report docs/performance.md] [--json bench/results/latest.json]
  *
  * Writes the generated part of docs/performance.md and the raw samples as JSON. Exits 1 when a
@@ -23,6 +23,7 @@ import { checkLeaks, snapshotHost } from './leaks.js';
 import { machineInfo, toolVersions } from './machine.js';
 import { type Results, writeReport } from './report.js';
 import { outsideMeasures, rowBreakdown } from './scenarios/breakdown.js';
+import { BB_MINIPOD_ROWS, scenarioBackToBack } from './scenarios/back-to-back.js';
 import { scenarioConcurrent } from './scenarios/concurrent.js';
 import { S1_COMMAND, S1_MINIPOD_ROWS, scenarioOneContainer } from './scenarios/one-container.js';
 import { scenarioOciLifecycle, scenarioPodmanRuntime } from './scenarios/oci-runtime.js';
@@ -48,6 +49,9 @@ interface Options {
   image: string;
   memoryRounds: number;
   settleMs: number;
+  /** Scenario bb: pause between the spaced runs; how long after a burst the idle footprint is taken. */
+  bbGapMs: number;
+  bbQuietS: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -56,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     warmup: 2,
     pods: 20,
     s4Rounds: 2,
-    only: new Set(['s1', 'bd', 's2', 's4', 'sc', 'un', 'oc', 'op']),
+    only: new Set(['s1', 'bd', 's2', 's4', 'sc', 'un', 'oc', 'op', 'bb']),
     podman: true,
     podmanConcurrent: true,
     report: path.join(REPO, 'docs/performance.md'),
@@ -64,6 +68,9 @@ function parseArgs(argv: string[]): Options {
     image: path.join(REPO, 'build/rootfs/busybox.tar'),
     memoryRounds: 3,
     settleMs: 1000,
+    bbGapMs: 1500,
+    // Longer than the pool's drain delay (src/daemon/pool-policy.ts), shorter than the daemon's idle exit.
+    bbQuietS: 40,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -89,6 +96,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--json') o.json = path.resolve(next());
     else if (a === '--memory-rounds') o.memoryRounds = int();
     else if (a === '--settle-ms') o.settleMs = int();
+    else if (a === '--bb-gap-ms') o.bbGapMs = int();
+    else if (a === '--bb-quiet-s') o.bbQuietS = Math.max(3, int());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         fs
@@ -141,6 +150,33 @@ const RATIOS: RatioSpec[] = [
   { label: '6. pod down: hostUsers: false / host users', ours: 'un.down.userns', peer: 'un.down.default' },
   { label: '7. OCI runtime: create+start+wait+delete, minipod-oci / runc', ours: 'oc.minipod-oci', peer: 'oc.runc' },
   { label: '8. podman run --rm: --runtime minipod-oci / runc', ours: 'op.podman-minipod-oci', peer: 'op.podman-runc' },
+  // Issue 16: as users run pods, one after another with no settle, and what stays once they stop.
+  { label: '9. back to back, one container: minipod (none) / runc', ours: 'bb.minipod-none', peer: 'bb.runc', target: 3 },
+  {
+    label: '9. one container, network none: minipod back to back / 1.5 s apart',
+    ours: 'bb.minipod-none',
+    peer: 'bb.minipod-none-spaced',
+    target: 1.2,
+  },
+  {
+    label: '9. one container, network none: minipod back to back / settled (scenario 1, informational)',
+    ours: 'bb.minipod-none',
+    peer: 's1.minipod-none',
+  },
+  {
+    label: '9. back to back, one container, default network: minipod (bridge) / podman run --rm',
+    ours: 'bb.minipod-bridge',
+    peer: 'bb.podman-run',
+    target: 0.4,
+  },
+  { label: '9. back to back, 3-container pod up + down: minipod / podman', ours: 'bb.pod.minipod', peer: 'bb.pod.podman', target: 1 / 4 },
+  { label: '10. idle footprint RSS: after a quiet period / pool full', ours: 'bb.idle.rss.quiet', peer: 'bb.idle.rss.full', target: 0.5 },
+  { label: '10. idle footprint PSS: after a quiet period / pool full', ours: 'bb.idle.pss.quiet', peer: 'bb.idle.pss.full', target: 0.5 },
+  {
+    label: '10. idle footprint RSS: 2 s after the last pod / pool full (informational)',
+    ours: 'bb.idle.rss.after-2s',
+    peer: 'bb.idle.rss.full',
+  },
 ];
 
 function log(message: string): void {
@@ -180,7 +216,7 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const memory: MemorySample[] = [];
   const fixed: FixedCost[] = [];
-  let breakdown: Breakdown[] = [];
+  const breakdown: Breakdown[] = [];
   let cleaned: string[] = [];
   const versions: Record<string, string> = {};
   const minipod = minipodEnv(root);
@@ -233,8 +269,15 @@ async function main(): Promise<number> {
     await step('s1', async () => {
       const s1 = await scenarioOneContainer(ctx);
       rows.push(...s1.rows);
-      breakdown = Object.entries(S1_MINIPOD_ROWS).map(([id, title]) =>
-        rowBreakdown(`s1.${id}`, title, s1.traces[id] ?? [], s1.totals[id] ?? []),
+      breakdown.push(
+        ...Object.entries(S1_MINIPOD_ROWS).map(([id, title]) => rowBreakdown(`s1.${id}`, title, s1.traces[id] ?? [], s1.totals[id] ?? [])),
+      );
+    });
+    await step('bb', async () => {
+      const bb = await scenarioBackToBack(ctx, { gapMs: o.bbGapMs, quietS: o.bbQuietS, blocks: 2 });
+      rows.push(...bb.rows);
+      breakdown.push(
+        ...Object.entries(BB_MINIPOD_ROWS).map(([id, title]) => rowBreakdown(`bb.${id}`, title, bb.traces[id] ?? [], bb.totals[id] ?? [])),
       );
     });
     await step('bd', async () => {

@@ -91,7 +91,7 @@ export function renderGenerated(res: Results): string {
     '',
   );
 
-  out.push('### Targets (issue 7), ratios of medians, minipod / peer', '');
+  out.push('### Targets (issues 7 and 16), ratios of medians, minipod / peer', '');
   out.push(
     table(
       ['comparison', 'minipod', 'peer', 'ratio', 'target', 'met'],
@@ -174,7 +174,10 @@ export function renderGenerated(res: Results): string {
   for (const b of res.breakdown) {
     const steps = b.steps;
     if (steps.length === 0) continue;
-    out.push(`### minipod start path, one container, ${b.title} (MINIPOD_TRACE=1, scenario 1)`, '');
+    out.push(
+      `### minipod start path, ${b.id.startsWith('bb.') ? 'scenario 9' : 'scenario 1'}, one container, ${b.title} (MINIPOD_TRACE=1)`,
+      '',
+    );
     out.push(
       `Deltas between consecutive trace points (daemon steps on the client's clock), medians over the ${b.used} of ${b.runs} measured runs with the most common step sequence.`,
       '',

@@ -30,7 +30,7 @@ export interface MinipodEnv {
 }
 
 /**
- * Copies bin/, dist/bundle, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
+ * Copies bin/minipod and bin/minipod-oci, dist/bundle, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
  * linked), so a rebuild of dist/ by someone working in the repo meanwhile cannot change or
  * break minipod half-way through a run. The numbers are those of the build at bench start.
  */
@@ -39,8 +39,11 @@ function snapshotBuild(root: string): { bin: string; dist: string } {
   fs.mkdirSync(path.join(app, 'bin'), { recursive: true });
   for (const d of ['dist/bundle', 'dist/src', 'dist/native-bindings'])
     fs.cpSync(path.join(REPO, d), path.join(app, d), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'bin/minipod'), path.join(app, 'bin/minipod'));
-  fs.chmodSync(path.join(app, 'bin/minipod'), 0o755);
+  // minipod-oci too: conmon mode (MINIPOD_CONTAINER_MONITOR=conmon) runs the one beside bin/minipod.
+  for (const bin of ['bin/minipod', 'bin/minipod-oci']) {
+    fs.copyFileSync(path.join(REPO, bin), path.join(app, bin));
+    fs.chmodSync(path.join(app, bin), 0o755);
+  }
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(app, 'package.json'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
   return { bin: path.join(app, 'bin/minipod'), dist: path.join(app, 'dist') };
