@@ -36,6 +36,12 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** 1/3 for a third, 0.4 for 0.4 (not 1/3). */
+function fmtTarget(t: number): string {
+  const n = Math.round(1 / t);
+  return t < 1 && Math.abs(1 / n - t) < 1e-9 ? `1/${n}` : String(t);
+}
+
 function unitOf(r: Row): string {
   return r.unit === 'kB' ? ' MB' : '';
 }
@@ -105,7 +111,7 @@ export function renderGenerated(res: Results): string {
           a ? `${val(a, a.summary.median)}${u}` : '–',
           b ? `${val(b, b.summary.median)}${u}` : '–',
           fmtRatio(r),
-          s.target === undefined ? '–' : `≤ ${s.target < 1 ? `1/${Math.round(1 / s.target)}` : s.target}`,
+          s.target === undefined ? '–' : `≤ ${fmtTarget(s.target)}`,
           s.target === undefined || r === undefined ? '–' : r <= s.target ? 'yes' : '**no**',
         ];
       }),

@@ -42,11 +42,10 @@ import {
 } from './protocol.js';
 import { pooledHeldSlots } from './held-slots.js';
 import { WarmPool } from './warm-pool.js';
+import { PoolDriver } from './pool-driver.js';
+import { DEFAULT_POOL_POLICY } from './pool-policy.js';
 import { attachedOutput, detachedOutput } from './pod-output.js';
 import { CgroupMover } from '../cgroups/mover.js';
-
-/** How long pods must have stopped starting and stopping before the warm pool refills. */
-const REFILL_QUIET_MS = 250;
 
 export interface DaemonOptions {
   /** Exit after this long without pods or clients; 0 = never. */
@@ -76,11 +75,12 @@ export class PodDaemon {
   private readonly clients = new Set<net.Socket>();
   private server?: net.Server;
   private idleTimer?: NodeJS.Timeout;
-  private refillTimer?: NodeJS.Timeout;
   private shuttingDown?: Promise<void>;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
   private readonly pool: WarmPool;
+  /** Sizes the pool to demand: empty until pods come, drained when they stop (./pool-policy.ts). */
+  private readonly poolDriver: PoolDriver;
   private readonly mover = new CgroupMover();
 
   constructor(rt: Runtime, options: DaemonOptions) {
@@ -89,6 +89,7 @@ export class PodDaemon {
     // conmon mode: the sandboxes' containers come from pooled conmons (src/pod/held-pool.ts).
     const held = options.monitor === 'conmon' && options.writeBundle ? pooledHeldSlots(rt.paths) : undefined;
     this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined, held);
+    this.poolDriver = new PoolDriver(this.pool, { ...DEFAULT_POOL_POLICY, max: options.warmSandboxes });
   }
 
   /** Runs until shutdown; resolves with the process's exit status. */
@@ -129,9 +130,7 @@ export class PodDaemon {
 
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(`${sig}`));
     process.on('SIGHUP', () => {});
-    // Not at once: the client that started us is about to send its pod, whose helpers must
-    // not compete with the pool's boots.
-    this.scheduleRefill();
+    // Nothing pooled yet: the pool fills once pods come (./pool-policy.ts).
     this.o.ready({ ok: true });
     this.o.log(`listening on ${socketPath} (pid ${process.pid})`);
     this.armIdleTimer();
@@ -194,9 +193,7 @@ export class PodDaemon {
       case 'status':
         return this.finish(conn, { t: 'status', status: this.status() });
       case 'settle':
-        this.disarmRefill();
-        this.pool.fill();
-        await this.pool.settled();
+        await this.poolDriver.settle();
         return this.finish(conn, { t: 'exit', code: 0 });
       case 'shutdown':
         this.finish(conn, { t: 'exit', code: 0 });
@@ -299,6 +296,7 @@ export class PodDaemon {
       warm: this.pool,
     });
     this.host(spec.name, { supervisor, attached: req.detach ? undefined : conn });
+    this.poolDriver.podStarting();
     if (!req.detach) {
       // The attached client is the pod's owner: if it goes away without a word, so does the pod.
       conn.on('close', () => void supervisor.stop({ signalExit: 129 }));
@@ -309,7 +307,7 @@ export class PodDaemon {
       await supervisor.done;
       throw err;
     }
-    this.scheduleRefill();
+    this.poolDriver.podActivity();
     if (req.detach) {
       const state = readPodState(this.rt.paths, spec.name);
       const failed = state?.containers.find((c) => c.reason === 'StartError');
@@ -347,7 +345,7 @@ export class PodDaemon {
     this.disarmIdleTimer();
     void hosted.supervisor.done.then(() => {
       if (this.pods.get(name) === hosted) this.pods.delete(name);
-      this.scheduleRefill();
+      this.poolDriver.podActivity();
       this.armIdleTimer();
     });
   }
@@ -374,7 +372,7 @@ export class PodDaemon {
     fs.rmSync(daemonFiles(this.rt.paths).socket, { force: true });
     this.server?.close();
     this.disarmIdleTimer();
-    this.disarmRefill();
+    this.poolDriver.stop();
     for (const p of this.pods.values()) {
       p.supervisor.release();
       // Its client's stream ends here; the pod goes on detached under the next daemon.
@@ -437,26 +435,6 @@ export class PodDaemon {
     };
   }
 
-  // ---- the warm pool ----
-
-  /**
-   * Refills the pool once pods have stopped starting and stopping for a moment. Booting Node
-   * helpers, even at the lowest priority, slowed a pod's teardown on 2 CPUs by ~40 ms (page
-   * faults and mm work are not niced), so the boots wait for a quiet moment.
-   */
-  private scheduleRefill(): void {
-    this.disarmRefill();
-    this.refillTimer = setTimeout(() => {
-      this.refillTimer = undefined;
-      this.pool.fill();
-    }, REFILL_QUIET_MS);
-  }
-
-  private disarmRefill(): void {
-    if (this.refillTimer) clearTimeout(this.refillTimer);
-    this.refillTimer = undefined;
-  }
-
   // ---- idle and shutdown ----
 
   private armIdleTimer(): void {
@@ -477,7 +455,7 @@ export class PodDaemon {
   shutdown(why: string): Promise<void> {
     this.shuttingDown ??= (async () => {
       this.disarmIdleTimer();
-      this.disarmRefill();
+      this.poolDriver.stop();
       this.o.log(`shutting down (${why}); pods: ${[...this.pods.keys()].join(', ') || 'none'}`);
       // No new clients from here; the socket file goes first so clients start a new daemon.
       fs.rmSync(daemonFiles(this.rt.paths).socket, { force: true });

@@ -56,7 +56,8 @@ export class WarmPool {
 
   constructor(
     private readonly sys: Syscall,
-    private readonly target: number,
+    /** Sandboxes to hold; the daemon changes it with demand (./pool-policy.ts). */
+    private target: number,
     private readonly log: (m: string) => void,
     /** Container helpers per sandbox: none when conmon and the OCI runtime make the containers. */
     private readonly containerHelpers = WARM_CONTAINER_HELPERS,
@@ -65,7 +66,8 @@ export class WarmPool {
   ) {}
 
   /** Boots sandboxes until the pool holds `target`; returns at once, the boots go on. */
-  fill(): void {
+  fill(target = this.target): void {
+    this.target = target;
     if (this.draining) return;
     while (this.entries.length < this.target) {
       try {
@@ -133,6 +135,12 @@ export class WarmPool {
     for (const h of containers) kill(h);
     for (const e of held) void this.heldSlots!.slots.discard(e);
     return { init, containers: [], held: [] };
+  }
+
+  /** Keeps at most `target` sandboxes: the others' helpers, booted or booting, are killed (conmons drained). */
+  shrink(target: number): void {
+    this.target = target;
+    for (const entry of this.entries.slice(target)) void this.discard(entry);
   }
 
   /** Kills the sandbox's helpers and drains its pooled conmons; resolves once those are gone. */

@@ -86,6 +86,13 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
     expect(status(t).warm).toEqual({ sandboxes: 1, helpers: 4 });
   });
 
+  it('refills its pool after a pod by itself (pool-policy.ts: after pods come, not before)', async () => {
+    const r = await minipod(t, ['run', writeManifest(t, 'refill.json', busyboxPod('refill', [['c', 'true']], noNetwork))]);
+    expect(r.code, r.stderr).toBe(0);
+    // No settle: the policy boots a sandbox once pods stopped coming for a moment.
+    await waitFor('the pool refilled', () => status(t).warm?.sandboxes === 1, 10_000);
+  });
+
   it('shows the warm sandbox in the trace of a start', () => {
     expect(minipodSync(t, ['daemon', 'settle']).code).toBe(0);
     const file = writeManifest(t, 'traced.json', busyboxPod('traced', [['c', 'true']], noNetwork));

@@ -1,0 +1,78 @@
+/**
+ * How many sandboxes the warm pool holds, and when it boots them: decided from when pods came.
+ *
+ * The pool (./warm-pool.ts) makes a pod's start faster by booting its Node helpers ahead of
+ * need, at a price: ~250 MB RSS (daemon and pool) held whether pods come or not, and booting
+ * that competes for the CPUs with the pods it is meant to serve. So the pool follows demand
+ * (docs/performance.md has the measurements behind each rule):
+ *
+ * - **Empty until pods come**: a daemon that has not started a pod boots nothing.
+ * - **Filled after a pod starts**, once pods have stopped starting and stopping for `quietMs`
+ *   (booting Node, even niced, slowed a teardown on 2 CPUs by ~40 ms).
+ * - **Deferred while pods come back to back** (the last two started less than `burstGapMs`
+ *   apart): the boots would compete with the next pod's start and teardown, and a sandbox
+ *   still booting when that pod comes is no use to it. The refill waits until no pod has
+ *   started or stopped for `burstGapMs`.
+ * - **Drained** `drainAfterMs` after the last pod start (or `daemon settle`): a host that starts
+ *   a pod an hour holds nothing pooled between them.
+ *
+ * Pure: the daemon feeds it what happened and when (./pool-driver.ts acts on the answer).
+ */
+
+export interface PoolPolicyOptions {
+  /** Most sandboxes to keep (`--warm`, MINIPOD_WARM_SANDBOXES); 0 disables the pool. */
+  max: number;
+  /** Refill once no pod has started or stopped for this long (ms). */
+  quietMs: number;
+  /** Two pod starts closer than this are back to back; the refill then waits this long (ms). */
+  burstGapMs: number;
+  /** Empty the pool this long after the last pod start or `daemon settle` (ms). */
+  drainAfterMs: number;
+}
+
+export const DEFAULT_POOL_POLICY: Omit<PoolPolicyOptions, 'max'> = {
+  quietMs: 250,
+  burstGapMs: 1000,
+  drainAfterMs: 30_000,
+};
+
+/** What the daemon has seen, on a monotonic clock (ms). */
+export interface PoolHistory {
+  /** When the latest pods were asked to start, oldest first (the last few are enough). */
+  starts: number[];
+  /** The last time a pod started, finished starting or stopped. */
+  lastActivity?: number;
+  /** The last `daemon settle`: a fill asked for, which the drain counts like a pod start. */
+  settledAt?: number;
+}
+
+export interface PoolDecision {
+  /** Sandboxes the pool should hold. */
+  target: number;
+  /** `fill`: boot up to target now; `shrink`: drop down to target now; `wait`: not yet. */
+  act: 'fill' | 'shrink' | 'wait';
+  /** Decide again at this time unless something happens first (undefined: only on an event). */
+  recheckAt?: number;
+}
+
+/** How many starts the history keeps: the burst rule looks at the last two. */
+export const HISTORY_STARTS = 4;
+
+export function decidePool(h: PoolHistory, now: number, o: PoolPolicyOptions): PoolDecision {
+  if (o.max <= 0) return { target: 0, act: 'shrink' };
+  const lastStart = h.starts.at(-1);
+  const demandAt = Math.max(lastStart ?? -Infinity, h.settledAt ?? -Infinity);
+  if (demandAt === -Infinity) return { target: 0, act: 'wait' };
+  const drainAt = demandAt + o.drainAfterMs;
+  if (now >= drainAt) return { target: 0, act: 'shrink' };
+  const previous = h.starts.at(-2);
+  const burst = lastStart !== undefined && previous !== undefined && lastStart - previous < o.burstGapMs;
+  const fillAt = (h.lastActivity ?? -Infinity) + (burst ? o.burstGapMs : o.quietMs);
+  if (now < fillAt) return { target: o.max, act: 'wait', recheckAt: Math.min(fillAt, drainAt) };
+  return { target: o.max, act: 'fill', recheckAt: drainAt };
+}
+
+/** The history with one more pod start (the oldest ones beyond HISTORY_STARTS forgotten). */
+export function withStart(h: PoolHistory, now: number): PoolHistory {
+  return { ...h, starts: [...h.starts, now].slice(-HISTORY_STARTS), lastActivity: now };
+}
