@@ -83,12 +83,12 @@ export function renderGenerated(res: Results): string {
     'How minipod is measured: `minipod run` is a client of one daemon per run dir (`minipod-daemon`, ' +
       'src/daemon), started by the first `run`, that supervises every pod and keeps a **warm pool** ' +
       '(by default 1 sandbox: a pod-init helper and 3 container helpers, Node processes booted ahead of ' +
-      'need and refilled 250 ms after pods stop starting and stopping). The minipod rows are **warm** unless ' +
+      'need while pods come: src/daemon/pool-policy.ts). The minipod rows are **warm** unless ' +
       'they say otherwise: the daemon runs, has served pods, and `minipod daemon settle` (untimed) filled the ' +
       'pool before every timed minipod run and again right after every minipod measurement, so a refill never ' +
       'overlaps another tool\'s timed run. Rows marked "daemon not running" (cold: the timed run starts the ' +
       'daemon) and "pool disabled" (a daemon started with MINIPOD_WARM_SANDBOXES=0) are measured in the same ' +
-      'rounds. The daemon and the pool are a fixed cost, not counted per pod' +
+      'rounds; scenarios 9 and 10 run pods back to back with no settle. The daemon and the pool are a fixed cost, not counted per pod' +
       (daemonIdle.length > 0 ? `: daemon alone ${medianOf(daemonIdle, 'pss')} MB PSS / ${medianOf(daemonIdle, 'rss')} MB RSS` : '') +
       (pool.length > 0
         ? `, warm pool ${medianOf(pool, 'pss')} MB PSS / ${medianOf(pool, 'rss')} MB RSS (${pool[0]!.processes} helpers)`
