@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PoolDriver, type SizedPool } from '../../../src/daemon/pool-driver.js';
 import { DEFAULT_POOL_POLICY, HISTORY_STARTS, type PoolHistory, decidePool, withStart } from '../../../src/daemon/pool-policy.js';
 
@@ -72,21 +72,28 @@ describe('PoolDriver', () => {
     };
   }
 
-  it('acts on the policy at events and at the times it names', async () => {
-    let now = 0;
-    const { pool, calls } = fake();
-    const driver = new PoolDriver(pool, o, () => now);
-    driver.podStarting();
-    expect(calls).toEqual([]);
-    now = 100;
-    driver.podActivity(); // started
-    now = 150;
-    driver.podActivity(); // exited
-    // The timer fires at 150 + quietMs; simulate by acting at that time through another event-free path.
-    now = 150 + quietMs;
-    await new Promise((r) => setTimeout(r, quietMs + 20));
-    expect(calls).toEqual(['fill 1']);
-    driver.stop();
+  it('acts on the policy at events and at the times it names', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const { pool, calls } = fake();
+      const driver = new PoolDriver(pool, o, () => now);
+      driver.podStarting();
+      now = 100;
+      driver.podActivity(); // started
+      now = 150;
+      driver.podActivity(); // exited
+      expect(calls).toEqual([]);
+      now = 150 + quietMs;
+      vi.advanceTimersByTime(quietMs);
+      expect(calls).toEqual(['fill 1']);
+      now = drainAfterMs;
+      vi.advanceTimersByTime(drainAfterMs - 150 - quietMs);
+      expect(calls).toEqual(['fill 1', 'shrink 0']);
+      driver.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('settle fills to the maximum at once, even on a daemon that has seen no pod', async () => {
