@@ -54,11 +54,15 @@ export const PR = {
   SET_KEEPCAPS: 8,
   CAPBSET_READ: 23,
   CAPBSET_DROP: 24,
+  SET_CHILD_SUBREAPER: 36,
   SET_NO_NEW_PRIVS: 38,
   CAP_AMBIENT: 47,
   CAP_AMBIENT_RAISE: 2,
   CAP_AMBIENT_CLEAR_ALL: 4,
 } as const;
+
+/** waitid(2): idtype, options, and si_code values of a child's end. */
+export const WAIT = { P_PID: 1, WNOHANG: 1, WEXITED: 4, CLD_EXITED: 1 } as const;
 
 /** x86_64 syscall numbers for calls glibc 2.36 does not wrap, or wraps for every thread. */
 export const SYS = {

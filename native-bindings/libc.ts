@@ -53,6 +53,8 @@ export interface Libc {
   sendmsg(fd: number, msg: MsgHdr, flags: number): number;
   recvmsg(fd: number, msg: MsgHdr, flags: number): number;
   dup2(oldFd: number, newFd: number): number;
+  /** waitid(2) into a 128-byte siginfo_t. */
+  waitid(idtype: number, id: number, info: Buffer, options: number): number;
   close(fd: number): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
@@ -149,6 +151,7 @@ export function libc(): Libc {
     sendmsg: (fd, msg, flags) => Number(sendmsg(fd, msg, flags)),
     recvmsg: (fd, msg, flags) => Number(recvmsg(fd, msg, flags)),
     dup2: f('int dup2(int oldfd, int newfd)') as Libc['dup2'],
+    waitid: f('int waitid(int idtype, int id, _Out_ uint8_t *info, int options)') as Libc['waitid'],
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Libc['lsetxattr'],
     seccompFilter: (flags, program) =>
       Number(

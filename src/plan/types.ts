@@ -87,6 +87,11 @@ export interface ProcessSpec {
 export interface OciPlanPart {
   /** Host path of the fifo, opened (O_PATH) before pivot_root and opened for writing at the end. */
   execFifo: string;
+  /**
+   * The fifo, opened O_PATH by the runtime, as this helper fd: when the helper starts as a
+   * user namespace's root it cannot reach the runtime's state directory (runc passes it too).
+   */
+  execFifoFd?: number;
   /** Send `{"type":"mounted"}` before pivot_root and wait for `{"type":"continue"}` (prestart and createRuntime hooks run then). */
   syncBeforePivot: boolean;
   /** Run in the container's mount namespace before pivot_root (config.json hooks.createContainer). */
@@ -168,6 +173,12 @@ export interface ContainerPlan {
    * the overlay at rootfs.mountPoint already (idmapped layers, src/userns/rootfs.ts).
    */
   inUserNamespace?: boolean;
+  /**
+   * The helper was started in a new user namespace of its own (minipod-oci, linux.uidMappings)
+   * whose maps the runtime wrote before sending the plan: it becomes that namespace's root
+   * before it mounts anything (runc's nsexec does the same setresuid(0)).
+   */
+  newUserNamespace?: boolean;
   /** sethostname in the container's own UTS namespace (OCI `hostname`; pods set it in the init). */
   hostname?: string;
   /** Bring `lo` up: the container has a network namespace of its own (OCI, as runc does). */
@@ -185,6 +196,17 @@ export interface ContainerPlan {
   console?: { socketFd: number; size?: { rows: number; cols: number } };
   /** Set by the OCI runtime's create (src/oci): wait for `start`, run the container-side hooks. */
   oci?: OciPlanPart;
+  /** `--preserve-fds N`: descriptors the program gets as 3..3+N-1 (src/process/preserve-fds.ts). */
+  preserveFds?: PreservedFds;
+}
+
+/**
+ * The caller's fds 3..3+count-1, passed to the helper as its fds first..first+count-1 (fd 3 is
+ * its control socket), and moved back to 3.. right before execve (runc's --preserve-fds).
+ */
+export interface PreservedFds {
+  first: number;
+  count: number;
 }
 
 export interface PodInitPlan {
@@ -214,6 +236,8 @@ export interface ExecPlan {
   cgroupNamespace?: string;
   /** fds 0-2 are a pty slave: the helper makes it its controlling terminal (exec -t). */
   terminal?: boolean;
+  /** `exec --preserve-fds N` (as ContainerPlan's). */
+  preserveFds?: PreservedFds;
 }
 
 export type HelperPlan = ContainerPlan | PodInitPlan | ExecPlan;

@@ -99,6 +99,21 @@ export function applyCredentials(sys: Syscall, spec: ProcessSpec, user: Resolved
     inheritable: spec.capabilities.inheritable,
   });
   sys.setKeepCaps(false);
+  // Exactly the process's ambient set: a helper started by util-linux unshare --keep-caps
+  // (a new user namespace) has every capability ambient.
+  sys.clearAmbientCapabilities();
   for (const bit of spec.capabilities.ambient) sys.raiseAmbientCapability(bit);
   if (spec.noNewPrivileges) sys.setNoNewPrivileges();
+}
+
+/**
+ * In a new user namespace whose maps the runtime has just written: become its root (uid and
+ * gid 0, no groups), as runc's init does before it mounts anything, so the files it creates
+ * (mount points, /dev) belong to the namespace's root and not to an unmapped host root.
+ * Capabilities are kept: util-linux made them ambient, and a change to root drops none.
+ */
+export function becomeNamespaceRoot(sys: Syscall): void {
+  sys.setgroups([]);
+  sys.setresgid(0);
+  sys.setresuid(0);
 }

@@ -74,6 +74,12 @@ export interface SpawnHelperOptions {
    */
   userNamespace?: string;
   /**
+   * A new user namespace for the helper, with these further namespaces owned by it
+   * (util-linux unshare flags: --pid, --net, --ipc, --uts), for minipod-oci's linux.uidMappings.
+   * See newUserNamespaceCommand. The helper's `pid` becomes the one it reports when ready.
+   */
+  newUserNamespace?: { unshare: string[]; join?: string };
+  /**
    * Descriptors the helper gets from fd 4 on (fd 3 is its control socket), e.g. the connected
    * console socket of minipod-oci's create (src/process/console.ts).
    */
@@ -81,6 +87,28 @@ export interface SpawnHelperOptions {
 }
 
 const NSENTER = '/usr/bin/nsenter';
+const UNSHARE = '/usr/bin/unshare';
+const SETSID = '/usr/bin/setsid';
+
+/**
+ * The command that starts a helper in a new user namespace. Node cannot make one (a
+ * multi-threaded process may not), so util-linux does, as runc's nsexec would: one unshare(2)
+ * with CLONE_NEWUSER and the other new namespaces (created after the user namespace, so owned
+ * by it: the helper must be capable over its own pid namespace to mount proc, over its network
+ * namespace for sysfs and `lo`). --keep-caps makes the creator's full capabilities in the new
+ * namespace ambient, so they survive the exec of node although no map exists yet; the runtime
+ * writes the maps once the helper reports ready, and the helper then becomes the namespace's
+ * root. With a new pid namespace, `setsid --fork` forks the helper as its PID 1 and exits at
+ * once (runc's CLONE_PARENT): the helper is then an orphan, reparented to the nearest
+ * subreaper (conmon, the containerd shim, or minipod-oci run itself).
+ */
+export function newUserNamespaceCommand(unshareFlags: readonly string[], program: readonly string[], join?: string): string[] {
+  const fork = unshareFlags.includes('--pid') ? [SETSID, '--fork', '--'] : [];
+  // A user namespace given by path, with new namespaces to make inside it: nsenter joins it and
+  // becomes its root (full capabilities there, kept across exec), then unshare makes them.
+  if (join !== undefined) return [NSENTER, `--user=${join}`, '--', UNSHARE, ...unshareFlags, '--', ...fork, ...program];
+  return [UNSHARE, '--user', '--keep-caps', ...unshareFlags, '--', ...fork, ...program];
+}
 
 /**
  * A pipe(2), not the socketpair Node makes for 'pipe' stdio: programs open /dev/stdout (nginx's
@@ -100,7 +128,10 @@ function readableFrom(fd: number): Readable {
  * The one reader of a helper's control socket, for its whole life: `ready` resolves `booted`,
  * an `error` (or anything unparsable, as a 125 failure) is what `closed` resolves with.
  */
-function readMessages(control: Socket): { booted: Promise<boolean>; closed: Promise<ErrorMessage | undefined> } {
+function readMessages(
+  control: Socket,
+  onReady: (pid?: number) => void,
+): { booted: Promise<boolean>; closed: Promise<ErrorMessage | undefined> } {
   const lines = new LineReader();
   let failure: ErrorMessage | undefined;
   let resolveBooted!: (ok: boolean) => void;
@@ -108,8 +139,10 @@ function readMessages(control: Socket): { booted: Promise<boolean>; closed: Prom
   const take = (line: string): void => {
     try {
       const message = parseHelperMessage(line);
-      if (message.type === 'ready') resolveBooted(true);
-      else if (message.type === 'error') failure ??= message;
+      if (message.type === 'ready') {
+        onReady(message.pid);
+        resolveBooted(true);
+      } else if (message.type === 'error') failure ??= message;
       // mounted/created belong to minipod-oci's create, which reads them itself (src/oci).
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
@@ -155,9 +188,14 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
   let child: ChildProcess;
   try {
     const args = options.background ? [HELPER_SCRIPT, '--nice', String(os.getPriority())] : [HELPER_SCRIPT];
-    const [command, argv] = options.userNamespace
-      ? [NSENTER, [`--user=${options.userNamespace}`, '--', process.execPath, ...args]]
-      : [process.execPath, args];
+    const userns = options.newUserNamespace
+      ? newUserNamespaceCommand(options.newUserNamespace.unshare, [process.execPath, ...args], options.newUserNamespace.join)
+      : undefined;
+    const [command, argv] = userns
+      ? [userns[0]!, userns.slice(1)]
+      : options.userNamespace
+        ? [NSENTER, [`--user=${options.userNamespace}`, '--', process.execPath, ...args]]
+        : [process.execPath, args];
     child = spawn(command, argv, { stdio: stdio as StdioOptions, detached: true, env: {} });
     if (options.background && child.pid !== undefined) os.setPriority(child.pid, 19);
   } finally {
@@ -173,7 +211,9 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
     });
   }
   const control = child.stdio[3] as Socket;
-  const { booted, closed } = readMessages(control);
+  const { booted, closed } = readMessages(control, (pid) => {
+    if (options.newUserNamespace && pid !== undefined) helper.pid = pid;
+  });
   const helper: Helper = {
     child,
     pid: child.pid,

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { CLONE } from '../../native-bindings/constants.js';
 import { ExitCode, HostError, hostErrorOf, UserError } from '../errors.js';
-import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan } from '../plan/types.js';
+import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan, PreservedFds } from '../plan/types.js';
 import { enterCgroupView } from '../rootfs/cgroup-view.js';
 import { applyLsmLabels } from '../lsm/apply.js';
 import { setupRootfs } from '../rootfs/mount-rootfs.js';
@@ -21,7 +21,8 @@ import { pivotIntoPodInitRoot, POD_INIT_PATH, setupPodInitRoot } from '../rootfs
 import { LinuxSyscall } from '../syscall/linux.js';
 import type { Syscall } from '../syscall/syscall.js';
 import { attachConsole } from './console.js';
-import { applyCredentials, resolveUser } from './credentials.js';
+import { applyCredentials, becomeNamespaceRoot, resolveUser } from './credentials.js';
+import { preservedFdMoves } from './preserve-fds.js';
 import { lookupExecutable } from './exec-lookup.js';
 import { awaitStart, containerSettings, finishCreate, ociBeforePivot, openExecFifo, setRlimits } from './oci-steps.js';
 import { CONTROL_FD, encodeMessage, parsePlan } from './protocol.js';
@@ -30,7 +31,8 @@ function readPlan(sys: Syscall): HelperPlan {
   // libuv leaves our end of the socketpair non-blocking; readSync would spin on EAGAIN.
   sys.setNonBlocking(CONTROL_FD, false);
   try {
-    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'ready' }));
+    // /proc is still the host's: its `self` is our host pid, whatever pid namespace we are in.
+    fs.writeSync(CONTROL_FD, encodeMessage({ type: 'ready', pid: Number(fs.readlinkSync('/proc/self')) }));
   } catch {
     process.exit(ExitCode.runtime); // The supervisor is gone.
   }
@@ -61,14 +63,22 @@ function joinCgroups(fds: number[]): void {
   }
 }
 
+/** Set once fd 3 was handed to the program's preserved descriptors (prepareExec). */
+let controlGone = false;
+
 /**
  * Everything a raw execve needs that Node took away: stdio without CLOEXEC, default signals.
  * Every other descriptor, whoever opened it (us, Node, koffi, whoever ran minipod), is closed
  * by the execve (CVE-2024-21626: a leaked host descriptor is a way out of the root).
  */
-function prepareExec(sys: Syscall, umask = 0o022): void {
+function prepareExec(sys: Syscall, umask = 0o022, preserved?: PreservedFds): void {
   sys.closeOnExecFrom(CONTROL_FD);
   for (const fd of [0, 1, 2]) sys.setCloseOnExec(fd, false);
+  if (preserved && preserved.count > 0) {
+    // From here fd 3 is the caller's, no longer our control socket: a failure goes to stderr.
+    controlGone = true;
+    for (const [from, to] of preservedFdMoves(preserved)) sys.dup2(from, to);
+  }
   sys.resetSignals();
   sys.umask(umask);
 }
@@ -115,6 +125,9 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   if (plan.kind === 'container') {
     sys.unshare(CLONE.NEWNS);
     if (oci) execFifo = openExecFifo(oci);
+    // Opened as host root, written later: the kernel checks a cgroup.procs write with the
+    // opener's credentials (5.16+), which the namespace's root would not have.
+    if (plan.newUserNamespace) becomeNamespaceRoot(sys);
     containerSettings(sys, plan);
     setupRootfs(sys, plan, oci ? () => ociBeforePivot(plan) : undefined);
   } else {
@@ -173,7 +186,7 @@ function runContainer(sys: Syscall, plan: ContainerPlan | ExecPlan): never {
   if (seccomp && !spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
   setRlimits(sys, spec);
   applyCredentials(sys, spec, user);
-  prepareExec(sys, spec.umask);
+  prepareExec(sys, spec.umask, plan.preserveFds);
   if (seccomp && spec.noNewPrivileges) sys.loadSeccompFilter(seccomp, spec.seccomp!.flags);
   try {
     sys.execve(program, spec.args, env);
@@ -204,6 +217,7 @@ function report(error: unknown): never {
   const kind = err instanceof UserError ? 'user' : err instanceof HostError ? 'host' : undefined;
   const hint = err instanceof HostError ? err.hint : undefined;
   try {
+    if (controlGone) throw new Error("fd 3 is the container's");
     fs.writeSync(CONTROL_FD, encodeMessage({ type: 'error', message, exitCode, kind, hint }));
   } catch {
     // The supervisor is gone (minipod-oci's create returned): the container's stderr is where

@@ -35,6 +35,7 @@ export function setRlimits(sys: Syscall, spec: ProcessSpec): void {
 }
 
 export function openExecFifo(oci: OciPlanPart): number {
+  if (oci.execFifoFd !== undefined) return oci.execFifoFd;
   return inContext(`open ${oci.execFifo}`, () => fs.openSync(oci.execFifo, O_PATH));
 }
 

@@ -4,7 +4,7 @@
  *
  * | # | from   | message                                   | meaning                                   |
  * |---|--------|-------------------------------------------|-------------------------------------------|
- * | 1 | helper | `{"type":"ready"}`                        | booted, waits for its plan (warm pool)     |
+ * | 1 | helper | `{"type":"ready","pid":N}`                | booted, waits for its plan (warm pool); N its host pid |
  * | 2 | parent | a HelperPlan (`kind` container, pod-init or exec) | what to set up and exec           |
  * | 3a| helper | EOF, no message                           | the execve succeeded (fd 3 is close-on-exec) |
  * | 3b| helper | `{"type":"error","message":…,"exitCode":N}` | the start failed; the helper exits N     |
@@ -30,6 +30,12 @@ export const CONTROL_FD = 3;
 
 export interface ReadyMessage {
   type: 'ready';
+  /**
+   * The helper's pid in the host's pid namespace (/proc/self of the host's proc): the one to
+   * know when the helper is not the process the parent spawned (minipod-oci's new user
+   * namespace, where util-linux forks it as PID 1 of its new pid namespace).
+   */
+  pid?: number;
 }
 
 /** What a helper writes back when it cannot exec. */
@@ -74,7 +80,10 @@ export function parseHelperMessage(line: string): HelperMessage {
     throw new ProtocolError(`helper sent garbage: ${line.slice(0, 200)}`);
   }
   const m = (value ?? {}) as { type?: unknown; message?: unknown; exitCode?: unknown; kind?: unknown; hint?: unknown };
-  if (m.type === 'ready') return { type: 'ready' };
+  if (m.type === 'ready') {
+    const pid = (value as { pid?: unknown }).pid;
+    return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? { type: 'ready', pid } : { type: 'ready' };
+  }
   if (m.type === 'mounted') return { type: 'mounted' };
   if (m.type === 'created') return { type: 'created' };
   if (m.type === 'error' && typeof m.message === 'string' && typeof m.exitCode === 'number' && Number.isInteger(m.exitCode)) {

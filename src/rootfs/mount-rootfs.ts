@@ -56,6 +56,8 @@ export function mountFlagsAt(target: string, mountinfo = fs.readFileSync('/proc/
   return flags;
 }
 
+const EPERM = 1;
+
 function mountOne(sys: Syscall, root: string, step: MountStep): void {
   const target = ensureInRoot(root, step.destination, step.destinationKind);
   const flags = flagBits(step.flags);
@@ -66,7 +68,15 @@ function mountOne(sys: Syscall, root: string, step: MountStep): void {
       sys.mount(null, target, null, MS.REMOUNT | MS.BIND | kept | flags | (step.readOnly ? MS.RDONLY : 0));
     }
   } else {
-    sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);
+    try {
+      sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);
+    } catch (err) {
+      // sysfs in a user namespace needs one's own network namespace (the kernel checks the
+      // netns owner): with the host's, or one joined by path, bind the host's /sys as runc does.
+      if (step.fstype !== 'sysfs' || (err as { errno?: number }).errno !== EPERM) throw err;
+      sys.mount('/sys', target, null, MS.BIND | MS.REC);
+      sys.mount(null, target, null, MS.REMOUNT | MS.BIND | mountFlagsAt(target) | flags | (step.readOnly ? MS.RDONLY : 0));
+    }
   }
   if (step.propagation) sys.mount(null, target, null, flagBits(step.propagation));
 }
@@ -158,6 +168,9 @@ export function setupRootfs(sys: Syscall, plan: ContainerPlan, beforePivot?: () 
       if (hostHasNode(dev)) {
         fs.writeFileSync(target, '', { mode: 0o600 });
         sys.mount(dev.path, target, null, MS.BIND);
+        // In a user namespace the bound node is the host's, whose owner is not ours to change
+        // (runc binds there without a chown).
+        if (plan.newUserNamespace) return;
       } else {
         // A node the host does not have at that path (an OCI config's linux.devices may name
         // any major:minor anywhere in /dev): made, as runc does outside a user namespace.

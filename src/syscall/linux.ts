@@ -12,6 +12,7 @@ import {
   PR,
   SIG,
   SYS,
+  WAIT,
   TIOC,
 } from '../../native-bindings/constants.js';
 import { SyscallError } from '../errors.js';
@@ -150,6 +151,20 @@ export class LinuxSyscall implements Syscall {
   }
   raiseAmbientCapability(bit: number): void {
     check(libc().prctl(PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, bit, 0, 0), 'prctl(PR_CAP_AMBIENT_RAISE)', String(bit));
+  }
+  clearAmbientCapabilities(): void {
+    check(libc().prctl(PR.CAP_AMBIENT, PR.CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 'prctl(PR_CAP_AMBIENT_CLEAR_ALL)');
+  }
+  reapExited(pid: number): { code: number | null; signal: number | null } | undefined {
+    // siginfo_t (x86_64): si_code at 8, si_pid at 16, si_status at 24.
+    const info = Buffer.alloc(128);
+    check(libc().waitid(WAIT.P_PID, pid, info, WAIT.WEXITED | WAIT.WNOHANG), 'waitid', String(pid));
+    if (info.readInt32LE(16) === 0) return undefined;
+    const status = info.readInt32LE(24);
+    return info.readInt32LE(8) === WAIT.CLD_EXITED ? { code: status, signal: null } : { code: null, signal: status };
+  }
+  setChildSubreaper(): void {
+    check(libc().prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0), 'prctl(PR_SET_CHILD_SUBREAPER)');
   }
   setKeepCaps(on: boolean): void {
     check(libc().prctl(PR.SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), 'prctl(PR_SET_KEEPCAPS)');

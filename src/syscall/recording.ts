@@ -98,6 +98,16 @@ export class RecordingSyscall implements Syscall {
   raiseAmbientCapability(bit: number): void {
     this.record('raiseAmbientCapability', bit);
   }
+  clearAmbientCapabilities(): void {
+    this.record('clearAmbientCapabilities');
+  }
+  reapExited(pid: number): { code: number | null; signal: number | null } | undefined {
+    this.record('reapExited', pid);
+    return undefined;
+  }
+  setChildSubreaper(): void {
+    this.record('setChildSubreaper');
+  }
   setKeepCaps(on: boolean): void {
     this.record('setKeepCaps', on);
   }

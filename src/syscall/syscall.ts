@@ -41,6 +41,13 @@ export interface Syscall {
   /** Drops a capability from the bounding set. */
   dropBoundingCapability(bit: number): void;
   raiseAmbientCapability(bit: number): void;
+  /** PR_CAP_AMBIENT_CLEAR_ALL: none ambient (util-linux unshare --keep-caps raised them all). */
+  clearAmbientCapabilities(): void;
+  /**
+   * PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented to this process (minipod-oci
+   * run waits for an init that util-linux forked, src/oci/executor/userns.ts).
+   */
+  setChildSubreaper(): void;
   setKeepCaps(on: boolean): void;
   setNoNewPrivileges(): void;
   setCloseOnExec(fd: number, on: boolean): void;
@@ -102,6 +109,12 @@ export interface Syscall {
   close(fd: number): void;
   /** dup2(2): `newFd` becomes a copy of `oldFd` (without close-on-exec). */
   dup2(oldFd: number, newFd: number): void;
+  /**
+   * waitid(P_PID, pid, WEXITED|WNOHANG): reaps the child `pid` if it has exited (its exit code,
+   * or the signal that killed it), undefined while it runs. Only for a child that is not
+   * Node's own (a reparented orphan): libuv reaps those it spawned.
+   */
+  reapExited(pid: number): { code: number | null; signal: number | null } | undefined;
 
   // ---- terminals ----
   /** TIOCSPTLCK 0: lets the slave of a new master be opened. */

@@ -7,6 +7,7 @@
  * containerd shim) inherits and reaps it when we return early (`--detach`).
  */
 import fs from 'node:fs';
+import { planPreservedFds } from '../../process/preserve-fds.js';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { exitStatus } from '../../exec/index.js';
@@ -31,6 +32,8 @@ export interface OciExecRequest {
   consoleSocket?: string;
   detach: boolean;
   pidFile?: string;
+  /** --preserve-fds N: our fds 3..3+N-1 become the process's (src/process/preserve-fds.ts). */
+  preserveFds?: number;
 }
 
 const SPAWN_NAMESPACES: SharedNamespace[] = ['pid', 'net', 'ipc', 'uts'];
@@ -92,6 +95,15 @@ export async function runOciExec(sys: Syscall, r: OciExecRequest): Promise<numbe
   };
   if (cgroupNamespace) plan.cgroupNamespace = cgroupNamespace;
   if (r.tty) plan.terminal = true;
+  const preserved = planPreservedFds(r.preserveFds ?? 0, 0, (fd) => {
+    try {
+      fs.fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (preserved.plan) plan.preserveFds = preserved.plan;
 
   const size = r.consoleSize ?? (r.tty && !r.consoleSocket ? terminalSize(process.stdout) : undefined);
   const pty = r.tty ? openContainerPty(sys, r.initPid, size) : undefined;
@@ -99,7 +111,7 @@ export async function runOciExec(sys: Syscall, r: OciExecRequest): Promise<numbe
   let helper: Helper;
   try {
     helper = spawnInNamespaces(sys, entry, () =>
-      spawnHelper({ stdin: true, stdio: pty ? { terminal: pty.slave } : 'inherit', userNamespace }),
+      spawnHelper({ stdin: true, stdio: pty ? { terminal: pty.slave } : 'inherit', userNamespace, extraFds: preserved.pass }),
     );
   } catch (err) {
     if (pty) sys.close(pty.master);

@@ -51,7 +51,6 @@ export const execCommand: OciCommand = {
     for (const flag of ['pidfd-socket', 'cgroup']) {
       if (args.flags.has(flag)) throw new UserError(`--${flag}: not supported by minipod-oci`);
     }
-    if (intFlag(args, 'preserve-fds', 0) > 0) throw new UserError('--preserve-fds: not supported by minipod-oci exec');
     const { record, status } = loadTarget(ctx.global.root, id);
     if (status === 'stopped') throw new UserError('cannot exec in a stopped container: container not running', { code: 'oci.not-running' });
     if (status === 'paused' && !boolFlag(args, 'ignore-paused'))
@@ -93,6 +92,7 @@ export const execCommand: OciCommand = {
       consoleSocket: stringFlag(args, 'console-socket'),
       detach: boolFlag(args, 'detach'),
       pidFile: stringFlag(args, 'pid-file'),
+      preserveFds: intFlag(args, 'preserve-fds', 0),
     });
   },
 };

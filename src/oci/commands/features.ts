@@ -48,7 +48,7 @@ export function features(): Record<string, unknown> {
       'unbindable',
     ],
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
       capabilities: CAPABILITIES.map((c) => `CAP_${c}`),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: {

@@ -11,8 +11,27 @@ import { CREATE_FLAGS } from './create.js';
 import { destroyContainer } from './delete.js';
 import { startCommand } from './start.js';
 import os from 'node:os';
+import { hostSyscall } from '../../syscall/linux.js';
+import type { Syscall } from '../../syscall/syscall.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** Polls for the exit of an inherited orphan (libuv reaps only the children it spawned). */
+function reapOrphan(sys: Syscall, pid: number, intervalMs = 20): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      let status;
+      try {
+        status = sys.reapExited(pid);
+      } catch {
+        status = { code: 255, signal: null }; // ECHILD: reaped elsewhere, its status is lost.
+      }
+      if (!status) return;
+      clearInterval(timer);
+      resolve(status.code ?? 128 + (status.signal ?? 0));
+    }, intervalMs);
+  });
+}
 
 export const runCommand: OciCommand = {
   flags: CREATE_FLAGS,
@@ -20,6 +39,10 @@ export const runCommand: OciCommand = {
     requireOperands(args, 'run', 1);
     const id = args.operands[0]!;
     const store = new StateStore(ctx.global.root);
+    // An init forked by util-linux (a new user namespace with a new pid namespace) is not our
+    // child: as a subreaper we inherit it, and reap it below.
+    const sys = hostSyscall();
+    sys.setChildSubreaper();
     const { helper, record } = await createContainer(store, {
       id,
       bundle: stringFlag(args, 'bundle') ?? process.cwd(),
@@ -28,9 +51,12 @@ export const runCommand: OciCommand = {
       preserveFds: intFlag(args, 'preserve-fds', 0),
       warn: (m) => ctx.log.write('warning', m),
     });
-    const exited = new Promise<number>((resolve) => {
-      helper.child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
-    });
+    const exited =
+      helper.pid === helper.child.pid
+        ? new Promise<number>((resolve) => {
+            helper.child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+          })
+        : reapOrphan(sys, helper.pid);
     const forward = (signal: NodeJS.Signals): void => {
       try {
         process.kill(record.pid, signal);

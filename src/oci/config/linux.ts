@@ -37,8 +37,6 @@ export function translateNamespaces(raw: unknown): NamespaceRequest[] {
     if (type === 'time') throw unsupported(`${at}`, 'time namespaces are not supported by minipod-oci');
     if (type === 'mount' && req.path)
       throw unsupported(`${at}.path`, 'joining a mount namespace is not supported by minipod-oci (the container gets its own)');
-    if (type === 'user' && !req.path)
-      throw unsupported(`${at}`, 'new user namespaces are not supported by minipod-oci yet (join one with path)');
     return req;
   });
 }

@@ -18,6 +18,7 @@ import { capabilityName, translateProcess } from './process.js';
 import { type CgroupSetting, resourceWrites } from './resources.js';
 import type { OciHooks } from './types.js';
 import { ANNOTATION, readPodAnnotations } from './annotations.js';
+import { type IdMappings, translateIdMappings } from './idmap.js';
 
 export interface TranslateInput {
   id: string;
@@ -49,6 +50,8 @@ export interface OciCreatePlan {
   annotations: Record<string, string>;
   /** Fields accepted but not enforced, one line each, logged as warnings. */
   warnings: string[];
+  /** A new user namespace (`user` without path): the maps the runtime writes for the init. */
+  idMappings?: IdMappings;
 }
 
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -127,11 +130,6 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
   }
   if (linux.mountLabel !== undefined && linux.mountLabel !== '')
     throw unsupported('linux.mountLabel', 'SELinux mount labels are not supported by minipod-oci');
-  for (const key of ['uidMappings', 'gidMappings']) {
-    const m = linux[key];
-    if (m !== undefined && m !== null && (!Array.isArray(m) || m.length > 0))
-      throw unsupported(`linux.${key}`, 'new user namespaces are not supported by minipod-oci yet (join one with linux.namespaces path)');
-  }
 
   const namespaces = translateNamespaces(linux.namespaces);
   const has = (t: string): NamespaceRequest | undefined => namespaces.find((n) => n.type === t);
@@ -143,6 +141,12 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
   }
 
   const proc = translateProcess(config.process);
+  const userNs = has('user');
+  const idMappings = translateIdMappings(
+    linux,
+    { create: userNs !== undefined && !userNs.path, joined: userNs?.path !== undefined },
+    proc.spec.user,
+  );
   const warnings: string[] = [];
   // With the pod's list of file binds, every other bind is a directory: stat only says it exists.
   const statKind: MountContext['statKind'] = pod.fileMounts ? (p) => (input.statKind(p) === undefined ? undefined : 'dir') : input.statKind;
@@ -208,6 +212,7 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
   }
   if (cgroupView) container.cgroupView = cgroupView;
   if (pod.inUserNamespace) container.inUserNamespace = true;
+  if (idMappings) container.newUserNamespace = true;
   // runc's loopback: a new network namespace gets `lo` up (podman's pods talk over it).
   const network = has('network');
   if (network && !network.path) container.loopbackUp = true;
@@ -237,6 +242,7 @@ export function translateConfig(config: unknown, input: TranslateInput): OciCrea
     warnings,
   };
   if (proc.consoleSize) plan.consoleSize = proc.consoleSize;
+  if (idMappings) plan.idMappings = idMappings;
   if (pod.cgroupProcs) {
     if (linux.resources !== undefined && linux.resources !== null && Object.keys(linux.resources).length > 0) {
       throw configError('linux.resources', `is set with ${ANNOTATION.cgroupProcs}: the pod owns that cgroup and its limits`);

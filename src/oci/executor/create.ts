@@ -26,7 +26,12 @@ import { type ContainerRecord, readProcStat, StateStore } from '../state/store.j
 import { CGROUP_ROOT, destroyCgroup, expandCgroupMounts, type OciCgroup, recordedCgroup, setupCgroup } from './cgroup.js';
 import { spawnInOciNamespaces } from './namespaces.js';
 import { waitForPooledConfig } from './pooled-wait.js';
+import { chownToNamespaceRoot, joinCgroupsFromHost, planUsernsSpawn, writeIdMappings } from './userns.js';
+import { planPreservedFds } from '../../process/preserve-fds.js';
 import { compileOciSeccomp } from './seccomp.js';
+
+/** O_PATH (x86_64): a handle on the exec fifo that neither reads nor writes. */
+const O_PATH = 0o10000000;
 
 export interface CreateOptions {
   id: string;
@@ -41,6 +46,15 @@ export interface CreateOptions {
 export interface Created {
   record: ContainerRecord;
   helper: Helper;
+}
+
+function isOpenFd(fd: number): boolean {
+  try {
+    fs.fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function statKind(p: string): 'dir' | 'file' | undefined {
@@ -144,9 +158,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     });
     for (const w of plan.warnings) opts.warn(w);
     if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
-    if (opts.preserveFds > 0) throw new UserError('--preserve-fds: passing extra file descriptors is not supported by minipod-oci yet');
+    const userns = planUsernsSpawn(plan.namespaces);
+    // The helper's fds from 4: the console socket, the exec fifo (a user namespace joined by
+    // path), then the preserved ones.
+    const passFifo = userns?.join !== undefined;
+    const preserved = planPreservedFds(opts.preserveFds, (plan.terminal ? 1 : 0) + (passFifo ? 1 : 0), isOpenFd);
     checkConsoleRequest(plan.terminal, opts.consoleSocket);
-    const mismatch = stub && pooledMismatch(stub, plan.namespaces, plan.terminal);
+    const mismatch =
+      stub && (userns ? 'a user namespace to set up needs its own helper' : pooledMismatch(stub, plan.namespaces, plan.terminal));
     if (mismatch) throw new UserError(`pooled create: ${mismatch}`);
 
     const dir = store.claim(opts.id);
@@ -167,6 +186,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     store.save(record);
     const fifo = path.join(dir, 'exec.fifo');
     sys.mknod(fifo, 0o010000 | 0o622, 0, 0);
+    // Exactly 0622 whatever our umask: the init opens it for writing as whoever it is by then.
+    fs.chmodSync(fifo, 0o622);
+    if (plan.idMappings) chownToNamespaceRoot(fifo, plan.idMappings);
     const container = plan.container;
     if (plan.cgroup) {
       cgroup = setupCgroup(plan.cgroup, mode);
@@ -182,20 +204,30 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       // process.terminal: the console socket, connected here (the path is the caller's, outside
       // the container), goes to the helper as its fd 4 (src/oci/client/console-create.ts).
       const consoleFd = plan.terminal ? connectConsole(sys, opts.consoleSocket!) : undefined;
+      const fifoFd = passFifo ? fs.openSync(fifo, O_PATH) : undefined;
       try {
-        helper = spawnInOciNamespaces(sys, plan.namespaces, () =>
+        helper = spawnInOciNamespaces(sys, userns ? userns.joined : plan.namespaces, () =>
           spawnHelper({
             stdio: 'inherit',
             stdin: true,
-            userNamespace: plan.namespaces.find((n) => n.type === 'user')?.path,
-            extraFds: consoleFd === undefined ? [] : [consoleFd],
+            userNamespace: userns ? undefined : plan.namespaces.find((n) => n.type === 'user')?.path,
+            newUserNamespace: userns,
+            extraFds: [consoleFd, fifoFd, ...preserved.pass].filter((fd) => fd !== undefined),
           }),
         );
       } finally {
         if (consoleFd !== undefined) sys.close(consoleFd);
+        if (fifoFd !== undefined) fs.closeSync(fifoFd);
       }
       if (consoleFd !== undefined) container.console = consolePlan(plan.consoleSize);
+      if (fifoFd !== undefined) container.oci = { execFifoFd: consoleFd === undefined ? 4 : 5 } as OciPlanPart;
+      if (preserved.plan) container.preserveFds = preserved.plan;
       if (!(await helper.booted)) throw new UserError('the container init exited while starting');
+      // helper.pid is now the init's own (util-linux may have forked it as PID 1).
+      if (plan.idMappings) writeIdMappings(helper.pid, plan.idMappings);
+      // Joined by path, nsenter made the helper the namespace's root, which cannot open host
+      // root's cgroup files: it is moved from here, as exec does for such a container.
+      if (userns?.join) container.cgroupProcs = joinCgroupsFromHost(container.cgroupProcs, helper.pid);
     }
     const init = helper;
     const hookBase = { ociVersion: OCI_SPEC_VERSION, id: opts.id, pid: init.pid, bundle, annotations };
@@ -207,6 +239,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       startContainerHooks: plan.hooks.startContainer ?? [],
       hookState: hookBase,
     };
+    if (container.oci?.execFifoFd !== undefined) oci.execFifoFd = container.oci.execFifoFd;
     container.oci = oci;
     const created = waitForCreated(init, () => {
       // runtime.md: prestart (deprecated) and createRuntime run in the runtime's namespace.

@@ -130,15 +130,90 @@ describe("translateConfig: runc spec's default config", () => {
   });
 });
 
+describe('translateConfig: a new user namespace', () => {
+  const userns = (c: Record<string, any>): void => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+
+  it('keeps the maps for the runtime and tells the helper to become its root', () => {
+    const plan = translate(userns);
+    expect(plan.idMappings).toEqual({
+      uid: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gid: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    });
+    expect(plan.container.newUserNamespace).toBe(true);
+    expect(plan.namespaces.find((n) => n.type === 'user')).toEqual({ type: 'user' });
+  });
+
+  it('has no maps without a user namespace, or with one joined by path', () => {
+    expect(translate().idMappings).toBeUndefined();
+    const joined = translate((c) => c.linux.namespaces.push({ type: 'user', path: '/proc/9/ns/user' }));
+    expect(joined.idMappings).toBeUndefined();
+    expect(joined.container.newUserNamespace).toBeUndefined();
+  });
+
+  it.each<[string, (c: Record<string, any>) => void, RegExp]>([
+    ['no uid map', (c) => (c.linux.uidMappings = []), /^config.json: linux.uidMappings: is empty: a new user namespace needs its uid map/],
+    ['no gid map', (c) => delete c.linux.gidMappings, /^config.json: linux.gidMappings: is empty/],
+    [
+      'overlapping container ids',
+      (c) => c.linux.uidMappings.push({ containerID: 1000, hostID: 300000, size: 10 }),
+      /^config.json: linux.uidMappings\[1\]: container ids 1000-1009 overlap linux.uidMappings\[0\]/,
+    ],
+    [
+      'overlapping host ids',
+      (c) =>
+        (c.linux.gidMappings = [
+          { containerID: 0, hostID: 100000, size: 10 },
+          { containerID: 10, hostID: 100005, size: 10 },
+        ]),
+      /^config.json: linux.gidMappings\[1\]: host ids 100005-100014 overlap linux.gidMappings\[0\]/,
+    ],
+    [
+      'too big',
+      (c) => (c.linux.uidMappings[0].size = 2 ** 32 - 100000),
+      /^config.json: linux.uidMappings\[0\]: hostID 100000 \+ size 4294867296 goes past the last id/,
+    ],
+    ['size 0', (c) => (c.linux.uidMappings[0].size = 0), /linux.uidMappings\[0\].size: is 0/],
+    ['negative id', (c) => (c.linux.uidMappings[0].hostID = -1), /linux.uidMappings\[0\].hostID: -1 is not an unsigned integer/],
+    ['root unmapped', (c) => (c.linux.uidMappings[0].containerID = 1), /linux.uidMappings: maps no container uid 0/],
+    ['unmapped user', (c) => (c.process.user.uid = 70000), /^config.json: process.user.uid: 70000 is not mapped by linux.uidMappings/],
+    [
+      'unmapped additional gid',
+      (c) => (c.process.user.additionalGids = [5, 70000]),
+      /^config.json: process.user.additionalGids\[1\]: 70000 is not mapped by linux.gidMappings/,
+    ],
+    [
+      'mappings with a path',
+      (c) => (c.linux.namespaces[c.linux.namespaces.length - 1].path = '/proc/9/ns/user'),
+      /linux.uidMappings: is given with a user namespace path/,
+    ],
+    [
+      'more lines than the kernel takes',
+      (c) => (c.linux.uidMappings = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }))),
+      /linux.uidMappings: has 341 entries; the kernel takes at most 340/,
+    ],
+  ])('%s', (_name, edit, message) => {
+    expect(() =>
+      translate((c) => {
+        userns(c);
+        edit(c);
+      }),
+    ).toThrow(message);
+  });
+});
+
 describe('translateConfig refuses, naming the field', () => {
   it.each<[string, (c: Record<string, any>) => void, RegExp]>([
     ['intelRdt', (c) => (c.linux.intelRdt = { closID: 'x' }), /^config.json: linux.intelRdt: not supported/],
     ['time namespace', (c) => c.linux.namespaces.push({ type: 'time' }), /^config.json: linux.namespaces\[6\]: time namespaces/],
     ['repeated namespace', (c) => c.linux.namespaces.push({ type: 'pid' }), /linux.namespaces\[6\].type: the pid namespace is given twice/],
     [
-      'new user namespace',
+      'mappings without a user namespace',
       (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]),
-      /linux.uidMappings: new user namespaces/,
+      /^config.json: linux.uidMappings: needs a new user namespace/,
     ],
     ['no mount namespace', (c) => (c.linux.namespaces = [{ type: 'pid' }]), /linux.namespaces: minipod-oci needs a mount namespace/],
     ['hostname without uts', (c) => (c.linux.namespaces = [{ type: 'mount' }]), /^config.json: hostname: needs a new uts namespace/],

@@ -46,6 +46,7 @@ describe('applyCredentials', () => {
       'setresuid',
       'capset',
       'setKeepCaps',
+      'clearAmbientCapabilities',
       'raiseAmbientCapability',
       'setNoNewPrivileges',
     ]);
