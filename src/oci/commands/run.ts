@@ -51,12 +51,14 @@ export const runCommand: OciCommand = {
       preserveFds: intFlag(args, 'preserve-fds', 0),
       warn: (m) => ctx.log.write('warning', m),
     });
-    const exited =
+    // Our child: its exit event is listened for before start, so it cannot be missed. An
+    // orphan stays a zombie until reaped, so polling for it can wait for --detach's answer.
+    const childExit =
       helper.pid === helper.child.pid
         ? new Promise<number>((resolve) => {
             helper.child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
           })
-        : reapOrphan(sys, helper.pid);
+        : undefined;
     const forward = (signal: NodeJS.Signals): void => {
       try {
         process.kill(record.pid, signal);
@@ -79,7 +81,7 @@ export const runCommand: OciCommand = {
     void helper.closed.then((failure) => {
       if (failure) process.stderr.write(`minipod-oci: ${failure.message}\n`);
     });
-    const status = await exited;
+    const status = await (childExit ?? reapOrphan(sys, helper.pid));
     helper.control.destroy();
     for (const s of FORWARDED) process.off(s, forward);
     if (!boolFlag(args, 'keep')) await destroyContainer(store, record, ctx.log);
