@@ -23,13 +23,17 @@ function userns(base: number, size = 65536): (c: Record<string, any>) => void {
   };
 }
 
-/** Pids of processes whose user namespace maps container root to `base`. */
+/**
+ * Live processes whose user namespace maps container root to `base`. Zombies do not count: an
+ * init reparented to the host's PID 1 (run --detach, then kill) waits there to be reaped.
+ */
 function processesMapping(base: number): number[] {
   return fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
+        if (fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.startsWith('Z')) return false;
         return fs.readFileSync(`/proc/${d}/uid_map`, 'utf8').trim().split(/\s+/).join(' ') === `0 ${base} 65536`;
       } catch {
         return false;
@@ -159,7 +163,7 @@ suite('minipod-oci: user namespaces and --preserve-fds', () => {
     [
       'too big',
       (c: Record<string, any>) => (c.linux.gidMappings[0].size = 2 ** 32 - 1),
-      'config.json: linux.gidMappings[0]: hostID 100000 + size 4294967295 goes past the last id (4294967294)',
+      `config.json: linux.gidMappings[0]: hostID ${BASE + 4 * 65536} + size 4294967295 goes past the last id (4294967294)`,
     ],
   ])('refuses a wrong map (%s) with one error naming the field, leaving nothing', (name, edit, message) => {
     const id = `bad-${name.replace(' ', '-')}`;
