@@ -200,6 +200,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       }));
       container.mounts = expandCgroupMounts(container.mounts, hierarchies, v2, container.rootfs.mountPoint);
     }
+    let execFifoFd: number | undefined;
     if (!helper) {
       // process.terminal: the console socket, connected here (the path is the caller's, outside
       // the container), goes to the helper as its fd 4 (src/oci/client/console-create.ts).
@@ -220,7 +221,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
         if (fifoFd !== undefined) fs.closeSync(fifoFd);
       }
       if (consoleFd !== undefined) container.console = consolePlan(plan.consoleSize);
-      if (fifoFd !== undefined) container.oci = { execFifoFd: consoleFd === undefined ? 4 : 5 } as OciPlanPart;
+      if (fifoFd !== undefined) execFifoFd = consoleFd === undefined ? 4 : 5;
       if (preserved.plan) container.preserveFds = preserved.plan;
       if (!(await helper.booted)) throw new UserError('the container init exited while starting');
       // helper.pid is now the init's own (util-linux may have forked it as PID 1).
@@ -239,7 +240,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       startContainerHooks: plan.hooks.startContainer ?? [],
       hookState: hookBase,
     };
-    if (container.oci?.execFifoFd !== undefined) oci.execFifoFd = container.oci.execFifoFd;
+    if (execFifoFd !== undefined) oci.execFifoFd = execFifoFd;
     container.oci = oci;
     const created = waitForCreated(init, () => {
       // runtime.md: prestart (deprecated) and createRuntime run in the runtime's namespace.
