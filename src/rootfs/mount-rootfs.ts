@@ -72,7 +72,7 @@ function mountOne(sys: Syscall, root: string, step: MountStep): void {
       sys.mount(step.source, target, step.fstype, flags | (step.readOnly ? MS.RDONLY : 0), step.data ?? null);
     } catch (err) {
       // sysfs in a user namespace needs one's own network namespace (the kernel checks the
-      // netns owner): with the host's, or one joined by path, bind the host's /sys as runc does.
+      // netns owner): with the host's, or one joined by path, bind the host's /sys as crun does.
       if (step.fstype !== 'sysfs' || (err as { errno?: number }).errno !== EPERM) throw err;
       sys.mount('/sys', target, null, MS.BIND | MS.REC);
       sys.mount(null, target, null, MS.REMOUNT | MS.BIND | mountFlagsAt(target) | flags | (step.readOnly ? MS.RDONLY : 0));
