@@ -1,15 +1,11 @@
 /** `minipod daemon run`'s process: the daemon's settings from the environment, logging, and its life. */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { conmonBinary } from '../conmon/spawn.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { type BundleWriter, writeOciBundle } from '../pod/held-container.js';
 import { hostRuntime } from '../pod/runtime.js';
-import type { ContainerMonitor } from '../state/pod-state.js';
+import { containerMonitor } from './monitor.js';
 import { PodDaemon } from './server.js';
-
-/** The daemon holds containers unless MINIPOD_CONTAINER_MONITOR=conmon (docs/architecture.md). */
-const DEFAULT_MONITOR: ContainerMonitor = 'daemon';
 
 /** `minipod daemon run`: the daemon in this process, logging to stderr. */
 export async function runDaemonProcess(options: { idleMs: number; warmSandboxes: number; readyFd?: number }): Promise<number> {
@@ -47,24 +43,6 @@ export async function runDaemonProcess(options: { idleMs: number; warmSandboxes:
     log(`cannot start: ${(err as Error).stack ?? String(err)}`);
     return ExitCode.runtime;
   }
-}
-
-/**
- * Who holds the containers, from MINIPOD_CONTAINER_MONITOR: `conmon` (containers outlive the
- * daemon; needs conmon installed) or `daemon` (the default: the daemon is their parent).
- */
-export function containerMonitor(env: NodeJS.ProcessEnv, log: (m: string) => void): ContainerMonitor {
-  const asked = env.MINIPOD_CONTAINER_MONITOR;
-  if (asked !== undefined && asked !== 'conmon' && asked !== 'daemon') {
-    throw new UserError(`MINIPOD_CONTAINER_MONITOR: "${asked}" is neither conmon nor daemon`);
-  }
-  const wanted = asked ?? DEFAULT_MONITOR;
-  if (wanted === 'conmon' && !fs.existsSync(conmonBinary(env))) {
-    if (asked) throw new UserError(`MINIPOD_CONTAINER_MONITOR=conmon: ${conmonBinary(env)} is not installed (apt-get install conmon)`);
-    log(`${conmonBinary(env)} is not installed: the daemon holds containers (they die with it)`);
-    return 'daemon';
-  }
-  return wanted;
 }
 
 /** The OCI config writer for conmon's runtime (src/oci's config from the plan). */

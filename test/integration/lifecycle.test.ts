@@ -1,12 +1,14 @@
 /**
  * Issue 5, for real: detached pods, logs, stop/rm, kill, restart policies with back-off, init
- * containers, and recovery after the supervisor is killed with SIGKILL.
+ * containers, and recovery after the supervisor is killed with SIGKILL (torn down when the
+ * daemon held the containers, adopted when conmon holds them: MINIPOD_CONTAINER_MONITOR).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_ROOTFS,
+  CONTAINER_MONITOR,
   alive,
   busyboxPod,
   inspect,
@@ -175,7 +177,10 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     expect(minipodSync(t, ['rm', '-f', 'killme']).code).toBe(0);
   });
 
-  it('finds and removes a pod whose supervisor was killed with SIGKILL', async () => {
+  // What a kill -9 of the daemon does to its pods depends on who holds the containers: with
+  // the daemon they die with it (a pod nobody supervises, torn down by rm -f or gc); with conmon
+  // they run on and the next command's daemon adopts the pod (survive.test.ts has more).
+  it.runIf(CONTAINER_MONITOR === 'daemon')('finds and removes a pod whose supervisor was killed with SIGKILL (daemon-held)', async () => {
     const pod = busyboxPod('orphan', [
       ['a', 'exec sleep 1000'],
       ['b', 'sleep 1000 & sleep 1000'],
@@ -194,7 +199,34 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it('gc frees a pod whose supervisor died', async () => {
+  it.runIf(CONTAINER_MONITOR === 'conmon')(
+    'adopts a pod whose supervisor was killed with SIGKILL, and removes it (conmon-held)',
+    async () => {
+      const pod = busyboxPod('orphan', [
+        ['a', 'exec sleep 1000'],
+        ['b', 'sleep 1000 & sleep 1000'],
+      ]);
+      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
+      const before = inspect(t, 'orphan')!;
+      process.kill(before.supervisor.pid, 'SIGKILL');
+      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
+      // The next command's daemon adopts the pod: same processes, a new supervisor.
+      expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Running\s+2\/2\s+0\s/m);
+      const after = inspect(t, 'orphan')!;
+      expect(after.supervisor.pid).not.toBe(before.supervisor.pid);
+      expect(after.init!.pid).toBe(before.init!.pid);
+      expect(after.containers.map((c) => [c.name, c.state, c.pid])).toEqual(before.containers.map((c) => [c.name, 'running', c.pid]));
+      const rm = minipodSync(t, ['rm', '-f', 'orphan']);
+      expect(rm.code, rm.stderr).toBe(0);
+      for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
+      expect(alive(before.init!.pid)).toBe(false);
+      for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+      expect(inspect(t, 'orphan')).toBeUndefined();
+    },
+  );
+
+  it.runIf(CONTAINER_MONITOR === 'daemon')('gc frees a pod whose supervisor died (daemon-held)', async () => {
     const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
     expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
     const before = inspect(t, 'gcme')!;
@@ -205,6 +237,22 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     expect(alive(before.containers[0]!.pid!)).toBe(false);
     expect(minipodSync(t, ['ps', '-a']).stdout).toMatch(/^gcme\s+Failed/m);
     expect(minipodSync(t, ['rm', 'gcme']).code).toBe(0);
+  });
+
+  it.runIf(CONTAINER_MONITOR === 'conmon')('gc leaves a pod whose supervisor died to the daemon that adopts it (conmon-held)', async () => {
+    const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
+    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
+    const before = inspect(t, 'gcme')!;
+    process.kill(before.supervisor.pid, 'SIGKILL');
+    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+    const r = minipodSync(t, ['gc']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/pod gcme/);
+    expect(alive(before.containers[0]!.pid!)).toBe(true);
+    expect(minipodSync(t, ['ps']).stdout).toMatch(/^gcme\s+Running/m);
+    expect(inspect(t, 'gcme')!.supervisor.pid).not.toBe(before.supervisor.pid);
+    expect(minipodSync(t, ['rm', '-f', 'gcme']).code).toBe(0);
+    expect(alive(before.containers[0]!.pid!)).toBe(false);
   });
 
   it('restart stops the pod and starts it again from its saved spec', async () => {

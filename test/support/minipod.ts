@@ -7,10 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { containerMonitor } from '../../src/daemon/monitor.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MINIPOD = path.join(REPO, 'bin/minipod');
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Who holds containers in the daemons these tests start: the daemon inherits this process's
+ * environment, so `MINIPOD_CONTAINER_MONITOR=conmon npx vitest ...` runs the suite under conmon.
+ * Tests that differ between the modes (a daemon's kill -9, the log's time zone) branch on it.
+ */
+export const CONTAINER_MONITOR = containerMonitor(process.env, () => {});
 
 /** Root filesystems built by rootfs-tools (scripts/test.sh builds them before the suites). */
 export const BUSYBOX_ROOTFS = path.join(REPO, 'build/rootfs/busybox.tar');
