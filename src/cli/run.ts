@@ -9,8 +9,10 @@ import { ExitCode, UserError } from '../errors.js';
 import type { ManifestSource } from '../manifest/bundle.js';
 import { readManifestFile } from '../manifest/read-file.js';
 import type { PodSpec } from '../manifest/types.js';
-import { minipodPaths, type MinipodPaths } from '../paths.js';
-import { connectDaemon, sendRequest, throwIfError } from '../daemon/client.js';
+import { minipodPaths, podLayout, type MinipodPaths } from '../paths.js';
+import { connectDaemon, daemonDied, sendRequest, throwIfError } from '../daemon/client.js';
+import { readAdoptionRecord, whyNotAdoptable } from '../pod/adoption.js';
+import { isAlive, readPodState } from '../state/pod-state.js';
 import { writeJsonLine } from '../daemon/protocol.js';
 import { trace, traceAt, tracing } from '../trace.js';
 import { requireRoot } from './report.js';
@@ -95,6 +97,7 @@ async function runThroughDaemon(socket: Socket, paths: MinipodPaths, source: Run
   }
   const final = await call.result;
   trace('answer received');
+  if (daemonDied(final) && pod) return daemonGone(paths, pod);
   throwIfError(final);
   if (final.t === 'started') {
     // Containers that could not start are reported, as podman does, with their exit code.
@@ -107,4 +110,25 @@ async function runThroughDaemon(socket: Socket, paths: MinipodPaths, source: Run
     return 0;
   }
   return final.t === 'exit' ? final.code : ExitCode.runtime;
+}
+
+/**
+ * The daemon died (kill -9, an OOM kill, a crash) before the pod's answer: this client has
+ * nothing more to follow. Says what becomes of the pod, as the next daemon will see it: a pod
+ * whose containers conmon holds and that got past its start goes on, detached (the next
+ * command's daemon adopts it); any other is torn down by `rm -f` or the next daemon's gc.
+ */
+function daemonGone(paths: MinipodPaths, pod: string): number {
+  let fate: string;
+  try {
+    const state = readPodState(paths, pod);
+    const why = state ? whyNotAdoptable(state, readAdoptionRecord(podLayout(paths, pod)), isAlive(state.init)) : 'it has no record';
+    fate = why
+      ? `pod ${pod} cannot go on without it (${why}): \`minipod rm -f ${pod}\` (or the next daemon's gc) removes what is left`
+      : `pod ${pod} goes on, detached: conmon holds its containers (\`minipod logs -f ${pod}\`, \`minipod rm -f ${pod}\`)`;
+  } catch (err) {
+    fate = `the state of pod ${pod} cannot be read (${(err as Error).message}): see \`minipod ps -a\``;
+  }
+  process.stderr.write(`minipod: the minipod daemon is gone (killed or crashed); ${fate}\n`);
+  return ExitCode.runtime;
 }

@@ -132,10 +132,18 @@ export async function waitGone(pid: number | undefined, timeoutMs = 30_000): Pro
   }
 }
 
+/** The answers made up here for a daemon that closed the connection without one. */
+const goneAnswers = new WeakSet<DaemonMessage>();
+
+/** Whether a call's answer says the daemon died before it answered (an attached run then says what became of its pod). */
+export function daemonDied(answer: DaemonMessage): boolean {
+  return goneAnswers.has(answer);
+}
+
 export interface DaemonCall {
   /** The connection, for attached clients that send more lines (Ctrl-C). */
   socket: Socket;
-  /** Resolves with the final message; a connection lost before one is an internal error. */
+  /** Resolves with the final message; a connection lost before one is a host error (`daemonDied`). */
   result: Promise<DaemonMessage>;
 }
 
@@ -160,19 +168,20 @@ export function sendRequest(
       socket.destroy();
     });
     socket.on('error', () => {});
-    socket.on('close', () =>
-      resolve(
-        // The daemon died mid-request (a kill -9, an OOM kill, a crash): the host's state, not
-        // a bug of ours to report as internal. Pods it held may go on (conmon holds them).
-        final ?? {
-          t: 'error',
-          code: 'host',
-          message: 'the minipod daemon exited before it answered (`minipod ps` shows what it had started)',
-          hint: daemonFiles(paths).log,
-          exitCode: ExitCode.runtime,
-        },
-      ),
-    );
+    socket.on('close', () => {
+      if (final) return resolve(final);
+      // The daemon died mid-request (a kill -9, an OOM kill, a crash): the host's state, not
+      // a bug of ours to report as internal. Pods it held may go on (conmon holds them).
+      const gone: DaemonMessage = {
+        t: 'error',
+        code: 'host',
+        message: 'the minipod daemon exited before it answered (`minipod ps` shows what it had started)',
+        hint: daemonFiles(paths).log,
+        exitCode: ExitCode.runtime,
+      };
+      goneAnswers.add(gone);
+      resolve(gone);
+    });
   });
   writeJsonLine(socket, { ...body, version: PROTOCOL_VERSION, paths });
   return { socket, result };

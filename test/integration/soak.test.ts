@@ -89,7 +89,13 @@ function pidsInPodCgroup(t: TestEnv, pod: string): number[] {
 function target(t: TestEnv, kind: KillKind, pod: string, client: ChildProcess): number | undefined {
   switch (kind) {
     case 'daemon':
-      return readPid(path.join(t.env.MINIPOD_RUN_DIR!, 'daemon.pid'));
+      // The daemon serving this pod, once it has claimed the name. Before that, the daemon in
+      // daemon.pid may be one this client never reached (the previous cycle's): its client then
+      // rightly starts a daemon of its own, whose pod would start after this cycle's `rm -f`
+      // and run on (the attached client "did not exit", a detached pod leaked).
+      return fs.existsSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods', pod))
+        ? readPid(path.join(t.env.MINIPOD_RUN_DIR!, 'daemon.pid'))
+        : undefined;
     case 'client':
       return client.exitCode === null ? client.pid : undefined;
     case 'container':

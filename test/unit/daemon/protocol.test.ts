@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callDaemon, connectDaemon, sendRequest, throwIfError } from '../../../src/daemon/client.js';
+import { callDaemon, connectDaemon, daemonDied, sendRequest, throwIfError } from '../../../src/daemon/client.js';
 import { PROTOCOL_VERSION, readJsonLines, writeJsonLine, type DaemonMessage } from '../../../src/daemon/protocol.js';
 import { HostError, UserError } from '../../../src/errors.js';
 import { daemonFiles, minipodPaths, type MinipodPaths } from '../../../src/paths.js';
@@ -55,6 +55,7 @@ describe('daemon client', () => {
     expect(seen).toMatchObject({ op: 'stop', pod: 'web', version: PROTOCOL_VERSION, paths });
     expect(progress).toEqual([{ t: 'out', s: 'stdout', x: 'web | hello\n' }]);
     expect(final).toEqual({ t: 'exit', code: 3 });
+    expect(daemonDied(final!)).toBe(false);
   });
 
   it("reports a connection closed without an answer as the host's state (a daemon that died), with its log as the hint", async () => {
@@ -63,6 +64,7 @@ describe('daemon client', () => {
     expect(final).toMatchObject({ t: 'error', exitCode: 125, code: 'host', hint: daemonFiles(paths).log });
     expect(() => throwIfError(final!)).toThrow(HostError);
     expect(() => throwIfError(final!)).toThrow(/daemon exited before it answered/);
+    expect(daemonDied(final!)).toBe(true);
   });
 
   it('turns an error answer back into a UserError with its code and exit status', () => {
