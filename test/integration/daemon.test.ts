@@ -1,8 +1,8 @@
 /**
  * The daemon that supervises every pod (root only): started on demand, once even when clients
  * race, never for a manifest that does not parse; its warm pool; a pod owned by an attached
- * client that dies; refusing a client with other settings; exit when idle, taking the host
- * network down with it.
+ * client that dies; an attached client whose daemon dies; refusing a client with other
+ * settings; exit when idle, taking the host network down with it.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_ROOTFS,
+  CONTAINER_MONITOR,
   MINIPOD,
   alive,
   busyboxPod,
@@ -37,6 +38,19 @@ function status(t: TestEnv): { running: boolean; pid?: number; pods?: string[]; 
 }
 
 const noNetwork = { metadata: { annotations: { 'minipod.io/network': 'none' } } };
+
+/**
+ * A full warm pool: one booted sandbox with its helpers (the pod init's and three containers';
+ * under conmon, three pooled conmons instead, each with its `minipod-oci create` and helper:
+ * conmon-pool.test.ts), and the trace step of a container's start in each mode.
+ */
+const FULL_POOL =
+  CONTAINER_MONITOR === 'conmon' && process.env.MINIPOD_CONMON_POOL !== '0'
+    ? { sandboxes: 1, helpers: 7, conmons: 3 }
+    : CONTAINER_MONITOR === 'conmon'
+      ? { sandboxes: 1, helpers: 1 }
+      : { sandboxes: 1, helpers: 4 };
+const CONTAINER_STARTED = CONTAINER_MONITOR === 'conmon' ? 'started' : "exec'd";
 
 describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
   let t: TestEnv;
@@ -78,12 +92,12 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
 
   it('gives a pod a booted sandbox from its pool and boots another', async () => {
     expect(minipodSync(t, ['daemon', 'settle']).code).toBe(0);
-    expect(status(t).warm).toEqual({ sandboxes: 1, helpers: 4 });
+    expect(status(t).warm).toEqual(FULL_POOL);
     const r = await minipod(t, ['run', writeManifest(t, 'warm.json', busyboxPod('warm', [['c', 'echo warm-ok']], noNetwork))]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('warm-ok');
     expect(minipodSync(t, ['daemon', 'settle']).code).toBe(0);
-    expect(status(t).warm).toEqual({ sandboxes: 1, helpers: 4 });
+    expect(status(t).warm).toEqual(FULL_POOL);
   });
 
   it('refills its pool after a pod by itself (pool-policy.ts: after pods come, not before)', async () => {
@@ -99,7 +113,7 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
     const r = minipodSync({ ...t, env: { ...t.env, MINIPOD_TRACE: '1' } }, ['run', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/minipod-trace: [\d.]+ms warm sandbox claimed/);
-    expect(r.stderr).toMatch(/minipod-trace: [\d.]+ms container c exec'd/);
+    expect(r.stderr).toMatch(new RegExp(`minipod-trace: [\\d.]+ms container c ${CONTAINER_STARTED}`));
   });
 
   it('stops and removes a pod whose attached client was killed', async () => {
@@ -138,6 +152,72 @@ describe.skipIf(!isRoot)('the minipod daemon (root)', () => {
     expect(minipodSync(t, ['rm', 'last']).code).toBe(0);
     expect(fs.existsSync(path.join(t.env.MINIPOD_RUN_DIR!, 'daemon.sock'))).toBe(false);
   });
+
+  // Last: they kill daemons, and the tests above expect the one they share to run.
+  it('ends an attached run whose daemon is killed, saying what became of its pod', async () => {
+    const file = writeManifest(t, 'gone.json', busyboxPod('gone', [['c', 'while :; do echo tick; sleep 0.2; done']], noNetwork));
+    const client = spawn(MINIPOD, ['run', file], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    client.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    client.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
+    await waitFor('the pod printing through its client', () => stdout.includes('tick'));
+    const pid = inspect(t, 'gone')!.containers[0]!.pid!;
+    const killed = daemonPid(t)!;
+    process.kill(killed, 'SIGKILL');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+    if (code === 'hung') client.kill('SIGKILL');
+    expect(code, stderr).toBe(125);
+    expect(stderr).toMatch(/^minipod: the minipod daemon is gone \(killed or crashed\); pod gone /m);
+    if (CONTAINER_MONITOR === 'conmon') {
+      // conmon holds the container: the pod goes on, detached, and the next command adopts it.
+      expect(stderr).toMatch(/pod gone goes on, detached/);
+      expect(minipodSync(t, ['ps']).stdout).toMatch(/^gone\s+Running/m);
+      expect(inspect(t, 'gone')!.containers[0]).toMatchObject({ state: 'running', pid });
+    } else {
+      expect(stderr).toMatch(/pod gone cannot go on without it \(the daemon held its containers\)/);
+    }
+    expect(minipodSync(t, ['rm', '-f', 'gone']).code).toBe(0);
+    await waitFor('the container gone', () => !alive(pid));
+  });
+
+  it('ends an attached run whose daemon is killed at any moment of the start', async () => {
+    // The soak once saw an attached client outlive its killed daemon: kill at spread moments
+    // the daemon that this client starts (none runs before it).
+    for (const [i, delayMs] of [0, 100, 250, 500, 800, 1200].entries()) {
+      expect(minipodSync(t, ['daemon', 'stop'], { timeoutMs: 120_000 }).code).toBe(0);
+      const name = `early-${i}`;
+      const file = writeManifest(t, `${name}.json`, busyboxPod(name, [['c', 'echo up; exec sleep 1000']], noNetwork));
+      const client = spawn(MINIPOD, ['run', file], { env: t.env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      client.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, delayMs));
+      const killed = await waitFor('a daemon', () => ((p) => p !== undefined && alive(p) && p)(daemonPid(t)), 20_000, 5);
+      process.kill(killed, 'SIGKILL');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
+      let fds = '';
+      if (code === 'hung') {
+        fds = fs
+          .readdirSync(`/proc/${client.pid}/fd`)
+          .map((fd) => {
+            try {
+              return fs.readlinkSync(`/proc/${client.pid}/fd/${fd}`);
+            } catch {
+              return '?';
+            }
+          })
+          .join(' ');
+        client.kill('SIGKILL');
+      }
+      expect(code, `kill after ${delayMs} ms: fds ${fds}; stderr: ${stderr}`).not.toBe('hung');
+      expect(code, stderr).not.toBe(0);
+      expect(stderr).toMatch(/^minipod: /m);
+      const rm = minipodSync(t, ['rm', '-f', name]);
+      expect(rm.code === 0 || /does not exist/.test(rm.stderr), rm.stderr).toBe(true);
+    }
+  }, 180_000);
 });
 
 describe.skipIf(!isRoot || networkSkipReason() !== '')('the minipod daemon and the host network (root)', () => {
