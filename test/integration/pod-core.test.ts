@@ -105,6 +105,14 @@ describe.skipIf(!isRoot)('a pod of two busybox containers (root)', () => {
     expect(na.code).toBe(126);
   });
 
+  it('gives a stdin: true, tty: true container an input that ends at once and TERM, as `run` has no input to give', async () => {
+    const pod = busyboxPod('input', [['c', 'cat; echo "stdin-ended term=$TERM"']]);
+    Object.assign((pod as { spec: { containers: object[] } }).spec.containers[0]!, { stdin: true, tty: true });
+    const r = await minipod(t, ['run', writeManifest(t, 'input.json', pod)], { timeoutMs: 30_000 });
+    expect(r.stdout).toMatch(/c +\| stdin-ended term=xterm/);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it("reaps orphans: the pod's init leaves no zombie behind", async () => {
     const pod = busyboxPod('orphans', [
       ['a', 'for i in 1 2 3 4 5; do (sleep 0.1 &); done; sleep 1; echo "zombies=$(ps -o stat | grep -c Z)"'],
