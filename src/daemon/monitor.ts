@@ -8,11 +8,8 @@ import { conmonBinary } from '../conmon/spawn.js';
 import { UserError } from '../errors.js';
 import type { ContainerMonitor } from '../state/pod-state.js';
 
-/**
- * conmon holds containers, so they outlive the daemon (docs/architecture.md), unless
- * MINIPOD_CONTAINER_MONITOR=daemon or conmon is not installed.
- */
-export const DEFAULT_MONITOR: ContainerMonitor = 'conmon';
+/** The daemon holds containers unless MINIPOD_CONTAINER_MONITOR=conmon (docs/architecture.md). */
+export const DEFAULT_MONITOR: ContainerMonitor = 'daemon';
 
 /**
  * Who holds the containers, from MINIPOD_CONTAINER_MONITOR: `conmon` (containers outlive the
