@@ -73,6 +73,24 @@ class MasterWriter {
   }
 }
 
+/**
+ * Reads what the master holds right now, without waiting. Only while our stream still owns the
+ * fd: once it is destroyed the number may already belong to another file.
+ */
+function drainMaster(master: number, output: NodeJS.WriteStream): void {
+  const buf = Buffer.allocUnsafe(65536);
+  for (let i = 0; i < 64; i++) {
+    let n: number;
+    try {
+      n = fs.readSync(master, buf, 0, buf.length, null);
+    } catch {
+      return; // EAGAIN: nothing more now; EIO: every slave is closed and the buffer is empty.
+    }
+    if (n <= 0) return;
+    output.write(Buffer.from(buf.subarray(0, n)));
+  }
+}
+
 /** Relays until the process has exited and its output is drained; resolves with its exit status. */
 export async function relayTerminal(o: TerminalRelayOptions): Promise<number> {
   const { input, output } = o;
@@ -116,6 +134,9 @@ export async function relayTerminal(o: TerminalRelayOptions): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([masterDone, new Promise<void>((resolve) => (timer = setTimeout(resolve, o.drainMs ?? 300)))]);
     clearTimeout(timer);
+    // A stalled event loop (a loaded host) can reach the timeout before the poll that would
+    // have read the last output: take what the pty still holds before closing it.
+    if (!fromMaster.destroyed) drainMaster(o.master, output);
     return code;
   } finally {
     output.off('resize', onResize);
