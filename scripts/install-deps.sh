@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   catatonit                    # the pod's PID 1 (podman's choice): reaps orphans, ~0.7 MB
+  conmon                       # holds each container so it outlives the daemon (the default monitor)
   busybox-static               # rootfs of the tests and the example's app container
   containernetworking-plugins  # bridge, host-local, portmap, loopback, firewall
   iptables iproute2 curl

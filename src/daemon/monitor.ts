@@ -8,8 +8,11 @@ import { conmonBinary } from '../conmon/spawn.js';
 import { UserError } from '../errors.js';
 import type { ContainerMonitor } from '../state/pod-state.js';
 
-/** The daemon holds containers unless MINIPOD_CONTAINER_MONITOR=conmon (docs/architecture.md). */
-export const DEFAULT_MONITOR: ContainerMonitor = 'daemon';
+/**
+ * conmon holds containers, so they outlive the daemon (docs/architecture.md), unless
+ * MINIPOD_CONTAINER_MONITOR=daemon or conmon is not installed.
+ */
+export const DEFAULT_MONITOR: ContainerMonitor = 'conmon';
 
 /**
  * Who holds the containers, from MINIPOD_CONTAINER_MONITOR: `conmon` (containers outlive the
