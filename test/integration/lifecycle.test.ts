@@ -1,14 +1,13 @@
 /**
  * Issue 5, for real: detached pods, logs, stop/rm, kill, restart policies with back-off, init
  * containers, and recovery after the supervisor is killed with SIGKILL (torn down when the
- * daemon held the containers, adopted when conmon holds them: MINIPOD_CONTAINER_MONITOR).
+ * daemon held the containers, adopted when conmon holds them; both are tested whatever the default).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_ROOTFS,
-  CONTAINER_MONITOR,
   alive,
   busyboxPod,
   inspect,
@@ -33,6 +32,19 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     }
   });
   afterAll(() => t?.cleanup());
+
+  /** A test with the containers held as given, whatever the suite's default, in its own daemon. */
+  async function inMode(monitor: 'daemon' | 'conmon', test: (e: TestEnv) => Promise<void>): Promise<void> {
+    const e = makeTestEnv(`life-${monitor}`);
+    e.env.MINIPOD_CONTAINER_MONITOR = monitor;
+    try {
+      await test(e);
+    } finally {
+      const pods = path.join(e.env.MINIPOD_RUN_DIR!, 'pods');
+      for (const name of fs.existsSync(pods) ? fs.readdirSync(pods) : []) minipodSync(e, ['rm', '-f', name]);
+      e.cleanup();
+    }
+  }
 
   it('run -d returns once containers run; ps, logs, stop, ps -a and rm work', async () => {
     const pod = busyboxPod('det', [
@@ -180,28 +192,28 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
   // What a kill -9 of the daemon does to its pods depends on who holds the containers: with
   // the daemon they die with it (a pod nobody supervises, torn down by rm -f or gc); with conmon
   // they run on and the next command's daemon adopts the pod (survive.test.ts has more).
-  it.runIf(CONTAINER_MONITOR === 'daemon')('finds and removes a pod whose supervisor was killed with SIGKILL (daemon-held)', async () => {
-    const pod = busyboxPod('orphan', [
-      ['a', 'exec sleep 1000'],
-      ['b', 'sleep 1000 & sleep 1000'],
-    ]);
-    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
-    const before = inspect(t, 'orphan')!;
-    process.kill(before.supervisor.pid, 'SIGKILL');
-    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
-    expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Unknown/m);
-    // The pod's processes still run: not invisible, and not leaked either.
-    for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
-    const rm = minipodSync(t, ['rm', '-f', 'orphan']);
-    expect(rm.code).toBe(0);
-    for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
-    expect(alive(before.init!.pid)).toBe(false);
-    for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
-  });
+  it('finds and removes a pod whose supervisor was killed with SIGKILL (daemon-held)', () =>
+    inMode('daemon', async (t) => {
+      const pod = busyboxPod('orphan', [
+        ['a', 'exec sleep 1000'],
+        ['b', 'sleep 1000 & sleep 1000'],
+      ]);
+      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
+      const before = inspect(t, 'orphan')!;
+      process.kill(before.supervisor.pid, 'SIGKILL');
+      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Unknown/m);
+      // The pod's processes still run: not invisible, and not leaked either.
+      for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
+      const rm = minipodSync(t, ['rm', '-f', 'orphan']);
+      expect(rm.code).toBe(0);
+      for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
+      expect(alive(before.init!.pid)).toBe(false);
+      for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+    }));
 
-  it.runIf(CONTAINER_MONITOR === 'conmon')(
-    'adopts a pod whose supervisor was killed with SIGKILL, and removes it (conmon-held)',
-    async () => {
+  it('adopts a pod whose supervisor was killed with SIGKILL, and removes it (conmon-held)', () =>
+    inMode('conmon', async (t) => {
       const pod = busyboxPod('orphan', [
         ['a', 'exec sleep 1000'],
         ['b', 'sleep 1000 & sleep 1000'],
@@ -223,37 +235,38 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
       expect(alive(before.init!.pid)).toBe(false);
       for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
       expect(inspect(t, 'orphan')).toBeUndefined();
-    },
-  );
+    }));
 
-  it.runIf(CONTAINER_MONITOR === 'daemon')('gc frees a pod whose supervisor died (daemon-held)', async () => {
-    const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
-    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
-    const before = inspect(t, 'gcme')!;
-    process.kill(before.supervisor.pid, 'SIGKILL');
-    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
-    const r = minipodSync(t, ['gc']);
-    expect(r.stdout).toMatch(/pod gcme: torn down/);
-    expect(alive(before.containers[0]!.pid!)).toBe(false);
-    expect(minipodSync(t, ['ps', '-a']).stdout).toMatch(/^gcme\s+Failed/m);
-    expect(minipodSync(t, ['rm', 'gcme']).code).toBe(0);
-  });
+  it('gc frees a pod whose supervisor died (daemon-held)', () =>
+    inMode('daemon', async (t) => {
+      const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
+      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
+      const before = inspect(t, 'gcme')!;
+      process.kill(before.supervisor.pid, 'SIGKILL');
+      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      const r = minipodSync(t, ['gc']);
+      expect(r.stdout).toMatch(/pod gcme: torn down/);
+      expect(alive(before.containers[0]!.pid!)).toBe(false);
+      expect(minipodSync(t, ['ps', '-a']).stdout).toMatch(/^gcme\s+Failed/m);
+      expect(minipodSync(t, ['rm', 'gcme']).code).toBe(0);
+    }));
 
-  it.runIf(CONTAINER_MONITOR === 'conmon')('gc leaves a pod whose supervisor died to the daemon that adopts it (conmon-held)', async () => {
-    const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
-    expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
-    const before = inspect(t, 'gcme')!;
-    process.kill(before.supervisor.pid, 'SIGKILL');
-    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
-    const r = minipodSync(t, ['gc']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).not.toMatch(/pod gcme/);
-    expect(alive(before.containers[0]!.pid!)).toBe(true);
-    expect(minipodSync(t, ['ps']).stdout).toMatch(/^gcme\s+Running/m);
-    expect(inspect(t, 'gcme')!.supervisor.pid).not.toBe(before.supervisor.pid);
-    expect(minipodSync(t, ['rm', '-f', 'gcme']).code).toBe(0);
-    expect(alive(before.containers[0]!.pid!)).toBe(false);
-  });
+  it('gc leaves a pod whose supervisor died to the daemon that adopts it (conmon-held)', () =>
+    inMode('conmon', async (t) => {
+      const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
+      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
+      const before = inspect(t, 'gcme')!;
+      process.kill(before.supervisor.pid, 'SIGKILL');
+      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      const r = minipodSync(t, ['gc']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(/pod gcme/);
+      expect(alive(before.containers[0]!.pid!)).toBe(true);
+      expect(minipodSync(t, ['ps']).stdout).toMatch(/^gcme\s+Running/m);
+      expect(inspect(t, 'gcme')!.supervisor.pid).not.toBe(before.supervisor.pid);
+      expect(minipodSync(t, ['rm', '-f', 'gcme']).code).toBe(0);
+      expect(alive(before.containers[0]!.pid!)).toBe(false);
+    }));
 
   it('restart stops the pod and starts it again from its saved spec', async () => {
     const pod = busyboxPod('again', [['a', 'echo started at $(date +%s%N); exec sleep 1000']]);
