@@ -13,7 +13,7 @@
  * bridge against `podman run --rm` with its default network; a 3-container pod (default
  * network) up and down (`run -d` + `rm -f`) against podman's pod create + 3x run -d + pod rm.
  *
- * Idle footprint: the daemon and its pooled helpers (RSS and PSS summed over the processes)
+ * Idle footprint: the daemon, its pooled helpers and conmons (RSS and PSS summed over the processes)
  * sampled (a) with the pool full after `daemon settle` (what the daemon held while idle before
  * the pool adapted to demand), (b) 2 s after the last pod of a burst, (c) `quietS` seconds
  * after it, when a demand-sized pool has drained.
@@ -212,11 +212,14 @@ export async function scenarioBackToBack(ctx: Context, opts: { gapMs: number; qu
   return { rows, traces, totals };
 }
 
-/** The daemon and every helper below it (with no pod running, all of them are the pool's). */
+/**
+ * The daemon, every helper below it and the pool's conmons with their processes (conmon mode):
+ * with no pod running, all of them are the pool's.
+ */
 function footprint(ctx: Context): { mem: Mem; processes: number } {
   const pid = ctx.daemon.pid;
   if (!pid) throw new GuardFailed('idle footprint: no daemon');
-  const pids = [pid, ...ctx.daemon.poolHelpers()];
+  const pids = [pid, ...ctx.daemon.poolHelpers(), ...ctx.daemon.pooledConmonProcs()];
   return { mem: pids.reduce((a, q) => addMem(a, readMem(q) ?? ZERO_MEM), ZERO_MEM), processes: pids.length };
 }
 

@@ -216,6 +216,43 @@ export class DaemonControl {
       .map((p) => p.pid);
   }
 
+  /**
+   * The pool's conmons (conmon mode, src/pod/held-pool.ts) and the processes below them (their
+   * `minipod-oci create` and its helper): conmon double-forks, so they are not the daemon's
+   * children. To be called while no pod runs; a claimed entry (its `pod` file) is not counted.
+   */
+  pooledConmonProcs(): number[] {
+    const dir = path.join(this.m.runDir, 'conmon-pool');
+    let ids: string[];
+    try {
+      ids = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const roots = new Set<number>();
+    for (const id of ids) {
+      if (fs.existsSync(path.join(dir, id, 'pod'))) continue;
+      try {
+        const pid = Number(fs.readFileSync(path.join(dir, id, 'conmon.pid'), 'utf8').trim());
+        if (pid > 0) roots.add(pid);
+      } catch {
+        // Not started yet, or drained meanwhile.
+      }
+    }
+    const procs = listProcs();
+    const found = new Set<number>(procs.filter((p) => roots.has(p.pid)).map((p) => p.pid));
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const p of procs) {
+        if (found.has(p.ppid) && !found.has(p.pid)) {
+          found.add(p.pid);
+          grew = true;
+        }
+      }
+    }
+    return [...found];
+  }
+
   /** Best effort for the end and the error path: no daemon of ours outlives the bench. */
   async shutdown(): Promise<string[]> {
     const problems: string[] = [];
