@@ -2,11 +2,12 @@
  * Acts on the pool policy (./pool-policy.ts): records pod starts and stops, asks the policy,
  * fills or shrinks the warm pool, and keeps one timer for the next time the answer can change.
  */
-import { type PoolHistory, type PoolPolicyOptions, decidePool, withStart } from './pool-policy.js';
+import { type PoolHistory, type PoolPolicyOptions, decidePool, sandboxSize, withStart } from './pool-policy.js';
 
 /** What the driver needs of the pool (./warm-pool.ts). */
 export interface SizedPool {
-  fill(target: number): void;
+  /** Boots up to `target` sandboxes, each made for `perSandbox` containers. */
+  fill(target: number, perSandbox: number): void;
   shrink(target: number): void;
   settled(): Promise<void>;
 }
@@ -22,9 +23,9 @@ export class PoolDriver {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** A pod was asked to start (before its sandbox is claimed). */
-  podStarting(): void {
-    this.history = withStart(this.history, this.now());
+  /** A pod was asked to start (before its sandbox is claimed); a sandbox could serve `containers` of it. */
+  podStarting(containers = 1): void {
+    this.history = withStart(this.history, this.now(), containers);
     this.apply();
   }
 
@@ -39,7 +40,7 @@ export class PoolDriver {
     if (this.stopped) return;
     this.history = { ...this.history, settledAt: this.now() };
     this.disarm();
-    this.pool.fill(this.policy.max);
+    this.pool.fill(this.policy.max, sandboxSize(this.history, this.policy));
     await this.pool.settled();
     this.apply();
   }
@@ -55,7 +56,7 @@ export class PoolDriver {
     this.disarm();
     const now = this.now();
     const d = decidePool(this.history, now, this.policy);
-    if (d.act === 'fill') this.pool.fill(d.target);
+    if (d.act === 'fill') this.pool.fill(d.target, d.perSandbox);
     else if (d.act === 'shrink') this.pool.shrink(d.target);
     if (d.recheckAt !== undefined) {
       this.timer = setTimeout(() => this.apply(), Math.max(0, d.recheckAt - now));

@@ -41,7 +41,7 @@ import {
   writeJsonLine,
 } from './protocol.js';
 import { pooledHeldSlots } from './held-slots.js';
-import { WarmPool } from './warm-pool.js';
+import { sandboxDemand, WarmPool } from './warm-pool.js';
 import { PoolDriver } from './pool-driver.js';
 import { DEFAULT_POOL_POLICY } from './pool-policy.js';
 import { attachedOutput, detachedOutput } from './pod-output.js';
@@ -296,7 +296,7 @@ export class PodDaemon {
       warm: this.pool,
     });
     this.host(spec.name, { supervisor, attached: req.detach ? undefined : conn });
-    this.poolDriver.podStarting();
+    this.poolDriver.podStarting(sandboxDemand(spec));
     if (!req.detach) {
       // The attached client is the pod's owner: if it goes away without a word, so does the pod.
       conn.on('close', () => void supervisor.stop({ signalExit: 129 }));

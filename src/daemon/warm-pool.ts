@@ -16,6 +16,10 @@
  * pooled conmons instead (src/pod/held-pool.ts): each runs `minipod-oci create` on a stub
  * bundle, whose helper is booted in the sandbox's namespaces and waits for its config.
  *
+ * How many container helpers or conmons a sandbox gets follows the pods that came
+ * (./pool-policy.ts, sandboxSize). Those a pod leaves unused go with it: their helpers are
+ * already in its namespaces, so they cannot serve another sandbox.
+ *
  * Cost while idle: the helpers' memory, and the conmons' (reported by `minipod daemon status`
  * and the bench).
  */
@@ -25,8 +29,19 @@ import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 
-/** Container helpers per sandbox: enough for the usual app + sidecar(s) pod. */
+/** Most container helpers (or pooled conmons) per sandbox: enough for the usual app + sidecar(s) pod. */
 export const WARM_CONTAINER_HELPERS = 3;
+
+/**
+ * How many of a pod's containers a sandbox's container helpers or pooled conmons could serve,
+ * as claim and useSandbox (src/pod/warm-claim.ts) hand them out: none for a hostNetwork pod (it
+ * claims no sandbox) or one with a PID namespace per container; else every container and init
+ * container without stdin. Pure.
+ */
+export function sandboxDemand(spec: Pick<PodSpec, 'hostNetwork' | 'shareProcessNamespace' | 'containers' | 'initContainers'>): number {
+  if (spec.hostNetwork || !spec.shareProcessNamespace) return 0;
+  return [...spec.initContainers, ...spec.containers].filter((c) => !c.stdin).length;
+}
 
 export interface WarmSandbox {
   init: Helper;
@@ -53,21 +68,27 @@ interface PoolEntry {
 export class WarmPool {
   private readonly entries: PoolEntry[] = [];
   private draining = false;
+  /** Containers the next sandboxes are booted for (at most the caps below). */
+  private perSandbox = 1;
 
   constructor(
     private readonly sys: Syscall,
     /** Sandboxes to hold; the daemon changes it with demand (./pool-policy.ts). */
     private target: number,
     private readonly log: (m: string) => void,
-    /** Container helpers per sandbox: none when conmon and the OCI runtime make the containers. */
+    /** Most container helpers per sandbox: none when conmon and the OCI runtime make the containers. */
     private readonly containerHelpers = WARM_CONTAINER_HELPERS,
-    /** Pooled conmons per sandbox, when conmon makes the containers. */
+    /** Most pooled conmons per sandbox, when conmon makes the containers. */
     private readonly heldSlots?: { slots: HeldSlots; count: number },
   ) {}
 
-  /** Boots sandboxes until the pool holds `target`; returns at once, the boots go on. */
-  fill(target = this.target): void {
+  /**
+   * Boots sandboxes until the pool holds `target`, the new ones made for `perSandbox` containers
+   * (those already pooled keep their size); returns at once, the boots go on.
+   */
+  fill(target = this.target, perSandbox = this.perSandbox): void {
     this.target = target;
+    this.perSandbox = perSandbox;
     if (this.draining) return;
     while (this.entries.length < this.target) {
       try {
@@ -84,14 +105,14 @@ export class WarmPool {
     const containers: Helper[] = [];
     const held: PooledHeld[] = [];
     try {
-      for (let i = 0; i < this.containerHelpers; i++) {
+      for (let i = 0; i < Math.min(this.containerHelpers, this.perSandbox); i++) {
         containers.push(
           spawnInNamespaces(this.sys, { create: [], join: { pid: init.pid, namespaces: ['pid', 'ipc', 'net', 'uts'] } }, () =>
             spawnHelper({ background: true }),
           ),
         );
       }
-      for (let i = 0; i < (this.heldSlots?.count ?? 0); i++) held.push(this.heldSlots!.slots.spawn(init.pid));
+      for (let i = 0; i < Math.min(this.heldSlots?.count ?? 0, this.perSandbox); i++) held.push(this.heldSlots!.slots.spawn(init.pid));
     } catch (err) {
       for (const h of [init, ...containers]) kill(h);
       for (const e of held) void this.heldSlots!.slots.discard(e);

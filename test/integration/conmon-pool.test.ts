@@ -3,7 +3,8 @@
  * daemon"): a warm sandbox comes with conmons already running `minipod-oci create` and waiting
  * for their config; a pod's container is started by one of them (its conmon was running before
  * the `run`), and nothing of the pool is left after a drain, or after a kill -9 of the daemon
- * followed by `minipod gc` and `daemon stop`.
+ * followed by `minipod gc` and `daemon stop`. A sandbox has as many conmons as the recent pods
+ * had containers (1 until a bigger pod comes; src/daemon/pool-policy.ts, sandboxSize).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,9 +48,10 @@ describe.skipIf(!isRoot || !hasConmon)('the conmon pool (root, conmon)', () => {
   it("starts a pod's container with a conmon that ran before the run, and leaves nothing of it after rm", async () => {
     // restart starts one when none runs; settle waits for its pool.
     expect(minipodSync(t, ['daemon', 'restart']).code).toBe(0);
-    expect(warm(t)).toEqual({ sandboxes: 1, helpers: 7, conmons: 3 });
+    // No pod yet: a sandbox for a one-container pod (one conmon, its create and helper).
+    expect(warm(t)).toEqual({ sandboxes: 1, helpers: 3, conmons: 1 });
     const before = pooledConmons(t);
-    expect(before.size).toBe(3);
+    expect(before.size).toBe(1);
     for (const pid of before.values()) expect(alive(pid)).toBe(true);
 
     const file = writeManifest(t, 'pooled.json', busyboxPod('pooled', [['c', 'echo pooled-ok; exec sleep 1000']], noNetwork));
@@ -71,6 +73,33 @@ describe.skipIf(!isRoot || !hasConmon)('the conmon pool (root, conmon)', () => {
     await waitFor('its conmon gone', () => !alive(held.conmon.pid));
     expect(list(poolDir(t))).not.toContain(held.id);
     expect(list(path.join(t.env.MINIPOD_RUN_DIR!, 'oci'))).not.toContain(held.id);
+  });
+
+  it('starts the containers beyond its sandbox with fresh conmons, and sizes the next sandbox to that pod', async () => {
+    expect(warm(t)).toEqual({ sandboxes: 1, helpers: 3, conmons: 1 });
+    const before = pooledConmons(t);
+    const names = ['a', 'b', 'c'];
+    const file = writeManifest(
+      t,
+      'three.json',
+      busyboxPod(
+        'three',
+        names.map((n) => [n, `echo three-${n}-ok; exec sleep 1000`]),
+        noNetwork,
+      ),
+    );
+    const r = minipodSync(t, ['run', '-d', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const state = JSON.parse(fs.readFileSync(path.join(t.env.MINIPOD_RUN_DIR!, 'pods', 'three', 'state.json'), 'utf8')) as {
+      containers: { held: { id: string; bundle: string } }[];
+    };
+    const pooled = state.containers.filter((c) => before.has(c.held.id));
+    expect(pooled).toHaveLength(1);
+    expect(state.containers.filter((c) => path.dirname(c.held.bundle) === poolDir(t))).toHaveLength(1);
+    await waitFor('every container ran', () => names.every((n) => minipodSync(t, ['logs', 'three', n]).stdout.includes(`three-${n}-ok`)));
+    // The next sandbox is made for three containers.
+    expect(warm(t)).toEqual({ sandboxes: 1, helpers: 7, conmons: 3 });
+    expect(minipodSync(t, ['rm', '-f', 'three']).code).toBe(0);
   });
 
   it('leaves nothing of a filled pool after kill -9 of the daemon, gc and daemon stop', async () => {

@@ -40,16 +40,17 @@ function status(t: TestEnv): { running: boolean; pid?: number; pods?: string[]; 
 const noNetwork = { metadata: { annotations: { 'minipod.io/network': 'none' } } };
 
 /**
- * A full warm pool: one booted sandbox with its helpers (the pod init's and three containers';
- * under conmon, three pooled conmons instead, each with its `minipod-oci create` and helper:
- * conmon-pool.test.ts), and the trace step of a container's start in each mode.
+ * A full warm pool after one-container pods: one booted sandbox sized to them (pool-policy.ts,
+ * sandboxSize) with its helpers (the pod init's and one container's; under conmon, a pooled
+ * conmon instead, with its `minipod-oci create` and helper: conmon-pool.test.ts), and the trace
+ * step of a container's start in each mode.
  */
 const FULL_POOL =
   CONTAINER_MONITOR === 'conmon' && process.env.MINIPOD_CONMON_POOL !== '0'
-    ? { sandboxes: 1, helpers: 7, conmons: 3 }
+    ? { sandboxes: 1, helpers: 3, conmons: 1 }
     : CONTAINER_MONITOR === 'conmon'
       ? { sandboxes: 1, helpers: 1 }
-      : { sandboxes: 1, helpers: 4 };
+      : { sandboxes: 1, helpers: 2 };
 const CONTAINER_STARTED = CONTAINER_MONITOR === 'conmon' ? 'started' : "exec'd";
 
 describe.skipIf(!isRoot)('the minipod daemon (root)', () => {

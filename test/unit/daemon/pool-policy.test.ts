@@ -1,6 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PoolDriver, type SizedPool } from '../../../src/daemon/pool-driver.js';
-import { DEFAULT_POOL_POLICY, HISTORY_STARTS, type PoolHistory, decidePool, withStart } from '../../../src/daemon/pool-policy.js';
+import {
+  DEFAULT_POOL_POLICY,
+  HISTORY_STARTS,
+  type PoolHistory,
+  decidePool,
+  sandboxSize,
+  withStart,
+} from '../../../src/daemon/pool-policy.js';
+import { sandboxDemand } from '../../../src/daemon/warm-pool.js';
 
 const o = { ...DEFAULT_POOL_POLICY, max: 1 };
 const { quietMs, burstGapMs, drainAfterMs } = DEFAULT_POOL_POLICY;
@@ -12,14 +20,14 @@ function history(starts: number[], lastActivity = starts.at(-1)): PoolHistory {
 
 describe('decidePool', () => {
   it('keeps nothing pooled until a pod comes', () => {
-    expect(decidePool({ starts: [] }, 0, o)).toEqual({ target: 0, act: 'wait' });
-    expect(decidePool({ starts: [] }, 3_600_000, o)).toEqual({ target: 0, act: 'wait' });
+    expect(decidePool({ starts: [] }, 0, o)).toEqual({ target: 0, perSandbox: 1, act: 'wait' });
+    expect(decidePool({ starts: [] }, 3_600_000, o)).toEqual({ target: 0, perSandbox: 1, act: 'wait' });
   });
 
   it('fills once pods have stopped starting and stopping for quietMs after a lone pod', () => {
     const h = history([10_000], 10_080);
-    expect(decidePool(h, 10_080, o)).toEqual({ target: 1, act: 'wait', recheckAt: 10_080 + quietMs });
-    expect(decidePool(h, 10_080 + quietMs, o)).toEqual({ target: 1, act: 'fill', recheckAt: 10_000 + drainAfterMs });
+    expect(decidePool(h, 10_080, o)).toEqual({ target: 1, perSandbox: 1, act: 'wait', recheckAt: 10_080 + quietMs });
+    expect(decidePool(h, 10_080 + quietMs, o)).toEqual({ target: 1, perSandbox: 1, act: 'fill', recheckAt: 10_000 + drainAfterMs });
   });
 
   it('defers the refill while pods come back to back, until a burst gap without pod activity', () => {
@@ -37,25 +45,72 @@ describe('decidePool', () => {
   it('drains drainAfterMs after the last pod start, whatever stopped later', () => {
     const h = history([10_000], 10_000 + drainAfterMs - 1);
     expect(decidePool(h, 10_000 + drainAfterMs - 1, o).target).toBe(1);
-    expect(decidePool(h, 10_000 + drainAfterMs, o)).toEqual({ target: 0, act: 'shrink' });
+    expect(decidePool(h, 10_000 + drainAfterMs, o)).toEqual({ target: 0, perSandbox: 1, act: 'shrink' });
   });
 
   it('counts daemon settle as demand: full now, drained drainAfterMs later', () => {
     const h: PoolHistory = { starts: [], settledAt: 5_000 };
-    expect(decidePool(h, 5_000, o)).toEqual({ target: 1, act: 'fill', recheckAt: 5_000 + drainAfterMs });
-    expect(decidePool(h, 5_000 + drainAfterMs, o)).toEqual({ target: 0, act: 'shrink' });
+    expect(decidePool(h, 5_000, o)).toEqual({ target: 1, perSandbox: 1, act: 'fill', recheckAt: 5_000 + drainAfterMs });
+    expect(decidePool(h, 5_000 + drainAfterMs, o)).toEqual({ target: 0, perSandbox: 1, act: 'shrink' });
   });
 
   it('keeps the configured number of sandboxes, and none when the pool is disabled', () => {
     expect(decidePool(history([0], 0), quietMs, { ...o, max: 3 })).toMatchObject({ target: 3, act: 'fill' });
-    expect(decidePool(history([0], 0), quietMs, { ...o, max: 0 })).toEqual({ target: 0, act: 'shrink' });
+    expect(decidePool(history([0], 0), quietMs, { ...o, max: 0 })).toEqual({ target: 0, perSandbox: 1, act: 'shrink' });
   });
 
   it('keeps the last few starts', () => {
     let h: PoolHistory = { starts: [] };
-    for (let t = 0; t < 10; t++) h = withStart(h, t * 100);
+    for (let t = 0; t < 10; t++) h = withStart(h, t * 100, t);
     expect(h.starts).toEqual([600, 700, 800, 900].slice(-HISTORY_STARTS));
+    expect(h.sizes).toEqual([6, 7, 8, 9].slice(-HISTORY_STARTS));
     expect(h.lastActivity).toBe(900);
+  });
+});
+
+describe('sandboxSize', () => {
+  /** The history after pods of these sizes started 10 s apart. */
+  const pods = (...sizes: number[]): PoolHistory => sizes.reduce((h, n, i) => withStart(h, i * 10_000, n), { starts: [] } as PoolHistory);
+
+  it('makes sandboxes for one container until a bigger pod comes', () => {
+    expect(sandboxSize({ starts: [] }, o)).toBe(1);
+    expect(sandboxSize(pods(1, 1, 1), o)).toBe(1);
+    // A pod a sandbox served nothing of (hostNetwork, a PID namespace per container) counts as 1.
+    expect(sandboxSize(pods(0), o)).toBe(1);
+    expect(sandboxSize(pods(1, 2), o)).toBe(2);
+  });
+
+  it('follows the largest of the last pods, capped at perSandbox', () => {
+    expect(sandboxSize(pods(3, 1, 1, 1), o)).toBe(3);
+    expect(sandboxSize(pods(5), o)).toBe(3);
+    expect(sandboxSize(pods(5), { perSandbox: 2 })).toBe(2);
+    // Sizes beyond the history's window are forgotten: back to one-container sandboxes.
+    expect(sandboxSize(pods(3, ...Array<number>(HISTORY_STARTS).fill(1)), o)).toBe(1);
+  });
+
+  it('is what the pool decisions boot', () => {
+    const h = pods(1, 2);
+    const now = h.lastActivity! + burstGapMs;
+    expect(decidePool(h, now, o)).toMatchObject({ act: 'fill', perSandbox: 2 });
+    expect(decidePool({ ...h, settledAt: now }, now, o)).toMatchObject({ perSandbox: 2 });
+  });
+});
+
+describe('sandboxDemand', () => {
+  const c = (stdin = false): { stdin: boolean } => ({ stdin });
+  const pod = (over: object = {}): Parameters<typeof sandboxDemand>[0] =>
+    ({ hostNetwork: false, shareProcessNamespace: true, initContainers: [], containers: [c()], ...over }) as never;
+
+  it('counts the containers and init containers a sandbox could serve', () => {
+    expect(sandboxDemand(pod())).toBe(1);
+    expect(sandboxDemand(pod({ containers: [c(), c(), c()] }))).toBe(3);
+    expect(sandboxDemand(pod({ initContainers: [c()], containers: [c(), c()] }))).toBe(3);
+  });
+
+  it('leaves out containers with stdin, and pods that claim no container slot', () => {
+    expect(sandboxDemand(pod({ containers: [c(), c(true)] }))).toBe(1);
+    expect(sandboxDemand(pod({ hostNetwork: true, containers: [c(), c()] }))).toBe(0);
+    expect(sandboxDemand(pod({ shareProcessNamespace: false, containers: [c(), c()] }))).toBe(0);
   });
 });
 
@@ -65,7 +120,7 @@ describe('PoolDriver', () => {
     return {
       calls,
       pool: {
-        fill: (n) => calls.push(`fill ${n}`),
+        fill: (n, per) => calls.push(`fill ${n}x${per}`),
         shrink: (n) => calls.push(`shrink ${n}`),
         settled: () => Promise.resolve(),
       },
@@ -86,10 +141,10 @@ describe('PoolDriver', () => {
       expect(calls).toEqual([]);
       now = 150 + quietMs;
       vi.advanceTimersByTime(quietMs);
-      expect(calls).toEqual(['fill 1']);
+      expect(calls).toEqual(['fill 1x1']);
       now = drainAfterMs;
       vi.advanceTimersByTime(drainAfterMs - 150 - quietMs);
-      expect(calls).toEqual(['fill 1', 'shrink 0']);
+      expect(calls).toEqual(['fill 1x1', 'shrink 0']);
       driver.stop();
     } finally {
       vi.useRealTimers();
@@ -100,7 +155,33 @@ describe('PoolDriver', () => {
     const { pool, calls } = fake();
     const driver = new PoolDriver(pool, { ...o, max: 2 }, () => 1_000);
     await driver.settle();
-    expect(calls[0]).toBe('fill 2');
+    expect(calls[0]).toBe('fill 2x1');
     driver.stop();
+  });
+
+  it('sizes the sandboxes it fills to the pods that came', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const { pool, calls } = fake();
+      const driver = new PoolDriver(pool, o, () => now);
+      driver.podStarting(3);
+      now = 100;
+      driver.podActivity();
+      now = 100 + quietMs;
+      vi.advanceTimersByTime(quietMs);
+      for (let i = 1; i <= HISTORY_STARTS; i++) {
+        now = i * 10_000;
+        driver.podStarting(1);
+        now += 100;
+        driver.podActivity();
+        now += quietMs;
+        vi.advanceTimersByTime(10_000);
+      }
+      expect(calls).toEqual(['fill 1x3', ...Array<string>(HISTORY_STARTS - 1).fill('fill 1x3'), 'fill 1x1']);
+      driver.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
