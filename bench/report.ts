@@ -82,8 +82,8 @@ export function renderGenerated(res: Results): string {
   out.push(
     'How minipod is measured: `minipod run` is a client of one daemon per run dir (`minipod-daemon`, ' +
       'src/daemon), started by the first `run`, that supervises every pod and keeps a **warm pool** ' +
-      '(by default 1 sandbox: a pod-init helper and 3 container helpers, Node processes booted ahead of ' +
-      'need while pods come: src/daemon/pool-policy.ts). The minipod rows are **warm** unless ' +
+      '(by default 1 sandbox: a pod-init helper and 1-3 container helpers or pooled conmons, as many as recent pods had ' +
+      'containers, booted ahead of need while pods come: src/daemon/pool-policy.ts). The minipod rows are **warm** unless ' +
       'they say otherwise: the daemon runs, has served pods, and `minipod daemon settle` (untimed) filled the ' +
       'pool before every timed minipod run and again right after every minipod measurement, so a refill never ' +
       'overlaps another tool\'s timed run. Rows marked "daemon not running" (cold: the timed run starts the ' +
