@@ -242,17 +242,24 @@ export class ContainerRunner {
       this.exited = Promise.resolve().then(() => this.onExit(code));
       return;
     }
-    this.watchHeld(created.held);
+    // Its exit is handled once the start is recorded: a fast program's exit file can be seen while start
+    // still waits (inotify beats the timer reading the init's byte on a busy host); recorded running after it, it never ends.
+    const start = held.start(created.held).then(() => {
+      pod.trace(`container ${spec.name} started`);
+      this.startedAtMs = Date.now();
+      this.recordRunning(created.pid, created.held);
+    });
+    this.watchHeld(
+      created.held,
+      start.catch(() => undefined),
+    );
     try {
-      await held.start(created.held);
+      await start;
     } catch (err) {
       pod.output.event(`container ${spec.name} could not start: ${(err as Error).message}`);
       pod.host.signal(created.pid, 'SIGKILL');
       return;
     }
-    pod.trace(`container ${spec.name} started`);
-    this.startedAtMs = Date.now();
-    this.recordRunning(created.pid, created.held);
     await this.afterStart(created.pid);
   }
 
@@ -262,8 +269,8 @@ export class ContainerRunner {
     this.stopOomGuard = guardOom(this.pod, this.pod.spec.name, this.spec.name, this.oomBaseline);
   }
 
-  /** Watches a held instance: its exit file, and its log for an attached run. */
-  private watchHeld(held: HeldContainer): void {
+  /** Watches a held instance: its exit file (handled once `startRecorded` resolves), and its log for an attached run. */
+  private watchHeld(held: HeldContainer, startRecorded: Promise<void> = Promise.resolve()): void {
     const { pod, spec } = this;
     const host = pod.host.held!;
     this.oomBaseline = held.oomBaseline;
@@ -275,7 +282,8 @@ export class ContainerRunner {
       watch.cancel();
       unfollow?.();
     };
-    this.exited = watch.exited.then((status) => {
+    this.exited = watch.exited.then(async (status) => {
+      await startRecorded;
       unfollow?.();
       // conmon died without a word: kubelet's ContainerStatusUnknown (137).
       const code = status === null ? this.onExit(137, 'ContainerStatusUnknown') : this.onExit(status);

@@ -33,6 +33,12 @@ export class FakeHost implements PodHost {
   readonly helpers: Helper[] = [];
   /** Exit codes per container name, one per start, taken in order once its plan was sent. */
   readonly script: Record<string, number[]> = {};
+  /**
+   * Per container name (conmon mode): the container exits with this code, and conmon says so,
+   * before `start` returns, as a fast program does on a busy host (the daemon's read of the
+   * exec fifo comes after the exit file's inotify event).
+   */
+  readonly exitsDuringStart: Record<string, number> = {};
   /** Per container name: the helper reports this failure instead of exec'ing. */
   readonly execFailures: Record<string, HelperFailed> = {};
   initBinary: string | undefined = '/usr/bin/catatonit';
@@ -73,6 +79,13 @@ export class FakeHost implements PodHost {
         const pid = pidOf(held);
         this.log.push(`start ${pid}`);
         this.running.add(pid);
+        const fast = this.exitsDuringStart[held.id.split('_')[1]!];
+        if (fast !== undefined) {
+          this.exit(pid, fast);
+          // The watcher hears of it (and its handlers run) before start returns.
+          await new Promise((r) => setImmediate(r));
+          return;
+        }
         const code = this.script[held.id.split('_')[1]!]?.shift();
         if (code !== undefined) setImmediate(() => this.exit(pid, code));
       },

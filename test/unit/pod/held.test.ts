@@ -114,6 +114,45 @@ describe('containers held by conmon', () => {
     await s.stop();
   });
 
+  it('handles an exit conmon reported before the start returned: the pod still ends (a fast program on a busy host)', async () => {
+    // seccomp.test.ts's probe exits within milliseconds: its exit file can be seen before the
+    // daemon's read of the exec fifo returns. The other container exits after it.
+    host.exitsDuringStart.fast = 3;
+    host.script.slow = [0];
+    const s = heldPod({
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'fast', image: './img' },
+        { name: 'slow', image: './img' },
+      ],
+    });
+    await s.start();
+    const timeout = new Promise((r) => setTimeout(() => r('the pod did not end'), 2000).unref());
+    expect(await Promise.race([s.done, timeout])).toBe(3);
+    expect(events.join('\n')).toContain('container fast exited with code 3 (Error)');
+  });
+
+  it('records such an exit after the start: terminated, with its start and exit times', async () => {
+    host.exitsDuringStart.fast = 0;
+    const s = heldPod({
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'fast', image: './img' },
+        { name: 'slow', image: './img' },
+      ],
+    });
+    await s.start();
+    await until(() => readPodState(paths, 'p')!.containers[0]!.state === 'terminated');
+    expect(readPodState(paths, 'p')!.containers[0]).toMatchObject({
+      state: 'terminated',
+      exitCode: 0,
+      reason: 'Completed',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+    });
+    await s.stop();
+  });
+
   it("records a create the runtime refused as a StartError with podman's code", async () => {
     host.execFailures.web = new HelperFailed('exec: "nope": executable file not found in $PATH', 127);
     const s = heldPod({ restartPolicy: 'Never', containers: [{ name: 'web', image: './img' }] });
