@@ -44,7 +44,9 @@ export function makeTestEnv(name: string): TestEnv {
   const cleanup = (): void => {
     // The daemon this environment started (run starts one on demand) goes with it.
     if (fs.existsSync(path.join(dir, 'run', 'daemon.pid'))) spawnSync(MINIPOD, ['daemon', 'stop'], { env, timeout: 120_000 });
-    fs.rmSync(dir, { recursive: true, force: true });
+    // MINIPOD_IT_KEEP=1 keeps the dir (daemon.log, the pods' logs) to look at after a failure.
+    if (process.env.MINIPOD_IT_KEEP === '1') process.stderr.write(`kept ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   };
   return { dir, env, cleanup };
 }
