@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// In the test VM (qemu TCG, test/vm/guest.sh sets MINIPOD_IN_VM) everything runs ~10x slower,
+// and with conmon holding containers every container boots two more Node processes there.
+const slowdown = process.env.MINIPOD_IN_VM === '1' ? 3 : 1;
+
 export default defineConfig({
   test: {
     projects: [
@@ -16,8 +20,8 @@ export default defineConfig({
           setupFiles: ['test/support/setup-integration.ts'],
           // Pods share the host (cgroup parent, bridge, port range): one file at a time.
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: 60_000 * slowdown,
+          hookTimeout: 60_000 * slowdown,
         },
       },
     ],

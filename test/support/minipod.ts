@@ -20,6 +20,9 @@ export const isRoot = process.getuid?.() === 0;
  */
 export const CONTAINER_MONITOR = containerMonitor(process.env, () => {});
 
+/** The test VM (qemu TCG) is ~10x slower than the host: default waits are longer there (vitest.config.ts too). */
+export const VM_SLOWDOWN = process.env.MINIPOD_IN_VM === '1' ? 3 : 1;
+
 /** Root filesystems built by rootfs-tools (scripts/test.sh builds them before the suites). */
 export const BUSYBOX_ROOTFS = path.join(REPO, 'build/rootfs/busybox.tar');
 
@@ -118,7 +121,12 @@ export function alive(pid: number): boolean {
 }
 
 /** Polls `fn` until it returns a truthy value or the time is up (then throws with `what`). */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false,
+  timeoutMs = 20_000 * VM_SLOWDOWN,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();

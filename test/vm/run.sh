@@ -9,7 +9,7 @@
 # Exit status: the command's status (-- CMD), or the number of failed VM_TESTS (default);
 # 99 when the VM itself failed (panic, timeout, no or inconsistent status from the guest).
 #
-# Env: VM_TESTS="a b"  replaces the list below      VM_TIMEOUT=1200  seconds, then qemu is killed
+# Env: VM_TESTS="a b"  replaces the list below      VM_TIMEOUT=1800  seconds, then qemu is killed
 #      VM_ACCEL=auto|kvm|tcg  VM_MEM=3072 (MiB)  VM_SMP=2  VM_DISK=8G (sparse scratch disk)
 #      VM_SKIP_DEPS=1  do not run scripts/install-deps.sh on the host first
 #      VM_PREPARE_ONLY=1  prepare the host (deps, dist/, build/rootfs/) and exit without the VM
@@ -35,7 +35,7 @@ DEFAULT_VM_TESTS=(
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 CACHE=${VM_CACHE:-$REPO/.cache/vm}
-TIMEOUT=${VM_TIMEOUT:-1200}
+TIMEOUT=${VM_TIMEOUT:-1800}
 log() { echo "test:vm: $*" >&2; }
 case "$REPO" in *[[:space:]]*) log "the checkout path must not contain spaces: $REPO"; exit 99 ;; esac
 
