@@ -64,7 +64,7 @@ export function minipodSync(t: TestEnv, args: string[], options: { timeoutMs?: n
   const r = spawnSync(MINIPOD, args, {
     env: t.env,
     encoding: 'utf8',
-    timeout: options.timeoutMs ?? 60_000,
+    timeout: options.timeoutMs ?? 60_000 * VM_SLOWDOWN,
     input: options.input,
   });
   return { code: r.status ?? 128 + 9, stdout: r.stdout, stderr: r.stderr };
@@ -77,7 +77,7 @@ export function minipod(t: TestEnv, args: string[], options: { timeoutMs?: numbe
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000 * VM_SLOWDOWN);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr });
