@@ -88,8 +88,9 @@ export interface OciPlanPart {
   /** Host path of the fifo, opened (O_PATH) before pivot_root and opened for writing at the end. */
   execFifo: string;
   /**
-   * The fifo, opened O_PATH by the runtime, as this helper fd: when the helper starts as a
-   * user namespace's root it cannot reach the runtime's state directory (runc passes it too).
+   * The fifo, opened O_PATH by the runtime, as this helper fd: a helper in a user namespace
+   * may not reach the runtime's state directory (no capability over host root's directories,
+   * nor, once it is the namespace's root, their owner bits); runc passes it too.
    */
   execFifoFd?: number;
   /** Send `{"type":"mounted"}` before pivot_root and wait for `{"type":"continue"}` (prestart and createRuntime hooks run then). */

@@ -159,9 +159,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     for (const w of plan.warnings) opts.warn(w);
     if (statKind(plan.rootfs) !== 'dir') throw configError('root.path', `${plan.rootfs}: no such directory`);
     const userns = planUsernsSpawn(plan.namespaces);
-    // The helper's fds from 4: the console socket, the exec fifo (a user namespace joined by
-    // path), then the preserved ones.
-    const passFifo = userns?.join !== undefined;
+    // The helper's fds from 4: the console socket, the exec fifo (any user namespace to set
+    // up), then the preserved ones. In a user namespace the helper has no capability over host
+    // root's directories, only its owner bits: a 0600 /run/containerd (made by the containerd
+    // shim for its sockets) bars the path to our --root, so the fifo goes by descriptor, as
+    // runc passes its init the exec fifo (_LIBCONTAINER_FIFOFD).
+    const passFifo = userns !== undefined;
     const preserved = planPreservedFds(opts.preserveFds, (plan.terminal ? 1 : 0) + (passFifo ? 1 : 0), isOpenFd);
     checkConsoleRequest(plan.terminal, opts.consoleSocket);
     const mismatch =
