@@ -5,7 +5,13 @@
  * <dir> --log <bundle>/log.json --log-format json` before every command, calls `delete` twice,
  * `ps --format json`, `pause`, `resume`, `exec --process`, and reads the last error line of the
  * log. A private containerd (test/support/containerd.ts) leaves nothing behind.
+ *
+ * User namespaces (`ctr run --uidmap/--gidmap`): ctr chowns a copy of the image's snapshot to
+ * the mapped ids and writes the maps into config.json; the task options it sends with them
+ * replace the container's runtime options in containerd 1.6, so the shim runs its default
+ * `runc` from PATH: here a containerd whose `runc` is bin/minipod-oci.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +22,7 @@ import {
   ctr,
   CTR_NAMESPACE,
   haveContainerd,
+  SHIM_DEFAULT_RUNTIME_ROOT,
   startContainerd,
   stopContainerd,
 } from '../support/containerd.js';
@@ -23,17 +30,35 @@ import {
 const RUNTIME = path.join(REPO, 'bin/minipod-oci');
 const IMAGE = 'docker.io/library/minipod-busybox:latest';
 
+function importBusybox(c: Containerd): void {
+  const work = path.join(c.dir, 'image');
+  fs.mkdirSync(work);
+  const archive = busyboxArchive(BUSYBOX_ROOTFS, work, 'minipod-busybox');
+  const imported = ctr(c, ['image', 'import', archive]);
+  expect(imported.stderr).toBe('');
+}
+
+/** `ctr task ls`'s pid of a task. */
+function taskPid(c: Containerd, id: string): number {
+  const line = ctr(c, ['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.startsWith(`${id} `));
+  return Number(line?.trim().split(/\s+/)[1]);
+}
+
+async function waitStopped(c: Containerd, id: string): Promise<void> {
+  for (let i = 0; i < 100 && !new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test(ctr(c, ['task', 'ls']).stdout); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe.skipIf(!isRoot || !haveContainerd())('containerd with minipod-oci as its runc (root, containerd 1.6)', () => {
   let c: Containerd;
   const runtime = (): string[] => ['--runc-binary', RUNTIME, '--runc-root', c.runtimeRoot, '--fifo-dir', c.fifoDir];
 
   beforeAll(async () => {
     c = await startContainerd();
-    const work = path.join(c.dir, 'image');
-    fs.mkdirSync(work);
-    const archive = busyboxArchive(BUSYBOX_ROOTFS, work, 'minipod-busybox');
-    const imported = ctr(c, ['image', 'import', archive]);
-    expect(imported.stderr).toBe('');
+    importBusybox(c);
   });
 
   afterAll(async () => {
@@ -96,7 +121,7 @@ describe.skipIf(!isRoot || !haveContainerd())('containerd with minipod-oci as it
       expect(ctr(c, ['task', 'ls']).stdout).toMatch(/ctrd-bg\s+\d+\s+RUNNING/);
 
       expect(ctr(c, ['task', 'kill', '-s', 'SIGKILL', 'ctrd-bg']).code).toBe(0);
-      for (let i = 0; i < 100 && !/STOPPED/.test(ctr(c, ['task', 'ls']).stdout); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitStopped(c, 'ctrd-bg');
       expect(ctr(c, ['task', 'ls']).stdout).toMatch(/ctrd-bg\s+\d+\s+STOPPED/);
       const deleted = ctr(c, ['task', 'delete', 'ctrd-bg']);
       expect(deleted.code).toBe(0);
@@ -115,5 +140,87 @@ describe.skipIf(!isRoot || !haveContainerd())('containerd with minipod-oci as it
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/no\/such\/program/);
     ctr(c, ['container', 'delete', 'ctrd-bad']);
+  });
+});
+
+describe.skipIf(!isRoot || !haveContainerd())('containerd with minipod-oci as its runc: user namespaces (ctr run --uidmap)', () => {
+  let c: Containerd;
+  const MAPS = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'];
+  let shared: string;
+  let rootOwned: string;
+
+  beforeAll(async () => {
+    c = await startContainerd({ runcOnPath: RUNTIME });
+    // The container's root (host uid 100000) must reach the bundle under <dir>/state.
+    fs.chmodSync(c.dir, 0o755);
+    importBusybox(c);
+    shared = path.join(c.dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.chownSync(shared, 100000, 100000);
+    rootOwned = path.join(c.dir, 'root-owned');
+    fs.writeFileSync(rootOwned, "host root's\n", { mode: 0o644 });
+  });
+
+  afterAll(async () => {
+    if (c) await stopContainerd(c);
+  });
+
+  it('ctr run --rm --uidmap: root inside, the maps, output and exit code back through ctr, nothing left', () => {
+    const script = 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo to stderr >&2; exit 7';
+    const r = ctr(c, ['run', '--rm', '--fifo-dir', c.fifoDir, ...MAPS, IMAGE, 'ctrd-userns-run', 'sh', '-c', script]);
+    expect(r.stderr).toBe('to stderr\n');
+    expect(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0 100000 65536', '0 100000 65536', '0', '0', '']);
+    expect(r.code).toBe(7);
+    expect(ctr(c, ['container', 'ls', '-q']).stdout.trim()).toBe('');
+    expect(fs.readdirSync(SHIM_DEFAULT_RUNTIME_ROOT)).toEqual([]);
+  });
+
+  it('a detached task seen from the host: maps, uid 100000, files it makes, no power over host root files, exec', async () => {
+    const id = 'ctrd-userns-bg';
+    const mounts = [
+      `type=bind,src=${shared},dst=/shared,options=rbind:rw`,
+      `type=bind,src=${rootOwned},dst=/root-owned,options=rbind:rw`,
+    ].flatMap((m) => ['--mount', m]);
+    const started = ctr(c, ['run', '-d', '--fifo-dir', c.fifoDir, ...MAPS, ...mounts, IMAGE, id, 'sleep', '300']);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    try {
+      const pid = taskPid(c, id);
+      expect(pid).toBeGreaterThan(0);
+      // minipod-oci made it: its state of the task (runc's state.json is not its format).
+      const state = spawnSync(RUNTIME, ['--root', SHIM_DEFAULT_RUNTIME_ROOT, 'state', id], { encoding: 'utf8' });
+      expect(state.status, state.stderr).toBe(0);
+      expect(JSON.parse(state.stdout)).toMatchObject({ id, pid, status: 'running' });
+
+      const map = (f: string): string => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8').trim().split(/\s+/).join(' ');
+      expect(map('uid_map')).toBe('0 100000 65536');
+      expect(map('gid_map')).toBe('0 100000 65536');
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/^Uid:\s+100000\s+100000\s+100000\s+100000$/m);
+      expect(status).toMatch(/^Gid:\s+100000\s+100000\s+100000\s+100000$/m);
+      const userns = fs.readlinkSync(`/proc/${pid}/ns/user`);
+      expect(userns).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+
+      // exec joins the namespace as its root; the host's root-owned file stays out of reach.
+      const script = 'id -u; readlink /proc/self/ns/user; touch /shared/made-inside; echo overwritten > /root-owned; exit 3';
+      const exec = ctr(c, ['task', 'exec', '--fifo-dir', c.fifoDir, '--exec-id', 'e1', id, 'sh', '-c', script]);
+      expect(exec.stdout).toBe(`0\n${userns}\n`);
+      expect(exec.stderr).toMatch(/can't create \/root-owned: Permission denied/);
+      expect(exec.code).toBe(3);
+      const made = fs.statSync(path.join(shared, 'made-inside'));
+      expect([made.uid, made.gid]).toEqual([100000, 100000]);
+      expect(fs.readFileSync(rootOwned, 'utf8')).toBe("host root's\n");
+
+      expect(ctr(c, ['task', 'kill', '-s', 'SIGKILL', id]).code).toBe(0);
+      await waitStopped(c, id);
+      const deleted = ctr(c, ['task', 'delete', id]);
+      expect(deleted.code).toBe(0);
+      expect(deleted.stderr).toMatch(/exit with non-zero exit code 137/);
+      expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+    } finally {
+      ctr(c, ['task', 'delete', '-f', id]);
+      ctr(c, ['container', 'delete', id]);
+    }
+    expect(fs.readdirSync(SHIM_DEFAULT_RUNTIME_ROOT)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * bin/minipod-oci for real (root): a container in a new user namespace with the config's
- * uid/gid maps (written by the runtime), a user namespace given by path, a wrong map refused
- * before anything exists, and --preserve-fds on run and exec.
+ * uid/gid maps (written by the runtime), a user namespace given by path, a --root the init
+ * cannot reach, a wrong map refused before anything exists, and --preserve-fds on run and exec.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -179,6 +179,29 @@ suite('minipod-oci: user namespaces and --preserve-fds', () => {
     expect(fs.existsSync(path.join(env.root, id))).toBe(false);
     expect(cgroupLeft(id)).toBe(false);
     expect(processesMapping(BASE + 4 * 65536)).toEqual([]);
+  });
+
+  it('a --root below a directory only host root may traverse (0600, as the containerd shim makes /run/containerd)', () => {
+    // The init has no capability over host root's directories: it gets the exec fifo as a
+    // descriptor, as runc's init does, and never walks this path.
+    const barred = path.join(env.dir, 'barred-root');
+    fs.mkdirSync(barred);
+    const root = path.join(barred, 'runc');
+    fs.mkdirSync(root, { mode: 0o700 });
+    fs.chmodSync(barred, 0o600);
+    const b = mappedBundle('barred', BASE + 7 * 65536, ['sh', '-c', 'id -u; exit 6']);
+    try {
+      const r = spawnSync(MINIPOD_OCI, ['--root', root, 'run', '--bundle', b, 'barred'], { encoding: 'utf8', timeout: 30_000 });
+      // (runc spec's ambient capabilities earn a warning line.)
+      expect(r.stderr.split('\n').filter((l) => l && !l.includes('level=warning'))).toEqual([]);
+      expect(r.stdout).toBe('0\n');
+      expect(r.status).toBe(6);
+      expect(fs.readdirSync(root)).toEqual([]);
+    } finally {
+      spawnSync(MINIPOD_OCI, ['--root', root, 'delete', '--force', 'barred']);
+      fs.chmodSync(barred, 0o700);
+    }
+    expect(processesMapping(BASE + 7 * 65536)).toEqual([]);
   });
 
   it('a create that fails inside the user namespace leaves nothing either', async () => {

@@ -4,6 +4,13 @@
  * it), the CRI plugin off, containers in the ctr namespace `minipod-ctrd` (so their cgroups,
  * `/minipod-ctrd/<id>`, are seen by the leak check too). `stop` kills what is left (tasks
  * through ctr, then containerd, then any shim of this instance), unmounts and removes the dir.
+ *
+ * `runcOnPath` makes a runtime containerd's `runc`: a `runc` symlink to it in `<dir>/bin`,
+ * first on containerd's PATH, which its shims inherit. That is the only way containerd 1.6
+ * runs a user-namespaced `ctr run --uidmap` task with another runtime: the task options ctr
+ * sends for it (io_uid, io_gid) replace the container's runtime options, `--runc-binary` and
+ * `--runc-root` included (containerd#11480, #11568), so the shim runs plain `runc` with its
+ * default `--root /run/containerd/runc/<namespace>`, which `stop` removes when it is empty.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +19,8 @@ import path from 'node:path';
 
 export const CTR_NAMESPACE = 'minipod-ctrd';
 const SHIM_SOCKETS = '/run/containerd/s';
+/** The shim's runc root when the task options name none (`runtimeRoot` below is not used then). */
+export const SHIM_DEFAULT_RUNTIME_ROOT = `/run/containerd/runc/${CTR_NAMESPACE}`;
 
 function listDir(dir: string): Set<string> | undefined {
   try {
@@ -42,8 +51,14 @@ export interface CtrResult {
 export const haveContainerd = (): boolean =>
   ['containerd', 'ctr', 'containerd-shim-runc-v2'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
-export async function startContainerd(): Promise<Containerd> {
+export async function startContainerd(opts: { runcOnPath?: string } = {}): Promise<Containerd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-containerd-'));
+  const env = { ...process.env };
+  if (opts.runcOnPath) {
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.symlinkSync(opts.runcOnPath, path.join(dir, 'bin/runc'));
+    env.PATH = `${path.join(dir, 'bin')}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+  }
   const socket = path.join(dir, 'sock');
   const config = [
     'version = 2',
@@ -58,7 +73,7 @@ export async function startContainerd(): Promise<Containerd> {
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config.toml'), config);
   const log = fs.openSync(path.join(dir, 'containerd.log'), 'a');
-  const proc = spawn('containerd', ['-c', path.join(dir, 'config.toml'), '--log-level', 'warn'], { stdio: ['ignore', log, log] });
+  const proc = spawn('containerd', ['-c', path.join(dir, 'config.toml'), '--log-level', 'warn'], { env, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const deadline = Date.now() + 20_000;
   while (!fs.existsSync(socket)) {
@@ -119,6 +134,11 @@ export async function stopContainerd(c: Containerd): Promise<void> {
       // gone
     }
   }
+  try {
+    fs.rmdirSync(SHIM_DEFAULT_RUNTIME_ROOT);
+  } catch {
+    // absent, or a container of ours is left in it: the caller's test fails on that
+  }
   const mounts = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -134,7 +154,7 @@ export async function stopContainerd(c: Containerd): Promise<void> {
     if (!c.shimSocketsBefore?.has(name)) fs.rmSync(path.join(SHIM_SOCKETS, name), { force: true });
   }
   if (c.shimSocketsBefore === undefined) {
-    for (const d of [SHIM_SOCKETS, '/run/containerd']) {
+    for (const d of ['/run/containerd/runc', SHIM_SOCKETS, '/run/containerd']) {
       try {
         fs.rmdirSync(d);
       } catch {
