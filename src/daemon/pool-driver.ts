@@ -2,7 +2,7 @@
  * Acts on the pool policy (./pool-policy.ts): records pod starts and stops, asks the policy,
  * fills or shrinks the warm pool, and keeps one timer for the next time the answer can change.
  */
-import { type PoolHistory, type PoolPolicyOptions, decidePool, sandboxSize, withStart } from './pool-policy.js';
+import { type PoolHistory, type PoolPolicyOptions, decidePool, refillAtClaim, sandboxSize, withStart } from './pool-policy.js';
 
 /** What the driver needs of the pool (./warm-pool.ts). */
 export interface SizedPool {
@@ -27,6 +27,17 @@ export class PoolDriver {
   podStarting(containers = 1): void {
     this.history = withStart(this.history, this.now(), containers);
     this.apply();
+  }
+
+  /**
+   * A pod claimed a sandbox, or found none: while pods come back to back, the refill starts now
+   * (after the claim's turn of the event loop: its forks stay off the pod's path).
+   */
+  sandboxClaimed(): void {
+    if (this.stopped || !refillAtClaim(this.history, this.policy)) return;
+    setImmediate(() => {
+      if (!this.stopped) this.pool.fill(this.policy.max, sandboxSize(this.history, this.policy));
+    });
   }
 
   /** A pod finished starting, or stopped. */

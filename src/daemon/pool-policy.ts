@@ -9,9 +9,10 @@
  * - **Empty until pods come**: a daemon that has not started a pod boots nothing.
  * - **Filled after a pod starts**, once pods have stopped starting and stopping for `quietMs`
  *   (booting Node, even niced, slowed a teardown on 2 CPUs by ~40 ms).
- * - **Deferred while pods come back to back** (the last two started less than `burstGapMs`
- *   apart): the boots would compete with the next pod's start and teardown, and a sandbox
- *   still booting when that pod comes is no use to it. The refill waits until no pod has
+ * - **While pods come back to back** (the last two started less than `burstGapMs` apart), a
+ *   refill at once when a pod claims a sandbox (or finds none): sized to the pods that come,
+ *   it boots what the next pod would otherwise boot on its own path, and that pod waits for it
+ *   if it is still booting (./warm-pool.ts, claim). Otherwise the refill waits until no pod has
  *   started or stopped for `burstGapMs`.
  * - **Drained** `drainAfterMs` after the last pod start (or `daemon settle`): a host that starts
  *   a pod an hour holds nothing pooled between them.
@@ -93,6 +94,12 @@ export function decidePool(h: PoolHistory, now: number, o: PoolPolicyOptions): P
   const fillAt = (h.lastActivity ?? -Infinity) + (burst ? o.burstGapMs : o.quietMs);
   if (now < fillAt) return { target: o.max, perSandbox, act: 'wait', recheckAt: Math.min(fillAt, drainAt) };
   return { target: o.max, perSandbox, act: 'fill', recheckAt: drainAt };
+}
+
+/** Whether a claim should refill the pool at once: pods come back to back. */
+export function refillAtClaim(h: PoolHistory, o: Pick<PoolPolicyOptions, 'max' | 'burstGapMs'>): boolean {
+  const [previous, last] = h.starts.slice(-2);
+  return o.max > 0 && previous !== undefined && last !== undefined && last - previous < o.burstGapMs;
 }
 
 /**

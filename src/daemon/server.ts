@@ -293,7 +293,13 @@ export class PodDaemon {
       keepRecord: req.detach,
       streamsLines: !req.detach,
       trace,
-      warm: this.pool,
+      warm: {
+        claim: async (s: PodSpec) => {
+          const sandbox = await this.pool.claim(s);
+          this.poolDriver.sandboxClaimed();
+          return sandbox;
+        },
+      },
     });
     this.host(spec.name, { supervisor, attached: req.detach ? undefined : conn });
     this.poolDriver.podStarting(sandboxDemand(spec));

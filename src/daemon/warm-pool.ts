@@ -29,6 +29,9 @@ import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 
+/** The longest a pod waits for a sandbox still booting before it spawns its own helpers (ms). */
+export const BOOTING_WAIT_MS = 3000;
+
 /** Most container helpers (or pooled conmons) per sandbox: enough for the usual app + sidecar(s) pod. */
 export const WARM_CONTAINER_HELPERS = 3;
 
@@ -141,16 +144,29 @@ export class WarmPool {
   }
 
   /**
-   * A booted sandbox for this pod, or undefined (none ready, or a hostNetwork pod). Without
+   * A booted sandbox for this pod, or undefined (none in the pool, or a hostNetwork pod). With
+   * none ready but one booting, the pod waits for that one: its boot started earlier, so it
+   * ends sooner than the helpers the pod would spawn beside it (up to BOOTING_WAIT_MS). Without
    * shareProcessNamespace the container helpers, in the pod's PID namespace, cannot serve and
    * are killed here. The caller owns what it gets.
    */
-  claim(spec: PodSpec): WarmSandbox | undefined {
+  async claim(spec: PodSpec): Promise<WarmSandbox | undefined> {
     if (spec.hostNetwork) return undefined;
-    const i = this.entries.findIndex((e) => e.isReady && !e.broken);
+    let i = this.entries.findIndex((e) => e.isReady && !e.broken);
+    if (i < 0) i = this.entries.findIndex((e) => !e.broken);
     if (i < 0) return undefined;
-    const [entry] = this.entries.splice(i, 1);
-    const { init, containers, held } = entry!.sandbox;
+    const [entry] = this.entries.splice(i, 1) as [PoolEntry];
+    if (!entry.isReady) {
+      let timer: NodeJS.Timeout | undefined;
+      const ok = await Promise.race([entry.ready, new Promise<false>((r) => (timer = setTimeout(() => r(false), BOOTING_WAIT_MS)))]);
+      clearTimeout(timer);
+      // Out of the pool: a helper that died meanwhile, a drain or a timeout leave it to us to discard.
+      if (!ok || entry.broken || this.draining) {
+        void this.discard(entry);
+        return undefined;
+      }
+    }
+    const { init, containers, held } = entry.sandbox;
     for (const h of [init, ...containers]) h.child.removeAllListeners('exit');
     if (spec.shareProcessNamespace) return { init, containers, held };
     for (const h of containers) kill(h);

@@ -26,7 +26,7 @@ export interface SupervisorOptions {
   /** Moves helpers into cgroups early, off the event loop (the daemon keeps one for all pods); without one each helper joins by itself before its exec. */
   cgroupMover?: Pick<CgroupMover, 'move'>;
   /** Booted sandboxes to take the pod's helpers from (the daemon's warm pool). */
-  warm?: { claim(spec: PodSpec): ClaimedSandbox | undefined };
+  warm?: { claim(spec: PodSpec): Promise<ClaimedSandbox | undefined> | ClaimedSandbox | undefined };
   /** Pin images for this pod rather than for this process (the daemon outlives its pods). */
   pinImagesPerPod?: boolean;
   /** Leave the host's bridge and chains up when the pod goes (the daemon removes them when it exits). */

@@ -289,7 +289,7 @@ export class PodSupervisor {
     // conmon's containers are not made in a user namespace yet: such a pod stays with the daemon.
     if (this.userns) this.state.monitor = 'daemon';
     const held = this.state.monitor === 'conmon';
-    const sandbox = this.userns ? undefined : this.o.warm?.claim(this.spec);
+    const sandbox = this.userns ? undefined : await this.o.warm?.claim(this.spec);
     const helper =
       sandbox?.init ??
       (await this.userns?.startInit(this.layout, this.initBinary)) ??

@@ -5,6 +5,7 @@ import {
   HISTORY_STARTS,
   type PoolHistory,
   decidePool,
+  refillAtClaim,
   sandboxSize,
   withStart,
 } from '../../../src/daemon/pool-policy.js';
@@ -65,6 +66,16 @@ describe('decidePool', () => {
     expect(h.starts).toEqual([600, 700, 800, 900].slice(-HISTORY_STARTS));
     expect(h.sizes).toEqual([6, 7, 8, 9].slice(-HISTORY_STARTS));
     expect(h.lastActivity).toBe(900);
+  });
+});
+
+describe('refillAtClaim', () => {
+  it('refills at the claim only while pods come back to back', () => {
+    expect(refillAtClaim({ starts: [] }, o)).toBe(false);
+    expect(refillAtClaim(history([10_000]), o)).toBe(false);
+    expect(refillAtClaim(history([10_000, 10_000 + burstGapMs + 1]), o)).toBe(false);
+    expect(refillAtClaim(history([10_000, 10_400]), o)).toBe(true);
+    expect(refillAtClaim(history([10_000, 10_400]), { ...o, max: 0 })).toBe(false);
   });
 });
 
@@ -156,6 +167,23 @@ describe('PoolDriver', () => {
     const driver = new PoolDriver(pool, { ...o, max: 2 }, () => 1_000);
     await driver.settle();
     expect(calls[0]).toBe('fill 2x1');
+    driver.stop();
+  });
+
+  it('fills at a claim while pods come back to back, not for a lone pod', async () => {
+    let now = 0;
+    const { pool, calls } = fake();
+    const driver = new PoolDriver(pool, o, () => now);
+    driver.podStarting();
+    driver.sandboxClaimed();
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([]);
+    now = 400;
+    driver.podStarting(2);
+    driver.sandboxClaimed();
+    expect(calls).toEqual([]); // not in the claim's turn of the event loop
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(['fill 1x2']);
     driver.stop();
   });
 
