@@ -32,16 +32,23 @@ export async function daemonIdleMemory(ctx: Context, when: string, settleMs: num
   if (!mem) throw new Error(`daemon baseline: cannot read /proc/${pid}/smaps_rollup`);
   const variant = ctx.daemon.variant === 'nopool' ? 'pool disabled' : `pool of ${status.warm?.sandboxes ?? '?'} sandbox(es)`;
   ctx.fixed.push({ what: `minipod daemon, no pods (${variant})`, ...mem, processes: 1, when });
+  // In conmon mode the pool also holds conmons (with their `minipod-oci create` and its helper),
+  // which double-fork away from the daemon: counted here as in scenario 10's idle footprint.
   const helpers = ctx.daemon.poolHelpers();
-  if (helpers.length !== (status.warm?.helpers ?? 0)) {
-    ctx.log(`warning: ${helpers.length} helper processes below the daemon, its status says ${status.warm?.helpers} pooled`);
+  const conmonProcs = ctx.daemon.pooledConmonProcs();
+  const comms = new Map(listProcs().map((p) => [p.pid, p.comm]));
+  const nodeProcs = helpers.length + conmonProcs.filter((p) => comms.get(p) !== 'conmon').length;
+  if (nodeProcs !== (status.warm?.helpers ?? 0)) {
+    ctx.log(`warning: ${nodeProcs} pooled helper processes found, the daemon's status says ${status.warm?.helpers}`);
   }
-  if (helpers.length > 0) {
-    const sum = helpers.reduce((a, h) => addMem(a, readMem(h) ?? ZERO_MEM), ZERO_MEM);
+  const pooled = [...helpers, ...conmonProcs];
+  if (pooled.length > 0) {
+    const sum = pooled.reduce((a, h) => addMem(a, readMem(h) ?? ZERO_MEM), ZERO_MEM);
+    const what = conmonProcs.length > 0 ? 'pod-init helper + pooled conmons with their runtime create' : 'pod-init + container helpers';
     ctx.fixed.push({
-      what: `warm pool (${status.warm?.sandboxes} sandbox(es): pod-init + container helpers)`,
+      what: `warm pool (${status.warm?.sandboxes} sandbox(es): ${what})`,
       ...sum,
-      processes: helpers.length,
+      processes: pooled.length,
       when,
     });
   }
