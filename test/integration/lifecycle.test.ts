@@ -189,39 +189,45 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
     expect(minipodSync(t, ['rm', '-f', 'killme']).code).toBe(0);
   });
 
+  /** Starts a detached pod and kills its supervisor (the daemon) with SIGKILL; returns its state from before. */
+  async function runThenKillSupervisor(e: TestEnv, name: string, containers: [string, string][]) {
+    expect(minipodSync(e, ['run', '-d', writeManifest(e, `${name}.json`, busyboxPod(name, containers))]).code).toBe(0);
+    const before = inspect(e, name)!;
+    process.kill(before.supervisor.pid, 'SIGKILL');
+    await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+    return before;
+  }
+
+  /** No process and no cgroup of the pod is left. */
+  function expectAllGone(before: NonNullable<ReturnType<typeof inspect>>): void {
+    for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
+    expect(alive(before.init!.pid)).toBe(false);
+    for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+  }
+
   // What a kill -9 of the daemon does to its pods depends on who holds the containers: with
   // the daemon they die with it (a pod nobody supervises, torn down by rm -f or gc); with conmon
   // they run on and the next command's daemon adopts the pod (survive.test.ts has more).
   it('finds and removes a pod whose supervisor was killed with SIGKILL (daemon-held)', () =>
     inMode('daemon', async (t) => {
-      const pod = busyboxPod('orphan', [
+      const before = await runThenKillSupervisor(t, 'orphan', [
         ['a', 'exec sleep 1000'],
         ['b', 'sleep 1000 & sleep 1000'],
       ]);
-      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
-      const before = inspect(t, 'orphan')!;
-      process.kill(before.supervisor.pid, 'SIGKILL');
-      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
       expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Unknown/m);
       // The pod's processes still run: not invisible, and not leaked either.
       for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
       const rm = minipodSync(t, ['rm', '-f', 'orphan']);
       expect(rm.code).toBe(0);
-      for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
-      expect(alive(before.init!.pid)).toBe(false);
-      for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+      expectAllGone(before);
     }));
 
   it('adopts a pod whose supervisor was killed with SIGKILL, and removes it (conmon-held)', () =>
     inMode('conmon', async (t) => {
-      const pod = busyboxPod('orphan', [
+      const before = await runThenKillSupervisor(t, 'orphan', [
         ['a', 'exec sleep 1000'],
         ['b', 'sleep 1000 & sleep 1000'],
       ]);
-      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'orphan.json', pod)]).code).toBe(0);
-      const before = inspect(t, 'orphan')!;
-      process.kill(before.supervisor.pid, 'SIGKILL');
-      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
       for (const c of before.containers) expect(alive(c.pid!)).toBe(true);
       // The next command's daemon adopts the pod: same processes, a new supervisor.
       expect(minipodSync(t, ['ps']).stdout).toMatch(/^orphan\s+Running\s+2\/2\s+0\s/m);
@@ -231,19 +237,13 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
       expect(after.containers.map((c) => [c.name, c.state, c.pid])).toEqual(before.containers.map((c) => [c.name, 'running', c.pid]));
       const rm = minipodSync(t, ['rm', '-f', 'orphan']);
       expect(rm.code, rm.stderr).toBe(0);
-      for (const c of before.containers) expect(alive(c.pid!)).toBe(false);
-      expect(alive(before.init!.pid)).toBe(false);
-      for (const dir of before.cgroupPaths) expect(fs.existsSync(dir)).toBe(false);
+      expectAllGone(before);
       expect(inspect(t, 'orphan')).toBeUndefined();
     }));
 
   it('gc frees a pod whose supervisor died (daemon-held)', () =>
     inMode('daemon', async (t) => {
-      const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
-      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
-      const before = inspect(t, 'gcme')!;
-      process.kill(before.supervisor.pid, 'SIGKILL');
-      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      const before = await runThenKillSupervisor(t, 'gcme', [['a', 'exec sleep 1000']]);
       const r = minipodSync(t, ['gc']);
       expect(r.stdout).toMatch(/pod gcme: torn down/);
       expect(alive(before.containers[0]!.pid!)).toBe(false);
@@ -253,11 +253,7 @@ describe.skipIf(!isRoot)('pod lifecycle (root)', () => {
 
   it('gc leaves a pod whose supervisor died to the daemon that adopts it (conmon-held)', () =>
     inMode('conmon', async (t) => {
-      const pod = busyboxPod('gcme', [['a', 'exec sleep 1000']]);
-      expect(minipodSync(t, ['run', '-d', writeManifest(t, 'gcme.json', pod)]).code).toBe(0);
-      const before = inspect(t, 'gcme')!;
-      process.kill(before.supervisor.pid, 'SIGKILL');
-      await waitFor('supervisor gone', () => !alive(before.supervisor.pid));
+      const before = await runThenKillSupervisor(t, 'gcme', [['a', 'exec sleep 1000']]);
       const r = minipodSync(t, ['gc']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(/pod gcme/);

@@ -114,18 +114,21 @@ describe('containers held by conmon', () => {
     await s.stop();
   });
 
+  /** Two containers: `fast` exits during its start (host.exitsDuringStart), `slow` after it. */
+  const FAST_THEN_SLOW = {
+    restartPolicy: 'Never',
+    containers: [
+      { name: 'fast', image: './img' },
+      { name: 'slow', image: './img' },
+    ],
+  };
+
   it('handles an exit conmon reported before the start returned: the pod still ends (a fast program on a busy host)', async () => {
     // seccomp.test.ts's probe exits within milliseconds: its exit file can be seen before the
     // daemon's read of the exec fifo returns. The other container exits after it.
     host.exitsDuringStart.fast = 3;
     host.script.slow = [0];
-    const s = heldPod({
-      restartPolicy: 'Never',
-      containers: [
-        { name: 'fast', image: './img' },
-        { name: 'slow', image: './img' },
-      ],
-    });
+    const s = heldPod(FAST_THEN_SLOW);
     await s.start();
     const timeout = new Promise((r) => setTimeout(() => r('the pod did not end'), 2000).unref());
     expect(await Promise.race([s.done, timeout])).toBe(3);
@@ -134,13 +137,7 @@ describe('containers held by conmon', () => {
 
   it('records such an exit after the start: terminated, with its start and exit times', async () => {
     host.exitsDuringStart.fast = 0;
-    const s = heldPod({
-      restartPolicy: 'Never',
-      containers: [
-        { name: 'fast', image: './img' },
-        { name: 'slow', image: './img' },
-      ],
-    });
+    const s = heldPod(FAST_THEN_SLOW);
     await s.start();
     await until(() => readPodState(paths, 'p')!.containers[0]!.state === 'terminated');
     expect(readPodState(paths, 'p')!.containers[0]).toMatchObject({
