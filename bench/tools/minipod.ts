@@ -30,7 +30,7 @@ export interface MinipodEnv {
 }
 
 /**
- * Copies bin/minipod and bin/minipod-oci, dist/bundle, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
+ * Copies bin/ (minipod, minipod-oci, package.json), dist/bundle, dist/src, dist/native-bindings and package.json into the bench dir (node_modules
  * linked), so a rebuild of dist/ by someone working in the repo meanwhile cannot change or
  * break minipod half-way through a run. The numbers are those of the build at bench start.
  */
@@ -44,6 +44,8 @@ function snapshotBuild(root: string): { bin: string; dist: string } {
     fs.copyFileSync(path.join(REPO, bin), path.join(app, bin));
     fs.chmodSync(path.join(app, bin), 0o755);
   }
+  // What makes the two CommonJS (the package is "type": "module").
+  fs.copyFileSync(path.join(REPO, 'bin/package.json'), path.join(app, 'bin/package.json'));
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(app, 'package.json'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
   return { bin: path.join(app, 'bin/minipod'), dist: path.join(app, 'dist') };

@@ -44,7 +44,7 @@ describe.skipIf(!isRoot || !hasApt)('test/vm/run.sh on a fresh clone (root)', ()
     const r = prepare();
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     expect(r.stderr).toContain('host prepared (VM_PREPARE_ONLY=1)');
-    expect(fs.existsSync(path.join(clone, 'dist/bundle/cli.js'))).toBe(true);
+    expect(fs.existsSync(path.join(clone, 'dist/bundle/cli.mjs'))).toBe(true);
     for (const t of tarballs) expect(fs.statSync(t).size, t).toBeGreaterThan(1_000_000);
   }, 420_000);
 });

@@ -52,7 +52,7 @@ bash "$HERE/check-vagrantfile.sh"
 if [ "${VM_SKIP_DEPS:-}" != 1 ]; then
   log "scripts/install-deps.sh (VM_SKIP_DEPS=1 skips it)"
   bash "$REPO/scripts/install-deps.sh"
-elif [ ! -f "$REPO/dist/bundle/cli.js" ]; then
+elif [ ! -f "$REPO/dist/bundle/cli.mjs" ]; then
   # install-deps.sh builds; without it a fresh checkout has no dist/ for the guest to run.
   log "npm run build (dist/ is missing)"
   (cd "$REPO" && npm run --silent build)
