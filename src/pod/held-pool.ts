@@ -15,6 +15,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ConmonRequest } from '../conmon/args.js';
 import { type PendingConmon, spawnConmon } from '../conmon/spawn.js';
@@ -86,6 +87,9 @@ export function pooledEntryPlan(rt: PoolRuntime, id: string): { bundle: string; 
     exitDir,
     logPath: poolLog,
     socketDir: attachSocketDir(rt.paths),
+    // Booted while idle, at nice 19 (conmon and create; create's helper too): a refill right
+    // after a claim must not take the CPUs from the pod that claimed.
+    background: true,
   };
   return { bundle, exitDir, poolLog, request };
 }
@@ -97,7 +101,11 @@ export function spawnPooledHeld(rt: PoolRuntime, initPid: number): PooledHeld {
   fs.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(heldPoolLogDir(rt.paths), { recursive: true, mode: 0o700 });
   fs.mkdirSync(attachSocketDir(rt.paths), { recursive: true, mode: 0o700 });
-  const stub = pooledStubConfig({ namespaces: pooledNamespaces(initPid), owner: processRef(process.pid) }, OCI_SPEC_VERSION);
+  // The priority create and the container return to once claimed: ours.
+  const stub = pooledStubConfig(
+    { namespaces: pooledNamespaces(initPid), owner: processRef(process.pid), priority: os.getPriority() },
+    OCI_SPEC_VERSION,
+  );
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(stub), { mode: 0o600 });
   let conmon: PendingConmon;
   try {
@@ -129,6 +137,16 @@ export async function pooledReady(entry: PooledHeld, timeoutMs = 60_000): Promis
  */
 export function claimPooledHeld(entry: PooledHeld, pod: string, logPath: string, writeConfig: (bundle: string) => void): void {
   if (entry.failed) throw new Error('the pooled conmon failed before its claim');
+  // conmon booted at nice 19 (pooledEntryPlan): it relays the container's output and exit
+  // from now on, at our priority. create returns to it by itself (the stub says which).
+  const conmon = readConmonRef(entry.bundle);
+  if (conmon) {
+    try {
+      os.setPriority(conmon.pid, os.getPriority());
+    } catch {
+      // Gone: the claim finds out below, or conmon's report says so.
+    }
+  }
   fs.mkdirSync(path.dirname(logPath), { recursive: true });
   fs.renameSync(entry.poolLog, logPath);
   fs.writeFileSync(path.join(entry.bundle, CLAIMED_BY), pod);

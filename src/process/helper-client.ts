@@ -67,6 +67,8 @@ export interface SpawnHelperOptions {
    * starting or stopping); the helper returns to ours when its plan arrives.
    */
   background?: boolean;
+  /** The nice value a background helper returns to with its plan (default: ours). */
+  planPriority?: number;
   /**
    * /proc/<pid>/ns/user of a pod with its own user namespace: the helper starts through
    * util-linux nsenter, which joins it (a multi-threaded process cannot) and becomes the pod's
@@ -187,7 +189,7 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
   stdio.push(...(options.extraFds ?? []));
   let child: ChildProcess;
   try {
-    const args = options.background ? [HELPER_SCRIPT, '--nice', String(os.getPriority())] : [HELPER_SCRIPT];
+    const args = options.background ? [HELPER_SCRIPT, '--nice', String(options.planPriority ?? os.getPriority())] : [HELPER_SCRIPT];
     const userns = options.newUserNamespace
       ? newUserNamespaceCommand(options.newUserNamespace.unshare, [process.execPath, ...args], options.newUserNamespace.join)
       : undefined;

@@ -16,6 +16,12 @@ export const POOLED = {
   wait: 'minipod.io/pooled-config-wait',
   /** On the stub: `<pid>:<start time>` of the daemon; create gives up when it is gone. */
   owner: 'minipod.io/pooled-owner',
+  /**
+   * On the stub: the nice value create and its helper return to once the real config came.
+   * The pool boots them at nice 19 (so a refill does not take the CPUs from the pods starting
+   * meanwhile); a claimed container runs at the daemon's priority.
+   */
+  priority: 'minipod.io/pooled-priority',
 } as const;
 
 /** Files of a pooled bundle beside config.json. */
@@ -32,13 +38,19 @@ const SPAWN_TYPES: readonly NamespaceRequest['type'][] = ['pid', 'network', 'ipc
 export interface PooledStub {
   namespaces: NamespaceRequest[];
   owner: ProcessRef;
+  /** The nice value to return to once claimed (absent: the one create started with). */
+  priority?: number;
 }
 
 /** The stub's config.json. Pure. */
 export function pooledStubConfig(stub: PooledStub, ociVersion: string): Record<string, unknown> {
   return {
     ociVersion,
-    annotations: { [POOLED.wait]: 'config.json', [POOLED.owner]: `${stub.owner.pid}:${stub.owner.startTime}` },
+    annotations: {
+      [POOLED.wait]: 'config.json',
+      [POOLED.owner]: `${stub.owner.pid}:${stub.owner.startTime}`,
+      ...(stub.priority !== undefined ? { [POOLED.priority]: String(stub.priority) } : {}),
+    },
     linux: { namespaces: stub.namespaces.map((n) => ({ type: n.type, path: n.path })) },
   };
 }
@@ -53,7 +65,15 @@ export function parsePooledStub(config: unknown): PooledStub | undefined {
   const namespaces = translateNamespaces(isObject(config.linux) ? config.linux.namespaces : undefined);
   const bad = namespaces.findIndex((n) => !n.path || !SPAWN_TYPES.includes(n.type));
   if (bad >= 0) throw configError(`linux.namespaces[${bad}]`, 'a pooled create joins pid, network, ipc and uts namespaces by path only');
-  return { namespaces, owner: { pid: Number(owner[1]), startTime: Number(owner[2]) } };
+  const priority = annotations[POOLED.priority];
+  const nice = Number(priority);
+  if (priority !== undefined && !(typeof priority === 'string' && /^-?\d+$/.test(priority) && nice >= -20 && nice <= 19))
+    throw configError(`annotations["${POOLED.priority}"]`, 'is not a nice value (-20 to 19)');
+  return {
+    namespaces,
+    owner: { pid: Number(owner[1]), startTime: Number(owner[2]) },
+    ...(priority !== undefined ? { priority: nice } : {}),
+  };
 }
 
 /**

@@ -140,9 +140,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       // The id is claimed with the real config, as for any create: until then the runtime's
       // root holds nothing of the entry (its random id cannot clash).
       // Both boot at the lowest priority, as the warm pool's helpers do: a pool refilling must
-      // not slow the pods starting meanwhile. The helper returns to ours with its plan.
-      helper = spawnInOciNamespaces(sys, stub.namespaces, () => spawnHelper({ stdio: 'inherit', stdin: true, background: true }));
-      const priority = os.getPriority();
+      // not slow the pods starting meanwhile. The daemon starts conmon, and so us, at nice 19
+      // already (Node's boot is most of our CPU); both return to the daemon's priority (the
+      // stub's) once claimed, the helper with its plan.
+      const priority = stub.priority ?? os.getPriority();
+      helper = spawnInOciNamespaces(sys, stub.namespaces, () =>
+        spawnHelper({ stdio: 'inherit', stdin: true, background: true, planPriority: priority }),
+      );
       os.setPriority(19);
       if (!(await helper.booted)) throw new UserError('the container init exited while starting');
       fs.writeFileSync(path.join(bundle, POOLED_FILES.ready), '');

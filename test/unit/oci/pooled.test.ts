@@ -18,9 +18,17 @@ describe('the pooled stub config', () => {
     });
   });
 
+  it('names the priority to return to once claimed, when given one', () => {
+    expect(pooledStubConfig({ namespaces, owner: { pid: 7, startTime: 1234 }, priority: -5 }, '1.2.0')).toMatchObject({
+      annotations: { 'minipod.io/pooled-priority': '-5' },
+    });
+  });
+
   it('reads back what it wrote; an ordinary config is no stub', () => {
     const stub = { namespaces, owner: { pid: 7, startTime: 1234 } };
     expect(parsePooledStub(JSON.parse(JSON.stringify(pooledStubConfig(stub, '1.2.0'))))).toEqual(stub);
+    const withPriority = { ...stub, priority: 0 };
+    expect(parsePooledStub(JSON.parse(JSON.stringify(pooledStubConfig(withPriority, '1.2.0'))))).toEqual(withPriority);
     expect(parsePooledStub({ ociVersion: '1.2.0', annotations: { 'minipod.io/id': 'p/c' }, process: {} })).toBeUndefined();
     expect(parsePooledStub({ ociVersion: '1.2.0' })).toBeUndefined();
   });
@@ -36,6 +44,11 @@ describe('the pooled stub config', () => {
     expect(() => parsePooledStub({ ...base, annotations: { ...base.annotations, [POOLED.wait]: 'other' } })).toThrow(
       'names nothing but config.json',
     );
+    for (const bad of ['20', '-21', 'low', '1.5']) {
+      expect(() => parsePooledStub({ ...base, annotations: { ...base.annotations, [POOLED.priority]: bad } })).toThrow(
+        'config.json: annotations["minipod.io/pooled-priority"]: is not a nice value (-20 to 19)',
+      );
+    }
   });
 
   it("lets the real config use the helper only when it joins exactly the stub's namespaces, without a console", () => {

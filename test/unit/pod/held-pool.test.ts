@@ -7,7 +7,7 @@ import { minipodPaths } from '../../../src/paths.js';
 const paths = minipodPaths({});
 
 describe('a pooled conmon entry', () => {
-  it("has its bundle and exit dir in the pool dir, its log in the log dir's pool, and podman's conmon command", () => {
+  it("has its bundle and exit dir in the pool dir, its log in the log dir's pool, and podman's conmon command at nice 19", () => {
     const plan = pooledEntryPlan({ paths, runtime: '/opt/minipod/bin/minipod-oci', conmon: '/usr/bin/conmon' }, 'mp-0123456789ab');
     expect(plan).toMatchObject({
       bundle: '/run/minipod/conmon-pool/mp-0123456789ab',
@@ -15,6 +15,10 @@ describe('a pooled conmon entry', () => {
       poolLog: '/var/log/minipod/.conmon-pool/mp-0123456789ab.log',
     });
     expect(conmonCommand({ ...plan.request, syncFd: 3 }).argv).toEqual([
+      // Booted while pods may be starting: create's Node must not take their CPUs.
+      '/usr/bin/nice',
+      '-n',
+      '19',
       '/usr/bin/conmon',
       '--api-version',
       '1',
