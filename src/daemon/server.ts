@@ -43,6 +43,7 @@ import {
 import { pooledHeldSlots } from './held-slots.js';
 import { sandboxDemand, WarmPool } from './warm-pool.js';
 import { PoolDriver } from './pool-driver.js';
+import { NetworkJobs } from './network-jobs.js';
 import { DEFAULT_POOL_POLICY } from './pool-policy.js';
 import { attachedOutput, detachedOutput } from './pod-output.js';
 import { CgroupMover } from '../cgroups/mover.js';
@@ -82,10 +83,13 @@ export class PodDaemon {
   /** Sizes the pool to demand: empty until pods come, drained when they stop (./pool-policy.ts). */
   private readonly poolDriver: PoolDriver;
   private readonly mover = new CgroupMover();
+  /** Pods' CNI DELs finished after their clients had the answer (./network-jobs.ts). */
+  private readonly network: NetworkJobs;
 
   constructor(rt: Runtime, options: DaemonOptions) {
     this.rt = rt;
     this.o = options;
+    this.network = new NetworkJobs(options.log);
     // conmon mode: the sandboxes' containers come from pooled conmons (src/pod/held-pool.ts).
     const held = options.monitor === 'conmon' && options.writeBundle ? pooledHeldSlots(rt.paths) : undefined;
     this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined, held);
@@ -193,7 +197,7 @@ export class PodDaemon {
       case 'status':
         return this.finish(conn, { t: 'status', status: this.status() });
       case 'settle':
-        await this.poolDriver.settle();
+        await Promise.all([this.poolDriver.settle(), this.network.settled()]);
         return this.finish(conn, { t: 'exit', code: 0 });
       case 'shutdown':
         this.finish(conn, { t: 'exit', code: 0 });
@@ -342,6 +346,7 @@ export class PodDaemon {
       pinImagesPerPod: true,
       monitor: this.o.monitor,
       writeBundle: this.o.writeBundle,
+      deferNetwork: this.network,
     };
   }
 
@@ -389,7 +394,7 @@ export class PodDaemon {
           exitCode: 0,
         });
     }
-    await this.pool.drain();
+    await Promise.all([this.pool.drain(), this.network.settled()]);
     await this.mover.stop();
     fs.rmSync(daemonFiles(this.rt.paths).pid, { force: true });
     this.finish(conn, { t: 'exit', code: 0 });
@@ -424,6 +429,7 @@ export class PodDaemon {
           keepLogs: false,
           keepState: false,
           keepHostNetwork: true,
+          deferNetwork: this.network,
         });
       });
     }
@@ -467,7 +473,8 @@ export class PodDaemon {
       fs.rmSync(daemonFiles(this.rt.paths).socket, { force: true });
       this.server?.close();
       await Promise.all([...this.pods.values()].map((p) => p.supervisor.stop()));
-      await this.pool.drain();
+      // The pods' DELs still pending end before the host's network can go.
+      await Promise.all([this.pool.drain(), this.network.settled()]);
       await this.mover.stop();
       // The host's network stays up while pods come and go; it goes with the daemon.
       for (const w of await cleanHostNetworkIfIdle(this.rt.paths).catch((err: unknown) => [(err as Error).message])) {

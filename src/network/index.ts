@@ -7,3 +7,4 @@ export { readHostResolvConf, renderResolvConf, type RenderedResolvConf } from '.
 export { ensureDefaultConfList, DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_SUBNET } from './default-config.js';
 export { podNetworkMode, publishedPorts } from './ports.js';
 export { CniError } from './cni/errors.js';
+export { holdPodNetns, podNetworkRecord, type HeldNetns } from './held-netns.js';

@@ -328,16 +328,22 @@ export async function teardownPodNetwork(o: TeardownPodNetworkOptions): Promise<
   // Nothing of this pod in the registry (network none, hostNetwork without ports): no lock,
   // no work. Only the pod's own start writes its entries, and that start is over.
   if (!readPodNetworkState(paths, podId) && !readReservations(paths).some((r) => r.podId === podId)) return;
-  await withFileLock(networkFiles(paths).lock, async () => {
-    const state = readPodNetworkState(paths, podId);
-    const lists: CniConfList[] = [];
-    if (state) {
-      for (const p of await undoPod(state, paths, o.netnsPath)) warn(p);
-      removePodNetworkState(paths, podId);
-      lists.push(state.confList);
-    }
+  const lock = networkFiles(paths).lock;
+  // The DEL itself runs outside the lock, as ADD does: the next pod's start (often the same
+  // pod's next run, while the daemon finishes this DEL) need not wait for it. Marked
+  // `deleting` first, so gc leaves it to us while we run and undoes it if we die.
+  const state = await withFileLock(lock, async () => {
+    const s = readPodNetworkState(paths, podId);
+    if (!s || (s.phase === 'deleting' && s.ownerPid !== process.pid && pidAlive(s.ownerPid))) return undefined;
+    const deleting: PodNetworkState = { ...s, phase: 'deleting', ownerPid: process.pid };
+    writePodNetworkState(paths, deleting);
+    return deleting;
+  });
+  if (state) for (const p of await undoPod(state, paths, o.netnsPath)) warn(p);
+  await withFileLock(lock, async () => {
+    if (state) removePodNetworkState(paths, podId);
     releasePorts(paths, podId);
-    if (state && !o.keepHost) for (const p of await cleanHostIfIdle(paths, lists)) warn(p);
+    if (state && !o.keepHost) for (const p of await cleanHostIfIdle(paths, [state.confList])) warn(p);
   });
 }
 
@@ -422,7 +428,7 @@ export interface GcNetworkReport {
  * Frees what pods that no longer exist left behind: their CNI attachment (DEL with the saved
  * config), masquerade/DNAT chains, IPAM reservations and port reservations; with no pod left,
  * the host-wide leftovers too. `livePodIds`: every pod minipod still knows, running or not.
- * A pod whose setup is still in progress in a live process is left alone.
+ * A pod whose setup or teardown is still in progress in a live process is left alone.
  */
 export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPaths): Promise<GcNetworkReport> {
   const live = new Set(livePodIds);
@@ -431,7 +437,7 @@ export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPath
     const lists: CniConfList[] = [];
     const keep = new Set<string>();
     for (const state of listPodStates(paths)) {
-      const settingUp = state.phase === 'adding' && state.ownerPid !== process.pid && pidAlive(state.ownerPid);
+      const settingUp = state.phase !== 'ready' && state.ownerPid !== process.pid && pidAlive(state.ownerPid);
       if (live.has(state.podId) || settingUp) {
         keep.add(state.podId);
         continue;

@@ -12,8 +12,11 @@ import type { CniConfList, CniResult, CniRuntimeConfig } from './cni/types.js';
 export interface PodNetworkState {
   podId: string;
   podName: string;
-  /** `adding` until ADD returned; gc treats such a pod as live while `ownerPid` runs. */
-  phase: 'adding' | 'ready';
+  /**
+   * `adding` until ADD returned, `deleting` once DEL began (it runs outside the network lock);
+   * gc treats a pod in either as live while `ownerPid` runs.
+   */
+  phase: 'adding' | 'ready' | 'deleting';
   ownerPid: number;
   containerId: string;
   ifName: string;
@@ -75,7 +78,18 @@ export function netnsIdentity(netnsPath: string): string | undefined {
   }
 }
 
-export { pidExists as pidAlive } from '../state/pod-state.js';
+/**
+ * Whether the process runs: a zombie does not (a daemon killed with -9 stays one until PID 1
+ * reaps it, and its network work must not be left to it meanwhile).
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * CNI container IDs must be alphanumeric plus `_.-` and start alphanumeric (spec 1.0);

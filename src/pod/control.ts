@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { UserError } from '../errors.js';
 import { gcNetwork } from '../network/index.js';
+import { podNetworkIds } from './network-teardown.js';
 import { type MinipodPaths, networkFiles, podLayout, podsLibDir, podsRunDir } from '../paths.js';
 import {
   isAlive,
@@ -178,7 +179,10 @@ export async function gc(c: PodControl): Promise<GcReport> {
   }
   // Pooled conmons of a daemon that is gone (they exit by themselves) and of pods without a record.
   await gcHeldPool(c.paths);
-  const live = listPodNames(c.paths).filter((n) => isLivePod(c.paths, n));
+  // A pod's network is recorded under its uid (network-teardown.ts), or its name before.
+  const live = listPodNames(c.paths)
+    .filter((n) => isLivePod(c.paths, n))
+    .flatMap((n) => podNetworkIds(n, readPodState(c.paths, n)?.uid));
   const net = await gcNetwork(live, c.paths);
   report.network.push(...net.removed);
   for (const w of net.warnings) c.warn(w);

@@ -9,6 +9,7 @@ import type { Syscall } from '../syscall/syscall.js';
 import type { SupervisorOutput } from './container-runner.js';
 import type { BundleWriter } from './held-container.js';
 import type { PodHost } from './host.js';
+import type { NetworkDeferral } from './network-teardown.js';
 
 export interface SupervisorOptions {
   paths: MinipodPaths;
@@ -31,6 +32,8 @@ export interface SupervisorOptions {
   pinImagesPerPod?: boolean;
   /** Leave the host's bridge and chains up when the pod goes (the daemon removes them when it exits). */
   keepHostNetwork?: boolean;
+  /** The daemon finishes the pod's CNI DEL after the pod's answer (network-teardown.ts). */
+  deferNetwork?: NetworkDeferral;
   /** Where start-path steps go (the daemon sends them to the client); MINIPOD_TRACE's stderr by default. */
   trace?: (step: string) => void;
   /**

@@ -334,7 +334,7 @@ export class PodSupervisor {
     const { spec, o, host } = this;
     this.network = await host.setupNetwork({
       pod: spec,
-      podId: spec.name,
+      podId: this.state.uid ?? spec.name, // each instance its own CNI ID (network-teardown.ts)
       netnsPath: this.state.netnsPath,
       loopbackReady: true,
       warn: (m) => o.output.event(`warning: ${m}`),
@@ -475,6 +475,7 @@ export class PodSupervisor {
       keepLogs: true,
       keepState: keepRecord,
       keepHostNetwork: this.o.keepHostNetwork,
+      deferNetwork: this.o.deferNetwork,
       trace: (step) => this.trace(step),
     });
   }

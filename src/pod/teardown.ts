@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { teardownPodNetwork } from '../network/index.js';
+import { holdPodNetns, podNetworkRecord, teardownPodNetwork } from '../network/index.js';
 import { attachSocketDir, type MinipodPaths, podLayout, podOciRoot } from '../paths.js';
 import { errorLine } from '../errors.js';
 import { isAlive, type ProcessRef, readPodSpec, readPodState } from '../state/pod-state.js';
@@ -17,6 +17,7 @@ import { freeRange } from '../userns/allocator.js';
 import { unmountAllUnder } from './host-mounts.js';
 import { heldContainerId } from './held-container.js';
 import { removePodPooledEntries } from './held-pool.js';
+import { type NetworkDeferral, planNetworkTeardown, podNetworkIds } from './network-teardown.js';
 
 /** The OCI runtime's records of the pod's containers, and conmon attach links left dangling by a killed conmon. */
 function removeHeldLeftovers(paths: MinipodPaths, pod: string): void {
@@ -59,6 +60,8 @@ export interface TeardownOptions {
   keepHostNetwork?: boolean;
   /** Steps, for MINIPOD_TRACE. */
   trace?: (step: string) => void;
+  /** The daemon finishes the pod's CNI DEL after it answered (network-teardown.ts); without it DEL runs here. */
+  deferNetwork?: NetworkDeferral;
 }
 
 function killIfAlive(ref: ProcessRef | undefined): void {
@@ -80,6 +83,37 @@ async function waitGone(refs: ProcessRef[], timeoutMs: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, waited < 50 ? 1 : 10));
   }
   return true;
+}
+
+/**
+ * CNI DEL while the pod's init still holds the network namespace: the plugins then remove the
+ * veth from inside as well as outside. The daemon's DEL runs after it answered, on the
+ * namespace held open by a file descriptor; its record stays until it is done, so `gc` after a
+ * crash still finds it.
+ */
+async function teardownNetwork(name: string, uid: string | undefined, o: TeardownOptions): Promise<boolean> {
+  const ids = podNetworkIds(name, uid);
+  const records = ids.map((id) => ({ id, ...podNetworkRecord(o.paths, id) }));
+  const plan = planNetworkTeardown({
+    ids,
+    attached: records.filter((r) => r.attached).map((r) => r.id),
+    withPorts: records.filter((r) => r.ports).map((r) => r.id),
+    pending: ids.filter((id) => o.deferNetwork?.pending(id)),
+    canDefer: o.deferNetwork !== undefined,
+  });
+  for (const podId of plan.background) {
+    const held = holdPodNetns(o.paths, podId);
+    o.deferNetwork!.add({
+      podId,
+      pod: name,
+      run: (warn) =>
+        teardownPodNetwork({ podId, netnsPath: held?.path, paths: o.paths, warn, keepHost: o.keepHostNetwork }).finally(() =>
+          held?.release(),
+        ),
+    });
+  }
+  for (const podId of plan.now) await teardownPodNetwork({ podId, paths: o.paths, warn: o.warn, keepHost: o.keepHostNetwork });
+  return plan.background.length > 0;
 }
 
 export async function teardownPod(name: string, o: TeardownOptions): Promise<void> {
@@ -105,11 +139,8 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   // last output): waited for, killed only if it does not.
   const conmons = (state?.containers ?? []).flatMap((c) => (c.held ? [c.held.conmon] : []));
 
-  // CNI DEL while the pod's init still holds the network namespace: the plugins then remove
-  // the veth from inside as well as outside.
-  await step('tear down the network', () => teardownPodNetwork({ podId: name, paths: o.paths, warn: o.warn, keepHost: o.keepHostNetwork }));
-
-  trace('teardown: network done');
+  const deferred = await step('tear down the network', () => teardownNetwork(name, state?.uid, o));
+  trace(deferred ? 'teardown: network handed to the daemon' : 'teardown: network done');
   if (state?.init) processes.push(state.init);
   killIfAlive(state?.init);
   // The known processes first: a cgroup cannot be removed until its last task has exited,
