@@ -26,7 +26,7 @@
 import type { PodSpec } from '../manifest/types.js';
 import type { PooledHeld } from '../pod/held-pool.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
-import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
+import { discardHelper as kill, type Helper, helperExit, spawnHelper, toOurPriority } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
 
 /** The longest a pod waits for a sandbox still booting before it spawns its own helpers (ms). */
@@ -168,7 +168,12 @@ export class WarmPool {
     }
     const { init, containers, held } = entry.sandbox;
     for (const h of [init, ...containers]) h.child.removeAllListeners('exit');
-    if (spec.shareProcessNamespace) return { init, containers, held };
+    // Booted at nice 19: on a busy host they would wait for a turn to read their plans.
+    toOurPriority(init.pid);
+    if (spec.shareProcessNamespace) {
+      for (const h of containers) toOurPriority(h.pid);
+      return { init, containers, held };
+    }
     for (const h of containers) kill(h);
     for (const e of held) void this.heldSlots!.slots.discard(e);
     return { init, containers: [], held: [] };

@@ -26,6 +26,7 @@ import { parsePooledStub, POOLED_FILES, pooledStubConfig } from '../oci/config/p
 import { attachSocketDir, heldPoolDir, heldPoolLogDir, type MinipodPaths, podOciRoot, podRunDir } from '../paths.js';
 import { isAlive, type ProcessRef, processRef } from '../state/pod-state.js';
 import type { HeldRuntime } from './held-container.js';
+import { toOurPriority } from '../process/helper-client.js';
 
 type ConmonStart = Omit<ConmonRequest, 'syncFd'>;
 
@@ -137,16 +138,10 @@ export async function pooledReady(entry: PooledHeld, timeoutMs = 60_000): Promis
  */
 export function claimPooledHeld(entry: PooledHeld, pod: string, logPath: string, writeConfig: (bundle: string) => void): void {
   if (entry.failed) throw new Error('the pooled conmon failed before its claim');
-  // conmon booted at nice 19 (pooledEntryPlan): it relays the container's output and exit
-  // from now on, at our priority. create returns to it by itself (the stub says which).
+  // conmon, create and its helper booted at nice 19 (pooledEntryPlan): conmon relays the
+  // container's output and exit from now on, create and the helper are on the pod's start path.
   const conmon = readConmonRef(entry.bundle);
-  if (conmon) {
-    try {
-      os.setPriority(conmon.pid, os.getPriority());
-    } catch {
-      // Gone: the claim finds out below, or conmon's report says so.
-    }
-  }
+  for (const pid of [...(conmon ? [conmon.pid] : []), ...readReadyPids(entry.bundle)]) toOurPriority(pid);
   fs.mkdirSync(path.dirname(logPath), { recursive: true });
   fs.renameSync(entry.poolLog, logPath);
   fs.writeFileSync(path.join(entry.bundle, CLAIMED_BY), pod);
@@ -162,6 +157,20 @@ export function removePooledEntry(paths: MinipodPaths, id: string): void {
     path.join(attachSocketDir(paths), id),
   ]) {
     fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/** The pids create wrote into its ready file: its own and its helper's (none if unreadable). */
+function readReadyPids(bundle: string): number[] {
+  try {
+    return fs
+      .readFileSync(path.join(bundle, POOLED_FILES.ready), 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
+  } catch {
+    return [];
   }
 }
 

@@ -172,6 +172,19 @@ function readMessages(
 }
 
 /**
+ * Gives a process booted in the background (nice 19) our priority back, from outside: a warm
+ * pool's process that is claimed must not wait at nice 19 for its turn to read its plan while
+ * the host is busy (a refill, the next pods) before it can raise its priority itself.
+ */
+export function toOurPriority(pid: number): void {
+  try {
+    os.setPriority(pid, os.getPriority());
+  } catch {
+    // Gone: whoever waits for it finds out.
+  }
+}
+
+/**
  * Spawns a helper. Synchronous on purpose: the caller may be inside spawnInNamespaces, and the
  * child is created before this returns. The helper gets its own session so a Ctrl-C on the
  * user's terminal reaches the supervisor, which stops containers in order, and not every
