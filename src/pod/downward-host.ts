@@ -50,12 +50,24 @@ export interface HostDownward {
   allocatable: DownwardValues['allocatable'];
 }
 
-export function hostDownward(libDir: string): HostDownward {
-  return {
+/** How long the daemon reuses what it read of the host (kubelet updates its node status every 10 s). */
+const HOST_VALUES_TTL_MS = 5000;
+let cached: { libDir: string; at: number; values: HostDownward } | undefined;
+
+/**
+ * Read once per few seconds, not per pod: os.cpus() parses /proc/cpuinfo and /proc/stat and
+ * the interfaces are listed through netlink, ~5 ms of the daemon's CPU per pod on this host,
+ * paid by every pod started back to back. A changed address shows within HOST_VALUES_TTL_MS.
+ */
+export function hostDownward(libDir: string, now = Date.now()): HostDownward {
+  if (cached && cached.libDir === libDir && now - cached.at < HOST_VALUES_TTL_MS) return cached.values;
+  const values = {
     nodeName: os.hostname(),
     hostIPs: hostIPs(),
     allocatable: { cpuMilli: os.cpus().length * 1000, memoryBytes: os.totalmem(), ephemeralStorageBytes: diskBytes(libDir) },
   };
+  cached = { libDir, at: now, values };
+  return values;
 }
 
 /** The values for one pod: a hostNetwork pod's IPs are the host's, as in Kubernetes. */
