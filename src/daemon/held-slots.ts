@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { conmonBinary } from '../conmon/spawn.js';
 import { ociRuntimeBinary } from '../pod/held-container.js';
-import { discardPooledHeld, pooledReady, spawnPooledHeld } from '../pod/held-pool.js';
+import { discardPooledHeld, pooledReady, prioritizePooledHeld, spawnPooledHeld } from '../pod/held-pool.js';
 import type { MinipodPaths } from '../paths.js';
 import { WARM_CONTAINER_HELPERS, type HeldSlots } from './warm-pool.js';
 
@@ -24,6 +24,7 @@ export function pooledHeldSlots(
       spawn: (initPid) => spawnPooledHeld(rt, initPid),
       ready: (entry) => pooledReady(entry),
       discard: (entry) => discardPooledHeld(paths, entry),
+      prioritize: (entry) => prioritizePooledHeld(entry),
     },
   };
 }

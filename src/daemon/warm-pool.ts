@@ -59,6 +59,8 @@ export interface HeldSlots {
   spawn(initPid: number): PooledHeld;
   ready(entry: PooledHeld): Promise<boolean>;
   discard(entry: PooledHeld): Promise<void>;
+  /** Gives the entry's processes (booted at nice 19) our priority: a pod takes or waits for it. */
+  prioritize(entry: PooledHeld): void;
 }
 
 interface PoolEntry {
@@ -157,6 +159,9 @@ export class WarmPool {
     if (i < 0) return undefined;
     const [entry] = this.entries.splice(i, 1) as [PoolEntry];
     if (!entry.isReady) {
+      // The pod waits for this boot now: it goes on at our priority, not at nice 19.
+      for (const h of [entry.sandbox.init, ...entry.sandbox.containers]) toOurPriority(h.pid);
+      for (const e of entry.sandbox.held) this.heldSlots!.slots.prioritize(e);
       let timer: NodeJS.Timeout | undefined;
       const ok = await Promise.race([entry.ready, new Promise<false>((r) => (timer = setTimeout(() => r(false), BOOTING_WAIT_MS)))]);
       clearTimeout(timer);

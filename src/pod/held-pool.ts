@@ -132,16 +132,23 @@ export async function pooledReady(entry: PooledHeld, timeoutMs = 60_000): Promis
 }
 
 /**
+ * conmon, its create and create's helper booted at nice 19 (pooledEntryPlan): a pod that takes
+ * the entry, or waits for it to finish booting, gives them our priority. conmon relays the
+ * container's output and exit from then on; create and the helper are on the pod's start path.
+ */
+export function prioritizePooledHeld(entry: PooledHeld): void {
+  const conmon = readConmonRef(entry.bundle);
+  if (conmon) toOurPriority(conmon.pid, true);
+}
+
+/**
  * Gives the entry to a container: the log renamed into place (conmon keeps writing its fd), the
  * pod named, then the config written over the stub (create wakes up on it). Throws before the
  * config is written when the entry cannot serve (the caller aborts it and starts a fresh conmon).
  */
 export function claimPooledHeld(entry: PooledHeld, pod: string, logPath: string, writeConfig: (bundle: string) => void): void {
   if (entry.failed) throw new Error('the pooled conmon failed before its claim');
-  // conmon, create and its helper booted at nice 19 (pooledEntryPlan): conmon relays the
-  // container's output and exit from now on, create and the helper are on the pod's start path.
-  const conmon = readConmonRef(entry.bundle);
-  for (const pid of [...(conmon ? [conmon.pid] : []), ...readReadyPids(entry.bundle)]) toOurPriority(pid);
+  prioritizePooledHeld(entry);
   fs.mkdirSync(path.dirname(logPath), { recursive: true });
   fs.renameSync(entry.poolLog, logPath);
   fs.writeFileSync(path.join(entry.bundle, CLAIMED_BY), pod);
@@ -157,20 +164,6 @@ export function removePooledEntry(paths: MinipodPaths, id: string): void {
     path.join(attachSocketDir(paths), id),
   ]) {
     fs.rmSync(p, { recursive: true, force: true });
-  }
-}
-
-/** The pids create wrote into its ready file: its own and its helper's (none if unreadable). */
-function readReadyPids(bundle: string): number[] {
-  try {
-    return fs
-      .readFileSync(path.join(bundle, POOLED_FILES.ready), 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number)
-      .filter((pid) => Number.isInteger(pid) && pid > 0);
-  } catch {
-    return [];
   }
 }
 

@@ -176,11 +176,25 @@ function readMessages(
  * pool's process that is claimed must not wait at nice 19 for its turn to read its plan while
  * the host is busy (a refill, the next pods) before it can raise its priority itself.
  */
-export function toOurPriority(pid: number): void {
+export function toOurPriority(pid: number, withDescendants = false): void {
   try {
     os.setPriority(pid, os.getPriority());
   } catch {
     // Gone: whoever waits for it finds out.
+  }
+  if (withDescendants) for (const child of childrenOf(pid)) toOurPriority(child, true);
+}
+
+/** A process's children, from /proc/<pid>/task/<tid>/children (none once it is gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+      .filter((s) => s !== '')
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 

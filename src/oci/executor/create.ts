@@ -149,9 +149,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       );
       os.setPriority(19);
       if (!(await helper.booted)) throw new UserError('the container init exited while starting');
-      // Our pid and the helper's: the daemon that claims the entry gives both its priority
-      // before it writes the config (at nice 19 we would wait for a turn to read it).
-      fs.writeFileSync(path.join(bundle, POOLED_FILES.ready), `${process.pid} ${helper.pid}\n`);
+      fs.writeFileSync(path.join(bundle, POOLED_FILES.ready), '');
       config = await waitForPooledConfig(bundle, stub, { helperGone: helper.closed });
       os.setPriority(priority);
     }
