@@ -39,6 +39,9 @@ await Promise.all([
       entryPoints: [entry],
       outfile: `${OUT}/${name}.js`,
       format: 'cjs',
+      // The client parses a manifest only on its cold path (no daemon yet): yaml (~260 KB, more
+      // than half the bundle, parsed by V8 at every start) is required from node_modules then.
+      external: name === 'client' ? ['koffi', 'yaml'] : ['koffi'],
       // The sources are ESM and find their neighbours (the helper script, koffi) from
       // import.meta.url; in a CommonJS bundle that is the bundle file's own URL.
       define: { 'import.meta.url': '__minipodImportMetaUrl' },
