@@ -10,6 +10,7 @@ import net, { type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { hostSyscall } from '../syscall/linux.js';
 import type { HelperPlan } from '../plan/types.js';
+import { setNice } from './priority.js';
 import { encodeMessage, type ErrorMessage, LineReader, parseHelperMessage, ProtocolError } from './protocol.js';
 import { HostError } from '../errors.js';
 
@@ -177,11 +178,7 @@ function readMessages(
  * the host is busy (a refill, the next pods) before it can raise its priority itself.
  */
 export function toOurPriority(pid: number, withDescendants = false): void {
-  try {
-    os.setPriority(pid, os.getPriority());
-  } catch {
-    // Gone: whoever waits for it finds out.
-  }
+  setNice(pid, os.getPriority());
   if (withDescendants) for (const child of childrenOf(pid)) toOurPriority(child, true);
 }
 
@@ -226,7 +223,7 @@ export function spawnHelper(options: SpawnHelperOptions = {}): Helper {
         ? [NSENTER, [`--user=${options.userNamespace}`, '--', process.execPath, ...args]]
         : [process.execPath, args];
     child = spawn(command, argv, { stdio: stdio as StdioOptions, detached: true, env: {} });
-    if (options.background && child.pid !== undefined) os.setPriority(child.pid, 19);
+    if (options.background && child.pid !== undefined) setNice(child.pid, 19);
   } finally {
     // The child has its copies; ours would keep the pipes open after the container exits.
     if (out) fs.closeSync(out.write);

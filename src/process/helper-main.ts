@@ -10,7 +10,6 @@
  * mount namespace and would see the host's files.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { CLONE } from '../../native-bindings/constants.js';
 import { ExitCode, HostError, hostErrorOf, UserError } from '../errors.js';
 import type { ContainerPlan, ExecPlan, HelperPlan, PodInitPlan, PreservedFds } from '../plan/types.js';
@@ -25,6 +24,7 @@ import { applyCredentials, becomeNamespaceRoot, resolveUser } from './credential
 import { preservedFdMoves } from './preserve-fds.js';
 import { lookupExecutable } from './exec-lookup.js';
 import { awaitStart, containerSettings, finishCreate, ociBeforePivot, openExecFifo, setRlimits } from './oci-steps.js';
+import { setNice } from './priority.js';
 import { CONTROL_FD, encodeMessage, parsePlan } from './protocol.js';
 
 function readPlan(sys: Syscall): HelperPlan {
@@ -243,7 +243,7 @@ function main(): void {
     plan = readPlan(sys);
     // Booted in the background (a warm pool): the container gets the daemon's priority back.
     const nice = process.argv.indexOf('--nice');
-    if (nice > 0) os.setPriority(Number(process.argv[nice + 1]));
+    if (nice > 0) setNice(undefined, Number(process.argv[nice + 1]));
   } catch (err) {
     report(err);
   }

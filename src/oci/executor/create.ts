@@ -25,6 +25,7 @@ import { translateConfig, type OciCreatePlan } from '../config/translate.js';
 import { type ContainerRecord, readProcStat, StateStore } from '../state/store.js';
 import { CGROUP_ROOT, destroyCgroup, expandCgroupMounts, type OciCgroup, recordedCgroup, setupCgroup } from './cgroup.js';
 import { spawnInOciNamespaces } from './namespaces.js';
+import { setNice } from '../../process/priority.js';
 import { waitForPooledConfig } from './pooled-wait.js';
 import { chownToNamespaceRoot, joinCgroupsFromHost, planUsernsSpawn, writeIdMappings } from './userns.js';
 import { planPreservedFds } from '../../process/preserve-fds.js';
@@ -147,11 +148,11 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       helper = spawnInOciNamespaces(sys, stub.namespaces, () =>
         spawnHelper({ stdio: 'inherit', stdin: true, background: true, planPriority: priority }),
       );
-      os.setPriority(19);
+      setNice(undefined, 19);
       if (!(await helper.booted)) throw new UserError('the container init exited while starting');
       fs.writeFileSync(path.join(bundle, POOLED_FILES.ready), '');
       config = await waitForPooledConfig(bundle, stub, { helperGone: helper.closed });
-      os.setPriority(priority);
+      setNice(undefined, priority);
     }
     const plan: OciCreatePlan = translateConfig(config, {
       id: opts.id,
