@@ -44,7 +44,6 @@ import { pooledHeldSlots } from './held-slots.js';
 import { sandboxDemand, WarmPool } from './warm-pool.js';
 import { PoolDriver } from './pool-driver.js';
 import { NetworkJobs } from './network-jobs.js';
-import { poolNetwork } from './pool-network.js';
 import { DEFAULT_POOL_POLICY } from './pool-policy.js';
 import { attachedOutput, detachedOutput } from './pod-output.js';
 import { CgroupMover } from '../cgroups/mover.js';
@@ -94,7 +93,6 @@ export class PodDaemon {
     // conmon mode: the sandboxes' containers come from pooled conmons (src/pod/held-pool.ts).
     const held = options.monitor === 'conmon' && options.writeBundle ? pooledHeldSlots(rt.paths) : undefined;
     this.pool = new WarmPool(rt.sys, options.warmSandboxes, options.log, options.monitor === 'conmon' ? 0 : undefined, held);
-    this.pool.network = poolNetwork(rt.paths, this.network, options.log);
     this.poolDriver = new PoolDriver(this.pool, { ...DEFAULT_POOL_POLICY, max: options.warmSandboxes });
   }
 
@@ -396,8 +394,7 @@ export class PodDaemon {
           exitCode: 0,
         });
     }
-    await this.pool.drain(); // its pre-attached networks' DELs join the pending ones
-    await this.network.settled();
+    await Promise.all([this.pool.drain(), this.network.settled()]);
     await this.mover.stop();
     fs.rmSync(daemonFiles(this.rt.paths).pid, { force: true });
     this.finish(conn, { t: 'exit', code: 0 });
@@ -477,8 +474,7 @@ export class PodDaemon {
       this.server?.close();
       await Promise.all([...this.pods.values()].map((p) => p.supervisor.stop()));
       // The pods' DELs still pending end before the host's network can go.
-      await this.pool.drain(); // its pre-attached networks' DELs join the pending ones
-      await this.network.settled();
+      await Promise.all([this.pool.drain(), this.network.settled()]);
       await this.mover.stop();
       // The host's network stays up while pods come and go; it goes with the daemon.
       for (const w of await cleanHostNetworkIfIdle(this.rt.paths).catch((err: unknown) => [(err as Error).message])) {

@@ -28,7 +28,6 @@ import type { PooledHeld } from '../pod/held-pool.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
 import { discardHelper as kill, type Helper, helperExit, spawnHelper, toOurPriority } from '../process/helper-client.js';
 import type { Syscall } from '../syscall/syscall.js';
-import { podNetworkMode, publishedPorts } from '../network/index.js';
 
 /** The longest a pod waits for a sandbox still booting before it spawns its own helpers (ms). */
 export const BOOTING_WAIT_MS = 3000;
@@ -47,26 +46,8 @@ export function sandboxDemand(spec: Pick<PodSpec, 'hostNetwork' | 'shareProcessN
   return [...spec.initContainers, ...spec.containers].filter((c) => !c.stdin).length;
 }
 
-/**
- * The default network attached to sandboxes ahead of need (src/network/pooled.ts): CNI ADD
- * while the pool is idle, DEL (in the daemon's background) of one that goes unclaimed.
- */
-export interface PoolNetwork {
-  /** Attaches the sandbox whose init is `initPid`; the attachment's id, or undefined if it failed (logged). */
-  attach(initPid: number): Promise<string | undefined>;
-  /** Undoes an attachment no pod took (the netns is held for it before the init is killed). */
-  release(id: string): void;
-}
-
-/** A pod that can take a sandbox with the default network attached: that network and no hostPorts. */
-export function wantsPooledNetwork(spec: PodSpec): boolean {
-  return podNetworkMode(spec) === 'bridge' && publishedPorts(spec).length === 0;
-}
-
 export interface WarmSandbox {
   init: Helper;
-  /** The id of its pre-attached default network (PoolNetwork), if any. */
-  network?: string;
   /** Booted container helpers, in the sandbox's PID, network, IPC and UTS namespaces. */
   containers: Helper[];
   /** Pooled conmons whose create's helper is in those namespaces (conmon mode). */
@@ -87,8 +68,6 @@ interface PoolEntry {
   ready: Promise<boolean>;
   isReady: boolean;
   broken: boolean;
-  /** Discarded: an attachment that ends after this is released at once. */
-  gone?: boolean;
 }
 
 export class WarmPool {
@@ -96,10 +75,6 @@ export class WarmPool {
   private draining = false;
   /** Containers the next sandboxes are booted for (at most the caps below). */
   private perSandbox = 1;
-  /** Whether the next sandboxes get the default network attached (the last pod wanted it). */
-  private attach = false;
-  /** Set by the daemon: how sandboxes get the default network (none: never). */
-  network?: PoolNetwork;
 
   constructor(
     private readonly sys: Syscall,
@@ -150,17 +125,9 @@ export class WarmPool {
     }
     const entry: PoolEntry = { sandbox: { init, containers, held }, ready: Promise.resolve(false), isReady: false, broken: false };
     const all = [init, ...containers];
-    const network = this.attach ? this.network : undefined;
-    entry.ready = Promise.all([...all.map((h) => h.booted), ...held.map((e) => this.heldSlots!.slots.ready(e))]).then(async (oks) => {
-      if (!oks.every(Boolean)) {
-        this.drop(entry);
-        return false;
-      }
-      // Once booted (the attach's plugins then compete with nothing of the sandbox's own).
-      const id = network && !entry.broken ? await network.attach(init.pid) : undefined;
-      if (id && entry.gone) network!.release(id);
-      else if (id) entry.sandbox.network = id;
-      entry.isReady = !entry.broken;
+    entry.ready = Promise.all([...all.map((h) => h.booted), ...held.map((e) => this.heldSlots!.slots.ready(e))]).then((oks) => {
+      entry.isReady = oks.every(Boolean);
+      if (!entry.isReady) this.drop(entry);
       return entry.isReady;
     });
     // A helper that dies while waiting makes the whole sandbox useless: drop it, boot another.
@@ -187,9 +154,6 @@ export class WarmPool {
    */
   async claim(spec: PodSpec): Promise<WarmSandbox | undefined> {
     if (spec.hostNetwork) return undefined;
-    // The next sandboxes follow the pods: attached while they want the default network.
-    const wantsNetwork = wantsPooledNetwork(spec);
-    this.attach = wantsNetwork;
     let i = this.entries.findIndex((e) => e.isReady && !e.broken);
     if (i < 0) i = this.entries.findIndex((e) => !e.broken);
     if (i < 0) return undefined;
@@ -207,22 +171,17 @@ export class WarmPool {
         return undefined;
       }
     }
-    // A pre-attached sandbox has eth0 and an address: only a pod of the default network without hostPorts can take it.
-    if (entry.sandbox.network && !wantsNetwork) {
-      void this.discard(entry);
-      return undefined;
-    }
-    const { init, containers, held, network } = entry.sandbox;
+    const { init, containers, held } = entry.sandbox;
     for (const h of [init, ...containers]) h.child.removeAllListeners('exit');
     // Booted at nice 19: on a busy host they would wait for a turn to read their plans.
     toOurPriority(init.pid);
     if (spec.shareProcessNamespace) {
       for (const h of containers) toOurPriority(h.pid);
-      return { init, containers, held, network };
+      return { init, containers, held };
     }
     for (const h of containers) kill(h);
     for (const e of held) void this.heldSlots!.slots.discard(e);
-    return { init, containers: [], held: [], network };
+    return { init, containers: [], held: [] };
   }
 
   /** Keeps at most `target` sandboxes: the others' helpers, booted or booting, are killed (conmons drained). */
@@ -235,17 +194,9 @@ export class WarmPool {
   private discard(entry: PoolEntry): Promise<unknown> {
     const i = this.entries.indexOf(entry);
     if (i >= 0) this.entries.splice(i, 1);
-    this.releaseNetwork(entry);
     for (const h of [entry.sandbox.init, ...entry.sandbox.containers]) kill(h);
     const held = entry.sandbox.held.splice(0);
     return Promise.all(held.map((e) => this.heldSlots!.slots.discard(e)));
-  }
-
-  /** Before its init is killed: the release holds the netns for its DEL. */
-  private releaseNetwork(entry: PoolEntry): void {
-    entry.gone = true;
-    if (entry.sandbox.network) this.network?.release(entry.sandbox.network);
-    entry.sandbox.network = undefined;
   }
 
   /** Resolves once every sandbox in the pool has booted (or failed to). */
@@ -268,7 +219,6 @@ export class WarmPool {
   async drain(): Promise<void> {
     this.draining = true;
     const entries = this.entries.splice(0);
-    for (const e of entries) this.releaseNetwork(e);
     const all = entries.flatMap((e) => [e.sandbox.init, ...e.sandbox.containers]);
     await Promise.all([
       ...entries.flatMap((e) => e.sandbox.held.splice(0)).map((e) => this.heldSlots!.slots.discard(e)),

@@ -3,15 +3,12 @@
  * a shell: arguments come from manifests and config files.
  */
 import { spawn } from 'node:child_process';
-import os from 'node:os';
 import { HostError } from '../errors.js';
 
 export interface RunOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  /** Niceness for the program (and the processes it starts): work done ahead of need, off the pods' CPU. */
-  nice?: number;
 }
 
 export interface RunResult {
@@ -34,14 +31,6 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
       // instead of holding our pipes open.
       detached: true,
     });
-    if (options.nice && child.pid !== undefined) {
-      try {
-        // Right after the fork: the plugin has not started its own children (iptables) yet.
-        os.setPriority(child.pid, options.nice);
-      } catch {
-        // Gone already: its exit is reported below.
-      }
-    }
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -8,4 +8,3 @@ export { ensureDefaultConfList, DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_SU
 export { podNetworkMode, publishedPorts } from './ports.js';
 export { CniError } from './cni/errors.js';
 export { holdPodNetns, podNetworkRecord, type HeldNetns } from './held-netns.js';
-export { attachPooledNetwork, claimPooledNetwork } from './pooled.js';

@@ -63,7 +63,7 @@ import {
   writePodNetworkState,
   type PodNetworkState,
 } from './state.js';
-import type { NetworkMode, PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
+import type { PodNetworkStatus, PublishedPort, WarnFn } from './types.js';
 
 const IFNAME = 'eth0';
 const FAMILIES: IpFamily[] = ['ipv4', 'ipv6'];
@@ -86,14 +86,15 @@ export async function checkHostPorts(pod: PodSpec, paths: MinipodPaths, podId = 
 }
 
 /** Reserves the pod's ports atomically with the check; the caller holds the lock. */
-async function reservePorts(pod: PodPorts, podId: string, paths: MinipodPaths): Promise<PublishedPort[]> {
-  const { mode, wanted } = pod;
+async function reservePorts(pod: PodSpec, podId: string, paths: MinipodPaths): Promise<PublishedPort[]> {
+  const mode = podNetworkMode(pod);
+  const wanted = publishedPorts(pod);
   const reserved = readReservations(paths);
   const conflict = findPortConflict(podId, mode, wanted, reserved);
   if (conflict) throw conflict;
   const mine = reserved.filter((r) => r.podId === podId);
   await checkHostBindings(wanted.filter((p) => !mine.some((m) => m.hostPort === p.hostPort && m.protocol === p.protocol)));
-  if (wanted.length > 0 || mine.length > 0) setPodReservations(paths, podId, pod.podName, wanted);
+  if (wanted.length > 0 || mine.length > 0) setPodReservations(paths, podId, pod.name, wanted);
   return wanted;
 }
 
@@ -117,45 +118,26 @@ export interface SetupPodNetworkOptions {
   warn?: WarnFn;
 }
 
-/** What of a pod its network needs: its name, mode and published ports. */
-interface PodPorts {
-  podName: string;
-  mode: NetworkMode;
-  wanted: PublishedPort[];
-}
-
 export async function setupPodNetwork(o: SetupPodNetworkOptions): Promise<PodNetworkStatus> {
   const { pod, podId, paths } = o;
+  const warn = o.warn ?? defaultWarn;
   const mode = podNetworkMode(pod);
-  const ports: PodPorts = { podName: pod.name, mode, wanted: publishedPorts(pod) };
+  const lock = networkFiles(paths).lock;
 
-  if (mode === 'host') return { mode, ports: await withFileLock(networkFiles(paths).lock, () => reservePorts(ports, podId, paths)) };
+  if (mode === 'host') {
+    const ports = await withFileLock(lock, () => reservePorts(pod, podId, paths));
+    return { mode, ports };
+  }
   if (!o.netnsPath) throw new Error('setupPodNetwork: netnsPath is required unless hostNetwork is set');
   const netnsPath = o.netnsPath;
   const containerId = cniContainerId(podId);
 
   if (mode === 'none') {
-    const conflict = findPortConflict(podId, mode, ports.wanted, []);
+    const conflict = findPortConflict(podId, mode, publishedPorts(pod), []);
     if (conflict) throw conflict;
     if (!o.loopbackReady) await inContextAsync('bring up loopback', () => bringLoopbackUp(netnsPath, containerId, paths));
     return { mode, ports: [] };
   }
-  return attachBridge({ ...o, netnsPath }, ports);
-}
-
-/**
- * CNI ADD of the default network for a pod (or, with `pooled`, for a warm sandbox that no pod
- * has claimed yet: no ports, its record kept from gc while its owner, the daemon, lives).
- */
-export async function attachBridge(
-  o: Omit<SetupPodNetworkOptions, 'pod'> & { netnsPath: string; pooled?: boolean; nice?: number },
-  pod: PodPorts,
-): Promise<PodNetworkStatus> {
-  const { podId, paths, netnsPath } = o;
-  const warn = o.warn ?? defaultWarn;
-  const { mode } = pod;
-  const lock = networkFiles(paths).lock;
-  const containerId = cniContainerId(podId);
 
   const file = ensureDefaultConfList(paths);
   const confList = loadConfList(file);
@@ -166,8 +148,7 @@ export async function attachBridge(
 
   const state: PodNetworkState = {
     podId,
-    podName: pod.podName,
-    ...(o.pooled ? { pooled: true } : {}),
+    podName: pod.name,
     phase: 'adding',
     ownerPid: process.pid,
     containerId,
@@ -193,12 +174,12 @@ export async function attachBridge(
 
   try {
     if (!o.loopbackReady) await bringLoopbackUp(netnsPath, containerId, paths);
-    const result = await addNetworkList(state.confList, { ...cniRuntime(state, paths, netnsPath, o.timeoutMs), nice: o.nice });
+    const result = await addNetworkList(state.confList, cniRuntime(state, paths, netnsPath, o.timeoutMs));
     state.result = result;
     state.phase = 'ready';
     writePodNetworkState(paths, state);
     const s = summarizeResult(result, IFNAME);
-    if (!s.ip) warn(`CNI network ${confList.name} gave pod ${pod.podName} no IPv4 address`);
+    if (!s.ip) warn(`CNI network ${confList.name} gave pod ${pod.name} no IPv4 address`);
     return { mode, ip: s.ip, prefixLength: s.prefixLength, gateway: s.gateway, interface: s.interface, network: confList.name, ports };
   } catch (err) {
     await teardownPodNetwork({ podId, paths, warn: () => {} }).catch(() => {});
@@ -456,7 +437,7 @@ export async function gcNetwork(livePodIds: Iterable<string>, paths: MinipodPath
     const lists: CniConfList[] = [];
     const keep = new Set<string>();
     for (const state of listPodStates(paths)) {
-      const settingUp = (state.phase !== 'ready' || state.pooled) && state.ownerPid !== process.pid && pidAlive(state.ownerPid);
+      const settingUp = state.phase !== 'ready' && state.ownerPid !== process.pid && pidAlive(state.ownerPid);
       if (live.has(state.podId) || settingUp) {
         keep.add(state.podId);
         continue;

@@ -17,8 +17,6 @@ export interface PodNetworkState {
    * gc treats a pod in either as live while `ownerPid` runs.
    */
   phase: 'adding' | 'ready' | 'deleting';
-  /** A warm sandbox's, no pod's yet: gc leaves it while `ownerPid` (the daemon) runs. */
-  pooled?: boolean;
   ownerPid: number;
   containerId: string;
   ifName: string;

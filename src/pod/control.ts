@@ -182,7 +182,7 @@ export async function gc(c: PodControl): Promise<GcReport> {
   // A pod's network is recorded under its uid (network-teardown.ts), or its name before.
   const live = listPodNames(c.paths)
     .filter((n) => isLivePod(c.paths, n))
-    .flatMap((n) => ((s) => podNetworkIds(n, s?.uid, s?.networkId))(readPodState(c.paths, n)));
+    .flatMap((n) => podNetworkIds(n, readPodState(c.paths, n)?.uid));
   const net = await gcNetwork(live, c.paths);
   report.network.push(...net.removed);
   for (const w of net.warnings) c.warn(w);

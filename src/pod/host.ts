@@ -12,7 +12,7 @@ import { storeDirs } from '../paths.js';
 import type { ResolvedImage, ResolveImageOptions } from '../images/types.js';
 import type { PodSpec } from '../manifest/types.js';
 import { spawnInNamespaces, type NamespaceEntry } from '../namespaces/pod-namespaces.js';
-import { checkHostPorts, claimPooledNetwork, readHostResolvConf, setupPodNetwork } from '../network/index.js';
+import { checkHostPorts, readHostResolvConf, setupPodNetwork } from '../network/index.js';
 import type { SetupPodNetworkOptions } from '../network/pod.js';
 import type { PodNetworkStatus } from '../network/types.js';
 import type { MinipodPaths } from '../paths.js';
@@ -66,8 +66,6 @@ export interface PodHost {
   unpinImages(pod: string): Promise<void>;
   checkHostPorts(pod: PodSpec): Promise<void>;
   setupNetwork(options: Omit<SetupPodNetworkOptions, 'paths'>): Promise<PodNetworkStatus>;
-  /** Takes the default network a warm sandbox had attached (src/network/pooled.ts); undefined if it is gone. */
-  claimPooledNetwork?(id: string, podName: string): Promise<PodNetworkStatus | undefined>;
   readHostResolvConf(): { text: string; upstream?: string };
   /** Writes the pod's sysctls inside the namespaces of its PID 1 (the pod's init). */
   applySysctls(initPid: number, writes: SysctlWrite[]): void;
@@ -131,7 +129,6 @@ export function realPodHost(o: { paths: MinipodPaths; sys: Syscall; cgroups: Cgr
     unpinImages: (pod) => unpinImages(storeDirs(o.paths), pod),
     checkHostPorts: (pod) => checkHostPorts(pod, o.paths, pod.name),
     setupNetwork: (options) => setupPodNetwork({ ...options, paths: o.paths }),
-    claimPooledNetwork: (id, podName) => claimPooledNetwork(o.paths, id, podName),
     readHostResolvConf,
     applySysctls: (initPid, writes) => applySysctls(o.sys, initPid, writes),
     actionRunner: (pod, container) => actionRunner({ paths: o.paths, sys: o.sys, pod, container }),

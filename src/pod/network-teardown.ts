@@ -8,11 +8,10 @@
  * The ids a pod's network may be recorded under: its uid (each instance its own, so the DEL of
  * one still pending never collides with the ADD of the next pod of the same name: host-local
  * refuses a container ID it holds, portmap and firewall key their rules by it) and its name
- * (what pods started before the uid was the id used); first the id of a warm sandbox's network
- * the pod took (src/network/pooled.ts), recorded under the sandbox's id.
+ * (what pods started before the uid was the id used).
  */
-export function podNetworkIds(name: string, uid: string | undefined, networkId?: string): string[] {
-  return [...new Set([networkId, uid, name].filter((id): id is string => !!id))];
+export function podNetworkIds(name: string, uid: string | undefined): string[] {
+  return uid && uid !== name ? [uid, name] : [name];
 }
 
 export interface NetworkTeardownFacts {

@@ -37,8 +37,7 @@ import { claimPodName, newPodState, savePodState } from './pod-record.js';
 import { type PodHost, realPodHost } from './host.js';
 import { planSysctls } from './sysctls.js';
 import { type PodLayout, podLayout, seccompProfileDir } from '../paths.js';
-import { podHostname, preparePodDirs, writePodEtcFiles } from './pod-files.js';
-import { setUpPodNetwork } from './pod-network.js';
+import { podHostname, preparePodDirs, writePodEtcFiles, writePodNetworkFiles } from './pod-files.js';
 import { resolvePodImages } from './pod-images.js';
 import { podExitCode, type FinishedContainer } from './restart-policy.js';
 import { runInitSequence } from './init-sequence.js';
@@ -301,7 +300,6 @@ export class PodSupervisor {
     helper.stderr?.on('data', (d: Buffer) => this.o.output.event(`pod init: ${d.toString().trim()}`));
     helper.child.on('exit', (code, signal) => this.onInitExit(code, signal));
     if (sandbox) {
-      this.state.networkId = sandbox.network; // its default network, attached ahead (pod-network.ts)
       const used = useSandbox(this.runs, sandbox, held, this.host);
       this.trace(`warm sandbox claimed (${used} booted container ${held ? 'conmons' : 'helpers'} used)`);
       return;
@@ -333,7 +331,16 @@ export class PodSupervisor {
   }
 
   private async setupNetwork(): Promise<void> {
-    this.network = await setUpPodNetwork(this.host, this.spec, this.layout, this.state, (m) => this.o.output.event(`warning: ${m}`));
+    const { spec, o, host } = this;
+    this.network = await host.setupNetwork({
+      pod: spec,
+      podId: this.state.uid ?? spec.name, // each instance its own CNI ID (network-teardown.ts)
+      netnsPath: this.state.netnsPath,
+      loopbackReady: true,
+      warn: (m) => o.output.event(`warning: ${m}`),
+    });
+    this.state.network = this.network;
+    for (const w of writePodNetworkFiles(this.layout, spec, this.network.ip, host.readHostResolvConf())) o.output.event(`warning: ${w}`);
     this.saveState();
   }
 
@@ -469,7 +476,6 @@ export class PodSupervisor {
       keepState: keepRecord,
       keepHostNetwork: this.o.keepHostNetwork,
       deferNetwork: this.o.deferNetwork,
-      networkIds: this.state.networkId ? [this.state.networkId] : undefined,
       trace: (step) => this.trace(step),
     });
   }

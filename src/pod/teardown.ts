@@ -62,8 +62,6 @@ export interface TeardownOptions {
   trace?: (step: string) => void;
   /** The daemon finishes the pod's CNI DEL after it answered (network-teardown.ts); without it DEL runs here. */
   deferNetwork?: NetworkDeferral;
-  /** Network ids the state file may not hold yet (a warm sandbox's network the pod took). */
-  networkIds?: string[];
 }
 
 function killIfAlive(ref: ProcessRef | undefined): void {
@@ -93,7 +91,8 @@ async function waitGone(refs: ProcessRef[], timeoutMs: number): Promise<boolean>
  * namespace held open by a file descriptor; its record stays until it is done, so `gc` after a
  * crash still finds it.
  */
-async function teardownNetwork(name: string, ids: string[], o: TeardownOptions): Promise<boolean> {
+async function teardownNetwork(name: string, uid: string | undefined, o: TeardownOptions): Promise<boolean> {
+  const ids = podNetworkIds(name, uid);
   const records = ids.map((id) => ({ id, ...podNetworkRecord(o.paths, id) }));
   const plan = planNetworkTeardown({
     ids,
@@ -140,8 +139,7 @@ export async function teardownPod(name: string, o: TeardownOptions): Promise<voi
   // last output): waited for, killed only if it does not.
   const conmons = (state?.containers ?? []).flatMap((c) => (c.held ? [c.held.conmon] : []));
 
-  const ids = [...new Set([...(o.networkIds ?? []), ...podNetworkIds(name, state?.uid, state?.networkId)])];
-  const deferred = await step('tear down the network', () => teardownNetwork(name, ids, o));
+  const deferred = await step('tear down the network', () => teardownNetwork(name, state?.uid, o));
   trace(deferred ? 'teardown: network handed to the daemon' : 'teardown: network done');
   if (state?.init) processes.push(state.init);
   killIfAlive(state?.init);

@@ -11,8 +11,6 @@ export interface ClaimedSandbox {
   init: Helper;
   containers: Helper[];
   held?: PooledHeld[];
-  /** The id of the default network attached to it ahead of need (src/network/pooled.ts). */
-  network?: string;
 }
 
 interface Run {

@@ -83,8 +83,6 @@ export interface PodState {
   netnsPath?: string;
   hostname: string;
   network?: unknown;
-  /** The id its network is recorded under when the pod took it pre-attached from the warm pool (else its uid). */
-  networkId?: string;
   cgroupPaths: string[];
   containers: ContainerState[];
   /** Exit status `run` returned or will return. */

@@ -27,24 +27,20 @@ describe.skipIf(!isRoot || networkSkipReason() !== '')('CNI DEL after the answer
   let t: TestEnv;
   let manifest: string;
   const podsDir = (): string => path.join(t.env.MINIPOD_RUN_DIR!, 'network', 'pods');
-  type Rec = { podId: string; podName: string; phase: string; pooled?: boolean; result?: { ips?: { address: string }[] } };
-  const allRecords = (): Rec[] => {
+  const records = (): { podId: string; podName: string; phase: string }[] => {
     try {
       return fs
         .readdirSync(podsDir())
         .filter((f) => f.endsWith('.json'))
-        .map((f) => JSON.parse(fs.readFileSync(path.join(podsDir(), f), 'utf8')) as Rec);
+        .map((f) => JSON.parse(fs.readFileSync(path.join(podsDir(), f), 'utf8')) as { podId: string; podName: string; phase: string });
     } catch {
       return [];
     }
   };
-  // The pods' own: not the warm pool's sandbox attached ahead of need (network-pool.test.ts).
-  const records = (): Rec[] => allRecords().filter((r) => !r.pooled);
   const leases = (): string[] => {
     const dir = path.join(t.env.MINIPOD_LIB_DIR!, 'cni', 'networks', 'minipod');
-    const pooled = new Set(allRecords().flatMap((r) => (r.pooled ? (r.result?.ips ?? []).map((i) => i.address.split('/')[0]) : [])));
     try {
-      return fs.readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f) && !pooled.has(f));
+      return fs.readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
     } catch {
       return [];
     }

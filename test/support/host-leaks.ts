@@ -85,20 +85,12 @@ export function snapshotHost(): HostSnapshot {
 }
 
 /**
- * The daemon and its warm pool (helpers booted ahead of need, `--nice` in their command line,
- * and a sandbox's default network attached ahead of need) are not any pod's: they stay between
- * pods and go when the daemon stops (each test file's environment stops its daemon, and the
- * per-file check sees everything).
+ * The daemon and its warm pool (helpers booted ahead of need, `--nice` in their command line)
+ * are not any pod's: they stay between pods and go when the daemon stops (each test file's
+ * environment stops its daemon, and the per-file check sees everything).
  */
 export function isDaemonInfrastructure(leak: string): boolean {
-  return (
-    /^processes: \d+ (minipod-daemon|\S*node \S*helper-main\.js --nice)/.test(leak) ||
-    // A pooled sandbox attached to the default network ahead of need (src/network/pooled.ts):
-    // its veth and the firewall plugin's accept rules for its address (the bridge and the
-    // shared chains stay between pods anyway).
-    /^links: veth/.test(leak) ||
-    /^iptables: -A CNI-FORWARD (-d \S+\/32 -m conntrack --ctstate RELATED,ESTABLISHED|-s \S+\/32) -j ACCEPT$/.test(leak)
-  );
+  return /^processes: \d+ (minipod-daemon|\S*node \S*helper-main\.js --nice)/.test(leak);
 }
 
 /** Items present now that were not in `before`, by kind; empty when the host is clean. */

@@ -31,7 +31,7 @@ export async function invokePlugin(
   const bin = findPlugin(type, rt.pluginDirs);
   if (!bin) throw new CniError(type, command, `plugin binary not found in ${rt.pluginDirs.join(':')}`);
   const timeoutMs = rt.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
-  const out = await run(bin, [], { input: JSON.stringify(config), env: pluginEnv(command, rt), timeoutMs, nice: rt.nice });
+  const out = await run(bin, [], { input: JSON.stringify(config), env: pluginEnv(command, rt), timeoutMs });
   if (out.code !== 0 || out.timedOut) throw cniErrorFromExit(type, command, out, timeoutMs);
   if (command !== 'ADD') return undefined;
   return parseCniResult(type, out.stdout);

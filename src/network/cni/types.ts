@@ -72,6 +72,4 @@ export interface CniRuntime {
   /** CNI_ARGS, `K=V;K=V`. */
   args?: string;
   timeoutMs?: number;
-  /** Niceness of the plugin processes (the warm pool's ADD, done ahead of need). */
-  nice?: number;
 }

@@ -6,10 +6,6 @@ describe('podNetworkIds', () => {
     expect(podNetworkIds('web', 'a1b2')).toEqual(['a1b2', 'web']);
     expect(podNetworkIds('web', undefined)).toEqual(['web']);
   });
-
-  it('puts first the id of a warm sandbox network the pod took', () => {
-    expect(podNetworkIds('web', 'a1b2', 'pool-1f2e')).toEqual(['pool-1f2e', 'a1b2', 'web']);
-  });
 });
 
 describe('planNetworkTeardown', () => {
