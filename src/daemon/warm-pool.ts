@@ -26,7 +26,8 @@
 import type { PodSpec } from '../manifest/types.js';
 import type { PooledHeld } from '../pod/held-pool.js';
 import { spawnInNamespaces } from '../namespaces/pod-namespaces.js';
-import { discardHelper as kill, type Helper, helperExit, spawnHelper, toOurPriority } from '../process/helper-client.js';
+import { discardHelper as kill, type Helper, helperExit, spawnHelper } from '../process/helper-client.js';
+import { toOurPriority } from '../process/priority.js';
 import type { Syscall } from '../syscall/syscall.js';
 
 /** The longest a pod waits for a sandbox still booting before it spawns its own helpers (ms). */

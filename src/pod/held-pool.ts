@@ -26,7 +26,7 @@ import { parsePooledStub, POOLED_FILES, pooledStubConfig } from '../oci/config/p
 import { attachSocketDir, heldPoolDir, heldPoolLogDir, type MinipodPaths, podOciRoot, podRunDir } from '../paths.js';
 import { isAlive, type ProcessRef, processRef } from '../state/pod-state.js';
 import type { HeldRuntime } from './held-container.js';
-import { toOurPriority } from '../process/helper-client.js';
+import { toOurPriority } from '../process/priority.js';
 
 type ConmonStart = Omit<ConmonRequest, 'syncFd'>;
 

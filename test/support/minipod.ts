@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { containerMonitor } from '../../src/daemon/monitor.js';
+import { pidAlive } from '../../src/network/state.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MINIPOD = path.join(REPO, 'bin/minipod');
@@ -112,12 +113,7 @@ export function busyboxPod(name: string, containers: [string, string][], extra: 
  * (PID 1) to reap it, and is gone for every purpose of a test.
  */
 export function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  return pidAlive(pid);
 }
 
 /** Polls `fn` until it returns a truthy value or the time is up (then throws with `what`). */
