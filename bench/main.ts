@@ -356,6 +356,11 @@ async function main(): Promise<number> {
     if (leaks.length === 0) break;
     await sleep(100);
   }
+  // Something still running after the cleanup (a late CNI ADD) could turn forwarding on again.
+  if (fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== ipForwardBefore) {
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);
+    leaks.push(`net.ipv4.ip_forward changed after the cleanup (restored to ${ipForwardBefore})`);
+  }
   if (leaks.length > 0) log(`LEFT ON THE HOST: ${leaks.join('; ')}`);
   if (unattributed.length > 0) log(`changed on the host, not by the bench (others' pods?): ${unattributed.join('; ')}`);
 

@@ -123,6 +123,8 @@ export interface PodmanHostBefore {
   netnsMount: boolean;
   netavarkChains: boolean;
   nftTables: string[];
+  /** podman's bridges (CNI's cni-podman0, netavark's podman0): a CNI DEL never removes them. */
+  bridges: string[];
 }
 
 /** Created by podman (or netavark) on first use even with private storage and config. */
@@ -142,6 +144,13 @@ function isMountPoint(p: string): boolean {
     .some((l) => l.split(' ')[4] === p);
 }
 
+function podmanBridges(): string[] {
+  return trySh('ip -o link show type bridge')
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter((name) => /^(cni-)?podman\d+$/.test(name));
+}
+
 function nftTables(): string[] {
   return trySh('nft list tables')
     .split('\n')
@@ -156,6 +165,7 @@ export function podmanHostBefore(): PodmanHostBefore {
     netnsMount: isMountPoint('/run/netns'),
     netavarkChains: /NETAVARK/.test(trySh('iptables-save')),
     nftTables: nftTables(),
+    bridges: podmanBridges(),
   };
 }
 
@@ -206,6 +216,11 @@ export async function podmanCleanup(p: PodmanEnv, before: PodmanHostBefore): Pro
       done.push(`nft ${t}`);
     }
   }
+  for (const b of podmanBridges()) {
+    if (before.bridges.includes(b)) continue;
+    trySh(`ip link del '${b}'`);
+    done.push(`bridge ${b}`);
+  }
   if (!before.netnsMount && isMountPoint('/run/netns')) {
     trySh('umount /run/netns');
     done.push('/run/netns mount');
@@ -228,6 +243,7 @@ export function podmanLeftovers(before: PodmanHostBefore): string[] {
   if (!before.netnsMount && isMountPoint('/run/netns')) out.push('/run/netns mount');
   if (!before.netavarkChains && /NETAVARK/.test(trySh('iptables-save'))) out.push('NETAVARK iptables chains');
   for (const t of nftTables()) if (!before.nftTables.includes(t)) out.push(`nft ${t}`);
+  for (const b of podmanBridges()) if (!before.bridges.includes(b)) out.push(`bridge ${b}`);
   const procs = trySh("ps -eo args= | grep -E '^(/usr/bin/)?conmon ' | grep -c minipod-bench || true").trim();
   if (procs && procs !== '0') out.push(`${procs} conmon processes`);
   return out;
