@@ -5,7 +5,9 @@
  *
  * minipod's `run` is a client of its daemon. The main rows are warm: the daemon runs, has
  * served pods and its pool is full (`daemon settle` before every timed run and after every
- * minipod measurement, so no pool refill overlaps another tool's run). Extra rows, in the
+ * minipod measurement, so no pool refill overlaps another tool's run), and the last pod
+ * started more than the pool's burst gap ago (DaemonControl.quiet: the timed pod is not the
+ * next of a burst, whose claim would refill the pool beside it). Extra rows, in the
  * same rounds: network none with no daemon running (the timed run starts it: cold), and
  * network none on a daemon started with MINIPOD_WARM_SANDBOXES=0 (no pool). Daemon stops,
  * starts and warm-ups are untimed (tools/daemon.ts).
@@ -80,7 +82,10 @@ export async function scenarioOneContainer(ctx: Context): Promise<S1Result> {
       id: 'minipod-none',
       tool: 'minipod run (network none)',
       note: 'warm daemon, pool full',
-      before: () => d.use('default', ['none', 'bridge']),
+      before: async () => {
+        await d.use('default', ['none', 'bridge']);
+        await d.quiet();
+      },
       once: () => runAttached(m, manifests.none, S1_MARKER),
       after: settle,
     },
@@ -88,7 +93,10 @@ export async function scenarioOneContainer(ctx: Context): Promise<S1Result> {
       id: 'minipod-bridge',
       tool: 'minipod run (bridge, CNI)',
       note: 'warm daemon, pool full',
-      before: () => d.use('default', ['none', 'bridge']),
+      before: async () => {
+        await d.use('default', ['none', 'bridge']);
+        await d.quiet();
+      },
       once: () => runAttached(m, manifests.bridge, S1_MARKER),
       after: settle,
     },

@@ -7,8 +7,9 @@
  *    minipod: `run -d` / `rm -f` when this minipod has them; also attached `run` (up = state
  *    file shows all running, down = SIGTERM to the `minipod run` client until it exits), and
  *    `run -d` / `rm -f` on a daemon without warm pool (extra rows). minipod is measured warm:
- *    `daemon settle` (untimed) before its up and before its down, and right after its down,
- *    before the next tool's timed run.
+ *    `daemon settle` (untimed) before its up, with a pause of the pool's burst gap after it
+ *    (DaemonControl.quiet), before its down, and right after its down, before the next
+ *    tool's timed run.
  *    podman: `pod create` + 3x `run -d`, `pod rm -f -t 0`.
  * 3. memory that stays per running pod, sampled after the pod has settled: for minipod the
  *    pod init (+ the attached client) plus the daemon's growth for the pod (./memory.ts);
@@ -60,6 +61,7 @@ function minipodVariant(ctx: Context, detach: boolean, settleMs: number, daemon:
     memory: !nopool,
     async prepare(sampleMemory) {
       await ctx.daemon.use(daemon, nopool ? [detach ? 'detached' : 'bridge'] : ['bridge', 'detached']);
+      if (!nopool) await ctx.daemon.quiet();
       idle = sampleMemory ? await daemonIdleMemory(ctx, `scenario 3, before pod ${detach ? 'detached' : 'attached'}`, settleMs) : undefined;
     },
     async up(name) {

@@ -36,6 +36,9 @@ export type WarmUpKind = 'none' | 'bridge' | 'detached';
 
 export const ALL_WARM_UPS: WarmUpKind[] = ['none', 'bridge', 'detached'];
 
+/** A little more than the pool's burstGapMs (src/daemon/pool-policy.ts, DEFAULT_POOL_POLICY). */
+export const BURST_GAP_MS = 1100;
+
 const WARM_UP_MARKER = 'minipod-bench-daemon-warm-up';
 
 export interface DaemonStatus {
@@ -143,6 +146,18 @@ export class DaemonControl {
       this.tracked = undefined;
       throw new GuardFailed(what);
     }
+  }
+
+  /**
+   * settle(), then a pause of BURST_GAP_MS: the next pod is not taken for the next of a burst.
+   * Two pod starts closer than the pool's burst gap (src/daemon/pool-policy.ts, burstGapMs)
+   * are back to back, and then the claim refills the pool at once, beside the pod; a settled
+   * row measures a pod that comes to an idle daemon, as after any pause (the back-to-back
+   * rows measure bursts).
+   */
+  async quiet(): Promise<void> {
+    await this.settle();
+    await sleep(BURST_GAP_MS);
   }
 
   /** `minipod daemon stop`: stops its pods and exits; waits until the process is gone. */
