@@ -2,7 +2,7 @@
  * Acts on the pool policy (./pool-policy.ts): records pod starts and stops, asks the policy,
  * fills or shrinks the warm pool, and keeps one timer for the next time the answer can change.
  */
-import { type PoolHistory, type PoolPolicyOptions, decidePool, refillAtClaim, sandboxSize, withStart } from './pool-policy.js';
+import { type PoolHistory, type PoolPolicyOptions, decidePool, refillAtClaim, sandboxSize, withStart, withStarted } from './pool-policy.js';
 
 /** What the driver needs of the pool (./warm-pool.ts). */
 export interface SizedPool {
@@ -40,7 +40,13 @@ export class PoolDriver {
     });
   }
 
-  /** A pod finished starting, or stopped. */
+  /** A pod asked to start (podStarting) has started, or failed to. */
+  podStarted(): void {
+    this.history = withStarted(this.history, this.now());
+    this.apply();
+  }
+
+  /** A pod stopped. */
   podActivity(): void {
     this.history = { ...this.history, lastActivity: this.now() };
     this.apply();

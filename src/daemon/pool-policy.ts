@@ -8,7 +8,8 @@
  *
  * - **Empty until pods come**: a daemon that has not started a pod boots nothing.
  * - **Filled after a pod starts**, once pods have stopped starting and stopping for `quietMs`
- *   (booting Node, even niced, slowed a teardown on 2 CPUs by ~40 ms).
+ *   (booting Node, even niced, slowed a teardown on 2 CPUs by ~40 ms); a pod still starting
+ *   holds the refill back however long its start takes.
  * - **While pods come back to back** (the last two started less than `burstGapMs` apart), a
  *   refill at once when a pod claims a sandbox (or finds none): sized to the pods that come,
  *   it boots what the next pod would otherwise boot on its own path, and that pod waits for it
@@ -56,6 +57,8 @@ export interface PoolHistory {
   lastActivity?: number;
   /** The last `daemon settle`: a fill asked for, which the drain counts like a pod start. */
   settledAt?: number;
+  /** Pods asked to start that have not finished starting (or failed to). */
+  starting?: number;
 }
 
 export interface PoolDecision {
@@ -91,6 +94,9 @@ export function decidePool(h: PoolHistory, now: number, o: PoolPolicyOptions): P
   if (now >= drainAt) return { target: 0, perSandbox, act: 'shrink' };
   const previous = h.starts.at(-2);
   const burst = lastStart !== undefined && previous !== undefined && lastStart - previous < o.burstGapMs;
+  // A pod still starting is activity until it has started: a 3-container or bridge pod takes
+  // longer than quietMs, and the refill's boots landed in the middle of its start.
+  if ((h.starting ?? 0) > 0) return { target: o.max, perSandbox, act: 'wait', recheckAt: drainAt };
   const fillAt = (h.lastActivity ?? -Infinity) + (burst ? o.burstGapMs : o.quietMs);
   if (now < fillAt) return { target: o.max, perSandbox, act: 'wait', recheckAt: Math.min(fillAt, drainAt) };
   return { target: o.max, perSandbox, act: 'fill', recheckAt: drainAt };
@@ -112,5 +118,11 @@ export function withStart(h: PoolHistory, now: number, containers = 1): PoolHist
     starts: [...h.starts, now].slice(-HISTORY_STARTS),
     sizes: [...(h.sizes ?? []), containers].slice(-HISTORY_STARTS),
     lastActivity: now,
+    starting: (h.starting ?? 0) + 1,
   };
+}
+
+/** The history once a pod has finished starting, or failed to (activity now). */
+export function withStarted(h: PoolHistory, now: number): PoolHistory {
+  return { ...h, lastActivity: now, starting: Math.max(0, (h.starting ?? 0) - 1) };
 }

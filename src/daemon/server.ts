@@ -316,8 +316,9 @@ export class PodDaemon {
     } catch (err) {
       await supervisor.done;
       throw err;
+    } finally {
+      this.poolDriver.podStarted();
     }
-    this.poolDriver.podActivity();
     if (req.detach) {
       const state = readPodState(this.rt.paths, spec.name);
       const failed = state?.containers.find((c) => c.reason === 'StartError');

@@ -8,6 +8,7 @@ import {
   refillAtClaim,
   sandboxSize,
   withStart,
+  withStarted,
 } from '../../../src/daemon/pool-policy.js';
 import { sandboxDemand } from '../../../src/daemon/warm-pool.js';
 
@@ -60,6 +61,21 @@ describe('decidePool', () => {
     expect(decidePool(history([0], 0), quietMs, { ...o, max: 0 })).toEqual({ target: 0, perSandbox: 1, act: 'shrink' });
   });
 
+  it('holds the refill back while a pod is starting, however long its start takes', () => {
+    // A 3-container or bridge pod takes longer than quietMs to start: its start is activity.
+    const starting = withStart({ starts: [] }, 10_000, 3);
+    expect(decidePool(starting, 10_000 + quietMs, o)).toEqual({ target: 1, perSandbox: 3, act: 'wait', recheckAt: 10_000 + drainAfterMs });
+    expect(decidePool(starting, 10_000 + 5 * quietMs, o)).toMatchObject({ act: 'wait' });
+    const started = withStarted(starting, 10_600);
+    expect(started.starting).toBe(0);
+    expect(decidePool(started, 10_600, o)).toMatchObject({ act: 'wait', recheckAt: 10_600 + quietMs });
+    expect(decidePool(started, 10_600 + quietMs, o)).toMatchObject({ act: 'fill', perSandbox: 3 });
+    // Two pods starting at once: the refill waits for both.
+    const two = withStarted(withStart(withStart({ starts: [] }, 10_000), 10_050), 10_300);
+    expect(decidePool(two, 10_300 + burstGapMs, o)).toMatchObject({ act: 'wait' });
+    expect(decidePool(withStarted(two, 10_400), 10_400 + burstGapMs, o)).toMatchObject({ act: 'fill' });
+  });
+
   it('keeps the last few starts', () => {
     let h: PoolHistory = { starts: [] };
     for (let t = 0; t < 10; t++) h = withStart(h, t * 100, t);
@@ -81,7 +97,8 @@ describe('refillAtClaim', () => {
 
 describe('sandboxSize', () => {
   /** The history after pods of these sizes started 10 s apart. */
-  const pods = (...sizes: number[]): PoolHistory => sizes.reduce((h, n, i) => withStart(h, i * 10_000, n), { starts: [] } as PoolHistory);
+  const pods = (...sizes: number[]): PoolHistory =>
+    sizes.reduce((h, n, i) => withStarted(withStart(h, i * 10_000, n), i * 10_000 + 100), { starts: [] } as PoolHistory);
 
   it('makes sandboxes for one container until a bigger pod comes', () => {
     expect(sandboxSize({ starts: [] }, o)).toBe(1);
@@ -146,7 +163,7 @@ describe('PoolDriver', () => {
       const driver = new PoolDriver(pool, o, () => now);
       driver.podStarting();
       now = 100;
-      driver.podActivity(); // started
+      driver.podStarted();
       now = 150;
       driver.podActivity(); // exited
       expect(calls).toEqual([]);
@@ -156,6 +173,26 @@ describe('PoolDriver', () => {
       now = drainAfterMs;
       vi.advanceTimersByTime(drainAfterMs - 150 - quietMs);
       expect(calls).toEqual(['fill 1x1', 'shrink 0']);
+      driver.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not fill while a pod whose start takes longer than quietMs is starting', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const { pool, calls } = fake();
+      const driver = new PoolDriver(pool, o, () => now);
+      driver.podStarting(3);
+      now = 3 * quietMs;
+      vi.advanceTimersByTime(3 * quietMs);
+      expect(calls).toEqual([]);
+      driver.podStarted();
+      now += quietMs;
+      vi.advanceTimersByTime(quietMs);
+      expect(calls).toEqual(['fill 1x3']);
       driver.stop();
     } finally {
       vi.useRealTimers();
@@ -195,14 +232,14 @@ describe('PoolDriver', () => {
       const driver = new PoolDriver(pool, o, () => now);
       driver.podStarting(3);
       now = 100;
-      driver.podActivity();
+      driver.podStarted();
       now = 100 + quietMs;
       vi.advanceTimersByTime(quietMs);
       for (let i = 1; i <= HISTORY_STARTS; i++) {
         now = i * 10_000;
         driver.podStarting(1);
         now += 100;
-        driver.podActivity();
+        driver.podStarted();
         now += quietMs;
         vi.advanceTimersByTime(10_000);
       }
