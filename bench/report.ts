@@ -85,7 +85,8 @@ export function renderGenerated(res: Results): string {
       '(by default 1 sandbox: a pod-init helper and 1-3 container helpers or pooled conmons, as many as recent pods had ' +
       'containers, booted ahead of need while pods come: src/daemon/pool-policy.ts). The minipod rows are **warm** unless ' +
       'they say otherwise: the daemon runs, has served pods, and `minipod daemon settle` (untimed) filled the ' +
-      'pool before every timed minipod run and again right after every minipod measurement, so a refill never ' +
+      'pool before every timed minipod run (then the settled rows of scenarios 1 and 2 pause 1.1 s, longer than the ' +
+      "pool's burst gap) and again right after every minipod measurement, so a refill never " +
       'overlaps another tool\'s timed run. Rows marked "daemon not running" (cold: the timed run starts the ' +
       'daemon) and "pool disabled" (a daemon started with MINIPOD_WARM_SANDBOXES=0) are measured in the same ' +
       'rounds; scenarios 9 and 10 run pods back to back with no settle. The daemon and the pool are a fixed cost, not counted per pod' +
