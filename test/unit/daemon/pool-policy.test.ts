@@ -155,48 +155,57 @@ describe('PoolDriver', () => {
     };
   }
 
-  it('acts on the policy at events and at the times it names', () => {
+  /**
+   * A driver on a fake clock: `at` sets the driver's clock (an event at that time), `advance`
+   * moves the clock and the timers together.
+   */
+  function onFakeClock(
+    run: (t: { driver: PoolDriver; calls: string[]; at: (ms: number) => void; advance: (ms: number) => void }) => void,
+  ): void {
     vi.useFakeTimers();
+    let now = 0;
+    const { pool, calls } = fake();
+    const driver = new PoolDriver(pool, o, () => now);
     try {
-      let now = 0;
-      const { pool, calls } = fake();
-      const driver = new PoolDriver(pool, o, () => now);
-      driver.podStarting();
-      now = 100;
-      driver.podStarted();
-      now = 150;
-      driver.podActivity(); // exited
-      expect(calls).toEqual([]);
-      now = 150 + quietMs;
-      vi.advanceTimersByTime(quietMs);
-      expect(calls).toEqual(['fill 1x1']);
-      now = drainAfterMs;
-      vi.advanceTimersByTime(drainAfterMs - 150 - quietMs);
-      expect(calls).toEqual(['fill 1x1', 'shrink 0']);
-      driver.stop();
+      run({
+        driver,
+        calls,
+        at: (ms) => (now = ms),
+        advance: (ms) => {
+          now += ms;
+          vi.advanceTimersByTime(ms);
+        },
+      });
     } finally {
+      driver.stop();
       vi.useRealTimers();
     }
+  }
+
+  it('acts on the policy at events and at the times it names', () => {
+    onFakeClock(({ driver, calls, at, advance }) => {
+      driver.podStarting();
+      at(100);
+      driver.podStarted();
+      at(150);
+      driver.podActivity(); // exited
+      expect(calls).toEqual([]);
+      advance(quietMs);
+      expect(calls).toEqual(['fill 1x1']);
+      advance(drainAfterMs - 150 - quietMs);
+      expect(calls).toEqual(['fill 1x1', 'shrink 0']);
+    });
   });
 
   it('does not fill while a pod whose start takes longer than quietMs is starting', () => {
-    vi.useFakeTimers();
-    try {
-      let now = 0;
-      const { pool, calls } = fake();
-      const driver = new PoolDriver(pool, o, () => now);
+    onFakeClock(({ driver, calls, advance }) => {
       driver.podStarting(3);
-      now = 3 * quietMs;
-      vi.advanceTimersByTime(3 * quietMs);
+      advance(3 * quietMs);
       expect(calls).toEqual([]);
       driver.podStarted();
-      now += quietMs;
-      vi.advanceTimersByTime(quietMs);
+      advance(quietMs);
       expect(calls).toEqual(['fill 1x3']);
-      driver.stop();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('settle fills to the maximum at once, even on a daemon that has seen no pod', async () => {
@@ -225,28 +234,19 @@ describe('PoolDriver', () => {
   });
 
   it('sizes the sandboxes it fills to the pods that came', () => {
-    vi.useFakeTimers();
-    try {
-      let now = 0;
-      const { pool, calls } = fake();
-      const driver = new PoolDriver(pool, o, () => now);
+    onFakeClock(({ driver, calls, at, advance }) => {
       driver.podStarting(3);
-      now = 100;
+      at(100);
       driver.podStarted();
-      now = 100 + quietMs;
-      vi.advanceTimersByTime(quietMs);
+      advance(quietMs);
       for (let i = 1; i <= HISTORY_STARTS; i++) {
-        now = i * 10_000;
+        at(i * 10_000);
         driver.podStarting(1);
-        now += 100;
+        at(i * 10_000 + 100);
         driver.podStarted();
-        now += quietMs;
-        vi.advanceTimersByTime(10_000);
+        advance(quietMs);
       }
       expect(calls).toEqual(['fill 1x3', ...Array<string>(HISTORY_STARTS - 1).fill('fill 1x3'), 'fill 1x1']);
-      driver.stop();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 });
