@@ -202,6 +202,15 @@ function removeTree(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/** Puts back the value found before the run; true when it had changed. */
+function restoreIpForward(before: string): boolean {
+  if (fs.readFileSync(IP_FORWARD, 'utf8').trim() === before) return false;
+  fs.writeFileSync(IP_FORWARD, before);
+  return true;
+}
+
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the bench runs containers: run it as root (sudo npm run bench)');
@@ -214,7 +223,7 @@ async function main(): Promise<number> {
     .join(' ');
   const hostBefore = snapshotHost();
   // podman's netavark (and CNI's bridge) turn forwarding on; the host gets back what it had.
-  const ipForwardBefore = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+  const ipForwardBefore = fs.readFileSync(IP_FORWARD, 'utf8').trim();
   const podmanBefore = podmanHostBefore();
   const runtimeBefore = runtimeDirsBefore();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'minipod-bench-'));
@@ -340,10 +349,7 @@ async function main(): Promise<number> {
     if (podman) cleaned = await podmanCleanup(podman, podmanBefore);
     removeTree(root);
     cleaned.push(...removeNewRuntimeDirs(runtimeBefore));
-    if (fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== ipForwardBefore) {
-      fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);
-      cleaned.push(`net.ipv4.ip_forward restored to ${ipForwardBefore}`);
-    }
+    if (restoreIpForward(ipForwardBefore)) cleaned.push(`net.ipv4.ip_forward restored to ${ipForwardBefore}`);
   }
 
   // Teardown may finish a moment after the last command returned.
@@ -357,10 +363,7 @@ async function main(): Promise<number> {
     await sleep(100);
   }
   // Something still running after the cleanup (a late CNI ADD) could turn forwarding on again.
-  if (fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== ipForwardBefore) {
-    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);
-    leaks.push(`net.ipv4.ip_forward changed after the cleanup (restored to ${ipForwardBefore})`);
-  }
+  if (restoreIpForward(ipForwardBefore)) leaks.push(`net.ipv4.ip_forward changed after the cleanup (restored to ${ipForwardBefore})`);
   if (leaks.length > 0) log(`LEFT ON THE HOST: ${leaks.join('; ')}`);
   if (unattributed.length > 0) log(`changed on the host, not by the bench (others' pods?): ${unattributed.join('; ')}`);
 

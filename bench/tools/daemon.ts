@@ -25,6 +25,7 @@ import path from 'node:path';
 import { GuardFailed, run, sleep } from '../exec.js';
 import { listProcs } from '../procfs.js';
 import { type MinipodEnv, podDown, podUp, runAttached, writePod } from './minipod.js';
+import { DEFAULT_POOL_POLICY } from '../../src/daemon/pool-policy.js';
 
 export type DaemonVariant = 'default' | 'nopool';
 
@@ -36,8 +37,8 @@ export type WarmUpKind = 'none' | 'bridge' | 'detached';
 
 export const ALL_WARM_UPS: WarmUpKind[] = ['none', 'bridge', 'detached'];
 
-/** A little more than the pool's burstGapMs (src/daemon/pool-policy.ts, DEFAULT_POOL_POLICY). */
-export const BURST_GAP_MS = 1100;
+/** A little more than the pool's burst gap: two pod starts closer than that are back to back. */
+export const BURST_GAP_MS = DEFAULT_POOL_POLICY.burstGapMs + 100;
 
 const WARM_UP_MARKER = 'minipod-bench-daemon-warm-up';
 
